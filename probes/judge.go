@@ -1,0 +1,175 @@
+package probes
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SlowMS is the latency above which an otherwise healthy vDir is a warning:
+// WSUS clients time out scans long before a browser would give up.
+const SlowMS = 3000
+
+// CertWarnDays is how early an expiring certificate is flagged (DESIGN rule ssl_cert_expiring).
+const CertWarnDays = 30
+
+// StatusText renders status.substatus the way IIS logs do ("401.2"), the bare
+// status when the substatus is unknown, and "-" when there was no answer.
+func (c VDirCheck) StatusText() string {
+	if c.Status == 0 {
+		return "-"
+	}
+	if c.Substatus == nil {
+		return strconv.Itoa(c.Status)
+	}
+	return strconv.Itoa(c.Status) + "." + strconv.Itoa(*c.Substatus)
+}
+
+// OffersWindowsAuth reports whether the answer offered Negotiate or NTLM.
+func (c VDirCheck) OffersWindowsAuth() bool {
+	return slices.ContainsFunc(c.WWWAuthenticate, func(h string) bool {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(h), " ")
+		return strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")
+	})
+}
+
+func (c VDirCheck) sub() int {
+	if c.Substatus == nil {
+		return -1
+	}
+	return *c.Substatus
+}
+
+// Judge decides the verdict of one vDir check against DESIGN §7.1–§7.2 and
+// says why, in an administrator's words.
+func Judge(c VDirCheck, now time.Time) (verdict, reason string) {
+	v, known := LookupVDir(c.VDir)
+	if !known {
+		return VerdictWarning, "not a WSUS vDir"
+	}
+	if c.ErrorKind != "" || c.Status == 0 {
+		return VerdictFault, unreachableReason(c)
+	}
+	if tlsV, tlsR := judgeTLS(c.TLS, now); tlsV == VerdictFault {
+		return tlsV, tlsR
+	}
+	verdict, reason = judgeStatus(v, c)
+	if verdict != VerdictOK {
+		return verdict, reason
+	}
+	if tlsV, tlsR := judgeTLS(c.TLS, now); tlsV != VerdictOK {
+		return tlsV, tlsR
+	}
+	if c.LatencyMS > SlowMS {
+		return VerdictWarning, fmt.Sprintf("%s, but slow: %.1f s", reason, c.LatencyMS/1000)
+	}
+	return verdict, reason
+}
+
+func unreachableReason(c VDirCheck) string {
+	detail := ""
+	if c.Error != "" {
+		detail = ": " + c.Error
+	}
+	switch c.ErrorKind {
+	case ErrorDNS:
+		return "host name does not resolve" + detail
+	case ErrorConnect:
+		return "cannot connect (refused, filtered or down)" + detail
+	case ErrorTimeout:
+		return "no answer in time" + detail
+	case ErrorTLS:
+		return "TLS handshake failed" + detail
+	case ErrorHTTP:
+		return "not a valid HTTP answer" + detail
+	}
+	return "no HTTP answer" + detail
+}
+
+func judgeTLS(t *TLSInfo, now time.Time) (verdict, reason string) {
+	switch {
+	case t == nil:
+		return VerdictOK, ""
+	case !t.NotAfter.IsZero() && now.After(t.NotAfter.Time):
+		return VerdictFault, "certificate expired on " + t.NotAfter.UTC().Format("2006-01-02")
+	case !t.ChainValid:
+		return VerdictFault, "certificate not trusted" + prefixed(t.Error)
+	case !t.NameMatches:
+		return VerdictFault, "certificate does not match the host name"
+	case !t.NotAfter.IsZero() && t.NotAfter.Sub(now) < CertWarnDays*24*time.Hour:
+		return VerdictWarning, fmt.Sprintf("certificate expires in %d days", int(t.NotAfter.Sub(now).Hours()/24))
+	}
+	return VerdictOK, ""
+}
+
+func prefixed(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+func judgeStatus(v VDir, c VDirCheck) (verdict, reason string) {
+	st, sub := c.Status, c.sub()
+	switch {
+	case st == 503:
+		return VerdictFault, "503 Service Unavailable: WsusPool stopped or crashing"
+	case st == 500 && sub == 24:
+		return VerdictFault, "500.24: ASP.NET impersonation is enabled"
+	case st >= 500:
+		return VerdictFault, c.StatusText() + ": server error"
+	case st == 401:
+		return judge401(v, c)
+	case st == 403:
+		return judge403(v, c)
+	case st == 404:
+		return VerdictFault, "404 Not Found: the vDir or file is missing"
+	}
+	if v.WindowsAuth && st >= 200 && st < 300 {
+		return VerdictWarning, c.StatusText() + ": answers anonymously; expected 401 (Windows authentication only)"
+	}
+	if slices.Contains(v.Healthy, st) || (st >= 200 && st < 300 && !v.WindowsAuth) {
+		return VerdictOK, c.StatusText() + " as expected"
+	}
+	if st >= 300 && st < 400 {
+		return VerdictWarning, c.StatusText() + ": unexpected redirect"
+	}
+	if st >= 400 {
+		return VerdictFault, c.StatusText() + ": unexpected client error"
+	}
+	return VerdictWarning, c.StatusText() + ": unexpected answer; expected " + v.Note
+}
+
+func judge401(v VDir, c VDirCheck) (verdict, reason string) {
+	if v.WindowsAuth {
+		if c.OffersWindowsAuth() {
+			return VerdictOK, "401 with Negotiate/NTLM as expected"
+		}
+		return VerdictWarning, c.StatusText() + " without Negotiate/NTLM: Windows authentication looks off"
+	}
+	switch sub := c.sub(); {
+	case sub == 1:
+		return VerdictFault, "401.1: the anonymous (IUSR) credentials are rejected"
+	case sub == 3:
+		return VerdictFault, "401.3: NTFS permissions deny the anonymous identity"
+	case sub == 2 || (sub < 0 && c.OffersWindowsAuth()):
+		return VerdictFault, "401.2: anonymous authentication is disabled"
+	}
+	return VerdictFault, c.StatusText() + ": unauthorized on an anonymous vDir"
+}
+
+func judge403(v VDir, c VDirCheck) (verdict, reason string) {
+	switch sub := c.sub(); {
+	case sub == 4 && v.SSLInSSL:
+		return VerdictOK, "403.4: requires SSL (expected in SSL mode)"
+	case sub == 4:
+		return VerdictFault, "403.4: SSL is required on a vDir that must not require it"
+	case sub == 7:
+		return VerdictFault, "403.7: a client certificate is required"
+	case v.Name == "Content" && (sub < 0 || sub == 0 || sub == 14):
+		return VerdictOK, c.StatusText() + ": directory listing off, as expected"
+	}
+	return VerdictFault, c.StatusText() + ": forbidden"
+}

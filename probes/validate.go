@@ -1,0 +1,172 @@
+package probes
+
+import (
+	"fmt"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Time bounds for "not absurd" (DESIGN §5): not before 1990, not more than a day ahead.
+var earliestTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const maxClockSkew = 24 * time.Hour
+
+// validateStruct checks v (a struct or pointer to one) against its field
+// constraints and records every problem under ptr.
+func validateStruct(v reflect.Value, ptr string, now time.Time, p *problems) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	for _, f := range fieldsOf(v.Type()) {
+		validateValue(v.Field(f.index), pointerJoin(ptr, f.name), f.c, now, p)
+	}
+}
+
+func validateValue(v reflect.Value, ptr string, c constraint, now time.Time, p *problems) {
+	if v.Type() == timeType {
+		validateTime(v.Interface().(Time), ptr, c, now, p)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			if c.required {
+				p.add(ptr, "is required")
+			}
+			return
+		}
+		validateValue(v.Elem(), ptr, c, now, p)
+	case reflect.Struct:
+		validateStruct(v, ptr, now, p)
+	case reflect.Slice:
+		if c.required && v.IsNil() {
+			p.add(ptr, "is required")
+		}
+		if c.max != nil && float64(v.Len()) > *c.max {
+			p.add(ptr, "has %d items; at most %s allowed", v.Len(), num(*c.max))
+			return // do not walk a million junk items
+		}
+		elem := constraint{}
+		if c.each != nil {
+			elem = *c.each
+		}
+		for i := range v.Len() {
+			validateValue(v.Index(i), ptr+"/"+strconv.Itoa(i), elem, now, p)
+		}
+	case reflect.String:
+		validateString(v.String(), ptr, c, p)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		checkRange(float64(v.Int()), ptr, c, p)
+	case reflect.Float64, reflect.Float32:
+		checkRange(v.Float(), ptr, c, p)
+	}
+}
+
+func checkRange(n float64, ptr string, c constraint, p *problems) {
+	if c.min != nil && n < *c.min {
+		p.add(ptr, "must be at least %s", num(*c.min))
+	}
+	if c.max != nil && n > *c.max {
+		p.add(ptr, "must be at most %s", num(*c.max))
+	}
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func validateString(s, ptr string, c constraint, p *problems) {
+	if s == "" {
+		if c.required {
+			p.add(ptr, "is required")
+		}
+		return
+	}
+	if c.max != nil && float64(len(s)) > *c.max {
+		p.add(ptr, "is %d bytes long; at most %s allowed", len(s), num(*c.max))
+		return
+	}
+	if c.enum != "" {
+		if allowed := enumValues(c.enum); !slices.Contains(allowed, s) {
+			p.add(ptr, "must be one of %s; got %q", strings.Join(allowed, ", "), s)
+		}
+		return
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return badRune(r, c.text) }); i >= 0 {
+		p.add(ptr, "contains a control character at byte %d", i)
+		return
+	}
+	switch {
+	case c.host && strings.ContainsFunc(s, unicode.IsSpace):
+		p.add(ptr, "must be a host name without spaces; got %q", s)
+	case c.id && strings.ContainsFunc(s, func(r rune) bool { return !idRune(r) }):
+		p.add(ptr, "may contain only letters, digits and - _ . : { }; got %q", s)
+	case c.url:
+		if err := checkHTTPURL(s); err != nil {
+			p.add(ptr, "%s", err.Error())
+		}
+	}
+}
+
+// badRune reports control characters; free text may hold newlines and tabs.
+func badRune(r rune, text bool) bool {
+	if text && (r == '\n' || r == '\r' || r == '\t') {
+		return false
+	}
+	return r < 0x20 || r == 0x7f
+}
+
+func idRune(r rune) bool {
+	return r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-_.:{}", r))
+}
+
+// checkHTTPURL accepts absolute http and https URLs with a host.
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("is not a valid URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must be an http:// or https:// URL; got %q", s)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("must name a host; got %q", s)
+	}
+	return nil
+}
+
+// CheckServerURL validates a WSUS server URL as given at registration or in a
+// report: http(s), a host, no path beyond "/", no query.
+func CheckServerURL(s string) error {
+	if err := checkHTTPURL(s); err != nil {
+		return err
+	}
+	u, _ := url.Parse(s)
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("must be the server's base URL like http://wsus01:8530 (no path or query); got %q", s)
+	}
+	return nil
+}
+
+func validateTime(t Time, ptr string, c constraint, now time.Time, p *problems) {
+	switch {
+	case t.raw != "":
+		p.add(ptr, "must be an RFC 3339 time with offset, like 2026-11-21T09:30:00Z; got %.64q", t.raw)
+	case t.sentinel && !c.never:
+		p.add(ptr, "is a WSUS 'never' value, which is not allowed here")
+	case t.IsZero():
+		if c.required {
+			p.add(ptr, "is required")
+		}
+	case t.Before(earliestTime):
+		p.add(ptr, "is before 1990 (%s); use null for never", t.Format(time.RFC3339))
+	case !now.IsZero() && t.After(now.Add(maxClockSkew)):
+		p.add(ptr, "is more than a day in the future (%s); check the collector's clock", t.Format(time.RFC3339))
+	}
+}
