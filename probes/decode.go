@@ -115,7 +115,7 @@ func typeProblems(raw any, t reflect.Type, ptr string, p *problems) {
 				p.add(pointerJoin(ptr, key), "unknown field")
 				continue
 			}
-			typeProblems(val, t.Field(f.index).Type, pointerJoin(ptr, f.name), p)
+			typeProblems(val, t.FieldByIndex(f.index).Type, pointerJoin(ptr, f.name), p)
 		}
 	case reflect.Slice:
 		arr, ok := raw.([]any)

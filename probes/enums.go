@@ -37,6 +37,12 @@ func enumValues(name string) []string {
 		return []string{"Critical", "Error", "Warning", "Information", "Verbose"}
 	case "sync_from":
 		return []string{SyncFromMicrosoftUpdate, SyncFromUpstream}
+	case "server_status":
+		return []string{StatusOK, StatusWarning, StatusCritical, StatusUnknown}
+	case "scope":
+		return []string{ScopeIngest, ScopeRead, ScopeAdmin}
+	case "severity":
+		return []string{SeverityInfo, SeverityWarning, SeverityCritical}
 	case "sync_result":
 		return []string{"Succeeded", "Failed", "Canceled", "NeverRun", "Running", "Unknown"}
 	}

@@ -12,11 +12,14 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
-// FieldError is one problem with one field, located by an RFC 6901 JSON pointer
-// ("" is the whole document).
+// FieldError is one problem, located by an RFC 6901 JSON pointer into a JSON
+// body, by the name of a query parameter, or by the line of an uploaded file.
+// With none of them set, it concerns the whole request.
 type FieldError struct {
-	Pointer string `json:"pointer"`
-	Detail  string `json:"detail"`
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Line      int64  `json:"line,omitempty"`
+	Detail    string `json:"detail"`
 }
 
 // ValidationError lists every problem found in a document. Syntax is true when
@@ -32,13 +35,31 @@ const maxFieldErrors = 100
 func (e *ValidationError) Error() string {
 	parts := make([]string, 0, len(e.Errors))
 	for _, f := range e.Errors {
-		if f.Pointer == "" {
-			parts = append(parts, f.Detail)
-			continue
-		}
-		parts = append(parts, f.Pointer+": "+f.Detail)
+		parts = append(parts, f.String())
 	}
 	return fmt.Sprintf("invalid document: %s", strings.Join(parts, "; "))
+}
+
+func (f FieldError) String() string {
+	switch {
+	case f.Pointer != "":
+		return f.Pointer + ": " + f.Detail
+	case f.Parameter != "":
+		return f.Parameter + ": " + f.Detail
+	case f.Line > 0:
+		return fmt.Sprintf("line %d: %s", f.Line, f.Detail)
+	}
+	return f.Detail
+}
+
+// InvalidParam builds a ValidationError for a query parameter.
+func InvalidParam(name, format string, args ...any) *ValidationError {
+	return &ValidationError{Errors: []FieldError{{Parameter: name, Detail: fmt.Sprintf(format, args...)}}}
+}
+
+// InvalidLine builds a ValidationError for a line of an uploaded file.
+func InvalidLine(line int64, format string, args ...any) *ValidationError {
+	return &ValidationError{Errors: []FieldError{{Line: line, Detail: fmt.Sprintf(format, args...)}}}
 }
 
 // problems collects field errors up to maxFieldErrors.

@@ -71,9 +71,10 @@ func parseConstraint(tag string) constraint {
 	return c
 }
 
-// field is one JSON-visible struct field with its constraint.
+// field is one JSON-visible struct field with its constraint. index is a
+// path because embedded structs are flattened, as encoding/json does.
 type field struct {
-	index int
+	index []int
 	name  string
 	c     constraint
 }
@@ -88,17 +89,21 @@ func fieldsOf(t reflect.Type) []field {
 	var out []field
 	for i := range t.NumField() {
 		sf := t.Field(i)
-		if !sf.IsExported() {
+		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			for _, inner := range fieldsOf(sf.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				out = append(out, inner)
+			}
 			continue
 		}
-		name, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if name == "-" {
+		if !sf.IsExported() || name == "-" {
 			continue
 		}
 		if name == "" {
 			name = sf.Name
 		}
-		out = append(out, field{index: i, name: name, c: parseConstraint(sf.Tag.Get("v"))})
+		out = append(out, field{index: []int{i}, name: name, c: parseConstraint(sf.Tag.Get("v"))})
 	}
 	fieldCache.Store(t, out)
 	return out

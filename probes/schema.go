@@ -117,7 +117,7 @@ func (s *SchemaSet) structRef(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	required := []string{}
 	for _, f := range fieldsOf(t) {
-		props[f.name] = s.of(t.Field(f.index).Type, f.c)
+		props[f.name] = s.of(t.FieldByIndex(f.index).Type, f.c)
 		if f.c.required {
 			required = append(required, f.name)
 		}

@@ -26,7 +26,7 @@ func validateStruct(v reflect.Value, ptr string, now time.Time, p *problems) {
 		v = v.Elem()
 	}
 	for _, f := range fieldsOf(v.Type()) {
-		validateValue(v.Field(f.index), pointerJoin(ptr, f.name), f.c, now, p)
+		validateValue(v.FieldByIndex(f.index), pointerJoin(ptr, f.name), f.c, now, p)
 	}
 }
 

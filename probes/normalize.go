@@ -1,0 +1,27 @@
+package probes
+
+// Normalize puts a validated report into its stored form: names are
+// lower-cased identities, and every vDir check is judged against DESIGN §7.1
+// as of the time it was collected, whatever the collector said. Idempotent.
+func (r *Report) Normalize() {
+	r.Server.Name = NormalizeName(r.Server.Name)
+	for i := range r.VDirChecks {
+		c := &r.VDirChecks[i]
+		c.Verdict, c.Reason = Judge(*c, r.CollectedAt.Time)
+	}
+	if r.Sync != nil && r.Sync.Upstream != nil {
+		r.Sync.Upstream.Host = NormalizeName(r.Sync.Upstream.Host)
+	}
+	if r.Clients != nil {
+		for i := range r.Clients.Items {
+			r.Clients.Items[i].Name = NormalizeName(r.Clients.Items[i].Name)
+		}
+	}
+}
+
+// HasFacts reports whether the server info says more than which server it is
+// (name and URL), i.e. whether it came from someone who looked at the server.
+func (s ServerInfo) HasFacts() bool {
+	return s.Version != "" || s.HTTPPort != 0 || s.HTTPSPort != 0 || s.SSL || s.ContentDir != "" ||
+		s.Database != "" || s.NotDeclinedUpdates != nil || s.Targeting != ""
+}

@@ -1,0 +1,102 @@
+package probes
+
+import "time"
+
+// ServerSummary is one server in the fleet list, read from summaries kept
+// current at ingest (never computed from the client table per request).
+type ServerSummary struct {
+	Name         string       `json:"name"`
+	URL          string       `json:"url"`
+	Registered   bool         `json:"registered"` // probed by the dashboard
+	Status       string       `json:"status" v:"enum=server_status"`
+	LastReportAt *time.Time   `json:"last_report_at"`
+	Clients      ClientCounts `json:"clients"`
+}
+
+// ClientCounts summarises a server's computer targets. Stale means the last
+// status report is older than the stale threshold (default 7 days).
+type ClientCounts struct {
+	Total   int64 `json:"total"`
+	Stale   int64 `json:"stale"`
+	Never   int64 `json:"never"`
+	Removed int64 `json:"removed"`
+}
+
+// ServerState is the latest value of every section of one server, as the
+// API returns it and as the rules evaluate it. A nil section was never
+// collected; an empty one was collected and empty.
+type ServerState struct {
+	Name          string               `json:"name"`
+	URL           string               `json:"url"`
+	Registered    bool                 `json:"registered"`
+	Status        string               `json:"status" v:"enum=server_status"`
+	LastReportAt  *time.Time           `json:"last_report_at"`
+	Server        *ServerInfo          `json:"server"`
+	VDirChecks    []ObservedCheck      `json:"vdir_checks"`
+	VDirConfig    []VDirConfig         `json:"vdir_config"`
+	AppPool       *AppPool             `json:"app_pool"`
+	Services      []Service            `json:"services"`
+	ACLs          []ACL                `json:"acls"`
+	Events        []Event              `json:"events"`
+	Sync          *Sync                `json:"sync"`
+	ClientSummary ClientCounts         `json:"client_summary"`
+	Findings      []Finding            `json:"findings"`
+	Collected     map[string]time.Time `json:"collected"` // section name → when it was collected
+}
+
+// ObservedCheck is a vDir check with where and when it was made: reachability
+// from the server itself and from a client subnet are different facts.
+type ObservedCheck struct {
+	VDirCheck
+	Vantage   string    `json:"vantage" v:"enum=vantage"`
+	Origin    string    `json:"origin"` // the collector's host
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// ClientRecord is one computer target on one server's list, with its history.
+type ClientRecord struct {
+	Client
+	Server    string     `json:"server"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
+	RemovedAt *time.Time `json:"removed_at"`
+}
+
+// Section names as stored and as listed in ServerState.Collected.
+const (
+	SectionServer     = "server"
+	SectionVDirChecks = "vdir_checks"
+	SectionVDirConfig = "vdir_config"
+	SectionAppPool    = "app_pool"
+	SectionServices   = "services"
+	SectionACLs       = "acls"
+	SectionEvents     = "events"
+	SectionSync       = "sync"
+	SectionClients    = "clients"
+)
+
+// Client list filters of the API (?gap=). The diagnosis adds categories.
+const (
+	GapAll           = "all"
+	GapStaleReport   = "stale_report"
+	GapNeverReported = "never_reported"
+	GapRemoved       = "removed"
+)
+
+// ClientQuery selects a page of one server's clients.
+type ClientQuery struct {
+	Server    string
+	Gap       string        // one of the Gap constants; "" means all
+	OlderThan time.Duration // what stale_report means; 0 means the default (7 days)
+	Search    string        // part of the name
+	Sort      string        // "name" (default) or "last_report" (oldest first); "-" prefix reverses
+	Cursor    string        // from the previous page's NextCursor
+	Limit     int           // 1..1000; 0 means 100
+}
+
+// ClientPage is one page of clients; NextCursor is "" on the last page.
+type ClientPage struct {
+	Clients    []ClientRecord `json:"clients"`
+	Total      int64          `json:"total"`
+	NextCursor string         `json:"next_cursor"`
+}

@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// dialect is everything that must differ between SQLite and PostgreSQL; the
+// queries themselves use the shared subset ($N, RETURNING, ON CONFLICT).
+type dialect interface {
+	name() string
+	// bulkClients loads a client snapshot into the clients table with the
+	// database's fast path, applying upsertClientsSet on conflict.
+	bulkClients(ctx context.Context, t *wtx, rows [][]any) error
+	// retryable reports transient errors worth retrying a transaction for.
+	retryable(err error) bool
+	// lockMigrations serialises migrators across processes.
+	lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+}
+
+// sqliteDSN puts the pragmas in the DSN so every pooled connection gets them.
+// synchronous=FULL: an acknowledged report survives power loss, not only a crash.
+func sqliteDSN(path string, readOnly bool) string {
+	q := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	if readOnly {
+		q += "&_pragma=query_only(1)"
+	}
+	return "file:" + path + "?" + q
+}
+
+func (s *Store) openSQLite(ctx context.Context, path string) error {
+	wdb, err := sql.Open("sqlite", sqliteDSN(path, false))
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	wdb.SetMaxOpenConns(1)
+	conn, err := wdb.Conn(ctx)
+	if err != nil {
+		wdb.Close()
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", sqliteDSN(path, true))
+	if err != nil {
+		conn.Close()
+		wdb.Close()
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb.SetMaxOpenConns(s.opts.ReadConns)
+	rdb.SetMaxIdleConns(s.opts.ReadConns)
+	s.d, s.db = sqliteDialect{}, rdb
+	s.w = newWriter(wdb, conn, s.opts.Logger)
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context, dsn string) error {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(s.opts.ReadConns * 2)
+	db.SetMaxIdleConns(s.opts.ReadConns * 2)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("connect to postgres: %w", err)
+	}
+	s.d, s.db = postgresDialect{}, db
+	return nil
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) name() string { return "sqlite" }
+
+// bulkClients: one prepared statement executed per row, in the writer's transaction.
+func (sqliteDialect) bulkClients(ctx context.Context, t *wtx, rows [][]any) error {
+	stmt, err := t.PrepareContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (`+placeholders(len(clientColumnList))+`)`+upsertClientsSet)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (sqliteDialect) retryable(error) bool { return false } // one writer: no conflicts to retry
+
+func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) {
+	return func() {}, nil // the single writer connection serialises; BEGIN IMMEDIATE locks other processes out
+}
+
+type postgresDialect struct{}
+
+func (postgresDialect) name() string { return "postgres" }
+
+// bulkClients: COPY into a temporary table, then one upsert from it.
+func (postgresDialect) bulkClients(ctx context.Context, t *wtx, rows [][]any) error {
+	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE clients_load (LIKE clients INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		return err
+	}
+	err := t.conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		_, err := pc.CopyFrom(ctx, pgx.Identifier{"clients_load"}, clientColumnList, pgx.CopyFromRows(rows))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("copy clients: %w", err)
+	}
+	_, err = t.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) SELECT `+clientColumns+` FROM clients_load`+upsertClientsSet)
+	return err
+}
+
+// retryable: serialization failures and deadlocks are safe to retry whole.
+func (postgresDialect) retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func(), error) {
+	const key = 0x77737573666c74 // "wsusflt": one migrator at a time across instances
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		return nil, fmt.Errorf("lock migrations: %w", err)
+	}
+	return func() { conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key) }, nil
+}
+
+func placeholders(n int) string {
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i)
+	}
+	return b.String()
+}

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// diagnose re-derives the server's findings from its current state (inside
+// the save's transaction) and stores them: new ones open, continuing ones
+// get last_seen, cleared ones resolve. The server's severity follows.
+func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
+	if s.opts.Diagnose == nil {
+		return nil
+	}
+	row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE id = $1`, serverID))
+	if err != nil {
+		return fmt.Errorf("diagnose: read server: %w", err)
+	}
+	st, err := s.loadState(ctx, t, row)
+	if err != nil {
+		return fmt.Errorf("diagnose: %w", err)
+	}
+	findings := s.opts.Diagnose(st, t.now)
+	return s.storeFindings(ctx, t, row, findings)
+}
+
+type findingKey struct{ rule, subject string }
+
+func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findings []probes.Finding) error {
+	open := map[findingKey]int64{}
+	rows, err := t.QueryContext(ctx, `SELECT id, rule, subject FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, row.id)
+	if err != nil {
+		return fmt.Errorf("read open findings: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var k findingKey
+		if err := rows.Scan(&id, &k.rule, &k.subject); err != nil {
+			rows.Close()
+			return err
+		}
+		open[k] = id
+	}
+	rows.Close()
+	now := ms(t.now)
+	severity := probes.SeverityInfo
+	for _, f := range findings {
+		if probes.SeverityRank(f.Severity) > probes.SeverityRank(severity) {
+			severity = f.Severity
+		}
+		f.FirstSeen, f.LastSeen, f.ResolvedAt = time.Time{}, time.Time{}, nil
+		body, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		k := findingKey{f.Rule, f.Subject}
+		if id, ok := open[k]; ok {
+			delete(open, k)
+			_, err = t.ExecContext(ctx, `UPDATE findings SET severity = $2, body = $3, last_seen = $4 WHERE id = $1`, id, f.Severity, string(body), now)
+		} else {
+			_, err = t.ExecContext(ctx, `INSERT INTO findings (server_id, rule, subject, severity, body, first_seen, last_seen)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, row.id, f.Rule, f.Subject, f.Severity, string(body), now)
+		}
+		if err != nil {
+			return fmt.Errorf("store finding %s: %w", f.Rule, err)
+		}
+	}
+	for _, id := range open {
+		if _, err := t.ExecContext(ctx, `UPDATE findings SET resolved_at = $2 WHERE id = $1`, id, now); err != nil {
+			return fmt.Errorf("resolve finding: %w", err)
+		}
+	}
+	if severity == probes.SeverityInfo {
+		severity = "ok"
+	}
+	if severity != row.severity {
+		if _, err := t.ExecContext(ctx, `UPDATE servers SET severity = $2 WHERE id = $1`, row.id, severity); err != nil {
+			return fmt.Errorf("store severity: %w", err)
+		}
+		if _, err := t.ExecContext(ctx, `INSERT INTO status_history (server_id, at, status) VALUES ($1, $2, $3)
+			ON CONFLICT (server_id, at) DO UPDATE SET status = excluded.status`, row.id, now, severity); err != nil {
+			return fmt.Errorf("store status history: %w", err)
+		}
+	}
+	return nil
+}
+
+// openFindings lists a server's open findings, most severe first.
+func openFindings(ctx context.Context, q querier, serverID int64) ([]probes.Finding, error) {
+	rows, err := q.QueryContext(ctx, `SELECT body, first_seen, last_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("read findings: %w", err)
+	}
+	defer rows.Close()
+	out := []probes.Finding{}
+	for rows.Next() {
+		var body string
+		var first, last int64
+		if err := rows.Scan(&body, &first, &last); err != nil {
+			return nil, err
+		}
+		var f probes.Finding
+		if err := json.Unmarshal([]byte(body), &f); err != nil {
+			return nil, fmt.Errorf("decode finding: %w", err)
+		}
+		f.FirstSeen, f.LastSeen = fromMS(first), fromMS(last)
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b probes.Finding) int {
+		return cmp.Or(-cmp.Compare(probes.SeverityRank(a.Severity), probes.SeverityRank(b.Severity)),
+			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Subject, b.Subject))
+	})
+	return out, rows.Err()
+}

@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// errReplay rolls back a write whose document was already stored.
+var errReplay = errors.New("replay")
+
+// document is the bookkeeping row every accepted document gets.
+type document struct {
+	id, kind, digest           string
+	collectedAt                int64
+	vantage, collector, origin string
+}
+
+// claimDocument records doc, or finds it already stored: then it returns
+// errReplay with the stored answer in *replayed, or ErrConflict when the same
+// id arrived with other content.
+func claimDocument(ctx context.Context, t *wtx, doc document, serverID any, response string, replayed *string) error {
+	res, err := t.ExecContext(ctx, `INSERT INTO reports (id, kind, server_id, digest, collected_at, received_at, vantage, collector, origin, response)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		doc.id, doc.kind, serverID, doc.digest, doc.collectedAt, ms(t.now), doc.vantage, doc.collector, doc.origin, response)
+	if err != nil {
+		return fmt.Errorf("record document: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	var digest, kind string
+	if err := t.QueryRowContext(ctx, `SELECT digest, kind, response FROM reports WHERE id = $1`, doc.id).Scan(&digest, &kind, replayed); err != nil {
+		return fmt.Errorf("look up stored document: %w", err)
+	}
+	if digest != doc.digest || kind != doc.kind {
+		return fmt.Errorf("%w: id %q was already used for a different document; give each document a new id", probes.ErrConflict, doc.id)
+	}
+	return errReplay
+}
+
+// SaveReport stores a validated server report in one transaction: sections
+// that are present replace the server's current ones (unless newer ones are
+// already stored), vDir checks join the history, a client list is merged, and
+// the server's findings are re-derived. digest identifies the document's
+// content (Digest of the request body); "" derives it from the report.
+// replay is true when this very document was stored before: nothing is
+// stored twice.
+func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string) (saved probes.Receipt, replay bool, err error) {
+	r.Normalize()
+	if digest == "" {
+		b, err := json.Marshal(r)
+		if err != nil {
+			return probes.Receipt{}, false, err
+		}
+		digest = probes.Digest(b)
+	}
+	p, err := prepareReport(r)
+	if err != nil {
+		return probes.Receipt{}, false, err
+	}
+	saved = probes.Receipt{ID: r.ID, Server: r.Server.Name}
+	response, _ := json.Marshal(saved)
+	var replayed string
+	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
+		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
+	})
+	if errors.Is(err, errReplay) {
+		if err := json.Unmarshal([]byte(replayed), &saved); err != nil {
+			return probes.Receipt{}, false, fmt.Errorf("stored answer for %s: %w", r.ID, err)
+		}
+		return saved, true, nil
+	}
+	if err != nil {
+		return probes.Receipt{}, false, err
+	}
+	return saved, false, nil
+}
+
+func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, digest, response string, replayed *string) error {
+	r := p.r
+	collected := ms(r.CollectedAt.Time)
+	serverID, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected)
+	if err != nil {
+		return err
+	}
+	doc := document{id: r.ID, kind: "report", digest: digest, collectedAt: collected,
+		vantage: r.Collector.Vantage, collector: strings.TrimSpace(r.Collector.Name + " " + r.Collector.Version), origin: r.Collector.Host}
+	if err := claimDocument(ctx, t, doc, serverID, response, replayed); err != nil {
+		return err
+	}
+	if err := saveSections(ctx, t, serverID, r.ID, collected, p.sections); err != nil {
+		return err
+	}
+	if err := saveChecks(ctx, t, serverID, r, p.checks); err != nil {
+		return err
+	}
+	if r.Clients != nil {
+		if err := s.mergeClients(ctx, t, serverID, collected, r.Clients.Complete, p.clients); err != nil {
+			return err
+		}
+	}
+	return s.diagnose(ctx, t, serverID)
+}
+
+// upsertServer finds or creates the server and moves last_report_at forward.
+// On PostgreSQL the upsert also locks the server's row, so concurrent reports
+// for one server apply one after the other and never interleave sections.
+func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64) (int64, error) {
+	var id int64
+	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (name) DO UPDATE SET
+			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
+			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
+				THEN excluded.last_report_at ELSE servers.last_report_at END
+		RETURNING id`, name, url, ms(t.now), collected).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("upsert server %s: %w", name, err)
+	}
+	return id, nil
+}
+
+// saveSections replaces each present section unless a newer one is stored:
+// a report that arrives late never overwrites fresher facts.
+func saveSections(ctx context.Context, t *wtx, serverID int64, reportID string, collected int64, sections []sectionRow) error {
+	if len(sections) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	args := make([]any, 0, len(sections)*5)
+	q.WriteString(`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES `)
+	for i, sec := range sections {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		n := len(args)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+		args = append(args, serverID, sec.name, collected, reportID, sec.body)
+	}
+	q.WriteString(` ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
+		report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`)
+	if _, err := t.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("save sections: %w", err)
+	}
+	return nil
+}
+
+// saveChecks appends the checks to the history and keeps the latest check per
+// vantage, origin and URL.
+func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, checks []checkRow) error {
+	if len(checks) == 0 {
+		return nil
+	}
+	collected := ms(r.CollectedAt.Time)
+	vantage, origin := r.Collector.Vantage, r.Collector.Host
+	var hist, latest strings.Builder
+	hargs := make([]any, 0, len(checks)*11)
+	largs := make([]any, 0, len(checks)*8)
+	hist.WriteString(`INSERT INTO vdir_checks (server_id, report_id, checked_at, vantage, origin, vdir, url, verdict, status, latency_ms, body) VALUES `)
+	latest.WriteString(`INSERT INTO vdir_latest (server_id, vantage, origin, url, vdir, checked_at, verdict, body) VALUES `)
+	seen := make(map[string]bool, len(checks))
+	for _, c := range checks {
+		if len(hargs) > 0 {
+			hist.WriteString(", ")
+		}
+		hist.WriteString("(" + placeholdersFrom(len(hargs)+1, 11) + ")")
+		hargs = append(hargs, serverID, r.ID, collected, vantage, origin, c.vdir, c.url, c.verdict, c.status, c.latency, c.body)
+		if seen[c.url] { // a report may check one URL twice; keep the last for "latest"
+			continue
+		}
+		seen[c.url] = true
+		if len(largs) > 0 {
+			latest.WriteString(", ")
+		}
+		latest.WriteString("(" + placeholdersFrom(len(largs)+1, 8) + ")")
+		largs = append(largs, serverID, vantage, origin, c.url, c.vdir, collected, c.verdict, c.body)
+	}
+	latest.WriteString(` ON CONFLICT (server_id, vantage, origin, url) DO UPDATE SET vdir = excluded.vdir,
+		checked_at = excluded.checked_at, verdict = excluded.verdict, body = excluded.body
+		WHERE excluded.checked_at >= vdir_latest.checked_at`)
+	if _, err := t.ExecContext(ctx, hist.String(), hargs...); err != nil {
+		return fmt.Errorf("save vdir checks: %w", err)
+	}
+	if _, err := t.ExecContext(ctx, latest.String(), largs...); err != nil {
+		return fmt.Errorf("save latest vdir checks: %w", err)
+	}
+	return nil
+}
+
+func placeholdersFrom(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
+}
+
+// querier is what reads need: a *sql.DB, a *sql.Tx or a *wtx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// preparedReport is a report turned into rows before it reaches the writer:
+// the JSON encoding happens concurrently in the request goroutines, so the
+// single SQLite writer spends its time on SQL only.
+type preparedReport struct {
+	r        *probes.Report
+	sections []sectionRow
+	checks   []checkRow
+	clients  [][]any // clientColumnList order; server_id and snapshot filled in by the writer
+}
+
+type sectionRow struct{ name, body string }
+
+type checkRow struct {
+	vdir, url, verdict, body string
+	status                   int
+	latency                  float64
+}
+
+func prepareReport(r *probes.Report) (*preparedReport, error) {
+	p := &preparedReport{r: r}
+	add := func(name string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", name, err)
+		}
+		p.sections = append(p.sections, sectionRow{name, string(b)})
+		return nil
+	}
+	steps := []struct {
+		name    string
+		present bool
+		v       any
+	}{
+		// Every report names its server; only one that says more (version,
+		// ports, database...) replaces what a collector on the server reported.
+		{probes.SectionServer, r.Server.HasFacts(), r.Server},
+		{probes.SectionVDirConfig, r.VDirConfig != nil, r.VDirConfig},
+		{probes.SectionAppPool, r.AppPool != nil, r.AppPool},
+		{probes.SectionServices, r.Services != nil, r.Services},
+		{probes.SectionACLs, r.ACLs != nil, r.ACLs},
+		{probes.SectionEvents, r.Events != nil, r.Events},
+		{probes.SectionSync, r.Sync != nil, r.Sync},
+	}
+	for _, st := range steps {
+		if st.present {
+			if err := add(st.name, st.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, c := range r.VDirChecks {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("encode vdir check: %w", err)
+		}
+		p.checks = append(p.checks, checkRow{vdir: c.VDir, url: c.URL, verdict: c.Verdict, body: string(b), status: c.Status, latency: c.LatencyMS})
+	}
+	if r.Clients != nil {
+		rows, err := clientRows(r.Clients.Items)
+		if err != nil {
+			return nil, err
+		}
+		p.clients = rows
+	}
+	return p, nil
+}

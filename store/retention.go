@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// pruneBatch bounds each delete so the SQLite writer is never held for long.
+const pruneBatch = 5000
+
+// Prune deletes history older than keep: vDir checks, document records
+// (after which a replayed id would be stored again), status transitions and
+// resolved findings. Current state is never pruned. It returns the rows deleted.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	stmts := []string{
+		`DELETE FROM vdir_checks WHERE id IN (SELECT id FROM vdir_checks WHERE checked_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
+		`DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
+		`DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE resolved_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
+		`DELETE FROM status_history WHERE at < $1`,
+	}
+	var total int64
+	for _, q := range stmts {
+		for {
+			var n int64
+			err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+				res, err := t.ExecContext(ctx, q, ms(before))
+				if err != nil {
+					return err
+				}
+				n, _ = res.RowsAffected()
+				return nil
+			})
+			if err != nil {
+				return total, fmt.Errorf("prune: %w", err)
+			}
+			total += n
+			if n < pruneBatch {
+				break
+			}
+		}
+	}
+	return total, nil
+}

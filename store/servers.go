@@ -1,0 +1,30 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// ListServers returns every server with its status and client summary, by
+// name. It reads the summaries kept at ingest: cost grows with servers, not
+// with clients.
+func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+serverRowColumns+` FROM servers ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list servers: %w", err)
+	}
+	defer rows.Close()
+	now := s.now()
+	out := []probes.ServerSummary{}
+	for rows.Next() {
+		r, err := scanServerRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, probes.ServerSummary{Name: r.name, URL: r.url, Registered: r.registered,
+			Status: s.status(r, now), LastReportAt: fromNullMS(r.lastReportAt), Clients: r.counts})
+	}
+	return out, rows.Err()
+}

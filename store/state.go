@@ -1,0 +1,149 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// serverRow is the servers columns the read models need.
+type serverRow struct {
+	id           int64
+	name, url    string
+	registered   bool
+	severity     string
+	lastReportAt sql.NullInt64
+	counts       probes.ClientCounts
+}
+
+const serverRowColumns = `id, name, url, registered, severity, last_report_at,
+	clients_total, clients_stale, clients_never, clients_removed`
+
+func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
+	var r serverRow
+	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt,
+		&r.counts.Total, &r.counts.Stale, &r.counts.Never, &r.counts.Removed)
+	return r, err
+}
+
+// status is the server's worst open finding, or unknown when nothing has
+// been heard from it for UnknownAfter.
+func (s *Store) status(r serverRow, now time.Time) string {
+	if !r.lastReportAt.Valid || now.Sub(fromMS(r.lastReportAt.Int64)) > s.opts.UnknownAfter {
+		return probes.StatusUnknown
+	}
+	switch r.severity {
+	case probes.SeverityCritical:
+		return probes.StatusCritical
+	case probes.SeverityWarning:
+		return probes.StatusWarning
+	}
+	return probes.StatusOK
+}
+
+// ServerState returns the latest value of every section of the named server
+// and its open findings; probes.ErrNotFound when the server is unknown.
+func (s *Store) ServerState(ctx context.Context, name string) (*probes.ServerState, error) {
+	row, err := scanServerRow(s.db.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE name = $1`, probes.NormalizeName(name)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("server %q: %w", name, probes.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read server %q: %w", name, err)
+	}
+	return s.loadState(ctx, s.db, row)
+}
+
+func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probes.ServerState, error) {
+	st := &probes.ServerState{
+		Name: row.name, URL: row.url, Registered: row.registered, Status: s.status(row, s.now()),
+		LastReportAt: fromNullMS(row.lastReportAt), ClientSummary: row.counts, Collected: map[string]time.Time{},
+	}
+	if err := loadSections(ctx, q, row.id, st); err != nil {
+		return nil, err
+	}
+	checks, err := loadLatestChecks(ctx, q, row.id)
+	if err != nil {
+		return nil, err
+	}
+	st.VDirChecks = checks
+	if len(checks) > 0 {
+		st.Collected[probes.SectionVDirChecks] = slices.MaxFunc(checks, func(a, b probes.ObservedCheck) int { return a.CheckedAt.Compare(b.CheckedAt) }).CheckedAt
+	}
+	if st.Findings, err = openFindings(ctx, q, row.id); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func loadSections(ctx context.Context, q querier, serverID int64, st *probes.ServerState) error {
+	rows, err := q.QueryContext(ctx, `SELECT name, collected_at, body FROM sections WHERE server_id = $1`, serverID)
+	if err != nil {
+		return fmt.Errorf("read sections: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, body string
+		var at int64
+		if err := rows.Scan(&name, &at, &body); err != nil {
+			return err
+		}
+		dst := map[string]any{
+			probes.SectionServer: &st.Server, probes.SectionVDirConfig: &st.VDirConfig, probes.SectionAppPool: &st.AppPool,
+			probes.SectionServices: &st.Services, probes.SectionACLs: &st.ACLs, probes.SectionEvents: &st.Events,
+			probes.SectionSync: &st.Sync,
+		}[name]
+		if dst == nil {
+			continue // a section of a newer version: shown once the code knows it
+		}
+		if err := json.Unmarshal([]byte(body), dst); err != nil {
+			return fmt.Errorf("decode section %s: %w", name, err)
+		}
+		st.Collected[name] = fromMS(at)
+	}
+	return rows.Err()
+}
+
+// loadLatestChecks returns the latest check per vantage, origin and URL,
+// ordered by vantage, origin, then the dashboard's vDir order.
+func loadLatestChecks(ctx context.Context, q querier, serverID int64) ([]probes.ObservedCheck, error) {
+	rows, err := q.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_latest WHERE server_id = $1`, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("read vdir checks: %w", err)
+	}
+	defer rows.Close()
+	var out []probes.ObservedCheck
+	for rows.Next() {
+		var oc probes.ObservedCheck
+		var at int64
+		var body string
+		if err := rows.Scan(&oc.Vantage, &oc.Origin, &at, &body); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(body), &oc.VDirCheck); err != nil {
+			return nil, fmt.Errorf("decode vdir check: %w", err)
+		}
+		oc.CheckedAt = fromMS(at)
+		out = append(out, oc)
+	}
+	slices.SortFunc(out, compareObserved)
+	return out, rows.Err()
+}
+
+func compareObserved(a, b probes.ObservedCheck) int {
+	return cmp.Or(cmp.Compare(vantageOrder(a.Vantage), vantageOrder(b.Vantage)), cmp.Compare(a.Origin, b.Origin),
+		cmp.Compare(vdirOrder(a.VDir), vdirOrder(b.VDir)), cmp.Compare(a.URL, b.URL))
+}
+
+func vantageOrder(v string) int {
+	return slices.Index([]string{probes.VantageDashboard, probes.VantageServer, probes.VantageRemote, probes.VantageClient}, v)
+}
+
+func vdirOrder(v string) int { return slices.Index(probes.VDirNames(), v) }

@@ -1,0 +1,133 @@
+// Package store persists wsusfleet's documents and serves its read models over
+// SQLite (modernc.org/sqlite, the embedded default) or PostgreSQL (pgx). Both
+// pass the same conformance suite in store/storetest.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// Options configure a Store. Zero values mean the documented defaults.
+type Options struct {
+	Now          func() time.Time // the clock (tests pass a fixed one)
+	Logger       *slog.Logger
+	StaleAfter   time.Duration // a client whose last status report is older is stale (7 days)
+	UnknownAfter time.Duration // a server silent this long is "unknown" (15 minutes: 3 probe intervals)
+	// Diagnose re-derives a server's findings from its current state; it runs
+	// inside every save, so findings are stored, never computed on read.
+	Diagnose func(state *probes.ServerState, now time.Time) []probes.Finding
+	// ReadConns bounds concurrent readers (SQLite) or all connections (PostgreSQL).
+	ReadConns int
+}
+
+func (o *Options) defaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.StaleAfter <= 0 {
+		o.StaleAfter = 7 * 24 * time.Hour
+	}
+	if o.UnknownAfter <= 0 {
+		o.UnknownAfter = 15 * time.Minute
+	}
+	if o.ReadConns <= 0 {
+		o.ReadConns = 8
+	}
+}
+
+// Store is the one persistence API used by the web layer, the prober and the CLI.
+type Store struct {
+	d    dialect
+	db   *sql.DB // reads; on PostgreSQL writes too
+	w    *writer // SQLite: the single writer with group commit; PostgreSQL: nil
+	opts Options
+}
+
+// Open connects to dsn: "sqlite:PATH" (or "file:PATH") for the embedded
+// database, "postgres://..." for PostgreSQL. It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	opts.defaults()
+	kind, target, err := ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{opts: opts}
+	switch kind {
+	case "sqlite":
+		err = s.openSQLite(ctx, target)
+	case "postgres":
+		err = s.openPostgres(ctx, target)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ParseDSN splits a --db value into its kind ("sqlite" or "postgres") and the
+// driver's data source.
+func ParseDSN(dsn string) (kind, target string, err error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return "", "", fmt.Errorf("--db: not a valid postgres:// URL: %w", err)
+		}
+		return "postgres", dsn, nil
+	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:"), "//")
+		if path == "" || strings.Contains(path, ":memory:") || strings.Contains(path, "mode=memory") {
+			return "", "", fmt.Errorf("--db: %q: give a file path, e.g. sqlite:wsusfleet.db (an in-memory database would lose every report)", dsn)
+		}
+		return "sqlite", path, nil
+	}
+	return "", "", fmt.Errorf("--db: %q: use sqlite:PATH or postgres://user@host/db", dsn)
+}
+
+// Dialect names the database in use: "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.d.name() }
+
+// Close stops the writer (finishing queued writes) and closes the database.
+func (s *Store) Close() error {
+	var err error
+	if s.w != nil {
+		err = s.w.close()
+	}
+	return errors.Join(err, s.db.Close())
+}
+
+func (s *Store) now() time.Time { return s.opts.Now().UTC() }
+
+// ms converts a time to the stored form: Unix milliseconds, UTC.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+// msPtr stores a possibly-absent time as NULL.
+func msPtr(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS reads a stored time.
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// fromNullMS reads a nullable stored time.
+func fromNullMS(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}

@@ -1,0 +1,543 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+)
+
+// T0 is the suite's "now".
+var T0 = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+// Run runs every store behaviour against the stores open makes.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, open Opener)
+	}{
+		{"MigrateIsIdempotentAndReady", testMigrate},
+		{"SaveReportThenReadEverySection", testSaveAndRead},
+		{"ReplayStoresNothingTwice", testReplay},
+		{"ReusedIDIsAConflict", testConflict},
+		{"NewerSectionsWin", testNewerWins},
+		{"AbsentSectionsAreKept", testAbsentSections},
+		{"ClientSnapshotsMerge", testClientMerge},
+		{"IncompleteAndOlderClientLists", testIncompleteAndOlder},
+		{"ClientCountsFollowTheClock", testClientCounts},
+		{"ClientPagesAndFilters", testClientPages},
+		{"BulkClientSnapshot", testBulkClients},
+		{"ConcurrentReportsNeverInterleave", testConcurrent},
+		{"FindingsOpenContinueAndResolve", testFindings},
+		{"ServerStatusUnknownWhenSilent", testUnknown},
+		{"Tokens", testTokens},
+		{"PruneKeepsCurrentState", testPrune},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, open)
+		})
+	}
+}
+
+func ctx() context.Context { return context.Background() }
+
+func fixed(tb testing.TB, open Opener, opts store.Options) (*store.Store, *Clock) {
+	tb.Helper()
+	c := NewClock(T0)
+	opts.Now = c.Now
+	return open(tb, opts), c
+}
+
+func mustSave(tb testing.TB, s *store.Store, r *probes.Report) probes.Receipt {
+	tb.Helper()
+	saved, replay, err := s.SaveReport(ctx(), r, "")
+	if err != nil {
+		tb.Fatalf("save %s: %v", r.ID, err)
+	}
+	if replay {
+		tb.Fatalf("save %s: unexpected replay", r.ID)
+	}
+	return saved
+}
+
+func mustState(tb testing.TB, s *store.Store, name string) *probes.ServerState {
+	tb.Helper()
+	st, err := s.ServerState(ctx(), name)
+	if err != nil {
+		tb.Fatalf("state of %s: %v", name, err)
+	}
+	return st
+}
+
+func testMigrate(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	applied, err := s.Migrate(ctx())
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second migrate applied %v, %v; want nothing", applied, err)
+	}
+	if err := s.Ready(ctx()); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+}
+
+func intp(i int) *int     { return &i }
+func i64p(i int64) *int64 { return &i }
+func boolp(b bool) *bool  { return &b }
+
+func fullReport(id string, at time.Time) *probes.Report {
+	r := Report(id, "WSUS01.corp.example", at)
+	r.Collector.Vantage, r.Collector.Host = probes.VantageServer, "WSUS01"
+	r.Server = probes.ServerInfo{Name: "WSUS01.corp.example", URL: "http://wsus01.corp.example:8530", Version: "10.0.17763.1",
+		HTTPPort: 8530, HTTPSPort: 8531, ContentDir: `D:\WSUS\WsusContent`, Database: "WID", NotDeclinedUpdates: intp(6200), Targeting: "client"}
+	r.VDirChecks[0].Status, r.VDirChecks[0].WWWAuthenticate = 401, []string{"Negotiate", "NTLM"} // ClientWebService: anonymous off
+	r.VDirConfig = []probes.VDirConfig{{VDir: "ClientWebService", Anonymous: true, AnonymousUser: "IUSR", ClientCerts: "ignore", AppPool: "WsusPool"}}
+	r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Started", QueueLength: i64p(1000), PrivateMemoryKB: i64p(1843200), PingEnabled: boolp(true)}
+	r.Services = []probes.Service{{Name: "WsusService", State: "Running", StartType: "Automatic"}}
+	r.ACLs = []probes.ACL{{Path: `D:\WSUS\WsusContent`, Principal: `NT AUTHORITY\NETWORK SERVICE`, Rights: []string{"FullControl"}}}
+	r.Events = []probes.Event{{ID: 12042, Source: "Windows Server Update Services", Level: "Error", Time: probes.TimeOf(at.Add(-time.Hour)), Message: "The SimpleAuth Web Service is not working."}}
+	r.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: "WSUS-HQ.corp.example", Port: 8530, Replica: true},
+		Last: &probes.SyncRun{StartedAt: probes.TimeOf(at.Add(-9 * time.Hour)), FinishedAt: probes.TimeOf(at.Add(-8 * time.Hour)), Result: "Failed", Error: "(503) Server Unavailable"}}
+	return r
+}
+
+func testSaveAndRead(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	saved := mustSave(t, s, fullReport("r1", T0.Add(-time.Minute)))
+	if saved != (probes.Receipt{ID: "r1", Server: "wsus01.corp.example"}) {
+		t.Errorf("saved = %+v", saved)
+	}
+	st := mustState(t, s, "WSUS01.CORP.EXAMPLE") // names are case-insensitive
+	if st.Name != "wsus01.corp.example" || st.URL != "http://wsus01.corp.example:8530" || st.Server.Version != "10.0.17763.1" || *st.Server.NotDeclinedUpdates != 6200 {
+		t.Errorf("server = %+v %+v", st, st.Server)
+	}
+	if len(st.VDirChecks) != 9 {
+		t.Fatalf("%d latest checks, want 9", len(st.VDirChecks))
+	}
+	cws := st.VDirChecks[0]
+	if cws.VDir != "ClientWebService" || cws.Verdict != probes.VerdictFault || cws.Vantage != probes.VantageServer || cws.Origin != "WSUS01" {
+		t.Errorf("ClientWebService check = %+v: want a judged fault from the server vantage", cws)
+	}
+	if st.VDirChecks[4].VDir != "ApiRemoting30" || st.VDirChecks[4].Verdict != probes.VerdictOK {
+		t.Errorf("ApiRemoting30 401 Negotiate must be ok: %+v", st.VDirChecks[4])
+	}
+	if len(st.VDirConfig) != 1 || st.VDirConfig[0].AnonymousUser != "IUSR" || *st.AppPool.QueueLength != 1000 ||
+		st.Services[0].State != "Running" || st.ACLs[0].Rights[0] != "FullControl" || st.Events[0].ID != 12042 ||
+		st.Sync.Upstream.Host != "wsus-hq.corp.example" || st.Sync.Last.Result != "Failed" {
+		t.Errorf("sections not stored faithfully: %+v", st)
+	}
+	for _, sec := range []string{"server", "vdir_checks", "vdir_config", "app_pool", "services", "acls", "events", "sync"} {
+		if at, ok := st.Collected[sec]; !ok || !at.Equal(T0.Add(-time.Minute)) {
+			t.Errorf("collected[%s] = %v, %v", sec, at, ok)
+		}
+	}
+	if _, err := s.ServerState(ctx(), "nope.corp.example"); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("unknown server: %v, want ErrNotFound", err)
+	}
+	list, err := s.ListServers(ctx())
+	if err != nil || len(list) != 1 || list[0].Name != "wsus01.corp.example" || list[0].LastReportAt == nil {
+		t.Errorf("ListServers = %+v, %v", list, err)
+	}
+}
+
+func testReplay(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	r := Report("same", "wsus01", T0)
+	first := mustSave(t, s, r)
+	again, replay, err := s.SaveReport(ctx(), Report("same", "wsus01", T0), "")
+	if err != nil || !replay || again != first {
+		t.Fatalf("replay = %+v, %v, %v; want %+v, true, nil", again, replay, err, first)
+	}
+	hist, err := s.VDirHistory(ctx(), "wsus01", T0.Add(-time.Hour))
+	if err != nil || len(hist) != 9 {
+		t.Fatalf("history has %d checks after a replay (%v); want 9", len(hist), err)
+	}
+}
+
+func testConflict(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	mustSave(t, s, Report("dup", "wsus01", T0))
+	_, _, err := s.SaveReport(ctx(), Report("dup", "wsus02", T0), "")
+	if !errors.Is(err, probes.ErrConflict) {
+		t.Fatalf("same id, other content: %v, want ErrConflict", err)
+	}
+	if _, err := s.ServerState(ctx(), "wsus02"); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("the conflicting report left a server behind: %v", err)
+	}
+}
+
+func testNewerWins(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	newer := Report("new", "wsus01", T0)
+	newer.Services = []probes.Service{{Name: "WsusService", State: "Running"}}
+	newer.VDirChecks[0].Status = 503
+	older := Report("old", "wsus01", T0.Add(-time.Hour))
+	older.Services = []probes.Service{{Name: "WsusService", State: "Stopped"}}
+	mustSave(t, s, newer)
+	mustSave(t, s, older) // arrives late
+	st := mustState(t, s, "wsus01")
+	if st.Services[0].State != "Running" || st.VDirChecks[0].Status != 503 || !st.LastReportAt.Equal(T0) {
+		t.Errorf("a late report overwrote newer facts: services %+v, check %d, last report %v", st.Services, st.VDirChecks[0].Status, st.LastReportAt)
+	}
+	hist, _ := s.VDirHistory(ctx(), "wsus01", T0.Add(-2*time.Hour))
+	if len(hist) != 18 || !hist[0].CheckedAt.Equal(T0.Add(-time.Hour)) {
+		t.Errorf("history should hold both reports oldest first; got %d", len(hist))
+	}
+}
+
+func testAbsentSections(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	mustSave(t, s, fullReport("a", T0.Add(-time.Hour)))
+	r := Report("b", "wsus01.corp.example", T0) // name + url only, no sections
+	r.Events = []probes.Event{}                 // present and empty: replaces
+	mustSave(t, s, r)
+	st := mustState(t, s, "wsus01.corp.example")
+	if st.Server == nil || st.Server.Version == "" {
+		t.Errorf("a report that only names the server erased its info: %+v", st.Server)
+	}
+	if len(st.Services) != 1 || st.AppPool == nil || st.Sync == nil {
+		t.Errorf("absent sections must be kept: %+v", st)
+	}
+	if st.Events == nil || len(st.Events) != 0 {
+		t.Errorf("an empty events section must replace the old one: %+v", st.Events)
+	}
+}
+
+func snapshot(id, server string, at time.Time, complete bool, clients ...probes.Client) *probes.Report {
+	r := Report(id, server, at)
+	r.VDirChecks = nil
+	r.Clients = &probes.ClientList{Complete: complete, Items: clients}
+	return r
+}
+
+func allClients(tb testing.TB, s *store.Store, server, gap string) map[string]probes.ClientRecord {
+	tb.Helper()
+	out := map[string]probes.ClientRecord{}
+	err := s.EachClient(ctx(), probes.ClientQuery{Server: server, Gap: gap}, func(c probes.ClientRecord) error {
+		if _, dup := out[c.Name]; dup {
+			tb.Errorf("client %s listed twice", c.Name)
+		}
+		out[c.Name] = c
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+func testClientMerge(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	cs := Clients(4, T0, func(i int) time.Duration { return time.Hour })
+	a, b, c, d := cs[0], cs[1], cs[2], cs[3]
+	mustSave(t, s, snapshot("s1", "wsus01", T0, true, a, b, c))
+	firstSeen := allClients(t, s, "wsus01", "")[a.Name].FirstSeen
+	clock.Advance(time.Hour)
+	mustSave(t, s, snapshot("s2", "wsus01", T0.Add(time.Hour), true, b, c, d))
+	got := allClients(t, s, "wsus01", "")
+	if len(got) != 4 || got[a.Name].RemovedAt == nil || got[d.Name].RemovedAt != nil {
+		t.Fatalf("after s2: %d clients, a removed %v, d removed %v; want 4, removed, present", len(got), got[a.Name].RemovedAt, got[d.Name].RemovedAt)
+	}
+	if removed := allClients(t, s, "wsus01", probes.GapRemoved); len(removed) != 1 {
+		t.Errorf("gap=removed lists %d, want 1", len(removed))
+	}
+	st := mustState(t, s, "wsus01")
+	if st.ClientSummary != (probes.ClientCounts{Total: 3, Removed: 1}) {
+		t.Errorf("summary = %+v", st.ClientSummary)
+	}
+	clock.Advance(time.Hour)
+	a.Name = "renamed.corp.example" // same target id, new name: one row, not two
+	mustSave(t, s, snapshot("s3", "wsus01", T0.Add(2*time.Hour), true, a, b, c, d))
+	got = allClients(t, s, "wsus01", "")
+	back, ok := got["renamed.corp.example"]
+	if len(got) != 4 || !ok || back.RemovedAt != nil || !back.FirstSeen.Equal(firstSeen) {
+		t.Errorf("after s3: %d clients, renamed %+v; want 4 rows, restored, first seen %v kept", len(got), back, firstSeen)
+	}
+}
+
+func testIncompleteAndOlder(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	cs := Clients(3, T0, func(int) time.Duration { return time.Hour })
+	mustSave(t, s, snapshot("s1", "wsus01", T0.Add(-time.Hour), true, cs[0], cs[1]))
+	mustSave(t, s, snapshot("s2", "wsus01", T0.Add(-time.Hour), false, cs[2]))
+	if got := allClients(t, s, "wsus01", ""); len(got) != 3 || got[cs[0].Name].RemovedAt != nil {
+		t.Errorf("an incomplete list must only add: %v", got)
+	}
+	mustSave(t, s, snapshot("s0", "wsus01", T0.Add(-2*time.Hour), true, cs[0])) // late, older complete list
+	if removed := allClients(t, s, "wsus01", probes.GapRemoved); len(removed) != 0 {
+		t.Errorf("an older complete list removed %d clients", len(removed))
+	}
+}
+
+func testClientCounts(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1}
+	mustSave(t, s, snapshot("s1", "wsus01", T0, true, Clients(5, T0, func(i int) time.Duration { return ages[i] })...))
+	want := probes.ClientCounts{Total: 5, Stale: 1, Never: 2}
+	if st := mustState(t, s, "wsus01"); st.ClientSummary != want {
+		t.Fatalf("summary %+v, want %+v", st.ClientSummary, want)
+	}
+	clock.Advance(36 * time.Hour) // the 6-day-old client turns stale
+	if n, err := s.RecountDue(ctx()); err != nil || n != 1 {
+		t.Fatalf("RecountDue = %d, %v; want 1 server", n, err)
+	}
+	list, _ := s.ListServers(ctx())
+	if want.Stale = 2; list[0].Clients != want {
+		t.Errorf("after 36 h: %+v, want %+v", list[0].Clients, want)
+	}
+	if n, _ := s.RecountDue(ctx()); n != 0 {
+		t.Errorf("nothing changed, yet %d recounts", n)
+	}
+}
+
+func testClientPages(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	cs := Clients(250, T0, func(i int) time.Duration {
+		switch {
+		case i%10 == 0:
+			return -1 // never
+		case i%10 == 1:
+			return 40 * 24 * time.Hour
+		}
+		return time.Duration(i) * time.Minute
+	})
+	mustSave(t, s, snapshot("s1", "wsus01", T0, true, cs...))
+	seen := map[string]bool{}
+	cursor, pages := "", 0
+	for {
+		p, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Cursor: cursor, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if p.Total != 250 {
+			t.Fatalf("total %d", p.Total)
+		}
+		for _, c := range p.Clients {
+			if seen[c.Name] {
+				t.Fatalf("%s on two pages", c.Name)
+			}
+			seen[c.Name] = true
+		}
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if pages != 3 || len(seen) != 250 {
+		t.Errorf("%d pages, %d clients; want 3, 250", pages, len(seen))
+	}
+	for _, tc := range []struct {
+		q     probes.ClientQuery
+		total int64
+	}{
+		{probes.ClientQuery{Gap: probes.GapNeverReported}, 25},
+		{probes.ClientQuery{Gap: probes.GapStaleReport}, 25},
+		{probes.ClientQuery{Gap: probes.GapStaleReport, OlderThan: 30 * 24 * time.Hour}, 25},
+		{probes.ClientQuery{Gap: probes.GapStaleReport, OlderThan: 60 * 24 * time.Hour}, 0},
+		{probes.ClientQuery{Search: "PC0012"}, 10},
+		{probes.ClientQuery{Gap: probes.GapRemoved}, 0},
+	} {
+		tc.q.Server = "wsus01"
+		p, err := s.Clients(ctx(), tc.q)
+		if err != nil || p.Total != tc.total || int64(len(p.Clients)) != tc.total {
+			t.Errorf("%+v: total %d, %d rows, %v; want %d", tc.q, p.Total, len(p.Clients), err, tc.total)
+		}
+	}
+	oldest, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Sort: "last_report", Limit: 30})
+	if err != nil || oldest.Clients[0].LastReport.IsZero() == false || oldest.Clients[25].LastReport.IsZero() {
+		t.Errorf("sort=last_report must list never-reported first, then the oldest: %v", err)
+	}
+	next, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Sort: "last_report", Limit: 30, Cursor: oldest.NextCursor})
+	if err != nil || len(next.Clients) != 30 || next.Clients[0].LastReport.Before(oldest.Clients[29].LastReport.Time) {
+		t.Errorf("second page by age out of order: %v", err)
+	}
+	newest, _ := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Sort: "-last_report", Limit: 1})
+	if newest.Clients[0].Name != "pc00002.corp.example" {
+		t.Errorf("-last_report first = %s", newest.Clients[0].Name)
+	}
+	var ve *probes.ValidationError
+	for _, q := range []probes.ClientQuery{{Cursor: "garbage"}, {Gap: "late"}, {Sort: "ip"}, {Limit: 5000}} {
+		q.Server = "wsus01"
+		if _, err := s.Clients(ctx(), q); !errors.As(err, &ve) || ve.Errors[0].Parameter == "" {
+			t.Errorf("%+v: %v; want a parameter error", q, err)
+		}
+	}
+	if _, err := s.Clients(ctx(), probes.ClientQuery{Server: "nope"}); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("unknown server: %v", err)
+	}
+}
+
+func testBulkClients(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	const n = 20000
+	cs := Clients(n, T0, func(i int) time.Duration { return time.Duration(i) * time.Minute })
+	mustSave(t, s, snapshot("big1", "wsus01", T0, true, cs...))
+	mustSave(t, s, snapshot("big2", "wsus01", T0.Add(time.Second), true, cs[:n-100]...))
+	st := mustState(t, s, "wsus01")
+	if st.ClientSummary.Total != n-100 || st.ClientSummary.Removed != 100 {
+		t.Errorf("summary %+v; want %d total and 100 removed", st.ClientSummary, n-100)
+	}
+	p, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Gap: probes.GapAll, Limit: 1})
+	if err != nil || p.Total != n {
+		t.Errorf("rows = %d, %v; want %d (no duplicates)", p.Total, err, n)
+	}
+}
+
+// testConcurrent: many writers, several servers; each report's sections carry
+// its sequence number, so interleaving would show as a mix in the final state.
+func testConcurrent(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	const servers, perServer = 8, 16
+	var wg sync.WaitGroup
+	errs := make(chan error, servers*perServer)
+	for srv := range servers {
+		for i := range perServer {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				name := fmt.Sprintf("wsus%02d", srv)
+				r := Report(fmt.Sprintf("%s-%02d", name, i), name, T0.Add(time.Duration(i)*time.Second))
+				seq := fmt.Sprint(i)
+				r.Services = []probes.Service{{Name: "svc" + seq, State: "Running"}}
+				r.Events = []probes.Event{{ID: i, Source: "seq", Level: "Error", Time: r.CollectedAt}}
+				r.ACLs = []probes.ACL{{Path: `C:\` + seq, Principal: "p", Rights: []string{"Read"}}}
+				if _, _, err := s.SaveReport(ctx(), r, ""); err != nil {
+					errs <- err
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for srv := range servers {
+		st := mustState(t, s, fmt.Sprintf("wsus%02d", srv))
+		last := fmt.Sprint(perServer - 1)
+		if st.Services[0].Name != "svc"+last || fmt.Sprint(st.Events[0].ID) != last || st.ACLs[0].Path != `C:\`+last {
+			t.Errorf("%s mixes reports: services %s, event %d, acl %s; want all from report %s", st.Name, st.Services[0].Name, st.Events[0].ID, st.ACLs[0].Path, last)
+		}
+		hist, _ := s.VDirHistory(ctx(), st.Name, T0.Add(-time.Hour))
+		if len(hist) != 9*perServer {
+			t.Errorf("%s: %d checks in history, want %d", st.Name, len(hist), 9*perServer)
+		}
+	}
+}
+
+// faultRule is a stand-in diagnosis: one finding per faulty vDir.
+func faultRule(st *probes.ServerState, now time.Time) []probes.Finding {
+	var out []probes.Finding
+	for _, c := range st.VDirChecks {
+		if c.Verdict == probes.VerdictFault {
+			out = append(out, probes.Finding{Rule: "vdir_fault", Severity: probes.SeverityCritical, Subject: c.VDir, Title: c.Reason,
+				Evidence: []probes.Evidence{{Fact: c.StatusText(), Source: c.Vantage, At: c.CheckedAt}}})
+		}
+	}
+	return out
+}
+
+func testFindings(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{Diagnose: faultRule})
+	bad := Report("bad1", "wsus01", T0)
+	bad.VDirChecks[1].Status = 503
+	mustSave(t, s, bad)
+	st := mustState(t, s, "wsus01")
+	if st.Status != probes.StatusCritical || len(st.Findings) != 1 || st.Findings[0].Subject != "SimpleAuthWebService" || !st.Findings[0].FirstSeen.Equal(T0) {
+		t.Fatalf("after a 503: status %s, findings %+v", st.Status, st.Findings)
+	}
+	clock.Advance(5 * time.Minute)
+	bad2 := Report("bad2", "wsus01", T0.Add(5*time.Minute))
+	bad2.VDirChecks[1].Status = 503
+	mustSave(t, s, bad2)
+	st = mustState(t, s, "wsus01")
+	if f := st.Findings[0]; !f.FirstSeen.Equal(T0) || !f.LastSeen.Equal(T0.Add(5*time.Minute)) {
+		t.Errorf("a continuing finding keeps first_seen and moves last_seen: %v %v", f.FirstSeen, f.LastSeen)
+	}
+	clock.Advance(5 * time.Minute)
+	mustSave(t, s, Report("good", "wsus01", T0.Add(10*time.Minute)))
+	st = mustState(t, s, "wsus01")
+	if st.Status != probes.StatusOK || len(st.Findings) != 0 {
+		t.Errorf("after recovery: status %s, %d open findings", st.Status, len(st.Findings))
+	}
+}
+
+func testUnknown(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{UnknownAfter: 15 * time.Minute})
+	mustSave(t, s, Report("r", "wsus01", T0))
+	if st := mustState(t, s, "wsus01"); st.Status != probes.StatusOK {
+		t.Errorf("fresh server status %s", st.Status)
+	}
+	clock.Advance(16 * time.Minute)
+	if list, _ := s.ListServers(ctx()); list[0].Status != probes.StatusUnknown {
+		t.Errorf("silent server status %s, want unknown", list[0].Status)
+	}
+}
+
+func testTokens(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	secret, tok, err := s.CreateToken(ctx(), "collector", probes.ScopeIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(secret) < 40 || tok.Hint == "" || len(tok.Hint) > 12 {
+		t.Errorf("secret %d chars, hint %q", len(secret), tok.Hint)
+	}
+	got, err := s.Authenticate(ctx(), secret)
+	if err != nil || got.ID != tok.ID || !got.Allows(probes.ScopeIngest) || got.Allows(probes.ScopeAdmin) || got.Allows(probes.ScopeRead) {
+		t.Fatalf("Authenticate = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "wsf_", secret + "x", secret[:len(secret)-1], "Bearer " + secret} {
+		if _, err := s.Authenticate(ctx(), bad); !errors.Is(err, probes.ErrNotFound) {
+			t.Errorf("Authenticate(%q) = %v, want ErrNotFound", bad, err)
+		}
+	}
+	list, _ := s.Tokens(ctx())
+	if len(list) != 1 || list[0].LastUsedAt == nil {
+		t.Errorf("tokens = %+v; want one, with last use recorded", list)
+	}
+	if err := s.RevokeToken(ctx(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx(), secret); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("revoked token still authenticates: %v", err)
+	}
+	if err := s.RevokeToken(ctx(), 999); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("revoke unknown: %v", err)
+	}
+	var ve *probes.ValidationError
+	if _, _, err := s.CreateToken(ctx(), "x", "root"); !errors.As(err, &ve) {
+		t.Errorf("bad scope: %v", err)
+	}
+	if _, _, err := s.CreateToken(ctx(), "", probes.ScopeRead); !errors.As(err, &ve) {
+		t.Errorf("empty name: %v", err)
+	}
+}
+
+func testPrune(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	mustSave(t, s, Report("old", "wsus01", T0))
+	clock.Advance(40 * 24 * time.Hour)
+	later := T0.Add(40 * 24 * time.Hour)
+	mustSave(t, s, Report("new", "wsus02", later))
+	n, err := s.Prune(ctx(), later.Add(-30*24*time.Hour))
+	if err != nil || n != 10 { // 9 checks + 1 document record
+		t.Fatalf("Prune = %d, %v; want 10 rows", n, err)
+	}
+	st := mustState(t, s, "wsus01")
+	if len(st.VDirChecks) != 9 {
+		t.Errorf("pruning history must keep the latest checks; got %d", len(st.VDirChecks))
+	}
+	if hist, _ := s.VDirHistory(ctx(), "wsus02", T0); len(hist) != 9 {
+		t.Errorf("recent history pruned: %d", len(hist))
+	}
+	if _, replay, err := s.SaveReport(ctx(), Report("old", "wsus01", T0), ""); err != nil || replay {
+		t.Errorf("an id past retention is stored again: replay %v, %v", replay, err)
+	}
+}

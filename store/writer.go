@@ -1,0 +1,244 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// wtx is a write transaction as a write function sees it.
+type wtx struct {
+	*sql.Tx
+	conn *sql.Conn // for driver-level fast paths (PostgreSQL COPY)
+	now  time.Time // one clock reading for everything the write stores
+}
+
+type writeFunc func(ctx context.Context, t *wtx) error
+
+// errClosed is returned for writes submitted after Close.
+var errClosed = errors.New("store: closed")
+
+// maxBatch bounds how many writes share one SQLite commit.
+const maxBatch = 256
+
+// writeTimeout bounds one batch; a write never inherits a caller's context
+// once it runs, so a client hanging up cannot abort a shared transaction.
+const writeTimeout = 5 * time.Minute
+
+// writer serialises SQLite writes through one connection and commits them in
+// groups: every job waiting when a commit starts shares its fsync. Each job
+// runs under its own savepoint, so one failing job never undoes the others.
+type writer struct {
+	db     *sql.DB
+	conn   *sql.Conn
+	log    *slog.Logger
+	jobs   chan *job
+	done   chan struct{}
+	closed sync.Once
+	mu     sync.RWMutex // held for reading while submitting, for writing by close
+	shut   bool
+}
+
+type job struct {
+	ctx  context.Context // the submitter's: checked only before the job starts
+	fn   writeFunc
+	raw  func(*sql.Conn) error // instead of fn: runs alone, outside a transaction
+	err  error
+	done chan struct{}
+}
+
+func newWriter(db *sql.DB, conn *sql.Conn, log *slog.Logger) *writer {
+	w := &writer{db: db, conn: conn, log: log, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// submit queues fn and waits until it is committed (or failed).
+func (w *writer) submit(ctx context.Context, fn writeFunc) error {
+	return w.enqueue(ctx, &job{ctx: ctx, fn: fn, done: make(chan struct{})})
+}
+
+func (w *writer) enqueue(ctx context.Context, j *job) error {
+	w.mu.RLock()
+	if w.shut {
+		w.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case w.jobs <- j:
+		w.mu.RUnlock()
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	<-j.done // once queued, the job's outcome is always reported, even on shutdown
+	return j.err
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*job, 0, maxBatch)
+	for first := range w.jobs {
+		if first.raw != nil {
+			w.runRaw(first)
+			continue
+		}
+		batch = append(batch[:0], first)
+		var rawNext *job
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case j, ok := <-w.jobs:
+				if !ok {
+					break drain
+				}
+				if j.raw != nil {
+					rawNext = j
+					break drain
+				}
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+		if rawNext != nil {
+			w.runRaw(rawNext)
+		}
+	}
+}
+
+func (w *writer) runRaw(j *job) {
+	if j.err = j.ctx.Err(); j.err == nil {
+		j.err = j.raw(w.conn)
+	}
+	close(j.done)
+}
+
+func (w *writer) commit(batch []*job) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
+	live := batch[:0:0]
+	for _, j := range batch {
+		if err := j.ctx.Err(); err != nil {
+			j.err = err // given up before it started: nothing written
+			close(j.done)
+			continue
+		}
+		live = append(live, j)
+	}
+	if len(live) == 0 {
+		return
+	}
+	err := w.runBatch(ctx, live)
+	for _, j := range live {
+		if err != nil && j.err == nil {
+			j.err = err
+		}
+		close(j.done)
+	}
+}
+
+func (w *writer) runBatch(ctx context.Context, batch []*job) error {
+	tx, err := w.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	t := &wtx{Tx: tx, conn: w.conn, now: time.Now().UTC()}
+	for _, j := range batch {
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		j.err = runJob(ctx, j.fn, t)
+		if j.err != nil {
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE job"); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// runJob turns a panic in one job into that job's error.
+func runJob(ctx context.Context, fn writeFunc, t *wtx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: write panicked: %v", r)
+		}
+	}()
+	return fn(ctx, t)
+}
+
+// submitConn runs fn on the writer's connection alone, between batches and
+// outside any transaction (migrations manage their own transactions).
+func (w *writer) submitConn(ctx context.Context, fn func(*sql.Conn) error) error {
+	return w.enqueue(ctx, &job{ctx: ctx, raw: fn, done: make(chan struct{})})
+}
+
+// close stops accepting writes, finishes the queued ones and closes the connection.
+func (w *writer) close() error {
+	var err error
+	w.closed.Do(func() {
+		w.mu.Lock()
+		w.shut = true
+		close(w.jobs)
+		w.mu.Unlock()
+		<-w.done
+		err = errors.Join(w.conn.Close(), w.db.Close())
+	})
+	return err
+}
+
+// write runs fn in a write transaction: through the group-commit writer on
+// SQLite, directly (retrying transient conflicts) on PostgreSQL.
+func (s *Store) write(ctx context.Context, fn writeFunc) error {
+	if s.w != nil {
+		return s.w.submit(ctx, func(ctx context.Context, t *wtx) error {
+			t.now = s.now()
+			return fn(ctx, t)
+		})
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.writePostgres(ctx, fn)
+		if err == nil || !s.d.retryable(err) || attempt == 4 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+}
+
+func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
+	// The write runs to completion even if the caller goes away, like on SQLite.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connection: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	if err := fn(ctx, &wtx{Tx: tx, conn: conn, now: s.now()}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
