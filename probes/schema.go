@@ -62,7 +62,8 @@ func (s *SchemaSet) of(t reflect.Type, c constraint) map[string]any {
 		if c.each != nil {
 			elem = *c.each
 		}
-		out := map[string]any{"type": "array", "items": s.of(t.Elem(), elem)}
+		// A nil slice is JSON null: "absent" in documents, "never collected" in answers.
+		out := map[string]any{"type": []string{"array", "null"}, "items": s.of(t.Elem(), elem)}
 		if c.max != nil {
 			out["maxItems"] = *c.max
 		}

@@ -28,35 +28,47 @@ type dialect interface {
 
 // sqliteDSN puts the pragmas in the DSN so every pooled connection gets them.
 // synchronous=FULL: an acknowledged report survives power loss, not only a crash.
-func sqliteDSN(path string, readOnly bool) string {
+// The writer does not checkpoint (the checkpointer does); readers are query_only.
+func sqliteDSN(path, role string) string {
 	q := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
-	if readOnly {
+	switch role {
+	case "writer":
+		q += "&_pragma=wal_autocheckpoint(0)"
+	case "reader":
 		q += "&_pragma=query_only(1)"
 	}
 	return "file:" + path + "?" + q
 }
 
 func (s *Store) openSQLite(ctx context.Context, path string) error {
-	wdb, err := sql.Open("sqlite", sqliteDSN(path, false))
+	wdb, err := sql.Open("sqlite", sqliteDSN(path, "writer"))
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	wdb.SetMaxOpenConns(1)
-	conn, err := wdb.Conn(ctx)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	if err := wdb.PingContext(ctx); err != nil {
+		wdb.Close()
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite", sqliteDSN(path, "reader"))
 	if err != nil {
 		wdb.Close()
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	rdb, err := sql.Open("sqlite", sqliteDSN(path, true))
+	cdb, err := sql.Open("sqlite", sqliteDSN(path, "checkpointer"))
 	if err != nil {
-		conn.Close()
 		wdb.Close()
+		rdb.Close()
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	cdb.SetMaxOpenConns(1)
+	s.ckpt = startCheckpointer(cdb, s.opts.Logger)
 	rdb.SetMaxOpenConns(s.opts.ReadConns)
 	rdb.SetMaxIdleConns(s.opts.ReadConns)
 	s.d, s.db = sqliteDialect{}, rdb
-	s.w = newWriter(wdb, conn, s.opts.Logger)
+	s.w = newWriter(wdb, s.opts.Logger)
 	return nil
 }
 

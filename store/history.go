@@ -2,14 +2,13 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// maxHistory bounds one history read.
+// maxHistory bounds one history read (in runs: a run is one report's checks).
 const maxHistory = 50000
 
 // VDirHistory returns a server's vDir checks since the given time, oldest
@@ -19,25 +18,10 @@ func (s *Store) VDirHistory(ctx context.Context, server string, since time.Time)
 	if err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, probes.NormalizeName(server)).Scan(&id); err != nil {
 		return nil, fmt.Errorf("server %q: %w", server, probes.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_checks
+	rows, err := s.db.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_runs
 		WHERE server_id = $1 AND checked_at >= $2 ORDER BY checked_at, id LIMIT $3`, id, ms(since), maxHistory)
 	if err != nil {
 		return nil, fmt.Errorf("read vdir history: %w", err)
 	}
-	defer rows.Close()
-	out := []probes.ObservedCheck{}
-	for rows.Next() {
-		var oc probes.ObservedCheck
-		var at int64
-		var body string
-		if err := rows.Scan(&oc.Vantage, &oc.Origin, &at, &body); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(body), &oc.VDirCheck); err != nil {
-			return nil, fmt.Errorf("decode vdir check: %w", err)
-		}
-		oc.CheckedAt = fromMS(at)
-		out = append(out, oc)
-	}
-	return out, rows.Err()
+	return scanRuns(rows)
 }

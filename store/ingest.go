@@ -128,79 +128,39 @@ func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64
 // saveSections replaces each present section unless a newer one is stored:
 // a report that arrives late never overwrites fresher facts.
 func saveSections(ctx context.Context, t *wtx, serverID int64, reportID string, collected int64, sections []sectionRow) error {
-	if len(sections) == 0 {
-		return nil
-	}
-	var q strings.Builder
-	args := make([]any, 0, len(sections)*5)
-	q.WriteString(`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES `)
-	for i, sec := range sections {
-		if i > 0 {
-			q.WriteString(", ")
+	for _, sec := range sections {
+		if _, err := t.ExecContext(ctx, `INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
+				report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`,
+			serverID, sec.name, collected, reportID, sec.body); err != nil {
+			return fmt.Errorf("save section %s: %w", sec.name, err)
 		}
-		n := len(args)
-		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
-		args = append(args, serverID, sec.name, collected, reportID, sec.body)
-	}
-	q.WriteString(` ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
-		report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`)
-	if _, err := t.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("save sections: %w", err)
 	}
 	return nil
 }
 
-// saveChecks appends the checks to the history and keeps the latest check per
-// vantage, origin and URL.
-func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, checks []checkRow) error {
-	if len(checks) == 0 {
+// saveChecks appends the report's checks to the history and makes them the
+// latest from its vantage and origin (unless newer ones are stored).
+func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, run *checkRun) error {
+	if run == nil {
 		return nil
 	}
 	collected := ms(r.CollectedAt.Time)
 	vantage, origin := r.Collector.Vantage, r.Collector.Host
-	var hist, latest strings.Builder
-	hargs := make([]any, 0, len(checks)*11)
-	largs := make([]any, 0, len(checks)*8)
-	hist.WriteString(`INSERT INTO vdir_checks (server_id, report_id, checked_at, vantage, origin, vdir, url, verdict, status, latency_ms, body) VALUES `)
-	latest.WriteString(`INSERT INTO vdir_latest (server_id, vantage, origin, url, vdir, checked_at, verdict, body) VALUES `)
-	seen := make(map[string]bool, len(checks))
-	for _, c := range checks {
-		if len(hargs) > 0 {
-			hist.WriteString(", ")
-		}
-		hist.WriteString("(" + placeholdersFrom(len(hargs)+1, 11) + ")")
-		hargs = append(hargs, serverID, r.ID, collected, vantage, origin, c.vdir, c.url, c.verdict, c.status, c.latency, c.body)
-		if seen[c.url] { // a report may check one URL twice; keep the last for "latest"
-			continue
-		}
-		seen[c.url] = true
-		if len(largs) > 0 {
-			latest.WriteString(", ")
-		}
-		latest.WriteString("(" + placeholdersFrom(len(largs)+1, 8) + ")")
-		largs = append(largs, serverID, vantage, origin, c.url, c.vdir, collected, c.verdict, c.body)
-	}
-	latest.WriteString(` ON CONFLICT (server_id, vantage, origin, url) DO UPDATE SET vdir = excluded.vdir,
-		checked_at = excluded.checked_at, verdict = excluded.verdict, body = excluded.body
-		WHERE excluded.checked_at >= vdir_latest.checked_at`)
-	if _, err := t.ExecContext(ctx, hist.String(), hargs...); err != nil {
+	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		serverID, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body); err != nil {
 		return fmt.Errorf("save vdir checks: %w", err)
 	}
-	if _, err := t.ExecContext(ctx, latest.String(), largs...); err != nil {
+	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
+			report_id = excluded.report_id, body = excluded.body
+		WHERE excluded.checked_at >= vdir_latest.checked_at`,
+		serverID, vantage, origin, collected, r.ID, run.body); err != nil {
 		return fmt.Errorf("save latest vdir checks: %w", err)
 	}
 	return nil
-}
-
-func placeholdersFrom(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", first+i)
-	}
-	return b.String()
 }
 
 // querier is what reads need: a *sql.DB, a *sql.Tx or a *wtx.

@@ -13,16 +13,17 @@ import (
 type preparedReport struct {
 	r        *probes.Report
 	sections []sectionRow
-	checks   []checkRow
-	clients  [][]any // clientColumnList order; server_id and snapshot filled in by the writer
+	checks   *checkRun // nil when the report has no vDir checks
+	clients  [][]any   // clientColumnList order; server_id and snapshot filled in by the writer
 }
 
 type sectionRow struct{ name, body string }
 
-type checkRow struct {
-	vdir, url, verdict, body string
-	status                   int
-	latency                  float64
+// checkRun is a report's vDir checks as one row: they are one observation
+// from one vantage and origin, stored and replaced together.
+type checkRun struct {
+	body             string
+	faults, warnings int
 }
 
 func prepareReport(r *probes.Report) (*preparedReport, error) {
@@ -57,12 +58,20 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 			}
 		}
 	}
-	for _, c := range r.VDirChecks {
-		b, err := json.Marshal(c)
+	if len(r.VDirChecks) > 0 {
+		b, err := json.Marshal(r.VDirChecks)
 		if err != nil {
-			return nil, fmt.Errorf("encode vdir check: %w", err)
+			return nil, fmt.Errorf("encode vdir checks: %w", err)
 		}
-		p.checks = append(p.checks, checkRow{vdir: c.VDir, url: c.URL, verdict: c.Verdict, body: string(b), status: c.Status, latency: c.LatencyMS})
+		p.checks = &checkRun{body: string(b)}
+		for _, c := range r.VDirChecks {
+			switch c.Verdict {
+			case probes.VerdictFault:
+				p.checks.faults++
+			case probes.VerdictWarning:
+				p.checks.warnings++
+			}
+		}
 	}
 	if r.Clients != nil {
 		rows, err := clientRows(r.Clients.Items)

@@ -14,7 +14,9 @@ const pruneBatch = 5000
 // resolved findings. Current state is never pruned. It returns the rows deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	stmts := []string{
-		`DELETE FROM vdir_checks WHERE id IN (SELECT id FROM vdir_checks WHERE checked_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
+		// vdir_runs: through its (server_id, checked_at) index, one server at a time
+		`DELETE FROM vdir_runs WHERE id IN (SELECT c.id FROM servers s JOIN vdir_runs c ON c.server_id = s.id
+			AND c.checked_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE resolved_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM status_history WHERE at < $1`,

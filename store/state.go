@@ -111,29 +111,40 @@ func loadSections(ctx context.Context, q querier, serverID int64, st *probes.Ser
 	return rows.Err()
 }
 
-// loadLatestChecks returns the latest check per vantage, origin and URL,
+// loadLatestChecks returns the latest checks from each vantage and origin,
 // ordered by vantage, origin, then the dashboard's vDir order.
 func loadLatestChecks(ctx context.Context, q querier, serverID int64) ([]probes.ObservedCheck, error) {
 	rows, err := q.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_latest WHERE server_id = $1`, serverID)
 	if err != nil {
 		return nil, fmt.Errorf("read vdir checks: %w", err)
 	}
-	defer rows.Close()
-	var out []probes.ObservedCheck
-	for rows.Next() {
-		var oc probes.ObservedCheck
-		var at int64
-		var body string
-		if err := rows.Scan(&oc.Vantage, &oc.Origin, &at, &body); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(body), &oc.VDirCheck); err != nil {
-			return nil, fmt.Errorf("decode vdir check: %w", err)
-		}
-		oc.CheckedAt = fromMS(at)
-		out = append(out, oc)
+	out, err := scanRuns(rows)
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, compareObserved)
+	return out, nil
+}
+
+// scanRuns flattens rows of (vantage, origin, checked_at, body) runs into
+// observed checks, in row order.
+func scanRuns(rows *sql.Rows) ([]probes.ObservedCheck, error) {
+	defer rows.Close()
+	out := []probes.ObservedCheck{}
+	for rows.Next() {
+		var vantage, origin, body string
+		var at int64
+		if err := rows.Scan(&vantage, &origin, &at, &body); err != nil {
+			return nil, err
+		}
+		var checks []probes.VDirCheck
+		if err := json.Unmarshal([]byte(body), &checks); err != nil {
+			return nil, fmt.Errorf("decode vdir checks: %w", err)
+		}
+		for _, c := range checks {
+			out = append(out, probes.ObservedCheck{VDirCheck: c, Vantage: vantage, Origin: origin, CheckedAt: fromMS(at)})
+		}
+	}
 	return out, rows.Err()
 }
 

@@ -50,8 +50,9 @@ func (o *Options) defaults() {
 // Store is the one persistence API used by the web layer, the prober and the CLI.
 type Store struct {
 	d    dialect
-	db   *sql.DB // reads; on PostgreSQL writes too
-	w    *writer // SQLite: the single writer with group commit; PostgreSQL: nil
+	db   *sql.DB       // reads; on PostgreSQL writes too
+	w    *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
+	ckpt *checkpointer // SQLite: moves the WAL into the database file
 	opts Options
 }
 
@@ -100,11 +101,14 @@ func (s *Store) Dialect() string { return s.d.name() }
 
 // Close stops the writer (finishing queued writes) and closes the database.
 func (s *Store) Close() error {
-	var err error
+	var errs []error
 	if s.w != nil {
-		err = s.w.close()
+		errs = append(errs, s.w.close())
 	}
-	return errors.Join(err, s.db.Close())
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.close())
+	}
+	return errors.Join(append(errs, s.db.Close())...)
 }
 
 func (s *Store) now() time.Time { return s.opts.Now().UTC() }

@@ -13,8 +13,9 @@ import (
 // wtx is a write transaction as a write function sees it.
 type wtx struct {
 	*sql.Tx
-	conn *sql.Conn // for driver-level fast paths (PostgreSQL COPY)
-	now  time.Time // one clock reading for everything the write stores
+	conn  *sql.Conn  // PostgreSQL: for driver-level fast paths (COPY)
+	now   time.Time  // one clock reading for everything the write stores
+	stmts *stmtCache // the SQLite writer's prepared statements; nil on PostgreSQL
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
@@ -33,8 +34,8 @@ const writeTimeout = 5 * time.Minute
 // groups: every job waiting when a commit starts shares its fsync. Each job
 // runs under its own savepoint, so one failing job never undoes the others.
 type writer struct {
-	db     *sql.DB
-	conn   *sql.Conn
+	db     *sql.DB // one connection: every write goes through it
+	stmts  *stmtCache
 	log    *slog.Logger
 	jobs   chan *job
 	done   chan struct{}
@@ -51,8 +52,8 @@ type job struct {
 	done chan struct{}
 }
 
-func newWriter(db *sql.DB, conn *sql.Conn, log *slog.Logger) *writer {
-	w := &writer{db: db, conn: conn, log: log, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
+func newWriter(db *sql.DB, log *slog.Logger) *writer {
+	w := &writer{db: db, stmts: newStmtCache(db), log: log, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -113,10 +114,17 @@ func (w *writer) loop() {
 }
 
 func (w *writer) runRaw(j *job) {
-	if j.err = j.ctx.Err(); j.err == nil {
-		j.err = j.raw(w.conn)
+	defer close(j.done)
+	if j.err = j.ctx.Err(); j.err != nil {
+		return
 	}
-	close(j.done)
+	conn, err := w.db.Conn(j.ctx)
+	if err != nil {
+		j.err = err
+		return
+	}
+	defer conn.Close()
+	j.err = j.raw(conn)
 }
 
 func (w *writer) commit(batch []*job) {
@@ -135,6 +143,7 @@ func (w *writer) commit(batch []*job) {
 		return
 	}
 	err := w.runBatch(ctx, live)
+	w.stmts.prepareWanted(ctx)
 	for _, j := range live {
 		if err != nil && j.err == nil {
 			j.err = err
@@ -144,11 +153,11 @@ func (w *writer) commit(batch []*job) {
 }
 
 func (w *writer) runBatch(ctx context.Context, batch []*job) error {
-	tx, err := w.conn.BeginTx(ctx, nil)
+	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &wtx{Tx: tx, conn: w.conn, now: time.Now().UTC()}
+	t := &wtx{Tx: tx, now: time.Now().UTC(), stmts: w.stmts}
 	for _, j := range batch {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
 			tx.Rollback()
@@ -197,7 +206,8 @@ func (w *writer) close() error {
 		close(w.jobs)
 		w.mu.Unlock()
 		<-w.done
-		err = errors.Join(w.conn.Close(), w.db.Close())
+		w.stmts.close()
+		err = w.db.Close()
 	})
 	return err
 }

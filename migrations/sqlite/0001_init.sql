@@ -35,9 +35,8 @@ CREATE TABLE reports (
     collector    TEXT    NOT NULL DEFAULT '',
     origin       TEXT    NOT NULL DEFAULT '',
     response     TEXT    NOT NULL    -- the JSON answered on 201, answered again on replay
-);
+) WITHOUT ROWID;  -- keyed by id alone: one B-tree, not two, per accepted document
 CREATE INDEX reports_received ON reports(received_at);
-CREATE INDEX reports_server ON reports(server_id, received_at);
 
 -- The latest value of each section of each server, as JSON.
 CREATE TABLE sections (
@@ -47,38 +46,33 @@ CREATE TABLE sections (
     report_id    TEXT    NOT NULL,
     body         TEXT    NOT NULL,
     PRIMARY KEY (server_id, name)
-);
+) WITHOUT ROWID;
 
--- vDir check history (kept for the retention period) ...
-CREATE TABLE vdir_checks (
+-- vDir checks, one row per report ("run"): history, kept for the retention period ...
+CREATE TABLE vdir_runs (
     id         INTEGER PRIMARY KEY,
     server_id  INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
     report_id  TEXT    NOT NULL,
     checked_at INTEGER NOT NULL,
     vantage    TEXT    NOT NULL,
-    origin     TEXT    NOT NULL,
-    vdir       TEXT    NOT NULL,
-    url        TEXT    NOT NULL,
-    verdict    TEXT    NOT NULL,
-    status     INTEGER NOT NULL,
-    latency_ms REAL    NOT NULL,
-    body       TEXT    NOT NULL   -- the whole check as JSON
+    origin     TEXT    NOT NULL,   -- the collector's host
+    faults     INTEGER NOT NULL,
+    warnings   INTEGER NOT NULL,
+    body       TEXT    NOT NULL    -- the checks as a JSON array
 );
-CREATE INDEX vdir_checks_server_time ON vdir_checks(server_id, checked_at);
-CREATE INDEX vdir_checks_time ON vdir_checks(checked_at);
+CREATE INDEX vdir_runs_server_time ON vdir_runs(server_id, checked_at);
 
--- ... and the latest check per vantage, origin and URL.
+-- ... and the latest run from each vantage and origin: reachability from the
+-- server itself and from a client subnet are different facts.
 CREATE TABLE vdir_latest (
     server_id  INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
     vantage    TEXT    NOT NULL,
     origin     TEXT    NOT NULL,
-    url        TEXT    NOT NULL,
-    vdir       TEXT    NOT NULL,
     checked_at INTEGER NOT NULL,
-    verdict    TEXT    NOT NULL,
+    report_id  TEXT    NOT NULL,
     body       TEXT    NOT NULL,
-    PRIMARY KEY (server_id, vantage, origin, url)
-);
+    PRIMARY KEY (server_id, vantage, origin)
+) WITHOUT ROWID;
 
 -- Computer targets per server, merged from snapshots: upserted, never
 -- duplicated; a target missing from a complete snapshot gets removed_at.

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// ServerList is the answer of GET /api/v1/servers.
+type ServerList struct {
+	Servers []probes.ServerSummary `json:"servers"`
+}
+
+func (a *app) listServers(w http.ResponseWriter, r *http.Request) error {
+	servers, err := a.store.ListServers(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, ServerList{Servers: servers})
+}
+
+// serverName reads the {name} path segment (which may be percent-encoded).
+func serverName(r *http.Request) (string, error) {
+	name, err := url.PathUnescape(chi.URLParam(r, "name"))
+	if err != nil || name == "" {
+		return "", errStatus(http.StatusBadRequest, "the server name in the path is not valid")
+	}
+	return name, nil
+}
+
+func (a *app) getServer(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	st, err := a.store.ServerState(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, st)
+}
+
+// VDirHistory is the answer of GET /api/v1/servers/{name}/vdirs.
+type VDirHistory struct {
+	Server string                 `json:"server"`
+	Since  time.Time              `json:"since"`
+	Checks []probes.ObservedCheck `json:"checks"`
+}
+
+func (a *app) vdirHistory(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	since := a.now().Add(-24 * time.Hour)
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = parseSince(v, a.now()); err != nil {
+			return err
+		}
+	}
+	checks, err := a.store.VDirHistory(r.Context(), name, since)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, VDirHistory{Server: probes.NormalizeName(name), Since: since, Checks: checks})
+}
+
+// parseSince accepts an RFC 3339 time or an age such as 24h or 7d.
+func parseSince(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := probes.ParseAge(v)
+	if err != nil {
+		return time.Time{}, probes.InvalidParam("since", "must be an RFC 3339 time or an age like 24h or 7d; got %q", v)
+	}
+	return now.Add(-d), nil
+}

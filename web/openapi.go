@@ -1,0 +1,125 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// renderOpenAPI builds the OpenAPI 3.1 document. Its schemas are generated
+// from the Go types the handlers decode and encode, so the document cannot
+// drift from the code; tests check real responses against it.
+func renderOpenAPI(version string) []byte {
+	s := probes.NewSchemaSet("#/components/schemas/")
+	problem := s.Ref(Problem{})
+	body := func(schema map[string]any, desc string) map[string]any {
+		return map[string]any{"required": true, "description": desc,
+			"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+	}
+	jsonResp := func(desc string, schema map[string]any) map[string]any {
+		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+	}
+	problems := func(codes ...string) map[string]any {
+		out := map[string]any{}
+		for _, c := range codes {
+			out[c] = map[string]any{"description": problemText[c], "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
+		}
+		return out
+	}
+	merge := func(ms ...map[string]any) map[string]any {
+		out := map[string]any{}
+		for _, m := range ms {
+			for k, v := range m {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	param := func(name, in, desc string, schema map[string]any) map[string]any {
+		return map[string]any{"name": name, "in": in, "description": desc, "required": in == "path", "schema": schema}
+	}
+	str := map[string]any{"type": "string"}
+	serverName := param("name", "path", "the server's name (case-insensitive FQDN)", str)
+	ingest := []any{map[string]any{"bearer": []any{}}}
+	read := []any{map[string]any{}, map[string]any{"bearer": []any{}}} // open with --read-auth=none
+
+	paths := map[string]any{
+		"/api/v1/reports": map[string]any{"post": map[string]any{
+			"summary":     "Store a server report",
+			"description": "One WSUS server as seen from one vantage. Sections present replace the server's current ones; absent sections are kept. Idempotent on id: the same document again answers 200 with the same body. Content-Encoding: gzip is accepted.",
+			"security":    ingest, "requestBody": body(s.Ref(probes.Report{}), "a wsusfleet.report.v1 document"),
+			"responses": merge(map[string]any{
+				"201": jsonResp("stored", s.Ref(probes.Receipt{})),
+				"200": jsonResp("this document was stored before; nothing stored twice", s.Ref(probes.Receipt{})),
+			}, problems("400", "401", "403", "409", "413", "422")),
+		}},
+		"/api/v1/servers": map[string]any{"get": map[string]any{
+			"summary": "List the fleet", "security": read,
+			"responses": merge(map[string]any{"200": jsonResp("every server", s.Ref(ServerList{}))}, problems("401")),
+		}},
+		"/api/v1/servers/{name}": map[string]any{"get": map[string]any{
+			"summary": "The latest value of every section of one server, its client summary and open findings", "security": read,
+			"parameters": []any{serverName},
+			"responses":  merge(map[string]any{"200": jsonResp("the server", s.Ref(probes.ServerState{}))}, problems("401", "404")),
+		}},
+		"/api/v1/servers/{name}/clients": map[string]any{"get": map[string]any{
+			"summary": "One server's clients, paginated; Accept: text/csv (or format=csv) exports all of them", "security": read,
+			"parameters": []any{serverName,
+				param("gap", "query", "all (default), stale_report, never_reported or removed", map[string]any{"type": "string", "enum": []string{"all", "stale_report", "never_reported", "removed"}}),
+				param("older_than", "query", "what stale_report means, e.g. 30d (default 7d)", str),
+				param("q", "query", "part of the client's name", str),
+				param("sort", "query", "name (default) or last_report (oldest first); prefix - to reverse", str),
+				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+				param("cursor", "query", "next_cursor of the previous page", str),
+				param("format", "query", "csv to download CSV", str),
+			},
+			"responses": merge(map[string]any{"200": map[string]any{"description": "a page of clients, or CSV",
+				"content": map[string]any{"application/json": map[string]any{"schema": s.Ref(probes.ClientPage{})}, "text/csv": map[string]any{"schema": str}}}},
+				problems("401", "404", "422")),
+		}},
+		"/api/v1/servers/{name}/vdirs": map[string]any{"get": map[string]any{
+			"summary": "vDir check history of one server, oldest first", "security": read,
+			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 24h or 7d (default 24h)", str)},
+			"responses":  merge(map[string]any{"200": jsonResp("checks", s.Ref(VDirHistory{}))}, problems("401", "404", "422")),
+		}},
+		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{map[string]any{}},
+			"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
+		"/healthz": map[string]any{"get": map[string]any{"summary": "Liveness", "security": []any{map[string]any{}},
+			"responses": map[string]any{"200": map[string]any{"description": "alive"}}}},
+		"/readyz": map[string]any{"get": map[string]any{"summary": "Readiness: database reachable and migrated", "security": []any{map[string]any{}},
+			"responses": merge(map[string]any{"200": map[string]any{"description": "ready"}}, problems("503"))}},
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "wsusfleet API", "version": version,
+			"description": "Probe results and evidence from a fleet of WSUS servers. Writes need Authorization: Bearer <token> with scope ingest (or admin). Errors are application/problem+json (RFC 9457) whose errors list names each bad field by JSON pointer, query parameter or line."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas":         s.Defs(),
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a token from wsusfleet token create"}},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic("openapi: " + err.Error()) // static structure: fails in every test run if ever broken
+	}
+	return b
+}
+
+var problemText = map[string]string{
+	"400": "malformed request (not JSON, bad gzip)",
+	"401": "no token, or an unknown or revoked one",
+	"403": "the token's scope does not allow this",
+	"404": "no such server",
+	"409": "the id was already used for a different document",
+	"413": "the body is larger than the limit",
+	"422": "invalid fields, each named in errors",
+	"503": "not ready",
+}
+
+func (a *app) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(a.openapi)
+	return nil
+}

@@ -1,0 +1,34 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// routes lists every route of the dashboard and its API.
+func (a *app) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(a.withRequestID, a.logRequests, securityHeaders)
+	r.NotFound(a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errStatus(http.StatusNotFound, "no such page or endpoint: %s", r.URL.Path)
+	}))
+	r.MethodNotAllowed(a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return errStatus(http.StatusMethodNotAllowed, "%s is not allowed on %s", r.Method, r.URL.Path)
+	}))
+
+	r.Get("/healthz", a.handle(a.healthz))
+	r.Get("/readyz", a.handle(a.readyz))
+
+	r.Route("/api/v1", func(r chi.Router) {
+		r.Get("/openapi.json", a.handle(a.openAPI))
+		r.With(a.require(probes.ScopeIngest)).Post("/reports", a.handle(a.postReport))
+		r.With(a.requireRead).Get("/servers", a.handle(a.listServers))
+		r.With(a.requireRead).Get("/servers/{name}", a.handle(a.getServer))
+		r.With(a.requireRead).Get("/servers/{name}/clients", a.handle(a.listClients))
+		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))
+	})
+	return r
+}
