@@ -137,8 +137,11 @@ func readRequest(c net.Conn) {
 	}
 }
 
-// drain blocks until the peer goes away: a server that never answers.
-func drain(c net.Conn) { _, _ = io.Copy(io.Discard, c) }
+// drain reads until the peer goes away, then hangs up: a server that never answers.
+func drain(c net.Conn) {
+	_, _ = io.Copy(io.Discard, c)
+	c.Close()
+}
 
 // freePort returns a loopback port with nothing listening.
 func freePort(tb testing.TB) string {

@@ -334,3 +334,30 @@ func TestConcurrentServers(t *testing.T) {
 		}
 	}
 }
+
+// Cancelling the caller's context ends a probe of a silent server at once,
+// long before its own timeouts, and says why.
+func TestCancelDuringProbe(t *testing.T) {
+	silent := rawServer(t, drain)
+	o := testOptions()
+	o.RequestTimeout, o.ServerTimeout = time.Minute, time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan []probes.VDirCheck, 1)
+	go func() {
+		checks, _ := New(o).Probe(ctx, "http://"+silent)
+		done <- checks
+	}()
+	time.Sleep(100 * time.Millisecond) // let the requests start; either order passes
+	cancel()
+	select {
+	case checks := <-done:
+		assertValid(t, checks)
+		for _, c := range checks {
+			if c.ErrorKind != probes.ErrorTimeout || !strings.Contains(c.Error, "cancel") {
+				t.Errorf("%s: kind %q error %q", c.VDir, c.ErrorKind, c.Error)
+			}
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Probe ignored the cancelled context")
+	}
+}
