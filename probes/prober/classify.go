@@ -45,6 +45,11 @@ func (f *failure) message() string {
 // after connecting is a timeout (the server accepted but did not answer).
 func (p *Prober) classify(serverCtx context.Context, phase string, err error) *failure {
 	f := &failure{phase: phase, err: err}
+	if errors.Is(serverCtx.Err(), context.Canceled) {
+		// The caller gave up, not the server: whatever the phase, no answer in time.
+		f.kind, f.why = probes.ErrorTimeout, "probe cancelled"
+		return f
+	}
 	switch phase {
 	case "resolve":
 		f.kind = probes.ErrorDNS
@@ -83,8 +88,6 @@ func (p *Prober) classify(serverCtx context.Context, phase string, err error) *f
 // timeoutText says which limit ran out.
 func (p *Prober) timeoutText(serverCtx context.Context) string {
 	switch {
-	case errors.Is(serverCtx.Err(), context.Canceled):
-		return "probe cancelled"
 	case serverCtx.Err() != nil:
 		return fmt.Sprintf("gave up: the time budget for this server (%s) ran out", p.o.ServerTimeout)
 	}

@@ -136,7 +136,7 @@ func (p *Prober) Probe(ctx context.Context, serverURL string) ([]probes.VDirChec
 				c := newCheck(targets[i])
 				c.DNS = dns
 				if dnsErr != nil {
-					checks[i] = p.judged(c, &failure{phase: "resolve", err: dnsErr, kind: probes.ErrorDNS})
+					checks[i] = p.judged(c, p.classify(ctx, "resolve", dnsErr))
 					continue
 				}
 				checks[i] = p.check(ctx, c, targets[i], addrs)

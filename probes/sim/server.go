@@ -44,7 +44,8 @@ func Start(addr string, opts Options) (*Server, error) {
 	if opts.Logger != nil {
 		errLog = slog.NewLogLogger(opts.Logger.Handler(), slog.LevelDebug)
 	}
-	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, ErrorLog: errLog}
+	// IIS drops idle keep-alive connections after 120 s (connectionTimeout).
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, ErrorLog: errLog}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	scheme, serveOn := "http", ln
 	if opts.TLS {
