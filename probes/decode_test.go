@@ -174,3 +174,11 @@ func TestClientAndInventoryValidation(t *testing.T) {
 		t.Errorf("duplicate inventory names: %v", err)
 	}
 }
+
+// A certificate's expiry lies years ahead; only collection times are bounded.
+func TestCertificateExpiryMayBeFarAhead(t *testing.T) {
+	body := minimal(`"latency_ms":3`, `"latency_ms":3,"tls":{"not_after":"2031-01-01T00:00:00Z","chain_valid":true,"name_matches":true}`)
+	if _, err := DecodeReport([]byte(body), testNow); err != nil {
+		t.Fatalf("a valid certificate was rejected: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,12 +28,39 @@ func (c VDirCheck) StatusText() string {
 	return strconv.Itoa(c.Status) + "." + strconv.Itoa(*c.Substatus)
 }
 
-// OffersWindowsAuth reports whether the answer offered Negotiate or NTLM.
+// OffersWindowsAuth reports whether the answer offered Negotiate or NTLM,
+// as separate headers (IIS) or one combined "Negotiate, NTLM" (proxies).
 func (c VDirCheck) OffersWindowsAuth() bool {
-	return slices.ContainsFunc(c.WWWAuthenticate, func(h string) bool {
-		scheme, _, _ := strings.Cut(strings.TrimSpace(h), " ")
-		return strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")
-	})
+	for _, h := range c.WWWAuthenticate {
+		for _, part := range strings.Split(h, ",") {
+			scheme, _, _ := strings.Cut(strings.TrimSpace(part), " ")
+			if strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// leavesServer reports whether location points away from the checked URL's
+// server (another scheme, host or port).
+func leavesServer(checkURL, location string) bool {
+	from, err1 := url.Parse(checkURL)
+	to, err2 := url.Parse(location)
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	if !to.IsAbs() {
+		return false
+	}
+	origin := func(u *url.URL) string {
+		port := u.Port()
+		if port == "" {
+			port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+		}
+		return strings.ToLower(u.Scheme + "://" + u.Hostname() + ":" + port)
+	}
+	return origin(from) != origin(to)
 }
 
 func (c VDirCheck) sub() int {
@@ -118,6 +146,8 @@ func judgeStatus(v VDir, c VDirCheck) (verdict, reason string) {
 		return VerdictFault, "503 Service Unavailable: WsusPool stopped or crashing"
 	case st == 500 && sub == 24:
 		return VerdictFault, "500.24: ASP.NET impersonation is enabled"
+	case st == 500 && v.Name == "ClientWebService" && c.LatencyMS > SlowMS:
+		return VerdictFault, fmt.Sprintf("%s after %.1f s: scan storm or catalog bloat (decline superseded updates, run cleanup, reindex SUSDB)", c.StatusText(), c.LatencyMS/1000)
 	case st >= 500:
 		return VerdictFault, c.StatusText() + ": server error"
 	case st == 401:
@@ -126,6 +156,9 @@ func judgeStatus(v VDir, c VDirCheck) (verdict, reason string) {
 		return judge403(v, c)
 	case st == 404:
 		return VerdictFault, "404 Not Found: the vDir or file is missing"
+	}
+	if st >= 300 && st < 400 && c.Location != "" && leavesServer(c.URL, c.Location) {
+		return VerdictWarning, c.StatusText() + ": redirects to another server: " + c.Location
 	}
 	if v.WindowsAuth && st >= 200 && st < 300 {
 		return VerdictWarning, c.StatusText() + ": answers anonymously; expected 401 (Windows authentication only)"

@@ -52,6 +52,14 @@ func TestJudge(t *testing.T) {
 		{"cert fine", VDirCheck{VDir: "ClientWebService", Status: 200, TLS: &TLSInfo{NotAfter: later, ChainValid: true, NameMatches: true}}, VerdictOK, "as expected"},
 		{"fault beats expiring cert", VDirCheck{VDir: "ClientWebService", Status: 503, TLS: &TLSInfo{NotAfter: soon, ChainValid: true, NameMatches: true}}, VerdictFault, "WsusPool"},
 		{"unknown vdir", VDirCheck{VDir: "Nope", Status: 200}, VerdictWarning, "not a WSUS vDir"},
+		{"combined challenge header", VDirCheck{VDir: "ApiRemoting30", Status: 401, WWWAuthenticate: []string{"Negotiate, NTLM"}}, VerdictOK, "401 with Negotiate/NTLM"},
+		{"combined challenge on anonymous vdir", VDirCheck{VDir: "ClientWebService", Status: 401, WWWAuthenticate: []string{"Basic realm=x, NTLM"}}, VerdictFault, "401.2"},
+		{"catalog bloat", VDirCheck{VDir: "ClientWebService", Status: 500, LatencyMS: 45000}, VerdictFault, "catalog bloat"},
+		{"quick 500 is not bloat", VDirCheck{VDir: "ClientWebService", Status: 500, LatencyMS: 40}, VerdictFault, "500: server error"},
+		{"inventory redirect elsewhere", VDirCheck{VDir: "Inventory", URL: "http://wsus01:8530/Inventory/", Status: 301, Location: "http://evil.example/x"}, VerdictWarning, "redirects to another server: http://evil.example/x"},
+		{"inventory redirect same server", VDirCheck{VDir: "Inventory", URL: "http://wsus01:8530/Inventory/", Status: 301, Location: "http://WSUS01:8530/Inventory/default.aspx"}, VerdictOK, "301 as expected"},
+		{"relative redirect", VDirCheck{VDir: "Inventory", URL: "http://wsus01/Inventory", Status: 301, Location: "/Inventory/"}, VerdictOK, "as expected"},
+		{"https default port", VDirCheck{VDir: "Inventory", URL: "https://wsus01/Inventory", Status: 302, Location: "https://wsus01:443/Inventory/"}, VerdictOK, "as expected"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,6 +69,7 @@ type VDirCheck struct {
 	ErrorKind       string   `json:"error_kind,omitempty" v:"enum=error_kind"`
 	WWWAuthenticate []string `json:"www_authenticate,omitempty" v:"max=10,each=max=512"`
 	Server          string   `json:"server_header,omitempty" v:"max=256"`
+	Location        string   `json:"location,omitempty" v:"max=2048"` // where a 3xx points (never followed)
 	DNS             []string `json:"dns,omitempty" v:"max=32,each=max=64"`
 	ConnectMS       *float64 `json:"connect_ms,omitempty" v:"min=0,max=3600000"`
 	TLS             *TLSInfo `json:"tls,omitempty"`
@@ -84,7 +85,7 @@ type TLSInfo struct {
 	Subject     string   `json:"subject,omitempty" v:"max=1024"`
 	Issuer      string   `json:"issuer,omitempty" v:"max=1024"`
 	SANs        []string `json:"sans,omitempty" v:"max=100,each=max=253"`
-	NotAfter    Time     `json:"not_after"`
+	NotAfter    Time     `json:"not_after" v:"future"`
 	ChainValid  bool     `json:"chain_valid"`
 	NameMatches bool     `json:"name_matches"`
 	Error       string   `json:"error,omitempty" v:"max=1024,text"`

@@ -19,12 +19,13 @@ import (
 //	id         letters, digits and - _ . : { }
 //	text       free text: newlines and tabs allowed
 //	never      a time that may be a WSUS "never" value (stored as null)
+//	future     a time that may lie far ahead (a certificate's expiry)
 //	each=...   the constraint of each list element (must come last)
 type constraint struct {
-	required, host, url, id, text, never bool
-	enum                                 string
-	min, max                             *float64
-	each                                 *constraint
+	required, host, url, id, text, never, future bool
+	enum                                         string
+	min, max                                     *float64
+	each                                         *constraint
 }
 
 func parseConstraint(tag string) constraint {
@@ -51,6 +52,8 @@ func parseConstraint(tag string) constraint {
 			c.text = true
 		case "never":
 			c.never = true
+		case "future":
+			c.future = true
 		case "enum":
 			enumValues(val) // panics early on a typo
 			c.enum = val

@@ -166,7 +166,7 @@ func validateTime(t Time, ptr string, c constraint, now time.Time, p *problems) 
 		}
 	case t.Before(earliestTime):
 		p.add(ptr, "is before 1990 (%s); use null for never", t.Format(time.RFC3339))
-	case !now.IsZero() && t.After(now.Add(maxClockSkew)):
+	case !c.future && !now.IsZero() && t.After(now.Add(maxClockSkew)):
 		p.add(ptr, "is more than a day in the future (%s); check the collector's clock", t.Format(time.RFC3339))
 	}
 }

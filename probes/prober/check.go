@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -57,11 +56,10 @@ func (p *Prober) check(serverCtx context.Context, c probes.VDirCheck, t target, 
 	c.Substatus = substatus(resp.StatusCode, body)
 	c.WWWAuthenticate = clip(resp.Header.Values("Www-Authenticate"), 10, 512)
 	c.Server = clean(resp.Header.Get("Server"), 256)
-	c = p.judged(c, nil)
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		noteRedirect(&c, t, resp.Header.Get("Location"))
 	}
-	return c
+	return p.judged(c, nil)
 }
 
 // judged sets the verdict of §7.1–7.2, after recording f when the check failed.
@@ -162,36 +160,17 @@ func (c *capReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// noteRedirect records where a 3xx points; a redirect is never followed, and
-// one that leaves the server (another host, port or scheme) is called out.
+// noteRedirect records where a 3xx points, resolved against the request URL;
+// a redirect is never followed, and probes.Judge calls out one that leaves
+// the server.
 func noteRedirect(c *probes.VDirCheck, t target, location string) {
 	if location == "" {
 		return
 	}
-	loc, err := t.url.Parse(location)
-	if err != nil {
-		c.Reason = clean(c.Reason+"; invalid Location: "+location, 512)
-		return
+	if loc, err := t.url.Parse(location); err == nil {
+		location = loc.String()
 	}
-	if sameOrigin(t.url.Scheme, t.url.Host, loc.Scheme, loc.Host) {
-		c.Reason = clean(c.Reason+"; Location: "+loc.String(), 512)
-		return
-	}
-	c.Error = clean("redirects to another server: "+loc.String()+" (not followed)", 2048)
-	c.Reason = clean(c.Reason+"; redirects to another server: "+loc.String(), 512)
-}
-
-func sameOrigin(scheme1, host1, scheme2, host2 string) bool {
-	withPort := func(scheme, host string) string {
-		if _, _, err := net.SplitHostPort(host); err == nil {
-			return strings.ToLower(host)
-		}
-		if scheme == "https" {
-			return strings.ToLower(net.JoinHostPort(strings.Trim(host, "[]"), "443"))
-		}
-		return strings.ToLower(net.JoinHostPort(strings.Trim(host, "[]"), "80"))
-	}
-	return strings.EqualFold(scheme1, scheme2) && withPort(scheme1, host1) == withPort(scheme2, host2)
+	c.Location = clean(location, 2048)
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -58,12 +58,6 @@ func assertValid(tb testing.TB, checks []probes.VDirCheck) {
 			tb.Fatalf("Validate: %v", err)
 		}
 		for _, fe := range ve.Errors {
-			// Known issue outside this package: probes validates a certificate's
-			// not_after like a collection time, so any certificate valid for more
-			// than a day is rejected. Proposed fix in the prober's hand-off note.
-			if strings.HasSuffix(fe.Pointer, "/tls/not_after") && strings.Contains(fe.Detail, "in the future") {
-				continue
-			}
 			tb.Errorf("checks do not validate: %s: %s", fe.Pointer, fe.Detail)
 		}
 	}
