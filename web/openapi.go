@@ -54,15 +54,33 @@ func renderOpenAPI(version string) []byte {
 				"200": jsonResp("this document was stored before; nothing stored twice", s.Ref(probes.Receipt{})),
 			}, problems("400", "401", "403", "409", "413", "422")),
 		}},
-		"/api/v1/servers": map[string]any{"get": map[string]any{
-			"summary": "List the fleet", "security": read,
-			"responses": merge(map[string]any{"200": jsonResp("every server", s.Ref(ServerList{}))}, problems("401")),
-		}},
-		"/api/v1/servers/{name}": map[string]any{"get": map[string]any{
-			"summary": "The latest value of every section of one server, its client summary and open findings", "security": read,
-			"parameters": []any{serverName},
-			"responses":  merge(map[string]any{"200": jsonResp("the server", s.Ref(probes.ServerState{}))}, problems("401", "404")),
-		}},
+		"/api/v1/servers": map[string]any{
+			"get": map[string]any{
+				"summary": "List the fleet", "security": read,
+				"responses": merge(map[string]any{"200": jsonResp("every server", s.Ref(ServerList{}))}, problems("401")),
+			},
+			"post": map[string]any{
+				"summary":     "Register a server for the dashboard to probe",
+				"description": "The URL is the WSUS server's base URL (http://host:8530 or https://host:8531). name defaults to the URL's host. Needs scope admin.",
+				"security":    ingest, "requestBody": body(s.Ref(probes.Registration{}), "the server"),
+				"responses": merge(map[string]any{
+					"201": jsonResp("registered", s.Ref(probes.Registration{})),
+					"200": jsonResp("already known; its URL updated", s.Ref(probes.Registration{})),
+				}, problems("400", "401", "403", "422")),
+			},
+		},
+		"/api/v1/servers/{name}": map[string]any{
+			"get": map[string]any{
+				"summary": "The latest value of every section of one server, its client summary and open findings", "security": read,
+				"parameters": []any{serverName},
+				"responses":  merge(map[string]any{"200": jsonResp("the server", s.Ref(probes.ServerState{}))}, problems("401", "404")),
+			},
+			"delete": map[string]any{
+				"summary": "Forget a server and everything stored about it (scope admin)", "security": ingest,
+				"parameters": []any{serverName},
+				"responses":  merge(map[string]any{"204": map[string]any{"description": "deleted"}}, problems("401", "403", "404")),
+			},
+		},
 		"/api/v1/servers/{name}/clients": map[string]any{"get": map[string]any{
 			"summary": "One server's clients, paginated; Accept: text/csv (or format=csv) exports all of them", "security": read,
 			"parameters": []any{serverName,

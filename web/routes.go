@@ -26,6 +26,8 @@ func (a *app) routes() http.Handler {
 		r.Get("/openapi.json", a.handle(a.openAPI))
 		r.With(a.require(probes.ScopeIngest)).Post("/reports", a.handle(a.postReport))
 		r.With(a.requireRead).Get("/servers", a.handle(a.listServers))
+		r.With(a.require(probes.ScopeAdmin)).Post("/servers", a.handle(a.registerServer))
+		r.With(a.require(probes.ScopeAdmin)).Delete("/servers/{name}", a.handle(a.deleteServer))
 		r.With(a.requireRead).Get("/servers/{name}", a.handle(a.getServer))
 		r.With(a.requireRead).Get("/servers/{name}/clients", a.handle(a.listClients))
 		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))

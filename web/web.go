@@ -21,6 +21,8 @@ type Store interface {
 	Clients(ctx context.Context, q probes.ClientQuery) (probes.ClientPage, error)
 	EachClient(ctx context.Context, q probes.ClientQuery, fn func(probes.ClientRecord) error) error
 	VDirHistory(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
+	RegisterServer(ctx context.Context, name, url string) (created bool, err error)
+	DeleteServer(ctx context.Context, name string) error
 	Authenticate(ctx context.Context, secret string) (probes.Token, error)
 	Ready(ctx context.Context) error
 }

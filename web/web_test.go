@@ -357,3 +357,43 @@ func TestHeadersAndErrors(t *testing.T) {
 		t.Errorf("readyz on a migrated store: %d %s", res.status, res.body)
 	}
 }
+
+func TestRegisterServer(t *testing.T) {
+	e := newEnv(t, web.Config{})
+	reg := map[string]string{"url": "http://WSUS05.corp.example:8530"}
+	if res := e.post("/api/v1/servers", e.ingest, reg); res.status != 403 {
+		t.Errorf("ingest token may not register: %d", res.status)
+	}
+	res := e.post("/api/v1/servers", e.admin, reg)
+	var got probes.Registration
+	res.json(t, &got)
+	if res.status != 201 || got.Name != "wsus05.corp.example" {
+		t.Fatalf("register: %d %+v", res.status, got)
+	}
+	if res := e.post("/api/v1/servers", e.admin, map[string]string{"name": "wsus05.corp.example", "url": "https://wsus05.corp.example:8531"}); res.status != 200 {
+		t.Errorf("re-register: %d", res.status)
+	}
+	for _, bad := range []map[string]string{
+		{"url": "ftp://wsus05:21"}, {"url": "wsus05:8530"}, {"url": "http://wsus05:8530/ClientWebService"}, {}, {"url": "http://x", "colour": "red"},
+	} {
+		res := e.post("/api/v1/servers", e.admin, bad)
+		if res.status != 422 {
+			t.Errorf("%v: %d %s", bad, res.status, res.body)
+			continue
+		}
+		if p := res.problem(t); len(p.Errors) == 0 || p.Errors[0].Pointer == "" {
+			t.Errorf("%v: problem does not name the field: %+v", bad, p)
+		}
+	}
+	var st probes.ServerState
+	e.do("GET", "/api/v1/servers/wsus05.corp.example", "", nil).json(t, &st)
+	if !st.Registered || st.URL != "https://wsus05.corp.example:8531" {
+		t.Errorf("registered server: %+v", st)
+	}
+	if res := e.do("DELETE", "/api/v1/servers/wsus05.corp.example", e.admin, nil); res.status != 204 {
+		t.Errorf("delete: %d", res.status)
+	}
+	if res := e.do("DELETE", "/api/v1/servers/wsus05.corp.example", e.admin, nil); res.status != 404 {
+		t.Errorf("delete again: %d", res.status)
+	}
+}

@@ -36,9 +36,12 @@ type subcommand struct {
 func subcommands() map[string]subcommand {
 	return map[string]subcommand{
 		"serve":   {"run the dashboard and its API", cmdServe},
+		"demo":    {"run the dashboard with a live simulated fleet (try it first)", cmdDemo},
 		"migrate": {"apply database migrations and exit", cmdMigrate},
 		"token":   {"create, list or revoke API tokens", cmdToken},
 		"health":  {"check a running dashboard's /healthz (for container health checks)", cmdHealth},
+		"probe":   {"check every vDir of a WSUS server from here (and send the result to a dashboard)", cmdProbe},
+		"sim":     {"run a simulated WSUS server to try things against", cmdSim},
 		"version": {"print the version", func(_ context.Context, _ []string, _ env, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "wsusfleet", buildVersion())
 			return nil

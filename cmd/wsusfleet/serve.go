@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/prober"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/web"
 )
@@ -38,6 +39,7 @@ func (a ageFlag) Set(s string) error {
 type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
 	retention, staleAfter, probeInterval    time.Duration
+	prober                                  prober.Options
 }
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -51,8 +53,12 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.retention}, "retention", "how long to keep history (vDir checks, status changes, resolved findings)")
 	fs.Var(ageFlag{&c.staleAfter}, "stale-after", "a client whose last status report is older is stale")
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
+	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
+	}
+	if c.probeInterval < time.Second {
+		return usageError("--probe-interval: must be at least 1s")
 	}
 	log, err := newLogger(stderr, c.logFormat, c.logLevel)
 	if err != nil {
@@ -61,50 +67,84 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	return serve(ctx, c, log, stdout)
 }
 
-// serve runs the dashboard until ctx ends, then shuts down gracefully:
-// in-flight requests finish, queued writes commit, the database closes.
+// serve runs the dashboard until ctx ends.
 func serve(ctx context.Context, c serverConfig, log *slog.Logger, stdout io.Writer) error {
-	readAuth, err := resolveReadAuth(c.readAuth, c.addr)
+	srv, err := startServer(ctx, c, log)
 	if err != nil {
 		return err
+	}
+	fmt.Fprintf(stdout, "wsusfleet %s listening on %s (database: %s, read auth: %s)\n", buildVersion(), srv.url, srv.st.Dialect(), srv.readAuth)
+	return srv.wait(ctx)
+}
+
+// server is a running dashboard: HTTP, the prober's scheduler and upkeep.
+type server struct {
+	url      string
+	readAuth string
+	st       *store.Store
+	http     *http.Server
+	served   chan error
+	stopBG   context.CancelFunc
+	bgDone   chan struct{}
+	log      *slog.Logger
+}
+
+// startServer opens and migrates the database, starts listening, probing
+// and upkeep, and returns once requests are being served.
+func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server, error) {
+	readAuth, err := resolveReadAuth(c.readAuth, c.addr)
+	if err != nil {
+		return nil, err
 	}
 	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer st.Close()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		return usageError(fmt.Sprintf("--addr: %v", err))
+		st.Close()
+		return nil, usageError(fmt.Sprintf("--addr: %v", err))
 	}
-	srv := &http.Server{
+	s := &server{url: "http://" + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	s.http = &http.Server{
 		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion()}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	bg, stopBG := context.WithCancel(ctx)
-	defer stopBG()
-	go maintain(bg, st, c.retention, log)
+	go func() { s.served <- s.http.Serve(ln) }()
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	s.stopBG = stopBG
+	sched := newScheduler(st, c.probeInterval, c.prober, log)
+	go func() {
+		defer close(s.bgDone)
+		go maintain(bg, st, c.retention, log)
+		sched.run(bg) // returns after its probes in flight have ended
+	}()
+	log.Info("wsusfleet listening", "url", s.url, "db", st.Dialect(), "read_auth", readAuth, "version", buildVersion())
+	return s, nil
+}
 
-	url := "http://" + ln.Addr().String()
-	log.Info("wsusfleet listening", "url", url, "db", st.Dialect(), "read_auth", readAuth, "version", buildVersion())
-	fmt.Fprintf(stdout, "wsusfleet %s listening on %s (database: %s, read auth: %s)\n", buildVersion(), url, st.Dialect(), readAuth)
-
+// wait serves until ctx ends, then shuts down gracefully: in-flight requests
+// finish, probes end, queued writes commit, the database closes.
+func (s *server) wait(ctx context.Context) error {
+	defer s.st.Close()
 	select {
-	case err := <-served:
+	case err := <-s.served:
+		s.stopBG()
+		<-s.bgDone
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing in-flight requests")
+	s.log.Info("shutting down: finishing in-flight requests")
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err := s.http.Shutdown(shutCtx)
+	s.stopBG()
+	<-s.bgDone
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	stopBG()
 	return nil
 }
 

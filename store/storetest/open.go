@@ -101,6 +101,13 @@ func PostgresSchemaURL(tb testing.TB) string {
 	return u.String()
 }
 
+// OpenDSN opens (and migrates) a store on dsn, closed when the test ends;
+// for tests that need two stores on one database.
+func OpenDSN(tb testing.TB, dsn string, opts store.Options) *store.Store {
+	tb.Helper()
+	return openMigrated(tb, dsn, opts)
+}
+
 func openMigrated(tb testing.TB, dsn string, opts store.Options) *store.Store {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

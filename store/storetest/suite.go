@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"ServerStatusUnknownWhenSilent", testUnknown},
 		{"Tokens", testTokens},
 		{"PruneKeepsCurrentState", testPrune},
+		{"RegisterAndClaimProbes", testRegisterAndClaim},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -539,5 +540,46 @@ func testPrune(t *testing.T, open Opener) {
 	}
 	if _, replay, err := s.SaveReport(ctx(), Report("old", "wsus01", T0), ""); err != nil || replay {
 		t.Errorf("an id past retention is stored again: replay %v, %v", replay, err)
+	}
+}
+
+func testRegisterAndClaim(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	const interval = 5 * time.Minute
+	for i := range 3 {
+		if created, err := s.RegisterServer(ctx(), fmt.Sprintf("WSUS%02d.corp.example", i), fmt.Sprintf("http://wsus%02d:8530", i)); err != nil || !created {
+			t.Fatalf("register: %v %v", created, err)
+		}
+	}
+	mustSave(t, s, Report("r", "reported-only", T0)) // known from a report, not registered
+	got, err := s.ClaimProbes(ctx(), "a", 10, interval)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("first claim: %v, %v; want the 3 registered servers", got, err)
+	}
+	if again, _ := s.ClaimProbes(ctx(), "b", 10, interval); len(again) != 0 {
+		t.Errorf("claimed twice within one interval: %v", again)
+	}
+	next, err := s.NextProbeAt(ctx(), "wsus00.corp.example")
+	if err != nil || next.Before(T0.Add(interval*9/10)) || next.After(T0.Add(interval*11/10)) {
+		t.Errorf("next probe at %v, want %v ±10%%", next, T0.Add(interval))
+	}
+	clock.Advance(interval * 12 / 10)
+	if got, _ := s.ClaimProbes(ctx(), "b", 2, interval); len(got) != 2 {
+		t.Errorf("limit 2 after an interval: %v", got)
+	}
+	if created, err := s.RegisterServer(ctx(), "wsus00.corp.example", "https://wsus00:8531"); err != nil || created {
+		t.Errorf("re-register: created %v, %v", created, err)
+	}
+	if st := mustState(t, s, "wsus00.corp.example"); st.URL != "https://wsus00:8531" || !st.Registered {
+		t.Errorf("re-registered server: %+v", st)
+	}
+	if err := s.DeleteServer(ctx(), "WSUS01.corp.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ServerState(ctx(), "wsus01.corp.example"); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("deleted server still there: %v", err)
+	}
+	if err := s.DeleteServer(ctx(), "wsus01.corp.example"); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("delete twice: %v", err)
 	}
 }

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/sim"
+)
+
+func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", "Run the dashboard with a live simulated fleet: WSUS servers with real faults on loopback, thousands of clients, probed continuously.", stderr)
+	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 15 * time.Second, readAuth: "none"}
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.db, "db", "", "database (default: a temporary SQLite file, deleted on exit)")
+	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the simulated servers are probed")
+	scale := fs.Float64("scale", 1, "multiply the number of simulated clients (1 = about 13,000)")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if c.db == "" {
+		dir, err := os.MkdirTemp("", "wsusfleet-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.db = "sqlite:" + filepath.Join(dir, "demo.db")
+	}
+	// The simulated servers share one host, so nothing answers on their
+	// "port 80" or SSL port - 1: those extra checks are off in the demo.
+	c.prober.SelfUpdatePort, c.prober.HTTPPort = -1, -1
+	log, err := newLogger(stderr, "text", c.logLevel)
+	if err != nil {
+		return err
+	}
+
+	fleet := demoFleet()
+	sims := make([]*sim.Server, len(fleet))
+	for i, d := range fleet {
+		if sims[i], err = sim.Start("127.0.0.1:0", sim.Options{Profile: d.profile, TLS: d.tls}); err != nil {
+			return fmt.Errorf("start simulated %s: %w", d.name, err)
+		}
+		defer sims[i].Close()
+	}
+	srv, err := startServer(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	token, clients, err := seedDemo(ctx, srv, fleet, sims, *scale)
+	if err != nil {
+		srv.wait(canceled())
+		return err
+	}
+	fmt.Fprintf(stdout, "wsusfleet demo: %d simulated WSUS servers with %d clients, probed every %s\n\n", len(fleet), clients, probes.FormatAge(c.probeInterval))
+	fmt.Fprintf(stdout, "  dashboard     %s\n  ingest token  %s\n\n", srv.url, token)
+	for i, d := range fleet {
+		fmt.Fprintf(stdout, "  %-32s %-20s %s\n", d.name, d.profile, sims[i].URL())
+	}
+	fmt.Fprintf(stdout, "\nTry:\n  curl %s/api/v1/servers\n  wsusfleet probe --server %s --post %s --token %s\n\nCtrl+C stops the demo.\n",
+		srv.url, sims[1].URL(), srv.url, token)
+	return srv.wait(ctx)
+}
+
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// seedDemo registers the simulated servers, creates an ingest token and sends
+// what the collectors on those servers would send.
+func seedDemo(ctx context.Context, srv *server, fleet []demoServer, sims []*sim.Server, scale float64) (token string, clients int, err error) {
+	token, _, err = srv.st.CreateToken(ctx, "demo", probes.ScopeIngest)
+	if err != nil {
+		return "", 0, err
+	}
+	now := time.Now().UTC()
+	for i, d := range fleet {
+		if _, err := srv.st.RegisterServer(ctx, d.name, sims[i].URL()); err != nil {
+			return "", 0, err
+		}
+		r := d.report(sims[i].URL(), now, scale)
+		clients += len(r.Clients.Items)
+		if _, _, err := srv.st.SaveReport(ctx, r, ""); err != nil {
+			return "", 0, fmt.Errorf("seed %s: %w", d.name, err)
+		}
+	}
+	return token, clients, nil
+}

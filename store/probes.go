@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// RegisterServer makes the dashboard probe a server at url (creating the
+// server, or updating a known one's URL). It is due for probing at once.
+func (s *Store) RegisterServer(ctx context.Context, name, url string) (created bool, err error) {
+	name = probes.NormalizeName(name)
+	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
+		var existed bool
+		if err := t.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM servers WHERE name = $1)`, name).Scan(&existed); err != nil {
+			return err
+		}
+		created = !existed
+		_, err := t.ExecContext(ctx, `INSERT INTO servers (name, url, registered, created_at, next_probe_at) VALUES ($1, $2, TRUE, $3, $3)
+			ON CONFLICT (name) DO UPDATE SET url = excluded.url, registered = TRUE, next_probe_at = excluded.next_probe_at`,
+			name, url, ms(t.now))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("register server %s: %w", name, err)
+	}
+	return created, nil
+}
+
+// DeleteServer forgets a server and everything stored about it.
+func (s *Store) DeleteServer(ctx context.Context, name string) error {
+	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		res, err := t.ExecContext(ctx, `DELETE FROM servers WHERE name = $1`, probes.NormalizeName(name))
+		if err != nil {
+			return fmt.Errorf("delete server: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("server %q: %w", name, probes.ErrNotFound)
+		}
+		return nil
+	})
+}
+
+// ClaimProbes leases up to limit registered servers that are due to holder:
+// their next probe moves one interval ahead (with a stable per-server jitter
+// of ±10%, so a fleet spreads out), in the same atomic update that selects
+// them. However many dashboard instances share the database, each due
+// server is handed to exactly one of them per interval.
+func (s *Store) ClaimProbes(ctx context.Context, holder string, limit int, interval time.Duration) ([]probes.ProbeTarget, error) {
+	var out []probes.ProbeTarget
+	err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+		out = out[:0]
+		now := ms(t.now)
+		spread := max(interval.Milliseconds()/5, 1)
+		rows, err := t.QueryContext(ctx, `UPDATE servers SET
+				next_probe_at = $2 + (id * 7919) % $3 - $3 / 2, lease_holder = $4, lease_until = $2
+			WHERE id IN (SELECT id FROM servers WHERE registered AND url <> '' AND next_probe_at <= $1
+				ORDER BY next_probe_at LIMIT $5)
+			AND next_probe_at <= $1
+			RETURNING name, url`, now, now+interval.Milliseconds(), spread, holder, limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var tg probes.ProbeTarget
+			if err := rows.Scan(&tg.Name, &tg.URL); err != nil {
+				return err
+			}
+			out = append(out, tg)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim probes: %w", err)
+	}
+	return out, nil
+}
+
+// NextProbeAt says when a registered server is next due (for tests and the UI).
+func (s *Store) NextProbeAt(ctx context.Context, name string) (time.Time, error) {
+	var at sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT next_probe_at FROM servers WHERE name = $1`, probes.NormalizeName(name)).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !at.Valid) {
+		return time.Time{}, fmt.Errorf("server %q: %w", name, probes.ErrNotFound)
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fromMS(at.Int64), nil
+}
