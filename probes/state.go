@@ -16,11 +16,26 @@ type ServerSummary struct {
 // ClientCounts summarises a server's computer targets. Stale means the last
 // status report is older than the stale threshold (default 7 days).
 type ClientCounts struct {
-	Total   int64 `json:"total"`
-	Stale   int64 `json:"stale"`
-	Never   int64 `json:"never"`
-	Removed int64 `json:"removed"`
+	Total   int64      `json:"total"`
+	Stale   int64      `json:"stale"`
+	Never   int64      `json:"never"`
+	Removed int64      `json:"removed"`
+	Ages    ReportAges `json:"ages"`
 }
+
+// ReportAges is the histogram of how long ago the (not removed) clients last
+// sent a status report.
+type ReportAges struct {
+	Day     int64 `json:"day"`     // under 1 day
+	Week    int64 `json:"week"`    // 1 to 7 days
+	Month   int64 `json:"month"`   // 7 to 30 days
+	Quarter int64 `json:"quarter"` // 30 to 90 days
+	Older   int64 `json:"older"`   // over 90 days
+	Never   int64 `json:"never"`
+}
+
+// AgeBounds are the histogram's bucket edges, in order.
+var AgeBounds = [...]time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 90 * 24 * time.Hour}
 
 // ServerState is the latest value of every section of one server, as the
 // API returns it and as the rules evaluate it. A nil section was never

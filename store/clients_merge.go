@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -91,29 +92,57 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	return s.recountClients(ctx, t, serverID)
 }
 
-// recountClients refreshes the server's client summary and records when it
-// will next change because time passes (a client turning stale).
+// recountClients refreshes the server's client summary (counts and the
+// last-report age histogram) and records when it next changes because time
+// passes: the soonest moment a client crosses the stale threshold or a
+// histogram edge.
 func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) error {
-	staleBefore := ms(t.now.Add(-s.opts.StaleAfter))
+	now := t.now
+	edges := []time.Duration{s.opts.StaleAfter, probes.AgeBounds[0], probes.AgeBounds[1], probes.AgeBounds[2], probes.AgeBounds[3]}
+	args := []any{serverID}
+	for _, e := range edges {
+		args = append(args, ms(now.Add(-e)))
+	}
 	var c probes.ClientCounts
-	var oldestFresh sql.NullInt64
+	var a = &c.Ages
+	next := make([]sql.NullInt64, len(edges)) // per edge: the oldest report still younger than it
+	dest := []any{&c.Total, &c.Never, &c.Stale, &c.Removed, &a.Day, &a.Week, &a.Month, &a.Quarter, &a.Older}
+	for i := range next {
+		dest = append(dest, &next[i])
+	}
 	err := t.QueryRowContext(ctx, `SELECT
 			COUNT(*) FILTER (WHERE removed_at IS NULL),
 			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report IS NULL),
 			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $2),
 			COUNT(*) FILTER (WHERE removed_at IS NOT NULL),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $2)
-		FROM clients WHERE server_id = $1`, serverID, staleBefore).
-		Scan(&c.Total, &c.Never, &c.Stale, &c.Removed, &oldestFresh)
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report >= $3),
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $3 AND last_report >= $4),
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $4 AND last_report >= $5),
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $5 AND last_report >= $6),
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $6),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $2),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $3),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $4),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $5),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $6)
+		FROM clients WHERE server_id = $1`, args...).Scan(dest...)
 	if err != nil {
 		return fmt.Errorf("count clients: %w", err)
 	}
+	a.Never = c.Never
 	var recountAt any
-	if oldestFresh.Valid {
-		recountAt = oldestFresh.Int64 + s.opts.StaleAfter.Milliseconds()
+	for i, n := range next {
+		if n.Valid {
+			at := n.Int64 + edges[i].Milliseconds()
+			if r, ok := recountAt.(int64); !ok || at < r {
+				recountAt = at
+			}
+		}
 	}
+	ages, _ := json.Marshal(c.Ages)
 	_, err = t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_never = $3, clients_stale = $4,
-		clients_removed = $5, clients_recount_at = $6 WHERE id = $1`, serverID, c.Total, c.Never, c.Stale, c.Removed, recountAt)
+		clients_removed = $5, clients_ages = $6, clients_recount_at = $7 WHERE id = $1`,
+		serverID, c.Total, c.Never, c.Stale, c.Removed, string(ages), recountAt)
 	if err != nil {
 		return fmt.Errorf("store client counts: %w", err)
 	}

@@ -152,12 +152,12 @@ func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, r
 		serverID, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body); err != nil {
 		return fmt.Errorf("save vdir checks: %w", err)
 	}
-	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body)
-		VALUES ($1, $2, $3, $4, $5, $6)
+	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
-			report_id = excluded.report_id, body = excluded.body
+			report_id = excluded.report_id, body = excluded.body, cells = excluded.cells
 		WHERE excluded.checked_at >= vdir_latest.checked_at`,
-		serverID, vantage, origin, collected, r.ID, run.body); err != nil {
+		serverID, vantage, origin, collected, r.ID, run.body, run.cells); err != nil {
 		return fmt.Errorf("save latest vdir checks: %w", err)
 	}
 	return nil

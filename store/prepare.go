@@ -22,7 +22,7 @@ type sectionRow struct{ name, body string }
 // checkRun is a report's vDir checks as one row: they are one observation
 // from one vantage and origin, stored and replaced together.
 type checkRun struct {
-	body             string
+	body, cells      string
 	faults, warnings int
 }
 
@@ -63,7 +63,11 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode vdir checks: %w", err)
 		}
-		p.checks = &checkRun{body: string(b)}
+		cells, err := json.Marshal(probes.Cells(r.VDirChecks))
+		if err != nil {
+			return nil, err
+		}
+		p.checks = &checkRun{body: string(b), cells: string(cells)}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

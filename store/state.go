@@ -24,12 +24,16 @@ type serverRow struct {
 }
 
 const serverRowColumns = `id, name, url, registered, severity, last_report_at,
-	clients_total, clients_stale, clients_never, clients_removed`
+	clients_total, clients_stale, clients_never, clients_removed, clients_ages`
 
 func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
 	var r serverRow
+	var ages string
 	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt,
-		&r.counts.Total, &r.counts.Stale, &r.counts.Never, &r.counts.Removed)
+		&r.counts.Total, &r.counts.Stale, &r.counts.Never, &r.counts.Removed, &ages)
+	if err == nil {
+		err = json.Unmarshal([]byte(ages), &r.counts.Ages)
+	}
 	return r, err
 }
 

@@ -240,7 +240,7 @@ func TestReadAPI(t *testing.T) {
 	seed(t, e)
 	var list web.ServerList
 	e.do("GET", "/api/v1/servers", "", nil).json(t, &list)
-	if len(list.Servers) != 1 || list.Servers[0].Clients != (probes.ClientCounts{Total: 150, Stale: 50, Never: 50}) || list.Servers[0].Status != "ok" {
+	if len(list.Servers) != 1 || list.Servers[0].Clients != (probes.ClientCounts{Total: 150, Stale: 50, Never: 50, Ages: probes.ReportAges{Day: 50, Month: 50, Never: 50}}) || list.Servers[0].Status != "ok" {
 		t.Errorf("servers = %+v", list)
 	}
 	var st probes.ServerState

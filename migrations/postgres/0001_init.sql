@@ -15,6 +15,7 @@ CREATE TABLE servers (
     clients_stale      BIGINT NOT NULL DEFAULT 0,
     clients_never      BIGINT NOT NULL DEFAULT 0,
     clients_removed    BIGINT NOT NULL DEFAULT 0,
+    clients_ages       TEXT    NOT NULL DEFAULT '{}', -- last-report age histogram (JSON)
     clients_recount_at BIGINT,                  -- when a count next changes as time passes
     clients_snapshot   BIGINT NOT NULL DEFAULT 0, -- sequence of the last complete snapshot
     clients_collected_at BIGINT,                -- collected_at of the last snapshot applied
@@ -71,6 +72,7 @@ CREATE TABLE vdir_latest (
     checked_at BIGINT NOT NULL,
     report_id  TEXT    NOT NULL,
     body       TEXT    NOT NULL,
+    cells      TEXT    NOT NULL,   -- one verdict per vDir, for the fleet strip (JSON)
     PRIMARY KEY (server_id, vantage, origin)
 );
 

@@ -15,6 +15,7 @@ CREATE TABLE servers (
     clients_stale      INTEGER NOT NULL DEFAULT 0,
     clients_never      INTEGER NOT NULL DEFAULT 0,
     clients_removed    INTEGER NOT NULL DEFAULT 0,
+    clients_ages       TEXT    NOT NULL DEFAULT '{}', -- last-report age histogram (JSON)
     clients_recount_at INTEGER,                  -- when a count next changes as time passes
     clients_snapshot   INTEGER NOT NULL DEFAULT 0, -- sequence of the last complete snapshot
     clients_collected_at INTEGER,                -- collected_at of the last snapshot applied
@@ -71,6 +72,7 @@ CREATE TABLE vdir_latest (
     checked_at INTEGER NOT NULL,
     report_id  TEXT    NOT NULL,
     body       TEXT    NOT NULL,
+    cells      TEXT    NOT NULL,   -- one verdict per vDir, for the fleet strip (JSON)
     PRIMARY KEY (server_id, vantage, origin)
 ) WITHOUT ROWID;
 

@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"Tokens", testTokens},
 		{"PruneKeepsCurrentState", testPrune},
 		{"RegisterAndClaimProbes", testRegisterAndClaim},
+		{"FleetStripsAndSync", testFleet},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -249,7 +250,7 @@ func testClientMerge(t *testing.T, open Opener) {
 		t.Errorf("gap=removed lists %d, want 1", len(removed))
 	}
 	st := mustState(t, s, "wsus01")
-	if st.ClientSummary != (probes.ClientCounts{Total: 3, Removed: 1}) {
+	if st.ClientSummary != (probes.ClientCounts{Total: 3, Removed: 1, Ages: probes.ReportAges{Day: 3}}) {
 		t.Errorf("summary = %+v", st.ClientSummary)
 	}
 	clock.Advance(time.Hour)
@@ -280,7 +281,7 @@ func testClientCounts(t *testing.T, open Opener) {
 	s, clock := fixed(t, open, store.Options{})
 	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1}
 	mustSave(t, s, snapshot("s1", "wsus01", T0, true, Clients(5, T0, func(i int) time.Duration { return ages[i] })...))
-	want := probes.ClientCounts{Total: 5, Stale: 1, Never: 2}
+	want := probes.ClientCounts{Total: 5, Stale: 1, Never: 2, Ages: probes.ReportAges{Day: 1, Week: 1, Month: 1, Never: 2}}
 	if st := mustState(t, s, "wsus01"); st.ClientSummary != want {
 		t.Fatalf("summary %+v, want %+v", st.ClientSummary, want)
 	}
@@ -289,7 +290,8 @@ func testClientCounts(t *testing.T, open Opener) {
 		t.Fatalf("RecountDue = %d, %v; want 1 server", n, err)
 	}
 	list, _ := s.ListServers(ctx())
-	if want.Stale = 2; list[0].Clients != want {
+	want.Stale, want.Ages = 2, probes.ReportAges{Week: 1, Month: 2, Never: 2} // 1 h → 37 h, 6 d → 7.5 d
+	if list[0].Clients != want {
 		t.Errorf("after 36 h: %+v, want %+v", list[0].Clients, want)
 	}
 	if n, _ := s.RecountDue(ctx()); n != 0 {
@@ -581,5 +583,31 @@ func testRegisterAndClaim(t *testing.T, open Opener) {
 	}
 	if err := s.DeleteServer(ctx(), "wsus01.corp.example"); !errors.Is(err, probes.ErrNotFound) {
 		t.Errorf("delete twice: %v", err)
+	}
+}
+
+func testFleet(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	probed := Report("p", "wsus01", T0)
+	probed.Collector.Vantage, probed.Collector.Host = probes.VantageDashboard, ""
+	probed.VDirChecks[0].Status = 503
+	mustSave(t, s, probed)
+	remote := Report("r", "wsus01", T0) // a remote agent's view loses to the dashboard's
+	remote.VDirChecks[0].Status = 200
+	mustSave(t, s, remote)
+	synced := Report("s", "wsus02", T0)
+	synced.VDirChecks = nil
+	synced.Sync = &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: &probes.SyncRun{StartedAt: synced.CollectedAt, Result: "Failed"}}
+	mustSave(t, s, synced)
+	fleet, err := s.Fleet(ctx())
+	if err != nil || len(fleet) != 2 {
+		t.Fatalf("Fleet = %v, %v", fleet, err)
+	}
+	one, two := fleet[0], fleet[1]
+	if len(one.VDirs) != 9 || one.VDirs[0].Verdict != probes.VerdictFault || one.VDirs[0].Status != "503" || one.VDirs[0].Vantage != probes.VantageDashboard {
+		t.Errorf("wsus01 strip: %+v", one.VDirs)
+	}
+	if len(two.VDirs) != 9 || two.VDirs[0].Verdict != "" || two.Sync == nil || two.Sync.Last.Result != "Failed" {
+		t.Errorf("wsus02: never probed, sync failed: %+v", two)
 	}
 }

@@ -1,0 +1,52 @@
+package probes
+
+import "time"
+
+// FleetRow is one server on the fleet page: its summary, the latest verdict
+// of each vDir, and its sync.
+type FleetRow struct {
+	ServerSummary
+	VDirs []VDirCell `json:"vdirs"` // one per vDir in dashboard order; Verdict "" when never checked
+	Sync  *Sync      `json:"sync"`  // nil when never collected
+}
+
+// VDirCell is the latest verdict of one vDir, compact enough to keep per
+// server for the fleet strip.
+type VDirCell struct {
+	VDir      string    `json:"vdir"`
+	Verdict   string    `json:"verdict"` // "" when never checked
+	Status    string    `json:"status"`  // status.substatus as IIS logs it
+	Reason    string    `json:"reason"`
+	Vantage   string    `json:"vantage"`
+	CheckedAt time.Time `json:"checked_at,omitzero"`
+}
+
+// Cells summarises checks as one cell per vDir in dashboard order: the worst
+// verdict among a vDir's checks (e.g. SelfUpdate on the WSUS port and on 80).
+func Cells(checks []VDirCheck) []VDirCell {
+	names := VDirNames()
+	out := make([]VDirCell, len(names))
+	for i, n := range names {
+		out[i].VDir = n
+	}
+	for _, c := range checks {
+		for i := range out {
+			if out[i].VDir == c.VDir && verdictRank(c.Verdict) > verdictRank(out[i].Verdict) {
+				out[i].Verdict, out[i].Status, out[i].Reason = c.Verdict, c.StatusText(), c.Reason
+			}
+		}
+	}
+	return out
+}
+
+func verdictRank(v string) int {
+	switch v {
+	case VerdictFault:
+		return 3
+	case VerdictWarning:
+		return 2
+	case VerdictOK:
+		return 1
+	}
+	return 0
+}

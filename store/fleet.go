@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// Fleet returns every server with its latest vDir verdicts and sync, in
+// three queries over summaries kept at ingest (never over clients).
+func (s *Store) Fleet(ctx context.Context) ([]probes.FleetRow, error) {
+	summaries, err := s.ListServers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]int{}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM servers`)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	byName := map[string]int{}
+	for i, sm := range summaries {
+		byName[sm.Name] = i
+	}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids[id] = byName[name]
+	}
+	rows.Close()
+	out := make([]probes.FleetRow, len(summaries))
+	for i, sm := range summaries {
+		out[i] = probes.FleetRow{ServerSummary: sm, VDirs: probes.Cells(nil)}
+	}
+	if err := s.fleetCells(ctx, ids, out); err != nil {
+		return nil, err
+	}
+	return out, s.fleetSync(ctx, ids, out)
+}
+
+// fleetCells fills each strip from the latest run of the most direct
+// vantage: the dashboard's own probe, else the server's, else a remote agent's.
+func (s *Store) fleetCells(ctx context.Context, ids map[int64]int, out []probes.FleetRow) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT server_id, vantage, checked_at, cells FROM vdir_latest`)
+	if err != nil {
+		return fmt.Errorf("fleet strips: %w", err)
+	}
+	defer rows.Close()
+	best := map[int]int{} // row index -> rank of the vantage its strip came from
+	for rows.Next() {
+		var id, at int64
+		var vantage, cells string
+		if err := rows.Scan(&id, &vantage, &at, &cells); err != nil {
+			return err
+		}
+		i, ok := ids[id]
+		rank := len(vantageRank) - slices.Index(vantageRank, vantage)
+		if !ok || rank <= best[i] {
+			continue
+		}
+		var strip []probes.VDirCell
+		if err := json.Unmarshal([]byte(cells), &strip); err != nil {
+			return fmt.Errorf("decode strip: %w", err)
+		}
+		for j := range strip {
+			strip[j].Vantage, strip[j].CheckedAt = vantage, fromMS(at)
+		}
+		best[i], out[i].VDirs = rank, strip
+	}
+	return rows.Err()
+}
+
+// vantageRank: which vantage's checks stand for a server on the fleet page.
+var vantageRank = []string{probes.VantageDashboard, probes.VantageServer, probes.VantageRemote}
+
+func (s *Store) fleetSync(ctx context.Context, ids map[int64]int, out []probes.FleetRow) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT server_id, body FROM sections WHERE name = $1`, probes.SectionSync)
+	if err != nil {
+		return fmt.Errorf("fleet sync: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			return err
+		}
+		if i, ok := ids[id]; ok {
+			out[i].Sync = &probes.Sync{}
+			if err := json.Unmarshal([]byte(body), out[i].Sync); err != nil {
+				return fmt.Errorf("decode sync: %w", err)
+			}
+		}
+	}
+	return rows.Err()
+}
