@@ -319,3 +319,21 @@ func printable(s string) string {
 		return r
 	}, s)
 }
+
+// ShowACLCommand is the step that displays the current ACL of a folder or
+// registry key, for paths the guide says nothing about: compare it with the
+// same path on a healthy WSUS server before granting anything.
+func ShowACLCommand(path string) Step {
+	text := "Show the current permissions of " + printable(path) + " and compare them with the same path on a healthy WSUS server before granting anything"
+	if hive, rest, ok := registryKey(path); ok {
+		key := strings.TrimSuffix(hive+`\`+rest, `\`)
+		if q, ok := psQuote(`Registry::` + key); ok && hive != "HKEY_CURRENT_USER" {
+			return Step{Text: text + " (elevated PowerShell)", Command: `Get-Acl -LiteralPath ` + q + ` | Format-List`}
+		}
+		return Step{Text: text + " (regedit > Permissions…)"}
+	}
+	if q, ok := cmdQuote(path); ok {
+		return Step{Text: text + " (Command Prompt)", Command: `icacls ` + q}
+	}
+	return Step{Text: text + " (Properties > Security)"}
+}

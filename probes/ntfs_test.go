@@ -118,3 +118,18 @@ func TestIsRegistryPath(t *testing.T) {
 		}
 	}
 }
+
+func TestShowACLCommand(t *testing.T) {
+	for path, want := range map[string]string{
+		`C:\WINDOWS\Microsoft.NET`:                `icacls "C:\WINDOWS\Microsoft.NET"`,
+		`HKLM\SOFTWARE\Microsoft\Update Services`: `Get-Acl -LiteralPath 'Registry::HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Update Services' | Format-List`,
+		`HKLM`:          `Get-Acl -LiteralPath 'Registry::HKEY_LOCAL_MACHINE' | Format-List`,
+		`HKCU\Software`: ``,
+		`C:\a"b`:        ``,
+	} {
+		s := ShowACLCommand(path)
+		if s.Command != want || !strings.Contains(s.Text, "healthy WSUS server") {
+			t.Errorf("ShowACLCommand(%q) = %+v; want command %s", path, s, want)
+		}
+	}
+}
