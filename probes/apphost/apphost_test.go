@@ -107,7 +107,9 @@ func TestParseVariations(t *testing.T) {
 				block = block[:strings.Index(block, "</location>")]
 				return replaceOnce(tb, s, block, strings.Replace(block, `anonymousAuthentication enabled="true"`, `anonymousAuthentication enabled="false"`, 1))
 			},
-			vdirs: func(m map[string]probes.VDirConfig) { set(m, "ClientWebService", func(c *probes.VDirConfig) { c.Anonymous = false }) }},
+			vdirs: func(m map[string]probes.VDirConfig) {
+				set(m, "ClientWebService", func(c *probes.VDirConfig) { c.Anonymous = false })
+			}},
 		{name: "impersonation on one vDir",
 			edit: func(tb testing.TB, s string) string {
 				return addLocation(tb, s, `<location path="WSUS Administration/SimpleAuthWebService"><system.web><identity impersonate="true" /></system.web></location>`)
@@ -135,7 +137,9 @@ func TestParseVariations(t *testing.T) {
 			edit: func(tb testing.TB, s string) string {
 				return addLocation(tb, s, `<location path="WSUS Administration/Content"><system.webServer><security><access sslFlags="SslNegotiateCert" /></security></system.webServer></location>`)
 			},
-			vdirs: func(m map[string]probes.VDirConfig) { set(m, "Content", func(c *probes.VDirConfig) { c.ClientCerts = "accept" }) }},
+			vdirs: func(m map[string]probes.VDirConfig) {
+				set(m, "Content", func(c *probes.VDirConfig) { c.ClientCerts = "accept" })
+			}},
 		{name: "SSL required on the whole site (wrong, but visible on every vDir)",
 			edit: func(tb testing.TB, s string) string {
 				return addLocation(tb, s, `<location path="WSUS Administration"><system.webServer><security><access sslFlags="Ssl" /></security></system.webServer></location>`)
@@ -150,7 +154,9 @@ func TestParseVariations(t *testing.T) {
 			edit: func(tb testing.TB, s string) string {
 				return addLocation(tb, s, `<location path="WSUS Administration/Content"><system.webServer><security><authentication><anonymousAuthentication userName="" /></authentication></security></system.webServer></location>`)
 			},
-			vdirs: func(m map[string]probes.VDirConfig) { set(m, "Content", func(c *probes.VDirConfig) { c.AnonymousUser = PoolIdentity }) }},
+			vdirs: func(m map[string]probes.VDirConfig) {
+				set(m, "Content", func(c *probes.VDirConfig) { c.AnonymousUser = PoolIdentity })
+			}},
 		{name: "basic and digest on",
 			edit: func(tb testing.TB, s string) string {
 				return addLocation(tb, s, `<location path="WSUS Administration/Inventory"><system.webServer><security><authentication><basicAuthentication enabled="true" /><digestAuthentication enabled="TRUE" /></authentication></security></system.webServer></location>`)
