@@ -50,15 +50,20 @@ var bom = []byte("\xef\xbb\xbf")
 // (binary data) or a line longer than maxLineBytes.
 type textReader struct {
 	r       io.Reader
-	line    int // line of the next byte
-	lineLen int // bytes of the current line so far
+	err     error // sticky: the bytes after a refusal are gone
+	line    int   // line of the next byte
+	lineLen int   // bytes of the current line so far
 }
 
 func (t *textReader) Read(p []byte) (int, error) {
+	if t.err != nil {
+		return 0, t.err
+	}
 	n, err := t.r.Read(p)
 	chunk := p[:n]
 	if i := bytes.IndexByte(chunk, 0); i >= 0 {
-		return 0, invalid(true, "line %d: binary data (a NUL byte): not a text CSV export", t.line+bytes.Count(chunk[:i], nl))
+		t.err = invalid(true, "line %d: binary data (a NUL byte): not a text CSV export", t.line+bytes.Count(chunk[:i], nl))
+		return 0, t.err
 	}
 	for len(chunk) > 0 {
 		i := bytes.IndexByte(chunk, '\n')
@@ -75,7 +80,8 @@ func (t *textReader) Read(p []byte) (int, error) {
 		chunk = chunk[i+1:]
 	}
 	if t.lineLen > maxLineBytes {
-		return 0, invalid(true, "line %d is longer than %d bytes: not a Process Monitor CSV export", t.line, maxLineBytes)
+		t.err = invalid(true, "line %d is longer than %d bytes: not a Process Monitor CSV export", t.line, maxLineBytes)
+		return 0, t.err
 	}
 	return n, err
 }
