@@ -75,9 +75,9 @@ func parseHeader(rec []string, rawFirst string) (columns, error) {
 	}
 	if known == 0 {
 		if gridRow.MatchString(rawFirst) {
-			return c, invalid(true, "no CSV header found: this looks like rows copied from the Process Monitor grid, which lose the column boundaries; %s", exportHint)
+			return c, invalid("no CSV header found: this looks like rows copied from the Process Monitor grid, which lose the column boundaries; %s", exportHint)
 		}
-		return c, invalid(true, "no CSV header found: %s", exportHint)
+		return c, invalid("no CSV header found: %s", exportHint)
 	}
 	var missing []string
 	for _, m := range []struct {
@@ -89,7 +89,7 @@ func parseHeader(rec []string, rawFirst string) (columns, error) {
 		}
 	}
 	if len(missing) > 0 {
-		return c, invalid(true, "the CSV header lacks the column(s) %s: show them in Process Monitor (Options > Select Columns…) and %s",
+		return c, invalid("the CSV header lacks the column(s) %s: show them in Process Monitor (Options > Select Columns…) and %s",
 			strings.Join(missing, ", "), exportHint)
 	}
 	return c, nil

@@ -14,10 +14,9 @@ import (
 // and without a bound encoding/csv would buffer a newline-free file whole.
 const maxLineBytes = 1 << 20
 
-// invalid is a problem with the file as a whole; syntax marks a file that is
-// not a ProcMon CSV at all (400) rather than one with bad content (422).
-func invalid(syntax bool, format string, args ...any) error {
-	return &probes.ValidationError{Syntax: syntax, Errors: []probes.FieldError{{Detail: fmt.Sprintf(format, args...)}}}
+// invalid is a problem with the file's form (Syntax: a 400, not a 422).
+func invalid(format string, args ...any) error {
+	return &probes.ValidationError{Syntax: true, Errors: []probes.FieldError{{Detail: fmt.Sprintf(format, args...)}}}
 }
 
 // open sniffs the start of r, refuses what is plainly not a text CSV, skips
@@ -31,12 +30,12 @@ func open(r io.Reader) (io.Reader, error) {
 	}
 	switch {
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, bom))) == 0:
-		return nil, invalid(true, "the file is empty: expected a Process Monitor CSV export (File > Save… > CSV)")
+		return nil, invalid("the file is empty: expected a Process Monitor CSV export (File > Save… > CSV)")
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return nil, invalid(true, "the file is gzip-compressed: decompress it, or upload it with Content-Encoding: gzip")
+		return nil, invalid("the file is gzip-compressed: decompress it, or upload it with Content-Encoding: gzip")
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}),
 		len(head) > 3 && head[1] == 0 && head[3] == 0:
-		return nil, invalid(true, "the file is UTF-16 text: Process Monitor writes UTF-8; export again with File > Save… > CSV instead of converting it")
+		return nil, invalid("the file is UTF-16 text: Process Monitor writes UTF-8; export again with File > Save… > CSV instead of converting it")
 	}
 	if bytes.HasPrefix(head, bom) {
 		_, _ = br.Discard(len(bom))
@@ -62,7 +61,7 @@ func (t *textReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	chunk := p[:n]
 	if i := bytes.IndexByte(chunk, 0); i >= 0 {
-		t.err = invalid(true, "line %d: binary data (a NUL byte): not a text CSV export", t.line+bytes.Count(chunk[:i], nl))
+		t.err = invalid("line %d: binary data (a NUL byte): not a text CSV export", t.line+bytes.Count(chunk[:i], nl))
 		return 0, t.err
 	}
 	for len(chunk) > 0 {
@@ -80,7 +79,7 @@ func (t *textReader) Read(p []byte) (int, error) {
 		chunk = chunk[i+1:]
 	}
 	if t.lineLen > maxLineBytes {
-		t.err = invalid(true, "line %d is longer than %d bytes: not a Process Monitor CSV export", t.line, maxLineBytes)
+		t.err = invalid("line %d is longer than %d bytes: not a Process Monitor CSV export", t.line, maxLineBytes)
 		return 0, t.err
 	}
 	return n, err

@@ -18,9 +18,9 @@ import (
 )
 
 // Parse reads a ProcMon CSV export and returns its denial digest. Problems
-// with the file are a *probes.ValidationError (Syntax set when the input is
-// not a ProcMon CSV at all) whose message names the line; errors reading r
-// are returned as they are.
+// with the file are a *probes.ValidationError with Syntax set (they are all
+// about the file's form: there is no content to reject) whose message names
+// the line; errors reading r are returned as they are.
 func Parse(r io.Reader) (*probes.DenialDigest, error) {
 	in, err := open(r)
 	if err != nil {
@@ -35,7 +35,7 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
-			return nil, invalid(true, "no CSV header found (%s); %s", csvProblem(pe, 0, 0), exportHint)
+			return nil, invalid("no CSV header found (%s); %s", csvProblem(pe, 0, 0), exportHint)
 		}
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 			}
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, invalid(false, "%s", csvProblem(pe, len(rec), width))
+				return nil, invalid("%s", csvProblem(pe, len(rec), width))
 			}
 			return nil, err
 		}
