@@ -30,20 +30,15 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		if v := asValidation(err); v != nil {
-			return nil, v
+		if err == io.EOF {
+			return nil, invalid("no CSV header found: %s", exportHint)
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return nil, invalid("no CSV header found (%s); %s", csvProblem(pe, 0, 0), exportHint)
-		}
-		return nil, err
+		return nil, readProblem(err, "no CSV header found (%s); "+exportHint, nil, 0)
 	}
 	cols, err := parseHeader(header, strings.Join(header, ","))
 	if err != nil {
 		return nil, err
 	}
-	width := len(header)
 	d := newDigester()
 	for {
 		rec, err := cr.Read()
@@ -51,14 +46,7 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 			break
 		}
 		if err != nil {
-			if v := asValidation(err); v != nil {
-				return nil, v
-			}
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, invalid("%s", csvProblem(pe, len(rec), width))
-			}
-			return nil, err
+			return nil, readProblem(err, "%s", rec, len(header))
 		}
 		tod := ""
 		if cols.time >= 0 {
@@ -69,12 +57,18 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 	return d.digest(), nil
 }
 
-func asValidation(err error) *probes.ValidationError {
+// readProblem words a read error: the input's own refusals pass through,
+// CSV errors are put in format, anything else (the reader's) is returned as is.
+func readProblem(err error, format string, rec []string, width int) error {
 	var v *probes.ValidationError
 	if errors.As(err, &v) {
 		return v
 	}
-	return nil
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return invalid(format, csvProblem(pe, len(rec), width))
+	}
+	return err
 }
 
 // csvProblem words an encoding/csv error for an administrator.
