@@ -325,3 +325,20 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	f.data = f.data[n:]
 	return n, nil
 }
+
+func TestParseNotes(t *testing.T) {
+	in := "\"FullDomainName\",\"IPAdress\",\"LastReportedStatusTime\",\"Make\",\"UpdateTitle\",\"KB\"\r\n\"pc1\",\"10.0.0.1\",\"\",\"Dell\",\"x\",\"1\"\r\n"
+	res, err := Parse(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`column "IPAdress" ignored: did you mean IPAddress?`,
+		"the columns UpdateTitle, KB suggest a per-update report rather than a list of every computer: " +
+			"if the file does not list every computer, upload it as partial so the others are not marked removed"}
+	if fmt.Sprintf("%q", res.Notes) != fmt.Sprintf("%q", want) || fmt.Sprint(res.Ignored) != "[IPAdress Make UpdateTitle KB]" {
+		t.Errorf("notes %q ignored %q", res.Notes, res.Ignored)
+	}
+	if res.Clients.Items[0].IP != "" {
+		t.Errorf("a near miss must not be read: %+v", res.Clients.Items[0])
+	}
+}
