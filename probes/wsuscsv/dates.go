@@ -46,7 +46,8 @@ func parseStamp(s string) (stamp, error) {
 	if sep < 0 {
 		return stamp{}, errors.New("not a date")
 	}
-	parts := strings.Split(date, date[sep:sep+1])
+	var buf [4]string
+	parts := split(date, func(c byte) bool { return c == date[sep] }, buf[:0])
 	if len(parts) != 3 || !isDigits(parts[0]) || !isDigits(parts[1]) || !isDigits(parts[2]) || len(parts[0]) > 2 || len(parts[1]) > 2 {
 		return stamp{}, errors.New("not a date")
 	}
@@ -85,7 +86,8 @@ func parseYearFirst(s string) (stamp, error) {
 	}
 	// yyyy/MM/dd with a 12-hour clock (e.g. 2026/11/20 10:00:00 PM)
 	date, rest, _ := strings.Cut(s, " ")
-	parts := strings.Split(strings.ReplaceAll(date, "/", "-"), "-")
+	var buf [4]string
+	parts := split(date, func(c byte) bool { return c == '/' || c == '-' }, buf[:0])
 	if len(parts) != 3 || !isDigits(parts[1]) || !isDigits(parts[2]) || len(parts[1]) > 2 || len(parts[2]) > 2 {
 		return stamp{}, errors.New("not a date")
 	}
@@ -108,9 +110,12 @@ func parseClock(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	hm, marker, _ := strings.Cut(s, " ")
-	marker = strings.ToUpper(strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(marker), ".", ""), " ", ""))
-	hm = strings.ReplaceAll(hm, ".", ":")
-	parts := strings.Split(hm, ":")
+	marker = strings.TrimSpace(marker)
+	if marker != "" && marker != "AM" && marker != "PM" { // a.m., p. m., pm
+		marker = strings.ToUpper(strings.NewReplacer(".", "", " ", "").Replace(marker))
+	}
+	var buf [5]string
+	parts := split(hm, func(c byte) bool { return c == ':' || c == '.' }, buf[:0])
 	if len(parts) < 2 || len(parts) > 4 {
 		return 0, errors.New("not a time")
 	}
@@ -123,7 +128,7 @@ func parseClock(s string) (time.Duration, error) {
 	if len(parts) > 2 {
 		sec = atoi(parts[2])
 	}
-	if len(parts) > 3 { // fraction, written with . and turned into : above
+	if len(parts) > 3 { // fraction
 		digits := (parts[3] + "000000000")[:9]
 		frac = time.Duration(atoi(digits))
 	}
@@ -201,4 +206,17 @@ func atoi(s string) int {
 		n = n*10 + int(s[i]-'0')
 	}
 	return n
+}
+
+// split cuts s at every byte sep accepts, appending to dst (a caller's array,
+// so the hot path does not allocate).
+func split(s string, sep func(byte) bool, dst []string) []string {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if sep(s[i]) {
+			dst = append(dst, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(dst, s[start:])
 }

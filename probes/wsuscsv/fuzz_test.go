@@ -33,7 +33,10 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		rows := make([]row, len(res.Clients.Items))
+		rows := make([]*row, len(res.Clients.Items))
+		for i := range rows {
+			rows[i] = &row{}
+		}
 		if err := validate(res.Clients, rows, testNow); err != nil {
 			t.Fatalf("clients do not validate: %v", err)
 		}

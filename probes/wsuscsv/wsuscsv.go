@@ -79,7 +79,7 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{TypeName: src.typeName, Ignored: cols.ignored, Notes: cols.notes}
-	var rows []row
+	var rows []*row // pointers: growing a slice of 400-byte rows copies too much
 	var p problemList
 	seen := map[string]int{} // client key -> index in rows
 	for !p.full() {
@@ -101,7 +101,7 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 		}
 		key := rw.client.Key()
 		if j, dup := seen[key]; dup {
-			if sameRow(rows[j], rw) {
+			if sameRow(*rows[j], rw) {
 				res.Merged++
 				continue
 			}
@@ -109,7 +109,7 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 			continue
 		}
 		seen[key] = len(rows)
-		rows = append(rows, rw)
+		rows = append(rows, &rw)
 	}
 	if err := p.err(); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 	res.DateOrder = read
 	res.Clients = probes.ClientList{Complete: !opt.Partial, Items: make([]probes.Client, len(rows))}
 	for i := range rows {
-		rw := &rows[i]
+		rw := rows[i]
 		c := rw.client
 		var sErr, rErr error
 		c.LastSync, sErr = resolveTime(rw.lastSync, order)
@@ -209,7 +209,7 @@ func describeClient(c probes.Client) string {
 //
 // order is the one to resolve dates with; read is the one to report, ""
 // when no date needed one.
-func dateOrder(rows []row, asked string) (order, read string, err error) {
+func dateOrder(rows []*row, asked string) (order, read string, err error) {
 	var dmyLine, mdyLine, ambiguousLine int
 	var dmyRaw, mdyRaw, ambiguousRaw string
 	note := func(st stamp, raw string, line int) {
@@ -251,7 +251,7 @@ func dateOrder(rows []row, asked string) (order, read string, err error) {
 // validate runs the report's own rules over the clients (name bounds, enum
 // values, future times) by wrapping them in a minimal report, the public
 // entry point of probes validation, and names the line of each problem.
-func validate(list probes.ClientList, rows []row, now time.Time) error {
+func validate(list probes.ClientList, rows []*row, now time.Time) error {
 	collected := now
 	if collected.IsZero() {
 		collected = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
