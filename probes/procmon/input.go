@@ -31,6 +31,10 @@ func open(r io.Reader) (io.Reader, error) {
 	switch {
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, bom))) == 0:
 		return nil, invalid("the file is empty: expected a Process Monitor CSV export (File > Save… > CSV)")
+	case bytes.HasPrefix(head, []byte("PML_")):
+		return nil, invalid("this is a native Process Monitor log (.PML): open it in Process Monitor, then File > Save… > CSV")
+	case bytes.HasPrefix(bytes.TrimPrefix(head, bom), []byte("<?xml")):
+		return nil, invalid("this is a Process Monitor XML export: save the capture as CSV instead (File > Save… > CSV)")
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return nil, invalid("the file is gzip-compressed: decompress it, or upload it with Content-Encoding: gzip")
 	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}),

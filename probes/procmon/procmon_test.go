@@ -201,6 +201,8 @@ func TestParseRefusals(t *testing.T) {
 			"the CSV header lacks the column(s) Path, Result: show them in Process Monitor (Options > Select Columns…) and export from Process Monitor with File > Save… > CSV"},
 		{"binary junk", "\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00", true, "line 1: binary data (a NUL byte): not a text CSV export"},
 		{"NUL later in the file", header + good + good + "\"1:00\x00", true, "line 4: binary data (a NUL byte): not a text CSV export"},
+		{"native log", "PML_\x09\x00\x00\x00\x01", true, "this is a native Process Monitor log (.PML): open it in Process Monitor, then File > Save… > CSV"},
+		{"XML export", "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?><procmon>", true, "this is a Process Monitor XML export: save the capture as CSV instead (File > Save… > CSV)"},
 		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00", true, "the file is gzip-compressed: decompress it, or upload it with Content-Encoding: gzip"},
 		{"utf-16", "\xff\xfe\"\x00T\x00", true, "the file is UTF-16 text: Process Monitor writes UTF-8; export again with File > Save… > CSV instead of converting it"},
 		{"truncated inside a quoted field", header + good + `"1:00:00 AM","w3wp.exe","1","CreateFile","C:\te`, true,
