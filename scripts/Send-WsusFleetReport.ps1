@@ -497,8 +497,9 @@ function Send-WfFile {
         if ($null -eq $web) {
             # Not a network error: a bad -Dashboard address or a missing file
             # will not get better by retrying.
-            $result.Message = $_.Exception.Message
-            if (($_.Exception -is [UriFormatException]) -or ($_.Exception -is [NotSupportedException]) -or (-not (Test-Path -LiteralPath $Path))) {
+            $cause = $_.Exception.GetBaseException()
+            $result.Message = $cause.Message
+            if (($cause -is [UriFormatException]) -or ($cause -is [NotSupportedException]) -or (-not (Test-Path -LiteralPath $Path))) {
                 $result.Retry = $false
             }
             return $result
@@ -584,6 +585,33 @@ function Publish-WfDocument {
     $mine = Join-Path $SpoolDir ('{0}-{1}-{2}.json.gz' -f $Kind, $stamp, $Id)
     Move-Item -LiteralPath $Path -Destination $mine -Force
 
+    # One sender per spool and kind at a time; a second run leaves its
+    # document for the next one.
+    $lock = $null
+    try { $lock = [IO.File]::Open((Join-Path $SpoolDir ('.{0}.lock' -f $Kind)), [IO.FileMode]::OpenOrCreate, [IO.FileAccess]::ReadWrite, [IO.FileShare]::None) }
+    catch {
+        Write-WfLog Warning ('another run is sending the {0} spool; this document waits in {1} for the next run' -f $Kind, $SpoolDir)
+        return 'spooled'
+    }
+    try { return (Send-WfSpool -Dashboard $Dashboard -Endpoint $Endpoint -Kind $Kind -Mine (Split-Path -Leaf $mine) -Token $Token -SpoolDir $SpoolDir -SpoolKeep $SpoolKeep -TimeoutSec $TimeoutSec -MaxAttempts $MaxAttempts -MaxBackoffSec $MaxBackoffSec) }
+    finally { $lock.Dispose() }
+}
+
+function Send-WfSpool {
+    # Sends the spooled documents of one kind, oldest first (see
+    # Publish-WfDocument); returns the outcome for the document named $Mine.
+    param(
+        [Parameter(Mandatory = $true)] [string] $Dashboard,
+        [Parameter(Mandatory = $true)] [string] $Endpoint,
+        [Parameter(Mandatory = $true)] [string] $Kind,
+        [Parameter(Mandatory = $true)] [string] $Mine,
+        [Parameter(Mandatory = $true)] [string] $Token,
+        [Parameter(Mandatory = $true)] [string] $SpoolDir,
+        [int] $SpoolKeep = 20,
+        [int] $TimeoutSec = 60,
+        [int] $MaxAttempts = 5,
+        [int] $MaxBackoffSec = 60
+    )
     $queue = @(Get-ChildItem -LiteralPath $SpoolDir -Filter ($Kind + '-*.json.gz') -File | Sort-Object Name)
     if ($queue.Count -gt $SpoolKeep) {
         foreach ($old in $queue[0..($queue.Count - $SpoolKeep - 1)]) {
@@ -598,7 +626,7 @@ function Publish-WfDocument {
     foreach ($item in $queue) {
         $send = @{ Uri = $uri; Token = $Token; Path = $item.FullName; Gzip = $true; TimeoutSec = $TimeoutSec }
         $result = Send-WfFileWithRetry -Send $send -MaxAttempts $MaxAttempts -MaxBackoffSec $MaxBackoffSec
-        $isMine = $item.Name -eq (Split-Path -Leaf $mine)
+        $isMine = $item.Name -eq $Mine
         if ($result.Ok) {
             Remove-Item -LiteralPath $item.FullName -Force
             $what = 'spooled document {0}' -f $item.Name
