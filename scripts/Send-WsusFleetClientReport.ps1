@@ -106,10 +106,8 @@ $script:WfNames = @{
     ClientView     = @('name', 'ip', 'os', 'wu_server', 'wu_status_server', 'update_service_url_alternate', 'use_wu_server', 'au_options', 'no_auto_update', 'detection_frequency_hours', 'target_group_enabled', 'target_group', 'set_proxy_behavior', 'sus_client_id', 'services', 'winhttp_proxy', 'dual_scan')
     ClientServices = @('wuauserv', 'bits', 'wuauserv_start', 'bits_start')
     DualScan       = @('defer_quality_updates', 'defer_feature_updates', 'disable_dual_scan')
-    VDirCheck      = @('vdir', 'url', 'method', 'status', 'substatus', 'latency_ms', 'error', 'error_kind', 'www_authenticate', 'server_header', 'dns', 'tls')
-    # TLSInfo.not_after is left out for now: probes rejects any time more
-    # than a day ahead, and a certificate's expiry always is.
-    TLSInfo        = @('version', 'subject', 'issuer', 'sans', 'chain_valid', 'name_matches', 'error')
+    VDirCheck      = @('vdir', 'url', 'method', 'status', 'substatus', 'latency_ms', 'error', 'error_kind', 'www_authenticate', 'server_header', 'location', 'dns', 'tls')
+    TLSInfo        = @('version', 'subject', 'issuer', 'sans', 'not_after', 'chain_valid', 'name_matches', 'error')
 }
 # endregion wsusfleet-names
 
@@ -810,13 +808,12 @@ function Get-WfTlsInfo {
     if ($errors -ne [Net.Security.SslPolicyErrors]::None) { $problems.Add($errors.ToString()) }
     if ($failure) { $problems.Add($failure) }
     $sans = Get-WfCertificateDnsNames $certificate
-    # The expiry ($certificate.NotAfter) is not sent yet: the dashboard's
-    # schema rejects times more than a day in the future (see $WfNames).
     return (New-WfObject TLSInfo @{
             version      = $version
             subject      = Limit-WfText $certificate.Subject 1024
             issuer       = Limit-WfText $certificate.Issuer 1024
             sans         = $sans
+            not_after    = ConvertTo-WfTime $certificate.NotAfter
             chain_valid  = [bool]$chainValid
             name_matches = [bool]$nameMatches
             error        = Limit-WfText ($problems -join '; ') 1024
@@ -839,7 +836,7 @@ function Get-WfErrorKind {
 
 function Invoke-WfVDirCheck {
     # One anonymous GET of a vDir URL the way a Windows Update client makes
-    # it: no redirects followed, no credentials. Status and WWW-Authenticate
+    # it: no credentials, redirects recorded but not followed. Status and WWW-Authenticate
     # come off the wire; the IIS substatus only from a detailed error page
     # (IIS shows those to local requests), matched by number, not by text.
     param(
@@ -856,6 +853,7 @@ function Invoke-WfVDirCheck {
     $errorKind = $null
     $authenticate = [Collections.Generic.List[string]]::new()
     $serverHeader = $null
+    $location = $null
     $response = $null
     $watch = [Diagnostics.Stopwatch]::StartNew()
     try {
@@ -891,6 +889,9 @@ function Invoke-WfVDirCheck {
                 }
             }
             $serverHeader = Limit-WfText $response.Headers['Server'] 256
+            # A redirect is recorded, never followed: the agent does not follow
+            # it either, and where it points tells the dashboard why.
+            if ($status -ge 300 -and $status -lt 400) { $location = Limit-WfText $response.Headers['Location'] 2048 }
             if ($status -ge 400) {
                 $body = Read-WfResponseText $response 16384
                 $pattern = '<title>[^<]*?(?<![\d.])' + $status + '\.(\d{1,3})(?![\d.])'
@@ -911,6 +912,7 @@ function Invoke-WfVDirCheck {
             error_kind       = Get-WfEnum error_kind $errorKind -Optional
             www_authenticate = $authenticate
             server_header    = $serverHeader
+            location         = $location
             dns              = $Dns
             tls              = $Tls
         })

@@ -129,10 +129,8 @@ $script:WfNames = @{
     Report     = @('schema', 'id', 'collected_at', 'collector', 'server', 'vdir_checks', 'vdir_config', 'app_pool', 'services', 'acls', 'events', 'sync', 'clients')
     Collector  = @('name', 'version', 'host', 'vantage')
     ServerInfo = @('name', 'url', 'version', 'http_port', 'https_port', 'ssl', 'content_dir', 'database', 'not_declined_updates', 'targeting')
-    VDirCheck  = @('vdir', 'url', 'method', 'status', 'substatus', 'latency_ms', 'error', 'error_kind', 'www_authenticate', 'server_header', 'dns', 'tls')
-    # TLSInfo.not_after is left out for now: probes rejects any time more
-    # than a day ahead, and a certificate's expiry always is.
-    TLSInfo    = @('version', 'subject', 'issuer', 'sans', 'chain_valid', 'name_matches', 'error')
+    VDirCheck  = @('vdir', 'url', 'method', 'status', 'substatus', 'latency_ms', 'error', 'error_kind', 'www_authenticate', 'server_header', 'location', 'dns', 'tls')
+    TLSInfo    = @('version', 'subject', 'issuer', 'sans', 'not_after', 'chain_valid', 'name_matches', 'error')
     VDirConfig = @('vdir', 'anonymous', 'anonymous_user', 'windows_auth', 'basic_auth', 'digest_auth', 'require_ssl', 'client_certs', 'aspnet_impersonation', 'app_pool', 'physical_path')
     AppPool    = @('name', 'state', 'identity', 'private_memory_kb', 'queue_length', 'idle_timeout_min', 'ping_enabled', 'periodic_restart_min', 'rapid_fail_protection')
     Service    = @('name', 'state', 'start_type')
@@ -843,13 +841,12 @@ function Get-WfTlsInfo {
     if ($errors -ne [Net.Security.SslPolicyErrors]::None) { $problems.Add($errors.ToString()) }
     if ($failure) { $problems.Add($failure) }
     $sans = Get-WfCertificateDnsNames $certificate
-    # The expiry ($certificate.NotAfter) is not sent yet: the dashboard's
-    # schema rejects times more than a day in the future (see $WfNames).
     return (New-WfObject TLSInfo @{
             version      = $version
             subject      = Limit-WfText $certificate.Subject 1024
             issuer       = Limit-WfText $certificate.Issuer 1024
             sans         = $sans
+            not_after    = ConvertTo-WfTime $certificate.NotAfter
             chain_valid  = [bool]$chainValid
             name_matches = [bool]$nameMatches
             error        = Limit-WfText ($problems -join '; ') 1024
@@ -872,7 +869,7 @@ function Get-WfErrorKind {
 
 function Invoke-WfVDirCheck {
     # One anonymous GET of a vDir URL the way a Windows Update client makes
-    # it: no redirects followed, no credentials. Status and WWW-Authenticate
+    # it: no credentials, redirects recorded but not followed. Status and WWW-Authenticate
     # come off the wire; the IIS substatus only from a detailed error page
     # (IIS shows those to local requests), matched by number, not by text.
     param(
@@ -889,6 +886,7 @@ function Invoke-WfVDirCheck {
     $errorKind = $null
     $authenticate = [Collections.Generic.List[string]]::new()
     $serverHeader = $null
+    $location = $null
     $response = $null
     $watch = [Diagnostics.Stopwatch]::StartNew()
     try {
@@ -924,6 +922,9 @@ function Invoke-WfVDirCheck {
                 }
             }
             $serverHeader = Limit-WfText $response.Headers['Server'] 256
+            # A redirect is recorded, never followed: the agent does not follow
+            # it either, and where it points tells the dashboard why.
+            if ($status -ge 300 -and $status -lt 400) { $location = Limit-WfText $response.Headers['Location'] 2048 }
             if ($status -ge 400) {
                 $body = Read-WfResponseText $response 16384
                 $pattern = '<title>[^<]*?(?<![\d.])' + $status + '\.(\d{1,3})(?![\d.])'
@@ -944,6 +945,7 @@ function Invoke-WfVDirCheck {
             error_kind       = Get-WfEnum error_kind $errorKind -Optional
             www_authenticate = $authenticate
             server_header    = $serverHeader
+            location         = $location
             dns              = $Dns
             tls              = $Tls
         })
