@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,9 +26,16 @@ func storetestPostgres(t *testing.T) string { return storetest.PostgresSchemaURL
 // inProcess is wsusfleet's run in this process, stopped by cancel.
 type inProcess struct {
 	url    string
-	stdout *bytes.Buffer
+	mu     sync.Mutex
+	out    bytes.Buffer // what run printed, written by the reading goroutine
 	cancel context.CancelFunc
 	done   chan error
+}
+
+func (p *inProcess) stdout() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
 }
 
 // startRun runs wsusfleet args in-process and waits for the line that
@@ -36,7 +44,7 @@ func startRun(t *testing.T, marker string, args ...string) *inProcess {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	p := &inProcess{stdout: &bytes.Buffer{}, cancel: cancel, done: make(chan error, 1)}
+	p := &inProcess{cancel: cancel, done: make(chan error, 1)}
 	var stderr bytes.Buffer
 	go func() {
 		p.done <- run(ctx, args, func(string) string { return "" }, pw, &stderr)
@@ -47,7 +55,9 @@ func startRun(t *testing.T, marker string, args ...string) *inProcess {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
-			p.stdout.WriteString(line + "\n")
+			p.mu.Lock()
+			p.out.WriteString(line + "\n")
+			p.mu.Unlock()
 			if i := strings.Index(line, marker); i >= 0 {
 				url, _, _ := strings.Cut(strings.TrimSpace(line[i+len(marker):]), " ")
 				select {
@@ -220,8 +230,8 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 		t.Skip("end to end")
 	}
 	demo := startRun(t, "dashboard ", "demo", "--addr", "127.0.0.1:0", "--scale", "0.05", "--probe-interval", "1s")
-	if !strings.Contains(demo.stdout.String(), "wsusfleet demo: 6 simulated WSUS servers") {
-		t.Errorf("banner: %s", demo.stdout.String())
+	if !strings.Contains(demo.stdout(), "wsusfleet demo: 6 simulated WSUS servers") {
+		t.Errorf("banner: %s", demo.stdout())
 	}
 	var list struct{ Servers []probes.ServerSummary }
 	getJSON(t, demo.url+"/api/v1/servers", &list)
@@ -240,7 +250,6 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 	if c := dashboardChecks(t, demo.url, "wsus-west.corp.example")["SimpleAuthWebService"]; c.Status != 503 {
 		t.Errorf("west: %+v", c)
 	}
-	fmt.Fprint(io.Discard, demo.stdout.String())
 }
 
 // TestTwoInstancesShareProbing: two serve instances on one PostgreSQL probe a
