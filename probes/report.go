@@ -11,19 +11,20 @@ const (
 // is optional: a section that is present (even as an empty list) replaces that
 // section's current state for the server; an absent (nil) one leaves it alone.
 type Report struct {
-	Schema      string       `json:"schema" v:"required,enum=report_schema"`
-	ID          string       `json:"id" v:"required,id"`
-	CollectedAt Time         `json:"collected_at" v:"required"`
-	Collector   Collector    `json:"collector"`
-	Server      ServerInfo   `json:"server"`
-	VDirChecks  []VDirCheck  `json:"vdir_checks,omitempty" v:"max=1000"`
-	VDirConfig  []VDirConfig `json:"vdir_config,omitempty" v:"max=100"`
-	AppPool     *AppPool     `json:"app_pool,omitempty"`
-	Services    []Service    `json:"services,omitempty" v:"max=100"`
-	ACLs        []ACL        `json:"acls,omitempty" v:"max=1000"`
-	Events      []Event      `json:"events,omitempty" v:"max=5000"`
-	Sync        *Sync        `json:"sync,omitempty"`
-	Clients     *ClientList  `json:"clients,omitempty"`
+	Schema      string        `json:"schema" v:"required,enum=report_schema"`
+	ID          string        `json:"id" v:"required,id"`
+	CollectedAt Time          `json:"collected_at" v:"required"`
+	Collector   Collector     `json:"collector"`
+	Server      ServerInfo    `json:"server"`
+	VDirChecks  []VDirCheck   `json:"vdir_checks,omitempty" v:"max=1000"`
+	VDirConfig  []VDirConfig  `json:"vdir_config,omitempty" v:"max=100"`
+	AppPool     *AppPool      `json:"app_pool,omitempty"`
+	Services    []Service     `json:"services,omitempty" v:"max=100"`
+	ACLs        []ACL         `json:"acls,omitempty" v:"max=1000"`
+	Events      []Event       `json:"events,omitempty" v:"max=5000"`
+	Sync        *Sync         `json:"sync,omitempty"`
+	Clients     *ClientList   `json:"clients,omitempty"`
+	Denials     *DenialDigest `json:"denials,omitempty"` // from a Process Monitor capture
 }
 
 // Collector says what produced a document and from where.

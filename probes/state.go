@@ -54,6 +54,7 @@ type ServerState struct {
 	ACLs          []ACL                `json:"acls"`
 	Events        []Event              `json:"events"`
 	Sync          *Sync                `json:"sync"`
+	Denials       *DenialDigest        `json:"denials"` // the latest Process Monitor capture
 	ClientSummary ClientCounts         `json:"client_summary"`
 	Findings      []Finding            `json:"findings"`
 	Collected     map[string]time.Time `json:"collected"` // section name → when it was collected
@@ -88,6 +89,7 @@ const (
 	SectionEvents     = "events"
 	SectionSync       = "sync"
 	SectionClients    = "clients"
+	SectionDenials    = "denials"
 )
 
 // Client list filters of the API (?gap=). The diagnosis adds categories.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -26,7 +27,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	findings := s.opts.Diagnose(st, t.now)
+	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, KnownServer: knownServer(ctx, t)})
 	return s.storeFindings(ctx, t, row, findings)
 }
 
@@ -117,4 +118,16 @@ func openFindings(ctx context.Context, q querier, serverID int64) ([]probes.Find
 			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Subject, b.Subject))
 	})
 	return out, rows.Err()
+}
+
+// knownServer answers, inside the save's transaction, whether host:port is a
+// fleet server: by name, or by the host and port of a server's URL.
+func knownServer(ctx context.Context, t *wtx) func(host string, port int) bool {
+	return func(host string, port int) bool {
+		host = probes.NormalizeName(host)
+		var n int
+		err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE name = $1 OR url LIKE $2 OR url LIKE $3`,
+			host, "%://"+host+":"+strconv.Itoa(port), "%://"+host+":"+strconv.Itoa(port)+"/").Scan(&n)
+		return err == nil && n > 0
+	}
 }

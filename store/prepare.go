@@ -50,6 +50,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		{probes.SectionACLs, r.ACLs != nil, r.ACLs},
 		{probes.SectionEvents, r.Events != nil, r.Events},
 		{probes.SectionSync, r.Sync != nil, r.Sync},
+		{probes.SectionDenials, r.Denials != nil, r.Denials},
 	}
 	for _, st := range steps {
 		if st.present {

@@ -24,7 +24,7 @@ type Options struct {
 	UnknownAfter time.Duration // a server silent this long is "unknown" (15 minutes: 3 probe intervals)
 	// Diagnose re-derives a server's findings from its current state; it runs
 	// inside every save, so findings are stored, never computed on read.
-	Diagnose func(state *probes.ServerState, now time.Time) []probes.Finding
+	Diagnose func(probes.Facts) []probes.Finding
 	// ReadConns bounds concurrent readers (SQLite) or all connections (PostgreSQL).
 	ReadConns int
 }

@@ -435,9 +435,9 @@ func testConcurrent(t *testing.T, open Opener) {
 }
 
 // faultRule is a stand-in diagnosis: one finding per faulty vDir.
-func faultRule(st *probes.ServerState, now time.Time) []probes.Finding {
+func faultRule(f probes.Facts) []probes.Finding {
 	var out []probes.Finding
-	for _, c := range st.VDirChecks {
+	for _, c := range f.State.VDirChecks {
 		if c.Verdict == probes.VerdictFault {
 			out = append(out, probes.Finding{Rule: "vdir_fault", Severity: probes.SeverityCritical, Subject: c.VDir, Title: c.Reason,
 				Evidence: []probes.Evidence{{Fact: c.StatusText(), Source: c.Vantage, At: c.CheckedAt}}})
