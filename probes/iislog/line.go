@@ -1,0 +1,164 @@
+package iislog
+
+// Hand-written scanning of one data line: strings.Fields, strconv and
+// time.Parse per line would cost more than the rest of the parser together.
+
+// tokens holds the tokens of one data line that the parser uses, by role.
+type tokens [numRoles][]byte
+
+// split cuts line at runs of spaces and tabs (pasted excerpts carry trailing
+// and doubled spaces; IIS itself writes "-" for an empty field), keeps the
+// tokens whose role is not roleNone, and returns how many tokens there were.
+func split(line []byte, roles []role, tok *tokens) int {
+	n, i := 0, 0
+	for {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i == len(line) {
+			return n
+		}
+		start := i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		if n < len(roles) {
+			tok[roles[n]] = line[start:i]
+		}
+		n++
+	}
+}
+
+// parseDate reads yyyy-mm-dd and returns days since 1970-01-01. Dates before
+// 1990 are refused, as DESIGN §5 refuses them in reports.
+func parseDate(b []byte) (int64, bool) {
+	if len(b) != 10 || b[4] != '-' || b[7] != '-' {
+		return 0, false
+	}
+	y, ok1 := digits(b[0:4])
+	m, ok2 := digits(b[5:7])
+	d, ok3 := digits(b[8:10])
+	if !ok1 || !ok2 || !ok3 || y < 1990 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return 0, false
+	}
+	return daysFromCivil(y, m, d), true
+}
+
+// parseClock reads hh:mm:ss, optionally with a fraction that is ignored, and
+// returns the hour and the seconds into the hour.
+func parseClock(b []byte) (hour, secs int64, ok bool) {
+	if len(b) < 8 || b[2] != ':' || b[5] != ':' || (len(b) > 8 && b[8] != '.') {
+		return 0, 0, false
+	}
+	h, ok1 := digits(b[0:2])
+	m, ok2 := digits(b[3:5])
+	s, ok3 := digits(b[6:8])
+	if len(b) > 8 {
+		if _, ok := digits(b[9:]); !ok {
+			return 0, 0, false
+		}
+	}
+	if !ok1 || !ok2 || !ok3 || h > 23 || m > 59 || s > 59 {
+		return 0, 0, false
+	}
+	return h, m*60 + s, true
+}
+
+// digits reads a short run of ASCII digits (at most 18, so it cannot overflow).
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		c -= '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	return n, true
+}
+
+// number reads a decimal in [0, max]; "-" (not logged) gives -1.
+func number(b []byte, max int64) (int64, bool) {
+	if len(b) == 1 && b[0] == '-' {
+		return -1, true
+	}
+	n, ok := digits(b)
+	if !ok || n > max {
+		return 0, false
+	}
+	return n, true
+}
+
+// validIP accepts the characters of an IPv4 or IPv6 address with a zone id
+// ("fe80::1%11", "fe80::1%eth0"); c-ip is echoed into the summary, so junk is
+// refused rather than passed on.
+func validIP(b []byte) bool {
+	if len(b) == 0 || len(b) > 64 {
+		return false
+	}
+	for _, c := range b {
+		if !ipChar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+var ipChar = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.:%-_[]") {
+		t[c] = true
+	}
+	return t
+}()
+
+// isWUA reports whether a user agent is the Windows Update Agent's
+// ("Windows-Update-Agent/10.0.10011.16384+Client-Protocol/2.50").
+func isWUA(ua []byte) bool {
+	const prefix = "Windows-Update-Agent"
+	if len(ua) < len(prefix) {
+		return false
+	}
+	for i := range len(prefix) {
+		c := ua[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		p := prefix[i]
+		if 'A' <= p && p <= 'Z' {
+			p += 'a' - 'A'
+		}
+		if c != p {
+			return false
+		}
+	}
+	return true
+}
+
+func daysIn(y, m int64) int64 {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// daysFromCivil is Howard Hinnant's days_from_civil (any year >= 1).
+func daysFromCivil(y, m, d int64) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
