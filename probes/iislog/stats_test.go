@@ -1,0 +1,76 @@
+package iislog
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// TestLatencyBuckets: buckets tile [0, 2^32) without gaps, and a bucket's
+// midpoint is within 1/32 of every value in it.
+func TestLatencyBuckets(t *testing.T) {
+	next := int64(0)
+	for i := 0; i <= latencyIndex(maxTimeTaken); i++ {
+		lo, hi := latencyBounds(i)
+		if lo != next || hi < lo {
+			t.Fatalf("bucket %d = [%d, %d], want it to start at %d", i, lo, hi, next)
+		}
+		if latencyIndex(uint64(lo)) != i || latencyIndex(uint64(hi)) != i {
+			t.Fatalf("bucket %d = [%d, %d] but index(lo), index(hi) = %d, %d", i, lo, hi, latencyIndex(uint64(lo)), latencyIndex(uint64(hi)))
+		}
+		if mid := (lo + hi) / 2; float64(mid-lo) > float64(lo)/32 || float64(hi-mid) > float64(hi)/32 {
+			t.Fatalf("bucket %d = [%d, %d]: midpoint %d is off by more than 1/32", i, lo, hi, mid)
+		}
+		next = hi + 1
+	}
+	if next != maxTimeTaken+1 {
+		t.Errorf("buckets end at %d, want %d", next, int64(maxTimeTaken)+1)
+	}
+}
+
+// TestLatencyQuantiles compares the histogram with exact nearest-rank
+// percentiles of log-normal time-takens.
+func TestLatencyQuantiles(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{1, 2, 7, 100, 10000} {
+		var l latency
+		vals := make([]int64, n)
+		for i := range vals {
+			vals[i] = int64(math.Exp(rng.NormFloat64()*1.5 + 5))
+			l.add(vals[i])
+		}
+		slices.Sort(vals)
+		for _, pm := range []uint64{500, 950, 1000} {
+			rank := (int(pm)*n + 999) / 1000
+			exact := vals[rank-1]
+			got := l.quantile(pm)
+			if math.Abs(float64(got-exact)) > float64(exact)/32 {
+				t.Errorf("n=%d p%d = %d, exact %d", n, pm/10, got, exact)
+			}
+		}
+		if l.max != vals[n-1] {
+			t.Errorf("n=%d max = %d, want %d", n, l.max, vals[n-1])
+		}
+	}
+}
+
+func TestDistinct(t *testing.T) {
+	for _, n := range []int{0, 1, 64, 65, 100, 1000, 10000, 100000} {
+		var d distinct
+		for i := range n {
+			ip := fmt.Appendf(nil, "10.%d.%d.%d", i>>16, (i>>8)&255, i&255)
+			d.add(hashIP(ip))
+			d.add(hashIP(ip)) // duplicates do not count
+		}
+		got := d.count()
+		tolerance := 0.0
+		if n > exactClients {
+			tolerance = 3 * 1.04 / math.Sqrt(1<<hllP) * float64(n) // 3 standard errors
+		}
+		if math.Abs(float64(got)-float64(n)) > tolerance {
+			t.Errorf("count of %d distinct = %d", n, got)
+		}
+	}
+}
