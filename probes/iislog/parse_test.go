@@ -218,8 +218,8 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "- for empty values",
-			log: header85 + line85("09:00:00", "/Inventory/", "-", "-", "301 0 -", "-"),
+			name:  "- for empty values",
+			log:   header85 + line85("09:00:00", "/Inventory/", "-", "-", "301 0 -", "-"),
 			lines: 1, vdirs: counts{"Inventory": {"301.0": 1}},
 			first: "2026-11-21T09:00:00Z", last: "2026-11-21T09:00:00Z",
 			check: func(t *testing.T, s *Summary) {
@@ -236,8 +236,8 @@ func TestParse(t *testing.T) {
 			first: "2026-11-21T09:00:00Z", last: "2026-11-21T09:00:01Z",
 		},
 		{
-			name: "fractional seconds and no trailing newline",
-			log: "#Fields: date time cs-uri-stem sc-status sc-substatus\n2026-11-21 23:59:59.999 /Content/x 200 0",
+			name:  "fractional seconds and no trailing newline",
+			log:   "#Fields: date time cs-uri-stem sc-status sc-substatus\n2026-11-21 23:59:59.999 /Content/x 200 0",
 			lines: 1, vdirs: counts{"Content": {"200.0": 1}},
 			first: "2026-11-21T23:59:59Z", last: "2026-11-21T23:59:59Z",
 		},
