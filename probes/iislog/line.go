@@ -1,32 +1,77 @@
 package iislog
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // Hand-written scanning of one data line: strings.Fields, strconv and
 // time.Parse per line would cost more than the rest of the parser together.
 
-// tokens holds the tokens of one data line that the parser uses, by role.
-type tokens [numRoles][]byte
+// span locates one token of a line; a zero end means the field is absent
+// (tokens are never empty).
+type span struct{ start, end int32 }
 
-// split cuts line at runs of spaces and tabs (pasted excerpts carry trailing
-// and doubled spaces; IIS itself writes "-" for an empty field), keeps the
-// tokens whose role is not roleNone, and returns how many tokens there were.
-func split(line []byte, roles []role, tok *tokens) int {
-	n, i := 0, 0
-	for {
-		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
-			i++
-		}
-		if i == len(line) {
-			return n
-		}
-		start := i
-		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
-			i++
-		}
-		if n < len(roles) {
-			tok[roles[n]] = line[start:i]
-		}
-		n++
+// spans locates the tokens of one data line that the parser uses, by role.
+// Offsets rather than slices keep split's stores small.
+type spans [numRoles]span
+
+// field returns the token of role r, or nil when the layout has no such field.
+func (s *spans) field(line []byte, r role) []byte {
+	sp := s[r]
+	if sp.end == 0 {
+		return nil
 	}
+	return line[sp.start:sp.end]
+}
+
+// split cuts line at runs of blanks (space, tab, or any other control
+// character: pasted excerpts carry trailing and doubled spaces, while IIS
+// itself writes "-" for an empty field), records the tokens whose role is not
+// roleNone, and returns how many tokens there were.
+//
+// It works on eight bytes at a time: blanks marks the blank bytes of a word,
+// and the loop visits only those, so the cost is per token, not per byte.
+func split(line []byte, roles []role, pos *spans) int {
+	n, start, base := 0, 0, 0
+	for ; base+8 <= len(line); base += 8 {
+		for m := blanks(binary.LittleEndian.Uint64(line[base:])); m != 0; m &= m - 1 {
+			end := base + bits.TrailingZeros64(m)>>3
+			if end > start {
+				if n < len(roles) {
+					pos[roles[n]] = span{int32(start), int32(end)}
+				}
+				n++
+			}
+			start = end + 1
+		}
+	}
+	// The tail, padded with NULs, which are blanks and end the last token.
+	var w [8]byte
+	copy(w[:], line[base:])
+	for m := blanks(binary.LittleEndian.Uint64(w[:])); m != 0; m &= m - 1 {
+		end := base + bits.TrailingZeros64(m)>>3
+		if end > start {
+			if n < len(roles) {
+				pos[roles[n]] = span{int32(start), int32(end)}
+			}
+			n++
+		}
+		if end >= len(line) {
+			break
+		}
+		start = end + 1
+	}
+	return n
+}
+
+// blanks sets the high bit of each byte of x that is below 0x21. Adding 0x5f
+// to the low seven bits of a byte sets its high bit when they are >= 0x21,
+// without carrying into the next byte; a byte is blank when neither that nor
+// its own high bit is set, so bytes >= 0x80 (UTF-8) never are.
+func blanks(x uint64) uint64 {
+	const low7, high = 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	return ^((x&low7 + 0x5f5f5f5f5f5f5f5f) | x) & high
 }
 
 // parseDate reads yyyy-mm-dd and returns days since 1970-01-01. Dates before
@@ -115,27 +160,24 @@ var ipChar = func() (t [256]bool) {
 }()
 
 // isWUA reports whether a user agent is the Windows Update Agent's
-// ("Windows-Update-Agent/10.0.10011.16384+Client-Protocol/2.50").
+// ("Windows-Update-Agent/10.0.10011.16384+Client-Protocol/2.50"), ignoring
+// case. OR-ing 0x20 lower-cases letters; the only other byte it could map
+// onto '-' is a control character, which split never leaves in a token.
 func isWUA(ua []byte) bool {
-	const prefix = "Windows-Update-Agent"
-	if len(ua) < len(prefix) {
+	const lower = 0x2020202020202020
+	if len(ua) < 20 {
 		return false
 	}
-	for i := range len(prefix) {
-		c := ua[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		p := prefix[i]
-		if 'A' <= p && p <= 'Z' {
-			p += 'a' - 'A'
-		}
-		if c != p {
-			return false
-		}
-	}
-	return true
+	return binary.LittleEndian.Uint64(ua)|lower == wua0 &&
+		binary.LittleEndian.Uint64(ua[8:])|lower == wua1 &&
+		binary.LittleEndian.Uint32(ua[16:])|lower>>32 == wua2
 }
+
+var (
+	wua0 = binary.LittleEndian.Uint64([]byte("windows-"))
+	wua1 = binary.LittleEndian.Uint64([]byte("update-a"))
+	wua2 = binary.LittleEndian.Uint32([]byte("gent"))
+)
 
 func daysIn(y, m int64) int64 {
 	switch m {

@@ -85,8 +85,8 @@ type parser struct {
 	agg    *aggregate
 	vdirs  *vdirIndex
 	layout *layout // the active #Fields block; nil before the first one
-	tok    tokens
-	tokOf  *layout // the layout tok was filled for
+	pos    spans
+	posOf  *layout // the layout pos was filled for
 	req    request
 
 	line int64 // number of the line being read, 1-based
@@ -107,7 +107,16 @@ var (
 )
 
 func (p *parser) handle(raw []byte) *FormatError {
-	line := bytes.TrimRight(raw, "\r\n")
+	line := raw
+	for len(line) > 0 && (line[len(line)-1] == '\n' || line[len(line)-1] == '\r') {
+		line = line[:len(line)-1]
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	if c := line[0]; c > ' ' && c != '#' && c != '>' && c != bom[0] { // the common case
+		return p.data(line)
+	}
 	line = bytes.TrimPrefix(line, bom) // also mid-stream, where logs were concatenated
 	// A "> " markdown quote marker from a pasted excerpt: no IIS field starts
 	// with '>', so nothing real is lost.
@@ -142,62 +151,63 @@ func (p *parser) data(line []byte) *FormatError {
 	if l.lacks != "" {
 		return refuse(p.line, "%s lacks %s; wsusfleet needs date, time, cs-uri-stem and sc-status", l.source, l.lacks)
 	}
-	if p.tokOf != l {
-		p.tok, p.tokOf = tokens{}, l
+	if p.posOf != l {
+		p.pos, p.posOf = spans{}, l
 	}
-	t := &p.tok
-	if n := split(line, l.roles, t); n != len(l.roles) {
+	if n := split(line, l.roles, &p.pos); n != len(l.roles) {
 		if p.skip() {
 			p.skipReason = fmt.Sprintf("line %d: %d fields where %s has %d", p.line, n, l.source, len(l.roles))
 		}
 		return nil
 	}
-	if string(t[roleDate]) != p.dayText {
-		day, ok := parseDate(t[roleDate])
+	field := func(r role) []byte { return p.pos.field(line, r) }
+	date := field(roleDate)
+	if string(date) != p.dayText {
+		day, ok := parseDate(date)
 		if !ok {
-			p.malformed("date", t[roleDate])
+			p.malformed("date", date)
 			return nil
 		}
-		p.dayText, p.day = string(t[roleDate]), day
+		p.dayText, p.day = string(date), day
 	}
-	hour, secs, ok := parseClock(t[roleTime])
+	hour, secs, ok := parseClock(field(roleTime))
 	if !ok {
-		p.malformed("time", t[roleTime])
+		p.malformed("time", field(roleTime))
 		return nil
 	}
 	r := &p.req
 	r.hour = p.day*24 + hour
-	status, ok := number(t[roleStatus], 999)
+	status, ok := number(field(roleStatus), 999)
 	if !ok || status < 0 {
-		p.malformed("sc-status", t[roleStatus])
+		p.malformed("sc-status", field(roleStatus))
 		return nil
 	}
 	r.status = status
-	if r.sub, ok = optional(t[roleSubstatus], 65535); !ok {
-		p.malformed("sc-substatus", t[roleSubstatus])
+	if r.sub, ok = optional(field(roleSubstatus), 65535); !ok {
+		p.malformed("sc-substatus", field(roleSubstatus))
 		return nil
 	}
-	if r.win32, ok = optional(t[roleWin32], 1<<32-1); !ok {
-		p.malformed("sc-win32-status", t[roleWin32])
+	if r.win32, ok = optional(field(roleWin32), 1<<32-1); !ok {
+		p.malformed("sc-win32-status", field(roleWin32))
 		return nil
 	}
-	if r.timeTaken, ok = optional(t[roleTimeTaken], maxTimeTaken); !ok {
-		p.malformed("time-taken", t[roleTimeTaken])
+	if r.timeTaken, ok = optional(field(roleTimeTaken), maxTimeTaken); !ok {
+		p.malformed("time-taken", field(roleTimeTaken))
 		return nil
 	}
-	r.ip = t[roleClientIP]
+	r.ip = field(roleClientIP)
 	if len(r.ip) == 1 && r.ip[0] == '-' {
 		r.ip = nil
 	} else if r.ip != nil && !validIP(r.ip) {
 		p.malformed("c-ip", r.ip)
 		return nil
 	}
-	r.wua = isWUA(t[roleUserAgent])
+	r.wua = isWUA(field(roleUserAgent))
 
 	ts := r.hour*3600 + secs
 	p.first, p.last = min(p.first, ts), max(p.last, ts)
 	p.lines++
-	if r.vdir = p.vdirs.lookup(t[roleStem]); r.vdir < 0 {
+	if r.vdir = p.vdirs.lookup(field(roleStem)); r.vdir < 0 {
 		p.other++
 		return nil
 	}

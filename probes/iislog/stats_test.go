@@ -1,6 +1,7 @@
 package iislog
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -71,6 +72,33 @@ func TestDistinct(t *testing.T) {
 		}
 		if math.Abs(float64(got)-float64(n)) > tolerance {
 			t.Errorf("count of %d distinct = %d", n, got)
+		}
+	}
+}
+
+// TestSplit compares split with bytes.FieldsFunc on lines of every length
+// around the 8-byte word boundaries, with blanks, UTF-8 and high bytes.
+func TestSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("ab- \t\r\x00\x01\x1f\x20\x21\x7f\x80\xa0\xc3\xa9\xff")
+	roles := make([]role, numRoles-1) // token i has role i+1
+	for i := range roles {
+		roles[i] = role(i + 1)
+	}
+	for range 50000 {
+		line := make([]byte, rng.IntN(40))
+		for i := range line {
+			line[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		want := bytes.FieldsFunc(line, func(r rune) bool { return r <= ' ' })
+		var pos spans
+		if n := split(line, roles, &pos); n != len(want) {
+			t.Fatalf("split(%q) = %d tokens, want %d", line, n, len(want))
+		}
+		for i, w := range want[:min(len(want), len(roles))] {
+			if got := pos.field(line, roles[i]); !bytes.Equal(got, w) {
+				t.Fatalf("split(%q) token %d = %q, want %q", line, i, got, w)
+			}
 		}
 	}
 }

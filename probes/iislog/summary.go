@@ -83,7 +83,7 @@ func (p *parser) summary() *Summary {
 			Substatus:   optionalInt(b.key.sub),
 			Win32Status: optionalInt64(b.key.win32),
 			Requests:    b.requests,
-			Clients:     b.clients.count(),
+			Clients:     min(b.clients.count(), b.requests), // an estimate can overshoot
 			WUA:         b.wua,
 			OtherUA:     b.requests - b.wua,
 		}
