@@ -23,7 +23,7 @@ type IISLogDigest struct {
 	Last       Time                 `json:"last" v:"required"`
 	Other      int64                `json:"other" v:"min=0"` // requests outside the WSUS vDirs
 	Buckets    []IISLogBucket       `json:"buckets" v:"max=100000"`
-	TopClients []IISLogFaultClients `json:"top_clients" v:"max=10000"`
+	TopClients []IISLogFaultClients `json:"top_clients" v:"max=100000"`
 }
 
 // IISLogBucket is one vDir × status.substatus.win32 × UTC hour of a log.

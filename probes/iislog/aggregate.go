@@ -47,10 +47,12 @@ type fault struct {
 // number of buckets and of (fault, client IP) pairs, never on the number of
 // lines, and both are capped.
 type aggregate struct {
-	buckets    []bucket
-	bucketOf   map[bucketKey]int
-	lastKey    bucketKey // consecutive lines often share a bucket
-	lastBucket int
+	buckets  []bucket
+	bucketOf map[bucketKey]int
+	// The buckets of the hour being read, per vDir: a log is in time order,
+	// and scanning the few statuses of one vDir and hour beats hashing.
+	hour   int64
+	inHour [maxVDirs][]hourBucket
 
 	faults  []fault
 	faultOf map[faultKey]int
@@ -59,11 +61,23 @@ type aggregate struct {
 	maxBuckets, maxTracked int
 }
 
+const (
+	maxVDirs       = 16 // the vDir table of DESIGN §7.1 has 9
+	maxHourBuckets = 32 // per vDir in inHour
+)
+
+type hourBucket struct {
+	win32  int64
+	sub    int32
+	status int16
+	index  int32
+}
+
 func newAggregate(o Options) *aggregate {
 	return &aggregate{
 		bucketOf:   make(map[bucketKey]int),
 		faultOf:    make(map[faultKey]int),
-		lastBucket: -1,
+		hour:       -1,
 		maxBuckets: o.MaxBuckets,
 		maxTracked: o.MaxFaultClients,
 	}
@@ -73,8 +87,20 @@ func newAggregate(o Options) *aggregate {
 // past the limit.
 func (a *aggregate) add(r *request) bool {
 	k := bucketKey{hour: r.hour, win32: r.win32, sub: int32(r.sub), status: int16(r.status), vdir: int8(r.vdir)}
-	i := a.lastBucket
-	if i < 0 || k != a.lastKey {
+	if r.hour != a.hour {
+		a.hour = r.hour
+		for v := range a.inHour {
+			a.inHour[v] = a.inHour[v][:0]
+		}
+	}
+	i := -1
+	for _, h := range a.inHour[r.vdir] {
+		if h.status == k.status && h.sub == k.sub && h.win32 == k.win32 {
+			i = int(h.index)
+			break
+		}
+	}
+	if i < 0 {
 		var ok bool
 		if i, ok = a.bucketOf[k]; !ok {
 			if len(a.buckets) >= a.maxBuckets {
@@ -84,7 +110,9 @@ func (a *aggregate) add(r *request) bool {
 			a.buckets = append(a.buckets, bucket{key: k})
 			a.bucketOf[k] = i
 		}
-		a.lastKey, a.lastBucket = k, i
+		if len(a.inHour[r.vdir]) < maxHourBuckets { // junk with many statuses falls back to the map
+			a.inHour[r.vdir] = append(a.inHour[r.vdir], hourBucket{win32: k.win32, sub: k.sub, status: k.status, index: int32(i)})
+		}
 	}
 	b := &a.buckets[i]
 	b.requests++
