@@ -2,6 +2,7 @@ package iislog
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"strings"
@@ -315,6 +316,13 @@ func TestParseRefuses(t *testing.T) {
 			}
 			if fe.Line != tt.line || !strings.Contains(fe.Reason, tt.reason) {
 				t.Errorf("error = line %d %q; want line %d and %q", fe.Line, fe.Reason, tt.line, tt.reason)
+			}
+			want := "iislog: " + fe.Reason
+			if tt.line > 0 {
+				want = fmt.Sprintf("iislog: line %d: %s", tt.line, fe.Reason)
+			}
+			if err.Error() != want {
+				t.Errorf("Error() = %q, want %q", err.Error(), want)
 			}
 		})
 	}

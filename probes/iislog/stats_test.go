@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestLatencyBuckets: buckets tile [0, 2^32) without gaps, and a bucket's
@@ -99,6 +100,38 @@ func TestSplit(t *testing.T) {
 			if got := pos.field(line, roles[i]); !bytes.Equal(got, w) {
 				t.Fatalf("split(%q) token %d = %q, want %q", line, i, got, w)
 			}
+		}
+	}
+}
+
+// TestParseDate compares the hand-written date and clock parsers with the
+// time package.
+func TestParseDate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		y, m, d := 1985+rng.IntN(200), 1+rng.IntN(13), 1+rng.IntN(32)
+		s := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+		tm, err := time.Parse(time.DateOnly, s)
+		wantOK := err == nil && y >= 1990
+		days, ok := parseDate([]byte(s))
+		if ok != wantOK || (ok && days*86400 != tm.Unix()) {
+			t.Fatalf("parseDate(%s) = %d, %v; time.Parse gives %v, %v", s, days, ok, tm, err)
+		}
+	}
+	for _, s := range []string{"", "2026-1-21", "2026/11/21", "2026-11-2x", "+026-11-21", "2026-11-210"} {
+		if _, ok := parseDate([]byte(s)); ok {
+			t.Errorf("parseDate(%q) accepted", s)
+		}
+	}
+	clocks := map[string]int64{"00:00:00": 0, "23:59:59": 86399, "09:15:02.125": 9*3600 + 15*60 + 2}
+	for s, want := range clocks {
+		if h, secs, ok := parseClock([]byte(s)); !ok || h*3600+secs != want {
+			t.Errorf("parseClock(%q) = %d, %d, %v; want %d", s, h, secs, ok, want)
+		}
+	}
+	for _, s := range []string{"24:00:00", "09:60:00", "09:00:60", "9:00:00", "09:00:00.", "09:00:00.x", "09:00:00Z", "09-00-00"} {
+		if _, _, ok := parseClock([]byte(s)); ok {
+			t.Errorf("parseClock(%q) accepted", s)
 		}
 	}
 }
