@@ -46,10 +46,17 @@ func split(line []byte, roles []role, pos *spans) int {
 			start = end + 1
 		}
 	}
-	// The tail, padded with NULs, which are blanks and end the last token.
-	var w [8]byte
-	copy(w[:], line[base:])
-	for m := blanks(binary.LittleEndian.Uint64(w[:])); m != 0; m &= m - 1 {
+	// The tail, padded with NULs, which are blanks and end the last token:
+	// the line's last eight bytes shifted past those already seen.
+	var tail uint64
+	if len(line) >= 8 {
+		tail = binary.LittleEndian.Uint64(line[len(line)-8:]) >> (8 * (8 - (len(line) - base)))
+	} else {
+		for i := len(line) - 1; i >= 0; i-- {
+			tail = tail<<8 | uint64(line[i])
+		}
+	}
+	for m := blanks(tail); m != 0; m &= m - 1 {
 		end := base + bits.TrailingZeros64(m)>>3
 		if end > start {
 			if n < len(roles) {
@@ -127,8 +134,11 @@ func digits(b []byte) (int64, bool) {
 
 // number reads a decimal in [0, max]; "-" (not logged) gives -1.
 func number(b []byte, max int64) (int64, bool) {
-	if len(b) == 1 && b[0] == '-' {
-		return -1, true
+	if len(b) == 1 { // most substatus and win32 values: "0"
+		if c := b[0] - '0'; c <= 9 && int64(c) <= max {
+			return int64(c), true
+		}
+		return -1, b[0] == '-'
 	}
 	n, ok := digits(b)
 	if !ok || n > max {

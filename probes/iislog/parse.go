@@ -3,6 +3,7 @@ package iislog
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +55,7 @@ func ParseWith(r io.Reader, o Options) (*Summary, error) {
 	}
 	for {
 		raw, err := br.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
+		if err != nil && errors.Is(err, bufio.ErrBufferFull) {
 			p.line++
 			if p.skip() {
 				p.skipReason = fmt.Sprintf("line %d: longer than %d KiB", p.line, maxLineBytes>>10)
@@ -70,10 +71,10 @@ func ParseWith(r io.Reader, o Options) (*Summary, error) {
 				return nil, ferr
 			}
 		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
 		if err != nil {
+			if errors.Is(err, io.EOF) {
+				break
+			}
 			return nil, fmt.Errorf("iislog: reading line %d: %w", p.line+1, err)
 		}
 	}
@@ -91,9 +92,11 @@ type parser struct {
 
 	line int64 // number of the line being read, 1-based
 
-	// The date of the previous line, so a date is parsed once per file.
-	dayText string
-	day     int64
+	// The date and time of the previous line, so each is parsed once.
+	dayText    string
+	day        int64
+	clock      uint64 // the hh:mm:ss of hour and secs, 0 for none
+	hour, secs int64
 
 	lines, other, skipped int64
 	skippedLines          []int64
@@ -170,13 +173,20 @@ func (p *parser) data(line []byte) *FormatError {
 		}
 		p.dayText, p.day = string(date), day
 	}
-	hour, secs, ok := parseClock(field(roleTime))
-	if !ok {
-		p.malformed("time", field(roleTime))
-		return nil
+	// A busy server logs many requests per second: reuse the last hh:mm:ss.
+	if clock := field(roleTime); len(clock) != 8 || binary.LittleEndian.Uint64(clock) != p.clock {
+		hour, secs, ok := parseClock(clock)
+		if !ok {
+			p.malformed("time", clock)
+			return nil
+		}
+		p.hour, p.secs, p.clock = hour, secs, 0
+		if len(clock) == 8 {
+			p.clock = binary.LittleEndian.Uint64(clock)
+		}
 	}
 	r := &p.req
-	r.hour = p.day*24 + hour
+	r.hour = p.day*24 + p.hour
 	status, ok := number(field(roleStatus), 999)
 	if !ok || status < 0 {
 		p.malformed("sc-status", field(roleStatus))
@@ -204,7 +214,7 @@ func (p *parser) data(line []byte) *FormatError {
 	}
 	r.wua = isWUA(field(roleUserAgent))
 
-	ts := r.hour*3600 + secs
+	ts := r.hour*3600 + p.secs
 	p.first, p.last = min(p.first, ts), max(p.last, ts)
 	p.lines++
 	if r.vdir = p.vdirs.lookup(field(roleStem)); r.vdir < 0 {

@@ -1,6 +1,7 @@
 package iislog
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -43,11 +44,8 @@ func (x *vdirIndex) lookup(stem []byte) int {
 	if len(seg) > 0 && seg[0] == '/' {
 		seg = seg[1:]
 	}
-	for i, c := range seg {
-		if c == '/' {
-			seg = seg[:i]
-			break
-		}
+	if i := bytes.IndexByte(seg, '/'); i >= 0 {
+		seg = seg[:i]
 	}
 	var slot uint
 	if len(seg) > 0 {
