@@ -59,7 +59,7 @@ func (d *distinct) count() int64 {
 	var sum float64
 	zeros := 0
 	for _, r := range d.hll {
-		sum += math.Ldexp(1, -int(r))
+		sum += invPow2[r]
 		if r == 0 {
 			zeros++
 		}
@@ -70,6 +70,14 @@ func (d *distinct) count() int64 {
 	}
 	return max(int64(math.Round(est)), exactClients+1)
 }
+
+// invPow2[r] is 2^-r for every register value (at most 64-hllP+1).
+var invPow2 = func() (t [65]float64) {
+	for r := range t {
+		t[r] = math.Ldexp(1, -r)
+	}
+	return t
+}()
 
 // hashIP is a fast, deterministic 64-bit hash (so summaries are reproducible
 // run to run, unlike hash/maphash) with a full-avalanche finish, which
