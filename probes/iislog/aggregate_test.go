@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,45 @@ func TestDigest(t *testing.T) {
 		if ve.Errors[i].Pointer != ptr {
 			t.Errorf("problem %d at %q, want %q", i, ve.Errors[i].Pointer, ptr)
 		}
+	}
+}
+
+func TestDigestValidateCrossFields(t *testing.T) {
+	s, err := Parse(strings.NewReader(header85 +
+		line85("09:15:02", "/ClientWebService/client.asmx", "10.1.2.1", wua, "200 0 0", "312") +
+		line85("10:15:02", "/Content/a", "10.1.2.1", wua, "200 0 0", "312")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name  string
+		spoil func(d *probes.IISLogDigest)
+		ptr   string
+	}{
+		{"last before first", func(d *probes.IISLogDigest) { d.Last = probes.TimeOf(d.First.Add(-time.Second)) }, "/last"},
+		{"hour not on the hour", func(d *probes.IISLogDigest) { d.Buckets[0].Hour = probes.TimeOf(d.Buckets[0].Hour.Add(time.Minute)) }, "/buckets/0/hour"},
+		{"hour outside first..last", func(d *probes.IISLogDigest) { d.Buckets[1].Hour = probes.TimeOf(d.Buckets[1].Hour.Add(time.Hour)) }, "/buckets/1/hour"},
+		{"more timings than requests", func(d *probes.IISLogDigest) { d.Buckets[0].TimeTaken.N = 2 }, "/buckets/0/time_taken_ms/n"},
+		{"unknown vDir", func(d *probes.IISLogDigest) { d.Buckets[0].VDir = "Default Web Site" }, "/buckets/0/vdir"},
+		{"in the future", func(d *probes.IISLogDigest) { d.Last = probes.TimeOf(now.Add(48 * time.Hour)) }, "/last"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := s.Digest()
+			d.Buckets = slices.Clone(d.Buckets)
+			for i := range d.Buckets {
+				if l := d.Buckets[i].TimeTaken; l != nil {
+					c := *l
+					d.Buckets[i].TimeTaken = &c
+				}
+			}
+			tt.spoil(&d)
+			var ve *probes.ValidationError
+			if err := d.Validate(now); !errors.As(err, &ve) || ve.Errors[0].Pointer != tt.ptr {
+				t.Errorf("Validate = %v; want a problem at %s", err, tt.ptr)
+			}
+		})
 	}
 }
 
