@@ -6,6 +6,13 @@ import (
 	"time"
 )
 
+// Limits of an IISLogDigest (the `v` tags repeat them); the iislog parser
+// refuses a log that needs more buckets.
+const (
+	MaxIISLogBuckets = 100000 // about a month of one busy server
+	MaxIISLogFaults  = 100000
+)
+
 // IISLogDigest is what wsusfleet keeps of one IIS W3C log (DESIGN §7.8): the
 // hourly request counts per WSUS vDir and status.substatus.win32 that the WSUS
 // guide has admins read by hand, and which clients get each fault, without

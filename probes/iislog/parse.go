@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/wsusfleet/wsusfleet/probes"
 )
 
 // Options bound the memory of one Parse; the zero value is right for any real
@@ -14,7 +16,7 @@ import (
 type Options struct {
 	// MaxBuckets caps the vDir × status.substatus.win32 × hour combinations.
 	// A log that needs more is refused: it is not one WSUS server's log of a
-	// few weeks. 0 means 100,000, what probes.IISLogDigest accepts.
+	// few weeks. 0 means probes.MaxIISLogBuckets, what a digest may hold.
 	MaxBuckets int
 	// MaxFaultClients caps the (fault, client IP) pairs counted for the top
 	// client lists; requests from clients past it are counted as untracked.
@@ -24,7 +26,7 @@ type Options struct {
 }
 
 const (
-	defaultMaxBuckets      = 100_000
+	defaultMaxBuckets      = probes.MaxIISLogBuckets
 	defaultMaxFaultClients = 1 << 20
 	maxLineBytes           = 64 << 10 // longer lines are skipped, not buffered
 	keepSkippedLines       = 10

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
 )
 
 const (
@@ -323,6 +325,10 @@ func TestParseRefuses(t *testing.T) {
 			}
 			if err.Error() != want {
 				t.Errorf("Error() = %q, want %q", err.Error(), want)
+			}
+			var ve *probes.ValidationError
+			if !errors.As(err, &ve) || !ve.Syntax || len(ve.Errors) != 1 || "iislog: "+ve.Errors[0].Detail != want {
+				t.Errorf("as a ValidationError: %+v", ve)
 			}
 		})
 	}
