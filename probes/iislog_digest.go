@@ -1,0 +1,130 @@
+package probes
+
+import (
+	"reflect"
+	"strconv"
+	"time"
+)
+
+// Limits of an IISLogDigest (the `v` tags repeat them); the iislog parser
+// refuses a log that needs more buckets.
+const (
+	MaxIISLogBuckets = 100000 // about a month of one busy server
+	MaxIISLogFaults  = 100000
+)
+
+// IISLogDigest is what wsusfleet keeps of one IIS W3C log (DESIGN §7.8): the
+// hourly request counts per WSUS vDir and status.substatus.win32 that the WSUS
+// guide has admins read by hand, and which clients get each fault, without
+// the lines themselves. probes/iislog builds it from a raw log.
+//
+// It lives here, not in the parser package, so a Report section, the store and
+// the rules can use it without depending on the parser. It differs from
+// iislog.Summary (the upload's answer) in two ways: per-vDir totals are not
+// stored twice (they are the sum of Buckets), and lists replace maps so every
+// vDir name is checked against DESIGN §7.1 by the `v` tags.
+type IISLogDigest struct {
+	Lines      int64                `json:"lines" v:"min=0"`   // request lines aggregated
+	Skipped    int64                `json:"skipped" v:"min=0"` // malformed lines left out
+	First      Time                 `json:"first" v:"required"`
+	Last       Time                 `json:"last" v:"required"`
+	Other      int64                `json:"other" v:"min=0"` // requests outside the WSUS vDirs
+	Buckets    []IISLogBucket       `json:"buckets" v:"max=100000"`
+	TopClients []IISLogFaultClients `json:"top_clients" v:"max=100000"`
+}
+
+// IISLogBucket is one vDir × status.substatus.win32 × UTC hour of a log.
+// Substatus and Win32Status are nil when the log did not record them.
+type IISLogBucket struct {
+	VDir        string `json:"vdir" v:"required,enum=vdir"`
+	Hour        Time   `json:"hour" v:"required"` // start of the UTC hour
+	Status      int    `json:"status" v:"min=0,max=999"`
+	Substatus   *int   `json:"substatus,omitempty" v:"min=0,max=65535"`
+	Win32Status *int64 `json:"win32_status,omitempty" v:"min=0,max=4294967295"`
+	Requests    int64  `json:"requests" v:"min=1"`
+	// Clients is the number of distinct client IPs: exact up to 64, a
+	// HyperLogLog estimate (standard error about 2.3%) above.
+	Clients int64 `json:"clients" v:"min=0"`
+	WUA     int64 `json:"wua" v:"min=0"`      // user agent starts with Windows-Update-Agent
+	OtherUA int64 `json:"other_ua" v:"min=0"` // any other user agent, or none logged
+	// TimeTaken is nil when no request of the bucket logged a time-taken.
+	TimeTaken *IISLogLatency `json:"time_taken_ms,omitempty"`
+}
+
+// IISLogLatency summarises time-taken in milliseconds. P50 and P95 are
+// nearest-rank percentiles read from a log-bucket histogram: within 3.2% of the
+// true value (exact below 32 ms). Max is exact.
+type IISLogLatency struct {
+	P50 int64 `json:"p50" v:"min=0,max=4294967295"`
+	P95 int64 `json:"p95" v:"min=0,max=4294967295"`
+	Max int64 `json:"max" v:"min=0,max=4294967295"`
+	N   int64 `json:"n" v:"min=1"` // requests that logged a time-taken
+}
+
+// IISLogFaultClients says which clients get one fault (a vDir ×
+// status.substatus with status >= 400), e.g. who gets 401.2 on
+// ClientWebService.
+type IISLogFaultClients struct {
+	VDir      string `json:"vdir" v:"required,enum=vdir"`
+	Status    int    `json:"status" v:"min=400,max=999"`
+	Substatus *int   `json:"substatus,omitempty" v:"min=0,max=65535"`
+	Requests  int64  `json:"requests" v:"min=1"`
+	Clients   int64  `json:"clients" v:"min=0"` // distinct client IPs counted
+	// Untracked requests came from clients past the parser's tracking limit;
+	// they are in Requests but not in Clients or Top.
+	Untracked int64               `json:"untracked,omitempty" v:"min=0"`
+	Top       []IISLogClientCount `json:"top" v:"max=10"` // most requests first
+}
+
+// IISLogClientCount is one client IP (c-ip, IPv6 zone id kept) and its requests.
+type IISLogClientCount struct {
+	IP       string `json:"ip" v:"required,max=64,host"`
+	Requests int64  `json:"requests" v:"min=1"`
+}
+
+// StatusText renders status.substatus as IIS logs do ("401.2"), or the bare
+// status when the substatus was not logged.
+func (b IISLogBucket) StatusText() string { return statusText(b.Status, b.Substatus) }
+
+// StatusText renders status.substatus as IIS logs do ("401.2"), or the bare
+// status when the substatus was not logged.
+func (f IISLogFaultClients) StatusText() string { return statusText(f.Status, f.Substatus) }
+
+func statusText(status int, sub *int) string {
+	if sub == nil {
+		return strconv.Itoa(status)
+	}
+	return strconv.Itoa(status) + "." + strconv.Itoa(*sub)
+}
+
+// Validate reports every problem in the digest, with JSON pointers relative to
+// the digest.
+func (d *IISLogDigest) Validate(now time.Time) error {
+	var p problems
+	validateStruct(reflect.ValueOf(d), "", now, &p)
+	if !d.First.IsZero() && !d.Last.IsZero() && d.Last.Before(d.First.Time) {
+		p.add("/last", "is before /first")
+	}
+	var sum int64
+	for i, b := range d.Buckets {
+		ptr := "/buckets/" + strconv.Itoa(i)
+		sum += b.Requests
+		if b.WUA+b.OtherUA != b.Requests {
+			p.add(ptr, "wua and other_ua add up to %d, not requests (%d)", b.WUA+b.OtherUA, b.Requests)
+		}
+		if b.TimeTaken != nil && b.TimeTaken.N > b.Requests {
+			p.add(ptr+"/time_taken_ms/n", "is more than requests (%d)", b.Requests)
+		}
+		switch {
+		case b.Hour.IsZero():
+		case !b.Hour.Truncate(time.Hour).Equal(b.Hour.Time):
+			p.add(ptr+"/hour", "must be the start of an hour")
+		case b.Hour.Before(d.First.Truncate(time.Hour)) || b.Hour.After(d.Last.Time):
+			p.add(ptr+"/hour", "is outside /first../last")
+		}
+	}
+	if sum+d.Other != d.Lines {
+		p.add("/lines", "is %d but buckets and other add up to %d", d.Lines, sum+d.Other)
+	}
+	return p.err()
+}
