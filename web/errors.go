@@ -59,7 +59,7 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Errors = http.StatusUnprocessableEntity, ve.Errors
 		p.Detail = "the request has invalid fields; each is listed in errors"
 		if ve.Syntax {
-			p.Status, p.Detail = http.StatusBadRequest, ve.Errors[0].Detail
+			p.Status, p.Detail = http.StatusBadRequest, ve.Errors[0].String()
 		}
 	case errors.As(err, &mbe):
 		p.Status, p.Detail = http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than the limit of %d bytes", mbe.Limit)

@@ -21,7 +21,7 @@ type FormatError struct {
 func (e *FormatError) Error() string { return "iislog: " + e.detail() }
 
 func (e *FormatError) Unwrap() error {
-	return &probes.ValidationError{Syntax: true, Errors: []probes.FieldError{{Detail: e.detail()}}}
+	return &probes.ValidationError{Syntax: true, Errors: []probes.FieldError{{Line: e.Line, Detail: e.Reason}}}
 }
 
 func (e *FormatError) detail() string {

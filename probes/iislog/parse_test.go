@@ -327,7 +327,7 @@ func TestParseRefuses(t *testing.T) {
 				t.Errorf("Error() = %q, want %q", err.Error(), want)
 			}
 			var ve *probes.ValidationError
-			if !errors.As(err, &ve) || !ve.Syntax || len(ve.Errors) != 1 || "iislog: "+ve.Errors[0].Detail != want {
+			if !errors.As(err, &ve) || !ve.Syntax || len(ve.Errors) != 1 || ve.Errors[0].Line != tt.line || "iislog: "+ve.Errors[0].String() != want {
 				t.Errorf("as a ValidationError: %+v", ve)
 			}
 		})
