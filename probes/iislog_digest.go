@@ -1,7 +1,9 @@
 package probes
 
 import (
+	"cmp"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -24,6 +26,9 @@ const (
 // stored twice (they are the sum of Buckets), and lists replace maps so every
 // vDir name is checked against DESIGN §7.1 by the `v` tags.
 type IISLogDigest struct {
+	// File names the log (u_ex261121.log); an upload of the same file again
+	// (a log that grew) replaces that file's hours in the history.
+	File       string               `json:"file,omitempty" v:"max=255"`
 	Lines      int64                `json:"lines" v:"min=0"`   // request lines aggregated
 	Skipped    int64                `json:"skipped" v:"min=0"` // malformed lines left out
 	First      Time                 `json:"first" v:"required"`
@@ -127,4 +132,80 @@ func (d *IISLogDigest) Validate(now time.Time) error {
 		p.add("/lines", "is %d but buckets and other add up to %d", d.Lines, sum+d.Other)
 	}
 	return p.err()
+}
+
+// IISLogSummary is what a server's state keeps of its latest IIS log (the
+// hourly buckets go to the history, see the store): totals per vDir and
+// status.substatus, and which clients get each fault.
+type IISLogSummary struct {
+	File       string               `json:"file"`
+	Lines      int64                `json:"lines"`
+	Skipped    int64                `json:"skipped"`
+	Other      int64                `json:"other"`
+	First      Time                 `json:"first"`
+	Last       Time                 `json:"last"`
+	Totals     []IISLogTotal        `json:"totals"` // most requests first
+	TopClients []IISLogFaultClients `json:"top_clients"`
+}
+
+// IISLogTotal is one vDir × status.substatus over a whole log.
+type IISLogTotal struct {
+	VDir      string `json:"vdir"`
+	Status    int    `json:"status"`
+	Substatus *int   `json:"substatus,omitempty"`
+	Requests  int64  `json:"requests"`
+	WUA       int64  `json:"wua"`    // of them from Windows Update Agent
+	MaxMS     int64  `json:"max_ms"` // longest time-taken
+	Hours     int64  `json:"hours"`  // UTC hours in which it occurred
+	LastHour  Time   `json:"last_hour"`
+}
+
+// StatusText renders status.substatus as IIS logs do.
+func (t IISLogTotal) StatusText() string { return statusText(t.Status, t.Substatus) }
+
+// Summary folds the hourly buckets into totals.
+func (d *IISLogDigest) Summary() IISLogSummary {
+	type key struct {
+		vdir        string
+		status, sub int
+	}
+	idx := map[key]int{}
+	s := IISLogSummary{File: d.File, Lines: d.Lines, Skipped: d.Skipped, Other: d.Other, First: d.First, Last: d.Last,
+		Totals: []IISLogTotal{}, TopClients: d.TopClients}
+	if s.TopClients == nil {
+		s.TopClients = []IISLogFaultClients{}
+	}
+	for _, b := range d.Buckets {
+		k := key{b.VDir, b.Status, -1}
+		if b.Substatus != nil {
+			k.sub = *b.Substatus
+		}
+		i, ok := idx[k]
+		if !ok {
+			i = len(s.Totals)
+			idx[k] = i
+			s.Totals = append(s.Totals, IISLogTotal{VDir: b.VDir, Status: b.Status, Substatus: b.Substatus})
+		}
+		t := &s.Totals[i]
+		t.Requests += b.Requests
+		t.WUA += b.WUA
+		if b.TimeTaken != nil && b.TimeTaken.Max > t.MaxMS {
+			t.MaxMS = b.TimeTaken.Max
+		}
+		if !b.Hour.Equal(t.LastHour.Time) {
+			t.Hours++ // buckets come ordered by hour, so each new hour counts once per total
+		}
+		if b.Hour.After(t.LastHour.Time) {
+			t.LastHour = b.Hour
+		}
+	}
+	slices.SortStableFunc(s.Totals, func(a, b IISLogTotal) int { return cmp.Compare(b.Requests, a.Requests) })
+	return s
+}
+
+// IISLogHour is one hourly aggregate of the IIS log history, with the file it
+// came from.
+type IISLogHour struct {
+	File string `json:"file"`
+	IISLogBucket
 }

@@ -25,6 +25,7 @@ type Report struct {
 	Sync        *Sync         `json:"sync,omitempty"`
 	Clients     *ClientList   `json:"clients,omitempty"`
 	Denials     *DenialDigest `json:"denials,omitempty"` // from a Process Monitor capture
+	IISLog      *IISLogDigest `json:"iislog,omitempty"`  // from an IIS W3C log
 }
 
 // Collector says what produced a document and from where.

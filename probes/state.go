@@ -55,6 +55,7 @@ type ServerState struct {
 	Events        []Event              `json:"events"`
 	Sync          *Sync                `json:"sync"`
 	Denials       *DenialDigest        `json:"denials"` // the latest Process Monitor capture
+	IISLog        *IISLogSummary       `json:"iislog"`  // the latest IIS log
 	ClientSummary ClientCounts         `json:"client_summary"`
 	Findings      []Finding            `json:"findings"`
 	Collected     map[string]time.Time `json:"collected"` // section name → when it was collected
@@ -90,6 +91,7 @@ const (
 	SectionSync       = "sync"
 	SectionClients    = "clients"
 	SectionDenials    = "denials"
+	SectionIISLog     = "iislog"
 )
 
 // Client list filters of the API (?gap=). The diagnosis adds categories.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -14,8 +13,6 @@ import (
 // clientColumnList is the order of the rows bulk-loaded into clients.
 var clientColumnList = []string{"server_id", "key", "target_id", "name", "ip", "os", "client_version", "groups",
 	"requested_group", "last_sync", "last_sync_result", "last_report", "first_seen", "last_seen", "snapshot"}
-
-var clientColumns = strings.Join(clientColumnList, ", ")
 
 // Indexes into a client row for the values the writer fills in.
 const (
@@ -79,7 +76,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 		r[colServerID], r[colFirstSeen], r[colLastSeen], r[colSnapshot] = serverID, now, now, seq
 	}
 	if len(rows) > 0 {
-		if err := s.d.bulkClients(ctx, t, rows); err != nil {
+		if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, rows, upsertClientsSet); err != nil {
 			return fmt.Errorf("load clients: %w", err)
 		}
 	}

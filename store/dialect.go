@@ -17,9 +17,9 @@ import (
 // queries themselves use the shared subset ($N, RETURNING, ON CONFLICT).
 type dialect interface {
 	name() string
-	// bulkClients loads a client snapshot into the clients table with the
-	// database's fast path, applying upsertClientsSet on conflict.
-	bulkClients(ctx context.Context, t *wtx, rows [][]any) error
+	// bulkLoad inserts many rows into table with the database's fast path,
+	// ending each insert with onConflict ("" or an ON CONFLICT clause).
+	bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error
 	// retryable reports transient errors worth retrying a transaction for.
 	retryable(err error) bool
 	// lockMigrations serialises migrators across processes.
@@ -91,9 +91,9 @@ type sqliteDialect struct{}
 
 func (sqliteDialect) name() string { return "sqlite" }
 
-// bulkClients: one prepared statement executed per row, in the writer's transaction.
-func (sqliteDialect) bulkClients(ctx context.Context, t *wtx, rows [][]any) error {
-	stmt, err := t.PrepareContext(ctx, `INSERT INTO clients (`+clientColumns+`) VALUES (`+placeholders(len(clientColumnList))+`)`+upsertClientsSet)
+// bulkLoad: one prepared statement executed per row, in the writer's transaction.
+func (sqliteDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error {
+	stmt, err := t.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`+onConflict)
 	if err != nil {
 		return err
 	}
@@ -116,20 +116,23 @@ type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
 
-// bulkClients: COPY into a temporary table, then one upsert from it.
-func (postgresDialect) bulkClients(ctx context.Context, t *wtx, rows [][]any) error {
-	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE clients_load (LIKE clients INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+// bulkLoad: COPY into a temporary table shaped like table, then one insert
+// from it (an upsert when onConflict says so).
+func (postgresDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error {
+	load := table + "_load"
+	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE `+load+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 		return err
 	}
 	err := t.conn.Raw(func(dc any) error {
 		pc := dc.(*stdlib.Conn).Conn()
-		_, err := pc.CopyFrom(ctx, pgx.Identifier{"clients_load"}, clientColumnList, pgx.CopyFromRows(rows))
+		_, err := pc.CopyFrom(ctx, pgx.Identifier{load}, cols, pgx.CopyFromRows(rows))
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("copy clients: %w", err)
+		return fmt.Errorf("copy into %s: %w", table, err)
 	}
-	_, err = t.ExecContext(ctx, `INSERT INTO clients (`+clientColumns+`) SELECT `+clientColumns+` FROM clients_load`+upsertClientsSet)
+	list := strings.Join(cols, ", ")
+	_, err = t.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+load+onConflict)
 	return err
 }
 

@@ -105,6 +105,11 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 			return err
 		}
 	}
+	if r.IISLog != nil {
+		if err := s.saveIISLogHours(ctx, t, serverID, r.IISLog.File, p.iislog); err != nil {
+			return err
+		}
+	}
 	return s.diagnose(ctx, t, serverID)
 }
 

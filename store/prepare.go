@@ -15,6 +15,7 @@ type preparedReport struct {
 	sections []sectionRow
 	checks   *checkRun // nil when the report has no vDir checks
 	clients  [][]any   // clientColumnList order; server_id and snapshot filled in by the writer
+	iislog   [][]any   // iislogHourColumns order; server_id filled in by the writer
 }
 
 type sectionRow struct{ name, body string }
@@ -51,6 +52,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		{probes.SectionEvents, r.Events != nil, r.Events},
 		{probes.SectionSync, r.Sync != nil, r.Sync},
 		{probes.SectionDenials, r.Denials != nil, r.Denials},
+		{probes.SectionIISLog, r.IISLog != nil, iislogSummary(r.IISLog)},
 	}
 	for _, st := range steps {
 		if st.present {
@@ -78,6 +80,9 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 			}
 		}
 	}
+	if r.IISLog != nil {
+		p.iislog = iislogRows(r.IISLog)
+	}
 	if r.Clients != nil {
 		rows, err := clientRows(r.Clients.Items)
 		if err != nil {
@@ -86,4 +91,13 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		p.clients = rows
 	}
 	return p, nil
+}
+
+// iislogSummary is what the server's state keeps of an IIS log (the hours go
+// to the history table).
+func iislogSummary(d *probes.IISLogDigest) any {
+	if d == nil {
+		return nil
+	}
+	return d.Summary()
 }

@@ -11,7 +11,7 @@ const pruneBatch = 5000
 
 // Prune deletes history older than keep: vDir checks, document records
 // (after which a replayed id would be stored again), status transitions and
-// resolved findings. Current state is never pruned. It returns the rows deleted.
+// resolved findings, IIS log hours. Current state is never pruned. It returns the rows deleted.
 func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 	stmts := []string{
 		// vdir_runs: through its (server_id, checked_at) index, one server at a time
@@ -20,6 +20,10 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		`DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE resolved_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM status_history WHERE at < $1`,
+		// iislog_hours: through its (server_id, hour) index, one server at a time
+		`DELETE FROM iislog_hours WHERE (server_id, file, hour, vdir, status, substatus, win32) IN (
+			SELECT h.server_id, h.file, h.hour, h.vdir, h.status, h.substatus, h.win32 FROM servers s
+			JOIN iislog_hours h ON h.server_id = s.id AND h.hour < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 	}
 	var total int64
 	for _, q := range stmts {

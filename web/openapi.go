@@ -101,6 +101,31 @@ func renderOpenAPI(version string) []byte {
 			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 24h or 7d (default 24h)", str)},
 			"responses":  merge(map[string]any{"200": jsonResp("checks", s.Ref(VDirHistory{}))}, problems("401", "404", "422")),
 		}},
+		"/api/v1/servers/{name}/evidence/{kind}": map[string]any{"post": map[string]any{
+			"summary": "Upload a raw evidence file: iislog (IIS W3C log), procmon (Process Monitor CSV), apphost (applicationHost.config) or computers (Get-WsusComputer Export-Csv)",
+			"description": "The body is the file itself (Content-Encoding: gzip accepted; up to 1 GiB decompressed, streamed). It is parsed, stored as the server's sections " +
+				"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot) and diagnosed. " +
+				"The answer is the receipt (id, server, kind) with what the file held; the same file again answers 200 and stores nothing twice. " +
+				"A file that is not of its kind is refused with the line at fault.",
+			"security": ingest,
+			"parameters": []any{serverName,
+				param("kind", "path", "iislog, procmon, apphost or computers", map[string]any{"type": "string", "enum": []string{"iislog", "procmon", "apphost", "computers"}}),
+				param("file", "query", "the file's name (iislog: uploading the same file again replaces its hours)", str),
+				param("date_order", "query", "computers: dmy or mdy when the file's dates are ambiguous", map[string]any{"type": "string", "enum": []string{"dmy", "mdy"}}),
+				param("partial", "query", "computers: true when the file does not list every computer", map[string]any{"type": "boolean"}),
+				param("site", "query", "apphost: the IIS site of WSUS when it is not WSUS Administration", str),
+			},
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}},
+			"responses": merge(map[string]any{
+				"201": jsonResp("stored; the summary of what the file held", map[string]any{"type": "object"}),
+				"200": jsonResp("this very file was stored before", map[string]any{"type": "object"}),
+			}, problems("400", "401", "403", "404", "413", "422")),
+		}},
+		"/api/v1/servers/{name}/iislog": map[string]any{"get": map[string]any{
+			"summary": "IIS log history of one server: hourly aggregates per vDir and status.substatus.win32, oldest first", "security": read,
+			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 7d (default 7d)", str)},
+			"responses":  merge(map[string]any{"200": jsonResp("hours", s.Ref(IISLogHistory{}))}, problems("401", "404", "422")),
+		}},
 		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{map[string]any{}},
 			"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
 		"/healthz": map[string]any{"get": map[string]any{"summary": "Liveness", "security": []any{map[string]any{}},

@@ -31,6 +31,8 @@ func (a *app) routes() http.Handler {
 		r.With(a.requireRead).Get("/servers/{name}", a.handle(a.getServer))
 		r.With(a.requireRead).Get("/servers/{name}/clients", a.handle(a.listClients))
 		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))
+		r.With(a.requireRead).Get("/servers/{name}/iislog", a.handle(a.iislogHistory))
+		r.With(a.require(probes.ScopeIngest)).Post("/servers/{name}/evidence/{kind}", a.handle(a.postEvidence))
 	})
 	return r
 }

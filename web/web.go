@@ -21,6 +21,7 @@ type Store interface {
 	Clients(ctx context.Context, q probes.ClientQuery) (probes.ClientPage, error)
 	EachClient(ctx context.Context, q probes.ClientQuery, fn func(probes.ClientRecord) error) error
 	VDirHistory(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
+	IISLogHistory(ctx context.Context, server string, since time.Time) ([]probes.IISLogHour, error)
 	RegisterServer(ctx context.Context, name, url string) (created bool, err error)
 	DeleteServer(ctx context.Context, name string) error
 	Authenticate(ctx context.Context, secret string) (probes.Token, error)
@@ -35,12 +36,13 @@ const (
 
 // Config configures the web layer. Zero values mean the documented defaults.
 type Config struct {
-	Logger          *slog.Logger
-	Now             func() time.Time
-	ReadAuth        string // ReadAuthNone or ReadAuthToken
-	MaxReportBytes  int64  // JSON documents, decompressed (64 MiB)
-	Version         string
-	TrustProxyHeads bool // honour X-Request-ID from a reverse proxy
+	Logger           *slog.Logger
+	Now              func() time.Time
+	ReadAuth         string // ReadAuthNone or ReadAuthToken
+	MaxReportBytes   int64  // JSON documents, decompressed (64 MiB)
+	MaxEvidenceBytes int64  // evidence files, decompressed and streamed (1 GiB)
+	Version          string
+	TrustProxyHeads  bool // honour X-Request-ID from a reverse proxy
 }
 
 func (c *Config) defaults() {
@@ -55,6 +57,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxReportBytes <= 0 {
 		c.MaxReportBytes = 64 << 20
+	}
+	if c.MaxEvidenceBytes <= 0 {
+		c.MaxEvidenceBytes = 1 << 30
 	}
 	if c.Version == "" {
 		c.Version = "dev"

@@ -295,3 +295,53 @@ func TestTwoInstancesShareProbing(t *testing.T) {
 		}
 	}
 }
+
+// TestUploadCommand: upload ships each kind of evidence, gzip on the wire,
+// and says what the dashboard found; bad input fails naming the flag or file.
+func TestUploadCommand(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "upload.db")
+	token := lastLine(runCmd(t, "token", "create", "--name", "uploader", "--scope", "ingest", "--db", db))
+	srv := startRun(t, "listening on ", "serve", "--db", db, "--addr", "127.0.0.1:0", "--log-level", "warn")
+	withToken := func(k string) string {
+		if k == "WSUSFLEET_TOKEN" {
+			return token
+		}
+		return ""
+	}
+	cases := []struct{ kind, file, says string }{
+		{"procmon", "../../probes/procmon/testdata/denied-capture.csv", "denied"},
+		{"apphost", "../../probes/apphost/testdata/wsus-2019.applicationHost.config", "site WSUS Administration: 9 vDirs, app pool WsusPool"},
+		{"computers", "../../probes/wsuscsv/testdata/computers-en-us.csv", "computers"},
+	}
+	for _, tc := range cases {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"upload", "--server", "wsus01.corp.example", "--kind", tc.kind, "--dashboard", srv.url, tc.file}, withToken, &out, &errb)
+		if err != nil || !strings.Contains(out.String(), tc.says) {
+			t.Errorf("%s: %v\n%s%s", tc.kind, err, out.String(), errb.String())
+		}
+	}
+	var st probes.ServerState
+	getJSON(t, srv.url+"/api/v1/servers/wsus01.corp.example", &st)
+	if st.Denials == nil || len(st.VDirConfig) != 9 || st.ClientSummary.Total == 0 {
+		t.Errorf("uploads not stored: %+v", st)
+	}
+	for _, bad := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"upload", "--kind", "iislog", "x.log"}, "--server"},
+		{[]string{"upload", "--server", "s", "--kind", "pcap", "../../README.md"}, "--kind"},
+		{[]string{"upload", "--server", "s", "--kind", "iislog", "no-such-file.log"}, "no-such-file.log"},
+		{[]string{"upload", "--server", "s", "--kind", "iislog", "--dashboard", srv.url, "../../probes/iislog/testdata/iis-kb2737219-excerpt.log"}, "line 1"},
+	} {
+		var errb bytes.Buffer
+		err := run(context.Background(), bad.args, withToken, io.Discard, &errb)
+		msg := errb.String()
+		if err != nil {
+			msg += err.Error()
+		}
+		if err == nil || !strings.Contains(msg, bad.says) {
+			t.Errorf("%v: %v; want an error naming %q", bad.args, msg, bad.says)
+		}
+	}
+}

@@ -42,6 +42,7 @@ func subcommands() map[string]subcommand {
 		"health":  {"check a running dashboard's /healthz (for container health checks)", cmdHealth},
 		"probe":   {"check every vDir of a WSUS server from here (and send the result to a dashboard)", cmdProbe},
 		"sim":     {"run a simulated WSUS server to try things against", cmdSim},
+		"upload":  {"send evidence files (IIS logs, ProcMon CSV, applicationHost.config, Get-WsusComputer CSV)", cmdUpload},
 		"version": {"print the version", func(_ context.Context, _ []string, _ env, stdout, _ io.Writer) error {
 			fmt.Fprintln(stdout, "wsusfleet", buildVersion())
 			return nil

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes/evidence"
+)
+
+func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
+	var kinds []string
+	for _, k := range evidence.Kinds() {
+		kinds = append(kinds, fmt.Sprintf("%s (%s)", k.Name, k.Description))
+	}
+	fs := newFlags("upload", "Send evidence files for a server to the dashboard, gzip-compressed on the wire.\n\nKinds: "+strings.Join(kinds, "; "), stderr)
+	server := fs.String("server", "", "the WSUS server the files are from, e.g. wsus01.corp.example (required)")
+	kind := fs.String("kind", "", "iislog, procmon, apphost or computers (required)")
+	dashboard := fs.String("dashboard", "http://127.0.0.1:8080", "the dashboard's URL")
+	token := fs.String("token", "", "an ingest token (or WSUSFLEET_TOKEN)")
+	dateOrder := fs.String("date-order", "", "computers: dmy or mdy when the CSV's dates are ambiguous")
+	partial := fs.Bool("partial", false, "computers: the CSV does not list every computer of the server")
+	site := fs.String("site", "", "apphost: the IIS site of WSUS, if not WSUS Administration")
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	switch {
+	case *server == "":
+		return usageError("--server is required: the WSUS server the files are from")
+	case *token == "":
+		return usageError("--token is required (or WSUSFLEET_TOKEN): an ingest token from wsusfleet token create")
+	case fs.NArg() == 0:
+		return usageError("give the files to upload after the flags")
+	}
+	k, err := evidence.Lookup(*kind)
+	if err != nil {
+		return usageError("--kind: " + strings.TrimPrefix(err.Error(), "not found: "))
+	}
+	for _, path := range fs.Args() {
+		if st, err := os.Stat(path); err != nil || st.IsDir() {
+			return usageError(fmt.Sprintf("%s: not a readable file", path))
+		}
+	}
+	for _, path := range fs.Args() {
+		q := url.Values{"file": {filepath.Base(path)}}
+		if *dateOrder != "" {
+			q.Set("date_order", *dateOrder)
+		}
+		if *partial {
+			q.Set("partial", "true")
+		}
+		if *site != "" {
+			q.Set("site", *site)
+		}
+		endpoint, err := url.JoinPath(*dashboard, "/api/v1/servers", url.PathEscape(*server), "evidence", k.Name)
+		if err != nil {
+			return usageError("--dashboard: " + err.Error())
+		}
+		answer, err := uploadFile(ctx, endpoint+"?"+q.Encode(), *token, path, stderr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintln(stdout, describeUpload(filepath.Base(path), k.Name, answer))
+	}
+	return nil
+}
+
+// uploadFile streams path gzip-compressed (re-reading the file on a retry),
+// showing progress on a terminal.
+func uploadFile(ctx context.Context, endpoint, token, path string, stderr io.Writer) (map[string]any, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	var sent atomic.Int64
+	stop := showProgress(stderr, filepath.Base(path), st.Size(), &sent)
+	defer stop()
+	var answer map[string]any
+	err = sendWithRetry(ctx, "POST", endpoint, token, "application/octet-stream", func() (io.Reader, int64) {
+		sent.Store(0)
+		return gzipStream(path, &sent), -1
+	}, "gzip", &answer)
+	return answer, err
+}
+
+// gzipStream compresses a file into a pipe as the request reads it.
+func gzipStream(path string, sent *atomic.Int64) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		f, err := os.Open(path)
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		defer f.Close()
+		zw := gzip.NewWriter(pw)
+		_, err = io.Copy(zw, io.TeeReader(f, counter{sent}))
+		if err == nil {
+			err = zw.Close()
+		}
+		pw.CloseWithError(err) // nil: EOF for the reader
+	}()
+	return pr
+}
+
+type counter struct{ n *atomic.Int64 }
+
+func (c counter) Write(p []byte) (int, error) { c.n.Add(int64(len(p))); return len(p), nil }
+
+// showProgress draws a progress line on stderr when it is a terminal.
+func showProgress(w io.Writer, name string, size int64, sent *atomic.Int64) (stop func()) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func() {}
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			n := sent.Load()
+			pct := 100.0
+			if size > 0 {
+				pct = 100 * float64(n) / float64(size)
+			}
+			bar := strings.Repeat("█", int(pct/5)) + strings.Repeat("░", 20-int(pct/5))
+			fmt.Fprintf(f, "\r%s %s %5.1f%% %s / %s", name, bar, pct, mb(n), mb(size))
+			select {
+			case <-done:
+				fmt.Fprintln(f)
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+
+// describeUpload is one line per file saying what the dashboard found in it.
+func describeUpload(file, kind string, a map[string]any) string {
+	n := func(k string) string { return fmt.Sprint(a[k]) }
+	var what string
+	switch kind {
+	case "iislog":
+		what = fmt.Sprintf("%s lines (%s skipped) from %s to %s; %s", n("lines"), n("skipped"), n("first"), n("last"), vdirCounts(a["vdirs"]))
+		if note, ok := a["note"].(string); ok {
+			what += "; " + note
+		}
+	case "procmon":
+		what = fmt.Sprintf("%s rows, %s denied, %s of them w3wp.exe/WsusService.exe/sqlservr.exe", n("rows"), n("denied"), n("kept"))
+	case "apphost":
+		pool := "no WsusPool found"
+		if p, ok := a["app_pool"].(map[string]any); ok {
+			pool = fmt.Sprint("app pool ", p["name"])
+		}
+		vd, _ := a["vdir_config"].([]any)
+		what = fmt.Sprintf("site %s: %d vDirs, %s", n("site"), len(vd), pool)
+	case "computers":
+		what = fmt.Sprintf("%s computers (%s never reported)", n("clients"), n("never_reported"))
+	}
+	b, _ := json.Marshal(a["id"])
+	return fmt.Sprintf("%s: %s [stored as %s]", file, what, b)
+}
+
+func vdirCounts(v any) string {
+	m, _ := v.(map[string]any)
+	if len(m) == 0 {
+		return "no WSUS vDir requests"
+	}
+	var parts []string
+	for vdir, codes := range m {
+		cm, _ := codes.(map[string]any)
+		var cs []string
+		for code, count := range cm {
+			cs = append(cs, fmt.Sprintf("%s×%v", code, count))
+		}
+		sort.Strings(cs)
+		parts = append(parts, vdir+" "+strings.Join(cs, " "))
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, "; ")
+}

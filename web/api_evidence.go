@@ -1,0 +1,134 @@
+package web
+
+import (
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/evidence"
+)
+
+// postEvidence stores a raw evidence file: it streams through its parser
+// (never held in memory whole), becomes report sections, and is saved by the
+// one ingest path. Its content hash is its document id: the same file again
+// answers 200 and stores nothing twice.
+func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	kind, err := evidence.Lookup(chi.URLParam(r, "kind"))
+	if err != nil {
+		return err
+	}
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	opts, err := kind.Options(q)
+	if err != nil {
+		return err
+	}
+	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	hash := sha256.New()
+	parsed, err := kind.Parse(io.TeeReader(body, hash), opts, a.now())
+	if err != nil {
+		return evidenceError(err)
+	}
+	if _, err := io.Copy(hash, body); err != nil { // what the parser did not need still identifies the file
+		return bodyError(err)
+	}
+	digest := hex.EncodeToString(hash.Sum(nil))
+	rep := parsed.Report
+	rep.Schema, rep.ID = probes.SchemaReport, "evidence-"+kind.Name+"-"+digest[:48]
+	rep.Collector = probes.Collector{Name: "upload " + kind.Name, Version: a.cfg.Version, Vantage: probes.VantageServer}
+	rep.Server = probes.ServerInfo{Name: name}
+	if rep.CollectedAt.IsZero() {
+		rep.CollectedAt = probes.TimeOf(a.now())
+	}
+	if rep.IISLog != nil && rep.IISLog.File == "" {
+		rep.IISLog.File = "sha256-" + digest[:16]
+	}
+	if err := rep.Validate(a.now()); err != nil {
+		return err
+	}
+	receipt, replay, err := a.store.SaveReport(r.Context(), rep, digest)
+	if err != nil {
+		return err
+	}
+	answer, err := evidenceAnswer(receipt, kind.Name, parsed.Summary)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if replay {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, answer)
+}
+
+// evidenceAnswer is the receipt (id, server, kind) with the summary's fields.
+func evidenceAnswer(receipt probes.Receipt, kind string, summary any) (map[string]any, error) {
+	b, err := json.Marshal(summary)
+	if err != nil {
+		return nil, fmt.Errorf("encode summary: %w", err)
+	}
+	answer := map[string]any{}
+	if err := json.Unmarshal(b, &answer); err != nil {
+		return nil, fmt.Errorf("encode summary: %w", err)
+	}
+	answer["id"], answer["server"], answer["kind"] = receipt.ID, receipt.Server, kind
+	return answer, nil
+}
+
+// evidenceError tells a body that was too large or corrupt in transit from a
+// file that is not what its kind expects (the parser's own, line-numbered
+// ValidationError).
+func evidenceError(err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return err
+	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
+		return bodyError(err)
+	}
+	return err
+}
+
+// IISLogHistory is the answer of GET /api/v1/servers/{name}/iislog.
+type IISLogHistory struct {
+	Server string              `json:"server"`
+	Since  time.Time           `json:"since"`
+	Hours  []probes.IISLogHour `json:"hours"`
+}
+
+func (a *app) iislogHistory(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	since := a.now().Add(-7 * 24 * time.Hour)
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = parseSince(v, a.now()); err != nil {
+			return err
+		}
+	}
+	hours, err := a.store.IISLogHistory(r.Context(), name, since)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, IISLogHistory{Server: probes.NormalizeName(name), Since: since, Hours: hours})
+}
