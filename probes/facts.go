@@ -7,7 +7,13 @@ import "time"
 type Facts struct {
 	State *ServerState
 	Now   time.Time
-	// KnownServer reports whether host:port is a fleet server (for a
-	// downstream's upstream); nil means nothing is known.
-	KnownServer func(host string, port int) bool
+	// Upstream finds the fleet server at host:port (a downstream's upstream),
+	// by name or by its URL; nil means nothing is known of the fleet.
+	Upstream func(host string, port int) (FleetServer, bool)
+}
+
+// FleetServer is another server of the fleet as a rule may see it.
+type FleetServer struct {
+	Name   string
+	Status string // ok, warning, critical or unknown
 }

@@ -27,7 +27,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, KnownServer: knownServer(ctx, t)})
+	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, Upstream: s.upstream(ctx, t)})
 	return s.storeFindings(ctx, t, row, findings)
 }
 
@@ -120,14 +120,17 @@ func openFindings(ctx context.Context, q querier, serverID int64) ([]probes.Find
 	return out, rows.Err()
 }
 
-// knownServer answers, inside the save's transaction, whether host:port is a
-// fleet server: by name, or by the host and port of a server's URL.
-func knownServer(ctx context.Context, t *wtx) func(host string, port int) bool {
-	return func(host string, port int) bool {
+// upstream finds, inside the save's transaction, the fleet server at
+// host:port: by name, or by the host and port of its URL.
+func (s *Store) upstream(ctx context.Context, t *wtx) func(host string, port int) (probes.FleetServer, bool) {
+	return func(host string, port int) (probes.FleetServer, bool) {
 		host = probes.NormalizeName(host)
-		var n int
-		err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM servers WHERE name = $1 OR url LIKE $2 OR url LIKE $3`,
-			host, "%://"+host+":"+strconv.Itoa(port), "%://"+host+":"+strconv.Itoa(port)+"/").Scan(&n)
-		return err == nil && n > 0
+		hostPort := host + ":" + strconv.Itoa(port)
+		row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers
+			WHERE name = $1 OR url LIKE $2 OR url LIKE $3 ORDER BY name = $1 DESC LIMIT 1`, host, "%://"+hostPort, "%://"+hostPort+"/"))
+		if err != nil {
+			return probes.FleetServer{}, false
+		}
+		return probes.FleetServer{Name: row.name, Status: s.status(row, t.now)}, true
 	}
 }

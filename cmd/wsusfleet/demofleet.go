@@ -15,6 +15,7 @@ import (
 type demoServer struct {
 	name, site string
 	profile    string
+	catalog    int // not-declined updates
 	tls        bool
 	clients    int
 	upstream   string // "" syncs from Microsoft Update
@@ -29,16 +30,18 @@ type demoServer struct {
 // a DMZ server whose certificate expired.
 func demoFleet() []demoServer {
 	return []demoServer{
-		{name: "wsus-hq.corp.example", site: "hq", profile: sim.Healthy, clients: 4000},
-		{name: "wsus-east.corp.example", site: "east", profile: sim.AnonDisabledCWS, clients: 3000, upstream: "wsus-hq.corp.example",
+		{name: "wsus-hq.corp.example", site: "hq", profile: sim.Healthy, clients: 4000, catalog: 5100},
+		{name: "wsus-east.corp.example", site: "east", profile: sim.AnonDisabledCWS, clients: 3000, catalog: 5100, upstream: "wsus-hq.corp.example",
 			staleSince: 8 * 24 * time.Hour, sections: anonymousOffOnClientWebService},
-		{name: "wsus-west.corp.example", site: "west", profile: sim.PoolStopped, clients: 3500, upstream: "wsus-hq.corp.example",
+		// An autonomous downstream whose catalog grew past 7,000 (scans hit the
+		// pool's memory limit, rapid-fail stopped it) and its replica.
+		{name: "wsus-west.corp.example", site: "west", profile: sim.PoolStopped, clients: 3500, catalog: 7900, upstream: "wsus-hq.corp.example",
 			staleSince: 9 * 24 * time.Hour, sections: poolStoppedAtMemoryLimit},
-		{name: "wsus-west-replica.corp.example", site: "wrep", profile: sim.Healthy, clients: 1500, upstream: "wsus-west.corp.example",
+		{name: "wsus-west-replica.corp.example", site: "wrep", profile: sim.Healthy, clients: 1500, catalog: 7900, upstream: "wsus-west.corp.example",
 			replica: true, sections: syncFailsFromStoppedUpstream},
-		{name: "wsus-lab.corp.example", site: "lab", profile: sim.ContentACL, clients: 800, upstream: "wsus-hq.corp.example",
+		{name: "wsus-lab.corp.example", site: "lab", profile: sim.ContentACL, clients: 800, catalog: 5100, upstream: "wsus-hq.corp.example",
 			replica: true, staleSince: 12 * 24 * time.Hour, sections: contentACLBroken},
-		{name: "wsus-dmz.corp.example", site: "dmz", profile: sim.SSLCertExpired, tls: true, clients: 300,
+		{name: "wsus-dmz.corp.example", site: "dmz", profile: sim.SSLCertExpired, tls: true, clients: 300, catalog: 4800,
 			staleSince: 20 * 24 * time.Hour, sections: syncStale},
 	}
 }
@@ -46,7 +49,7 @@ func demoFleet() []demoServer {
 // report is what Send-WsusFleetReport.ps1 would send from the server.
 func (d demoServer) report(url string, now time.Time, scale float64) *probes.Report {
 	ports := probes.ServerInfo{HTTPPort: 8530, HTTPSPort: 8531}
-	notDeclined := 4200 + len(d.name)*97
+	notDeclined := d.catalog
 	r := &probes.Report{
 		Schema: probes.SchemaReport, ID: probes.NewID(), CollectedAt: probes.TimeOf(now.Add(-2 * time.Minute)),
 		Collector: probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.0.0", Host: strings.ToUpper(strings.Split(d.name, ".")[0]), Vantage: probes.VantageServer},

@@ -250,6 +250,31 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 	if c := dashboardChecks(t, demo.url, "wsus-west.corp.example")["SimpleAuthWebService"]; c.Status != 503 {
 		t.Errorf("west: %+v", c)
 	}
+	// Every simulated fault shows up as a finding (DESIGN §3's demo faults).
+	want := map[string][]string{
+		"wsus-hq.corp.example":           nil,
+		"wsus-east.corp.example":         {"anonymous_auth_disabled"},
+		"wsus-west.corp.example":         {"wsuspool_stopped", "wsuspool_memory_limit", "wsuspool_settings", "catalog_bloat"},
+		"wsus-west-replica.corp.example": {"sync_failing", "catalog_bloat"},
+		"wsus-lab.corp.example":          {"ntfs_acl"},
+		"wsus-dmz.corp.example":          {"ssl_cert_invalid", "sync_stale"},
+	}
+	for name, rules := range want {
+		var st probes.ServerState
+		getJSON(t, demo.url+"/api/v1/servers/"+name, &st)
+		got := map[string]bool{}
+		for _, f := range st.Findings {
+			got[f.Rule] = true
+		}
+		for _, r := range rules {
+			if !got[r] {
+				t.Errorf("%s: no %s finding; has %v", name, r, got)
+			}
+		}
+		if len(rules) == 0 && len(got) != 0 {
+			t.Errorf("%s should be healthy; has %v", name, got)
+		}
+	}
 }
 
 // TestTwoInstancesShareProbing: two serve instances on one PostgreSQL probe a

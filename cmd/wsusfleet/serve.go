@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/prober"
+	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/web"
 )
@@ -96,7 +97,7 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval})
+	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose})
 	if err != nil {
 		return nil, err
 	}

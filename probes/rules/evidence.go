@@ -1,0 +1,118 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// source says where a check was made from, in an administrator's words.
+func source(c probes.ObservedCheck) string {
+	switch c.Vantage {
+	case probes.VantageDashboard:
+		return "probe from the dashboard"
+	case probes.VantageServer:
+		if c.Origin != "" {
+			return "probe on " + c.Origin + " (the WSUS server itself)"
+		}
+		return "probe on the WSUS server itself"
+	case probes.VantageClient:
+		return "probe from client " + c.Origin
+	}
+	if c.Origin != "" {
+		return "probe from " + c.Origin
+	}
+	return "probe from a remote agent"
+}
+
+// checkFact describes what a check saw.
+func checkFact(c probes.ObservedCheck) string {
+	if c.Status == 0 {
+		return fmt.Sprintf("GET %s: %s", c.URL, c.Reason)
+	}
+	s := fmt.Sprintf("GET %s answered %s", c.URL, c.StatusText())
+	if len(c.WWWAuthenticate) > 0 {
+		s += " with WWW-Authenticate: " + strings.Join(c.WWWAuthenticate, ", ")
+	}
+	if c.Reason != "" {
+		s += " (" + c.Reason + ")"
+	}
+	return s
+}
+
+func (e *eval) checkEvidence(idx []int) []probes.Evidence {
+	out := make([]probes.Evidence, 0, len(idx))
+	for _, i := range idx {
+		c := e.check(i)
+		out = append(out, probes.Evidence{Fact: checkFact(c), Source: source(c), At: c.CheckedAt})
+	}
+	return out
+}
+
+func (e *eval) logEvidence(ts []probes.IISLogTotal) []probes.Evidence {
+	out := make([]probes.Evidence, 0, len(ts))
+	for _, t := range ts {
+		fact := fmt.Sprintf("%d requests to %s answered %s", t.Requests, t.VDir, t.StatusText())
+		if t.WUA > 0 {
+			fact += fmt.Sprintf(" (%d from Windows Update Agent)", t.WUA)
+		}
+		if c := e.faultClients(t); c != "" {
+			fact += "; clients: " + c
+		}
+		out = append(out, probes.Evidence{Fact: fact, Source: "IIS log " + e.st.IISLog.File, At: t.LastHour.Time})
+	}
+	return out
+}
+
+// faultClients names the clients that got one fault most, from the log.
+func (e *eval) faultClients(t probes.IISLogTotal) string {
+	for _, f := range e.st.IISLog.TopClients {
+		if f.VDir == t.VDir && f.Status == t.Status && sub(f.Substatus) == sub(t.Substatus) {
+			var ips []string
+			for _, c := range f.Top {
+				ips = append(ips, c.IP)
+			}
+			if len(ips) > 5 {
+				ips = append(ips[:5], "…")
+			}
+			return fmt.Sprintf("%d distinct (%s)", f.Clients, strings.Join(ips, ", "))
+		}
+	}
+	return ""
+}
+
+func (e *eval) configEvidence(fact string) probes.Evidence {
+	return probes.Evidence{Fact: fact, Source: "IIS configuration", At: e.st.Collected[probes.SectionVDirConfig]}
+}
+
+func (e *eval) poolEvidence(fact string) probes.Evidence {
+	return probes.Evidence{Fact: fact, Source: "IIS configuration of WsusPool", At: e.st.Collected[probes.SectionAppPool]}
+}
+
+func (e *eval) eventEvidence(ev probes.Event) probes.Evidence {
+	msg, _, _ := strings.Cut(ev.Message, "\n")
+	return probes.Evidence{Fact: fmt.Sprintf("event %d (%s): %s", ev.ID, ev.Level, msg), Source: "Application event log, " + ev.Source, At: ev.Time.Time}
+}
+
+// events returns the WSUS events whose ID is one of ids.
+func (e *eval) events(ids ...int) []probes.Event {
+	var out []probes.Event
+	for _, ev := range e.st.Events {
+		for _, id := range ids {
+			if ev.ID == id {
+				out = append(out, ev)
+			}
+		}
+	}
+	return out
+}
+
+func days(d time.Duration) string {
+	n := int(d.Hours() / 24)
+	if n == 1 {
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", n)
+}

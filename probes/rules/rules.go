@@ -1,0 +1,121 @@
+// Package rules is the diagnosis: the catalogue of causes of "clients are not
+// reporting in", each a small function over a server's evidence (probes,
+// IIS configuration and logs, ProcMon, services, events, sync) that says what
+// it saw, where and when, and the numbered steps with exact commands that fix
+// it. The store runs it at every save, so findings are stored, not computed
+// on read.
+package rules
+
+import (
+	"slices"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// Rule is one cause in the catalogue.
+type Rule struct {
+	ID       string
+	Severity string // the usual severity; a rule may raise or lower it per finding
+	Title    string
+	About    string // what it means, for the documentation and the UI
+	check    func(e *eval) []probes.Finding
+}
+
+// Catalogue lists every server rule in evaluation order: specific causes
+// first, so the generic ones only report what nothing else explains.
+func Catalogue() []Rule { return slices.Clone(catalogue) }
+
+// Diagnose evaluates every rule against one server.
+func Diagnose(f probes.Facts) []probes.Finding {
+	if f.State == nil {
+		return nil
+	}
+	e := &eval{Facts: f, st: f.State, now: f.Now, explained: map[int]bool{}, claimedEvents: map[int]bool{}}
+	var out []probes.Finding
+	for _, r := range catalogue {
+		for _, found := range r.check(e) {
+			found.Rule = r.ID
+			if found.Severity == "" {
+				found.Severity = r.Severity
+			}
+			if found.Title == "" {
+				found.Title = r.Title
+			}
+			out = append(out, found)
+		}
+	}
+	return out
+}
+
+// eval is one evaluation: the facts, and which vDir checks a rule has
+// already explained.
+type eval struct {
+	probes.Facts
+	st            *probes.ServerState
+	now           time.Time
+	explained     map[int]bool // index into st.VDirChecks
+	claimedEvents map[int]bool // index into st.Events
+}
+
+// checks returns the indexes of the latest checks that match and that no
+// earlier rule has explained: a check's fault has one cause, named by the
+// first rule (in catalogue order) that claims it.
+func (e *eval) checks(match func(c probes.ObservedCheck) bool) []int {
+	var out []int
+	for i, c := range e.st.VDirChecks {
+		if !e.explained[i] && match(c) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (e *eval) explain(idx []int) {
+	for _, i := range idx {
+		e.explained[i] = true
+	}
+}
+
+func (e *eval) check(i int) probes.ObservedCheck { return e.st.VDirChecks[i] }
+
+// configOf returns the IIS configuration of a vDir, if collected.
+func (e *eval) configOf(vdir string) (probes.VDirConfig, bool) {
+	for _, c := range e.st.VDirConfig {
+		if c.VDir == vdir {
+			return c, true
+		}
+	}
+	return probes.VDirConfig{}, false
+}
+
+// logTotals returns the IIS log totals that match.
+func (e *eval) logTotals(match func(t probes.IISLogTotal) bool) []probes.IISLogTotal {
+	if e.st.IISLog == nil {
+		return nil
+	}
+	var out []probes.IISLogTotal
+	for _, t := range e.st.IISLog.Totals {
+		if match(t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func sub(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func isAnonymousVDir(name string) bool {
+	v, ok := probes.LookupVDir(name)
+	return ok && v.Anonymous
+}
+
+// finding starts a finding with its evidence and steps.
+func finding(subject string, evidence []probes.Evidence, steps ...probes.Step) probes.Finding {
+	return probes.Finding{Subject: subject, Evidence: evidence, Remediation: steps}
+}

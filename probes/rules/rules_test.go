@@ -1,0 +1,310 @@
+package rules
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+var now = time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+
+func ip(i int) *int                  { return &i }
+func i64(i int64) *int64             { return &i }
+func bp(b bool) *bool                { return &b }
+func at(d time.Duration) probes.Time { return probes.TimeOf(now.Add(-d)) }
+
+// healthy is a WSUS server as DESIGN §7 wants it: no rule may fire.
+func healthy() *probes.ServerState {
+	st := &probes.ServerState{Name: "wsus01.corp.example", Status: probes.StatusOK, Collected: map[string]time.Time{}}
+	for _, v := range probes.VDirs() {
+		c := probes.VDirCheck{VDir: v.Name, URL: "http://wsus01.corp.example:8530" + v.Path, Method: "GET", Status: v.Healthy[0], LatencyMS: 12}
+		if v.WindowsAuth {
+			c.WWWAuthenticate = []string{"Negotiate", "NTLM"}
+		}
+		st.VDirChecks = append(st.VDirChecks, observed(c))
+		st.VDirConfig = append(st.VDirConfig, probes.VDirConfig{VDir: v.Name, Anonymous: v.Anonymous, AnonymousUser: "IUSR", WindowsAuth: v.WindowsAuth, ClientCerts: "ignore", AppPool: "WsusPool"})
+	}
+	nd := 4200
+	st.Server = &probes.ServerInfo{Name: st.Name, HTTPPort: 8530, HTTPSPort: 8531, ContentDir: `D:\WSUS\WsusContent`, NotDeclinedUpdates: &nd}
+	st.AppPool = &probes.AppPool{Name: "WsusPool", State: "Started", PrivateMemoryKB: i64(0), QueueLength: i64(2000), IdleTimeoutMin: i64(0), PingEnabled: bp(false), PeriodicRestartMin: i64(0)}
+	st.Services = []probes.Service{{Name: "WsusService", State: "Running"}, {Name: "W3SVC", State: "Running"}, {Name: "MSSQL$MICROSOFT##WID", State: "Running"}}
+	ns := `NT AUTHORITY\NETWORK SERVICE`
+	st.ACLs = []probes.ACL{
+		{Path: `D:\WSUS\WsusContent`, Principal: ns, Rights: []string{"FullControl"}},
+		{Path: `C:\Windows\Temp`, Principal: ns, Rights: []string{"FullControl"}},
+		{Path: `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files`, Principal: ns, Rights: []string{"FullControl"}},
+		{Path: `C:\Program Files\Update Services\WebServices`, Principal: ns, Rights: []string{"ReadAndExecute", "Synchronize"}},
+	}
+	st.Events = []probes.Event{}
+	st.Sync = &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: &probes.SyncRun{StartedAt: at(3 * time.Hour), FinishedAt: at(170 * time.Minute), Result: "Succeeded"}}
+	return st
+}
+
+func observed(c probes.VDirCheck) probes.ObservedCheck {
+	c.Verdict, c.Reason = probes.Judge(c, now)
+	return probes.ObservedCheck{VDirCheck: c, Vantage: probes.VantageDashboard, CheckedAt: now}
+}
+
+// set changes one vDir's check and judges it again.
+func set(st *probes.ServerState, vdir string, change func(c *probes.VDirCheck)) {
+	for i, c := range st.VDirChecks {
+		if c.VDir == vdir {
+			change(&c.VDirCheck)
+			st.VDirChecks[i] = observed(c.VDirCheck)
+		}
+	}
+}
+
+func all(st *probes.ServerState, change func(c *probes.VDirCheck)) {
+	for _, v := range probes.VDirNames() {
+		set(st, v, change)
+	}
+}
+
+func cfg(st *probes.ServerState, vdir string, change func(c *probes.VDirConfig)) {
+	for i := range st.VDirConfig {
+		if st.VDirConfig[i].VDir == vdir {
+			change(&st.VDirConfig[i])
+		}
+	}
+}
+
+func wsusEvent(id int, msg string) probes.Event {
+	return probes.Event{ID: id, Source: "Windows Server Update Services", Level: "Error", Time: at(time.Hour), Message: msg}
+}
+
+func iislog(totals ...probes.IISLogTotal) *probes.IISLogSummary {
+	return &probes.IISLogSummary{File: "u_ex261121.log", Totals: totals}
+}
+
+func fleetOf(servers map[string]probes.FleetServer) func(string, int) (probes.FleetServer, bool) {
+	return func(host string, port int) (probes.FleetServer, bool) {
+		s, ok := servers[host]
+		return s, ok
+	}
+}
+
+func TestHealthyServerHasNoFindings(t *testing.T) {
+	if got := Diagnose(probes.Facts{State: healthy(), Now: now, Upstream: fleetOf(nil)}); len(got) != 0 {
+		t.Fatalf("a healthy server has findings: %+v", got)
+	}
+}
+
+func TestRules(t *testing.T) {
+	upstreams := fleetOf(map[string]probes.FleetServer{
+		"wsus-hq.corp.example":   {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
+		"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical},
+	})
+	downstreamOf := func(host string) func(st *probes.ServerState) {
+		return func(st *probes.ServerState) {
+			st.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: host, Port: 8530, Replica: true},
+				Last: &probes.SyncRun{StartedAt: at(time.Hour), FinishedAt: at(59 * time.Minute), Result: "Failed", Error: "(503) Server Unavailable"}}
+		}
+	}
+	expired := &probes.TLSInfo{Subject: "CN=wsus01", NotAfter: at(24 * time.Hour), ChainValid: false, NameMatches: true, Error: "certificate has expired"}
+	cases := []struct {
+		name     string
+		change   func(st *probes.ServerState)
+		want     []string
+		severity string // of the first finding, when set
+		says     string // in the first finding's title, summary, evidence or commands
+	}{
+		{"pool stopped: 503 everywhere", func(st *probes.ServerState) {
+			all(st, func(c *probes.VDirCheck) { c.Status, c.Server = 503, "Microsoft-HTTPAPI/2.0" })
+		},
+			[]string{"wsuspool_stopped"}, critical, "appcmd start apppool /apppool.name:WsusPool"},
+		{"pool stopped at its memory limit", func(st *probes.ServerState) { st.AppPool.State, st.AppPool.PrivateMemoryKB = "Stopped", i64(1843200) },
+			[]string{"wsuspool_stopped", "wsuspool_memory_limit"}, critical, "WsusPool is Stopped"},
+		{"memory limit only", func(st *probes.ServerState) { st.AppPool.PrivateMemoryKB = i64(1843200) },
+			[]string{"wsuspool_memory_limit"}, warning, "privateMemory:0"},
+		{"pool settings", func(st *probes.ServerState) { st.AppPool.QueueLength, st.AppPool.PingEnabled = i64(1000), bp(true) },
+			[]string{"wsuspool_settings"}, warning, "/queueLength:2000"},
+		{"anonymous off on ClientWebService, seen by the prober", func(st *probes.ServerState) {
+			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status, c.WWWAuthenticate = 401, []string{"Negotiate", "NTLM"} })
+		}, []string{"anonymous_auth_disabled"}, critical, `"WSUS Administration/ClientWebService" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:"True"`},
+		{"anonymous off in the IIS configuration", func(st *probes.ServerState) {
+			cfg(st, "SimpleAuthWebService", func(c *probes.VDirConfig) { c.Anonymous, c.WindowsAuth = false, true })
+		}, []string{"anonymous_auth_disabled"}, critical, "windowsAuthentication"},
+		{"401.2 in the IIS log", func(st *probes.ServerState) {
+			st.IISLog = iislog(probes.IISLogTotal{VDir: "ClientWebService", Status: 401, Substatus: ip(2), Requests: 840, WUA: 840, LastHour: at(time.Hour)})
+		}, []string{"anonymous_auth_disabled"}, critical, "840 requests to ClientWebService answered 401.2"},
+		{"401.1: IUSR rejected", func(st *probes.ServerState) {
+			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status, c.Substatus = 401, ip(1) })
+		},
+			[]string{"iusr_credentials"}, critical, "anonymousAuthentication /userName:\"IUSR\""},
+		{"anonymous identities differ", func(st *probes.ServerState) { cfg(st, "Content", func(c *probes.VDirConfig) { c.AnonymousUser = "" }) },
+			[]string{"iusr_credentials"}, critical, "the application pool identity"},
+		{"ApiRemoting30 answers anonymously", func(st *probes.ServerState) {
+			set(st, "ApiRemoting30", func(c *probes.VDirCheck) { c.Status, c.WWWAuthenticate = 200, nil })
+		}, []string{"api_remoting_auth"}, warning, "windowsAuthentication"},
+		{"impersonation: 500.24", func(st *probes.ServerState) {
+			all(st, func(c *probes.VDirCheck) { c.Status, c.Substatus = 500, ip(24) })
+		},
+			[]string{"aspnet_impersonation"}, critical, "system.web/identity /impersonate:false"},
+		{"event 7053", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(7053, "The WSUS administration console has encountered an unexpected error.")}
+		}, []string{"aspnet_impersonation"}, critical, "event 7053"},
+		{"Content requires SSL", func(st *probes.ServerState) { cfg(st, "Content", func(c *probes.VDirConfig) { c.RequireSSL = true }) },
+			[]string{"ssl_required_wrong"}, critical, "/sslFlags:None"},
+		{"403.4 on Content", func(st *probes.ServerState) { set(st, "Content", func(c *probes.VDirCheck) { c.Substatus = ip(4) }) },
+			[]string{"ssl_required_wrong"}, critical, "Content"},
+		{"client certificates required", func(st *probes.ServerState) {
+			cfg(st, "ClientWebService", func(c *probes.VDirConfig) { c.ClientCerts = "require" })
+		},
+			[]string{"client_cert_required"}, critical, "Ignore"},
+		{"401.3 on Content", func(st *probes.ServerState) {
+			set(st, "Content", func(c *probes.VDirCheck) { c.Status, c.Substatus = 401, ip(3) })
+		},
+			[]string{"ntfs_acl"}, critical, `icacls "D:\WSUS\WsusContent" /grant`},
+		{"NETWORK SERVICE lost WsusContent", func(st *probes.ServerState) { st.ACLs[0].Principal = `BUILTIN\Administrators` },
+			[]string{"ntfs_acl"}, critical, `NETWORK SERVICE has no FullControl on D:\WSUS\WsusContent`},
+		{"ProcMon denials", func(st *probes.ServerState) {
+			st.Denials = &probes.DenialDigest{Groups: []probes.Denial{{Process: "w3wp.exe", Path: `C:\Windows\Temp\x.tmp`, Operation: "CreateFile", Count: 12,
+				Remediation: []probes.Step{probes.GrantCommand(`C:\Windows\Temp`, probes.RightFullControl)}}}}
+		}, []string{"ntfs_acl"}, critical, "w3wp.exe was denied CreateFile"},
+		{"event 12072", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(12072, "The WSUS content directory is not accessible.\nSystem.Net.WebException: (503)")}
+		}, []string{"ntfs_acl"}, critical, "event 12072"},
+		{"expired certificate", func(st *probes.ServerState) { all(st, func(c *probes.VDirCheck) { c.TLS = expired }) },
+			[]string{"ssl_cert_invalid"}, critical, "has expired"},
+		{"certificate expires in 10 days", func(st *probes.ServerState) {
+			all(st, func(c *probes.VDirCheck) {
+				c.TLS = &probes.TLSInfo{NotAfter: probes.TimeOf(now.Add(10 * 24 * time.Hour)), ChainValid: true, NameMatches: true}
+			})
+		}, []string{"ssl_cert_expiring"}, warning, "in 10 days"},
+		{"SelfUpdate missing", func(st *probes.ServerState) { set(st, "SelfUpdate", func(c *probes.VDirCheck) { c.Status = 404 }) },
+			[]string{"selfupdate_broken"}, warning, "Default Web Site"},
+		{"event 506", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(506, "The SelfUpdate Tree is not working.")}
+		},
+			[]string{"selfupdate_broken"}, warning, "event 506"},
+		{"WsusService stopped", func(st *probes.ServerState) { st.Services[0].State = "Stopped" },
+			[]string{"wsus_service_stopped"}, critical, "Start-Service WsusService"},
+		{"event 507", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(507, "Update Services failed its initialization and stopped.")}
+		}, []string{"wsus_service_stopped"}, critical, "event 507"},
+		{"W3SVC stopped", func(st *probes.ServerState) { st.Services[1].State = "Stopped" }, []string{"iis_stopped"}, critical, "Start-Service W3SVC"},
+		{"WID stopped", func(st *probes.ServerState) { st.Services[2].State = "Stopped" },
+			[]string{"database_unavailable"}, critical, "MSSQL$MICROSOFT##WID"},
+		{"bloat with failing scans", func(st *probes.ServerState) {
+			*st.Server.NotDeclinedUpdates = 8200
+			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status, c.LatencyMS = 500, 45000 })
+		}, []string{"catalog_bloat"}, critical, "Deny-WsusUpdate"},
+		{"bloat without symptoms", func(st *probes.ServerState) { *st.Server.NotDeclinedUpdates = 8200 }, []string{"catalog_bloat"}, warning, "8200 updates"},
+		{"sync failing from Microsoft Update", func(st *probes.ServerState) { st.Sync.Last.Result, st.Sync.Last.Error = "Failed", "proxy refused" },
+			[]string{"sync_failing"}, warning, "proxy refused"},
+		{"a replica of a failing upstream is affected", downstreamOf("wsus-west.corp.example"),
+			[]string{"sync_failing"}, warning, "because upstream wsus-west.corp.example is failing"},
+		{"sync stale", func(st *probes.ServerState) {
+			st.Sync.Last.StartedAt, st.Sync.Last.FinishedAt = at(5*24*time.Hour), at(5*24*time.Hour)
+		},
+			[]string{"sync_stale"}, warning, "5 days ago"},
+		{"never synchronized", func(st *probes.ServerState) { st.Sync.Last = &probes.SyncRun{Result: "NeverRun"} }, []string{"sync_stale"}, warning, "never"},
+		{"upstream not in the fleet", downstreamOf("wsus-old.corp.example"), []string{"sync_failing", "upstream_unknown"}, warning, ""},
+		{"a known healthy upstream", func(st *probes.ServerState) {
+			downstreamOf("wsus-hq.corp.example")(st)
+			st.Sync.Last.Result = "Succeeded"
+		}, nil, "", ""},
+		{"event 12042 by ID and text", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(12042, "The SimpleAuth Web Service is not working.")}
+		},
+			[]string{"health_events"}, critical, "SimpleAuthWebService"},
+		{"event ID known, message differs", func(st *probes.ServerState) { st.Events = []probes.Event{wsusEvent(12022, "Something else entirely.")} },
+			[]string{"health_events"}, critical, "Matched by event ID only"},
+		{"unknown WSUS event shown verbatim", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(13050, "A brand new failure of some part.")}
+		},
+			[]string{"health_events"}, warning, "A brand new failure of some part."},
+		{"other sources are not WSUS health", func(st *probes.ServerState) {
+			st.Events = []probes.Event{{ID: 7000, Source: "SMS Server", Level: "Error", Time: at(time.Hour), Message: "WSUS Control Manager failed"}}
+		}, nil, "", ""},
+		{"unreachable", func(st *probes.ServerState) {
+			all(st, func(c *probes.VDirCheck) {
+				c.Status, c.ErrorKind, c.Error = 0, probes.ErrorConnect, "connection refused"
+			})
+		}, []string{"server_unreachable"}, critical, "Test-NetConnection wsus01.corp.example -Port 8530"},
+		{"an unexplained fault", func(st *probes.ServerState) {
+			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status = 404 })
+		},
+			[]string{"vdir_fault"}, critical, "ClientWebService: 404 Not Found"},
+		{"a slow vDir", func(st *probes.ServerState) {
+			set(st, "SimpleAuthWebService", func(c *probes.VDirCheck) { c.LatencyMS = 4200 })
+		},
+			[]string{"vdir_degraded"}, warning, "slow"},
+	}
+	fired := map[string]bool{}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := healthy()
+			tc.change(st)
+			got := Diagnose(probes.Facts{State: st, Now: now, Upstream: upstreams})
+			var ids []string
+			for _, f := range got {
+				ids = append(ids, f.Rule)
+				fired[f.Rule] = true
+				if f.Title == "" || len(f.Evidence) == 0 || len(f.Remediation) == 0 {
+					t.Errorf("%s: incomplete finding %+v", f.Rule, f)
+				}
+				for _, ev := range f.Evidence {
+					if ev.Fact == "" || ev.Source == "" {
+						t.Errorf("%s: evidence without fact or source: %+v", f.Rule, ev)
+					}
+				}
+			}
+			if !slices.Equal(ids, tc.want) {
+				t.Fatalf("fired %v, want %v", ids, tc.want)
+			}
+			if len(got) == 0 {
+				return
+			}
+			if tc.severity != "" && got[0].Severity != tc.severity {
+				t.Errorf("severity %s, want %s", got[0].Severity, tc.severity)
+			}
+			if text := describe(got[0]); tc.says != "" && !strings.Contains(text, tc.says) {
+				t.Errorf("finding does not say %q:\n%s", tc.says, text)
+			}
+		})
+	}
+	for _, r := range Catalogue() {
+		if !fired[r.ID] {
+			t.Errorf("rule %s has no scenario that fires it", r.ID)
+		}
+	}
+}
+
+func describe(f probes.Finding) string {
+	parts := []string{f.Title, f.Summary}
+	for _, e := range f.Evidence {
+		parts = append(parts, e.Fact, e.Source)
+	}
+	for _, s := range f.Remediation {
+		parts = append(parts, s.Text, s.Command)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Symptom events travel with their cause instead of standing alone.
+func TestSymptomEventsJoinTheirCause(t *testing.T) {
+	st := healthy()
+	all(st, func(c *probes.VDirCheck) { c.Status = 503 })
+	st.Events = []probes.Event{wsusEvent(12022, "The Client Web Service is not working."), wsusEvent(12042, "The SimpleAuth Web Service is not working."),
+		wsusEvent(364, "Content file download failed. Reason: The server returned 503.")}
+	got := Diagnose(probes.Facts{State: st, Now: now})
+	if len(got) != 2 || got[0].Rule != "wsuspool_stopped" || got[1].Rule != "health_events" || got[1].Subject != "event 364" {
+		t.Fatalf("want the pool (with 12022 and 12042 as evidence) and event 364 alone; got %v", rulesOf(got))
+	}
+	if text := describe(got[0]); !strings.Contains(text, "event 12022") || !strings.Contains(text, "event 12042") {
+		t.Errorf("the pool finding lacks its symptom events:\n%s", text)
+	}
+}
+
+func rulesOf(fs []probes.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Rule+" "+f.Subject)
+	}
+	return out
+}
