@@ -41,6 +41,8 @@ func enumValues(name string) []string {
 		return []string{StatusOK, StatusWarning, StatusCritical, StatusUnknown}
 	case "scope":
 		return []string{ScopeIngest, ScopeRead, ScopeAdmin}
+	case "gap":
+		return GapCategories()
 	case "severity":
 		return []string{SeverityInfo, SeverityWarning, SeverityCritical}
 	case "sync_result":

@@ -10,6 +10,8 @@ type Facts struct {
 	// Upstream finds the fleet server at host:port (a downstream's upstream),
 	// by name or by its URL; nil means nothing is known of the fleet.
 	Upstream func(host string, port int) (FleetServer, bool)
+	// Gaps are the server's clients per gap category, with examples.
+	Gaps []GapCount
 }
 
 // FleetServer is another server of the fleet as a rule may see it.

@@ -37,6 +37,7 @@ type Finding struct {
 	Summary     string     `json:"summary,omitempty"`
 	Evidence    []Evidence `json:"evidence"`
 	Remediation []Step     `json:"remediation"`
+	Cause       string     `json:"cause,omitempty"` // the rule of another finding that explains this one
 	FirstSeen   time.Time  `json:"first_seen,omitzero"`
 	LastSeen    time.Time  `json:"last_seen,omitzero"`
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`

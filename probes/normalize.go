@@ -25,3 +25,13 @@ func (s ServerInfo) HasFacts() bool {
 	return s.Version != "" || s.HTTPPort != 0 || s.HTTPSPort != 0 || s.SSL || s.ContentDir != "" ||
 		s.Database != "" || s.NotDeclinedUpdates != nil || s.Targeting != ""
 }
+
+// Normalize puts a validated client report into its stored form: the name
+// lower-cased, its vDir checks judged.
+func (r *ClientReport) Normalize() {
+	r.Client.Name = NormalizeName(r.Client.Name)
+	for i := range r.VDirChecks {
+		c := &r.VDirChecks[i]
+		c.Verdict, c.Reason = Judge(*c, r.CollectedAt.Time)
+	}
+}

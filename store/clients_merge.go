@@ -27,6 +27,7 @@ const (
 // make one target's name flip), a removed target back on the list restored.
 const upsertClientsSet = ` ON CONFLICT (server_id, key) DO UPDATE SET
 	prev_name = CASE WHEN clients.name <> excluded.name THEN clients.name ELSE clients.prev_name END,
+	renames = clients.renames + CASE WHEN clients.name <> excluded.name THEN 1 ELSE 0 END,
 	target_id = excluded.target_id, name = excluded.name, ip = excluded.ip, os = excluded.os,
 	client_version = excluded.client_version, groups = excluded.groups, requested_group = excluded.requested_group,
 	last_sync = excluded.last_sync, last_sync_result = excluded.last_sync_result, last_report = excluded.last_report,
@@ -86,7 +87,10 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 			return fmt.Errorf("mark removed clients: %w", err)
 		}
 	}
-	return s.recountClients(ctx, t, serverID)
+	if err := s.recountClients(ctx, t, serverID); err != nil {
+		return err
+	}
+	return s.classifyServer(ctx, t, serverID)
 }
 
 // recountClients refreshes the server's client summary (counts and the
@@ -146,11 +150,11 @@ func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) erro
 	return nil
 }
 
-// RecountDue refreshes the client summaries that time has changed since they
-// were computed (clients crossing the stale threshold); serve runs it
-// periodically. It returns how many servers it recounted.
+// RecountDue refreshes the client summaries and gap categories that time has
+// changed since they were computed (clients crossing a threshold); serve runs
+// it periodically. It returns how many servers it recounted.
 func (s *Store) RecountDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1 OR gaps_due_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("find due recounts: %w", err)
 	}
@@ -165,7 +169,12 @@ func (s *Store) RecountDue(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	for _, id := range ids {
-		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.recountClients(ctx, t, id) }); err != nil {
+		if err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+			if err := s.recountClients(ctx, t, id); err != nil {
+				return err
+			}
+			return s.classifyServer(ctx, t, id)
+		}); err != nil {
 			return 0, err
 		}
 	}

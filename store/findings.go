@@ -27,8 +27,88 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, Upstream: s.upstream(ctx, t)})
-	return s.storeFindings(ctx, t, row, findings)
+	gaps, err := loadGapFacts(ctx, t, serverID)
+	if err != nil {
+		return fmt.Errorf("diagnose: %w", err)
+	}
+	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, Upstream: s.upstream(ctx, t), Gaps: gaps})
+	if err := s.storeFindings(ctx, t, row, findings); err != nil {
+		return err
+	}
+	cause := ""
+	for _, f := range findings {
+		if f.Cause != "" {
+			cause = f.Cause
+			break
+		}
+	}
+	_, err = t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2, diagnose_due = NULL WHERE id = $1`, serverID, cause)
+	return err
+}
+
+// loadGapFacts reads a server's gap counts with up to five examples each.
+func loadGapFacts(ctx context.Context, t *wtx, serverID int64) ([]probes.GapCount, error) {
+	rows, err := t.QueryContext(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, serverID)
+	if err != nil {
+		return nil, err
+	}
+	var out []probes.GapCount
+	for rows.Next() {
+		var g probes.GapCount
+		if err := rows.Scan(&g.Category, &g.Count); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	rows.Close()
+	for i := range out {
+		g := &out[i]
+		samples, err := t.QueryContext(ctx, `SELECT name, gap_detail FROM clients WHERE server_id = $1 AND gap = $2
+			UNION ALL SELECT name, detail FROM fleet_gaps WHERE server_id = $1 AND category = $2 ORDER BY 1 LIMIT 5`, serverID, g.Category)
+		if err != nil {
+			return nil, err
+		}
+		for samples.Next() {
+			var smp probes.GapSample
+			if err := samples.Scan(&smp.Name, &smp.Detail); err != nil {
+				samples.Close()
+				return nil, err
+			}
+			g.Samples = append(g.Samples, smp)
+		}
+		samples.Close()
+	}
+	slices.SortFunc(out, func(a, b probes.GapCount) int {
+		return cmp.Compare(slices.Index(probes.GapCategories(), a.Category), slices.Index(probes.GapCategories(), b.Category))
+	})
+	return out, nil
+}
+
+// RediagnoseDue re-derives the findings of servers whose clients' gaps
+// changed since (client reports and inventories change them in bulk, so
+// their findings follow within seconds rather than in every write).
+func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL`)
+	if err != nil {
+		return 0, fmt.Errorf("find servers to diagnose: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.diagnose(ctx, t, id) }); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
 }
 
 type findingKey struct{ rule, subject string }

@@ -34,14 +34,38 @@ func (s *Store) RegisterServer(ctx context.Context, name, url string) (created b
 // DeleteServer forgets a server and everything stored about it.
 func (s *Store) DeleteServer(ctx context.Context, name string) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
-		res, err := t.ExecContext(ctx, `DELETE FROM servers WHERE name = $1`, probes.NormalizeName(name))
-		if err != nil {
-			return fmt.Errorf("delete server: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		var id int64
+		if err := t.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, probes.NormalizeName(name)).Scan(&id); err != nil {
 			return fmt.Errorf("server %q: %w", name, probes.ErrNotFound)
 		}
-		return nil
+		// Computers it was expected to list stay, unattributed ("no server").
+		d := gapDeltas{}
+		rows, err := t.QueryContext(ctx, `SELECT category, COUNT(*) FROM fleet_gaps WHERE server_id = $1 GROUP BY category`, id)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var cat string
+			var n int64
+			if err := rows.Scan(&cat, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			d[gapKey{0, cat}] += n
+		}
+		rows.Close()
+		if _, err := t.ExecContext(ctx, `DELETE FROM servers WHERE id = $1`, id); err != nil {
+			return fmt.Errorf("delete server: %w", err)
+		}
+		// Its clients went with it: names only it listed may be gaps now.
+		if err := s.classifyUnlisted(ctx, t, nameSet{}, d); err != nil {
+			return err
+		}
+		if err := applyGapDeltas(ctx, t, d); err != nil {
+			return err
+		}
+		_, err = t.ExecContext(ctx, `DELETE FROM gap_counts WHERE server_key = $1`, id)
+		return err
 	})
 }
 

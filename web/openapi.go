@@ -126,6 +126,45 @@ func renderOpenAPI(version string) []byte {
 			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 7d (default 7d)", str)},
 			"responses":  merge(map[string]any{"200": jsonResp("hours", s.Ref(IISLogHistory{}))}, problems("401", "404", "422")),
 		}},
+		"/api/v1/client-reports": map[string]any{"post": map[string]any{
+			"summary":     "Store one Windows client's own view of its WSUS policy",
+			"description": "The server it belongs to is derived from WUServer (by name or URL). Its policy is judged (DESIGN §6: policy_off, wrong_server, bad_url, duplicate_id) and the answer says where it was filed and its gap now. Idempotent on id.",
+			"security":    ingest, "requestBody": body(s.Ref(probes.ClientReport{}), "a wsusfleet.client-report.v1 document"),
+			"responses": merge(map[string]any{
+				"201": jsonResp("stored", s.Ref(probes.ClientReceipt{})), "200": jsonResp("stored before", s.Ref(probes.ClientReceipt{})),
+			}, problems("400", "401", "403", "409", "413", "422")),
+		}},
+		"/api/v1/inventory": map[string]any{"post": map[string]any{
+			"summary":     "Store a directory inventory: the computers expected to use WSUS (e.g. from AD)",
+			"description": "A complete snapshot replaces its source and scope. Computers no server lists become expected_missing unless something more specific explains them.",
+			"security":    ingest, "requestBody": body(s.Ref(probes.Inventory{}), "a wsusfleet.inventory.v1 document"),
+			"responses": merge(map[string]any{
+				"201": jsonResp("stored", s.Ref(probes.InventoryReceipt{})), "200": jsonResp("stored before", s.Ref(probes.InventoryReceipt{})),
+			}, problems("400", "401", "403", "409", "413", "422")),
+		}},
+		"/api/v1/gaps": map[string]any{"get": map[string]any{
+			"summary": "The fleet's client-reporting gaps by category (DESIGN §6), per server and unassigned", "security": read,
+			"responses": merge(map[string]any{"200": jsonResp("counts", s.Ref(probes.FleetGaps{}))}, problems("401")),
+		}},
+		"/api/v1/gaps/{category}": map[string]any{"get": map[string]any{
+			"summary": "The clients of one gap category with their evidence; Accept: text/csv (or format=csv) exports them all", "security": read,
+			"parameters": []any{param("category", "path", "a gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
+				param("server", "query", "only this server's", str), param("cursor", "query", "next_cursor of the previous page", str),
+				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000})},
+			"responses": merge(map[string]any{"200": map[string]any{"description": "a page of clients, or CSV",
+				"content": map[string]any{"application/json": map[string]any{"schema": s.Ref(probes.GapPage{})}, "text/csv": map[string]any{"schema": str}}}},
+				problems("401", "404", "422")),
+		}},
+		"/api/v1/findings": map[string]any{"get": map[string]any{
+			"summary": "Open findings across the fleet, most severe first; Accept: text/csv exports them", "security": read,
+			"parameters": []any{param("severity", "query", "critical, warning or info", map[string]any{"type": "string", "enum": []string{"critical", "warning", "info"}}),
+				param("rule", "query", "a rule id", str), param("server", "query", "a server", str)},
+			"responses": merge(map[string]any{"200": jsonResp("findings", s.Ref(FindingList{}))}, problems("401", "422")),
+		}},
+		"/api/v1/hierarchy": map[string]any{"get": map[string]any{
+			"summary": "Upstream → downstream → replica tree with each server's sync result and age; a server below a failing one is marked affected", "security": read,
+			"responses": merge(map[string]any{"200": jsonResp("the tree", s.Ref(probes.Hierarchy{}))}, problems("401")),
+		}},
 		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{map[string]any{}},
 			"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
 		"/healthz": map[string]any{"get": map[string]any{"summary": "Liveness", "security": []any{map[string]any{}},

@@ -60,6 +60,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	check("VDirHistory", e.do("GET", "/api/v1/servers/wsus01.corp.example/vdirs", "", nil))
 	check("Problem", e.do("GET", "/api/v1/servers/none", "", nil))
 	check("Problem", e.do("POST", "/api/v1/reports", e.ingest, bytes.NewReader([]byte(`{"id":1}`))))
+	cr := clientReport("pc9.corp.example", "http://wsus02:8530", "http://wsus02:8530", "x", nil)
+	check("ClientReceipt", e.post("/api/v1/client-reports", e.ingest, cr))
+	check("InventoryReceipt", e.post("/api/v1/inventory", e.ingest, probes.Inventory{Schema: probes.SchemaInventory, ID: "i1", CollectedAt: full.CollectedAt,
+		Source: "ad", Complete: true, Items: []probes.InventoryItem{{Name: "pc9.corp.example", Enabled: true}}}))
+	check("FleetGaps", e.do("GET", "/api/v1/gaps", "", nil))
+	check("GapPage", e.do("GET", "/api/v1/gaps/stale_report?limit=3", "", nil))
+	check("FindingList", e.do("GET", "/api/v1/findings", "", nil))
+	check("Hierarchy", e.do("GET", "/api/v1/hierarchy", "", nil))
 	var body map[string]any
 	b, _ := json.Marshal(full)
 	json.Unmarshal(b, &body)

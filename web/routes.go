@@ -25,6 +25,12 @@ func (a *app) routes() http.Handler {
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", a.handle(a.openAPI))
 		r.With(a.require(probes.ScopeIngest)).Post("/reports", a.handle(a.postReport))
+		r.With(a.require(probes.ScopeIngest)).Post("/client-reports", a.handle(a.postClientReport))
+		r.With(a.require(probes.ScopeIngest)).Post("/inventory", a.handle(a.postInventory))
+		r.With(a.requireRead).Get("/gaps", a.handle(a.getGaps))
+		r.With(a.requireRead).Get("/gaps/{category}", a.handle(a.getGapClients))
+		r.With(a.requireRead).Get("/findings", a.handle(a.getFindings))
+		r.With(a.requireRead).Get("/hierarchy", a.handle(a.getHierarchy))
 		r.With(a.requireRead).Get("/servers", a.handle(a.listServers))
 		r.With(a.require(probes.ScopeAdmin)).Post("/servers", a.handle(a.registerServer))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/servers/{name}", a.handle(a.deleteServer))

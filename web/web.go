@@ -16,6 +16,13 @@ import (
 // Store is what the web layer needs from persistence; *store.Store has it.
 type Store interface {
 	SaveReport(ctx context.Context, r *probes.Report, digest string) (probes.Receipt, bool, error)
+	SaveClientReport(ctx context.Context, r *probes.ClientReport, digest string) (probes.ClientReceipt, bool, error)
+	SaveInventory(ctx context.Context, inv *probes.Inventory, digest string) (probes.InventoryReceipt, bool, error)
+	Fleet(ctx context.Context) ([]probes.FleetRow, error)
+	Gaps(ctx context.Context) (probes.FleetGaps, error)
+	GapClients(ctx context.Context, q probes.GapQuery) (probes.GapPage, error)
+	EachGapClient(ctx context.Context, q probes.GapQuery, fn func(probes.GapClient) error) error
+	Findings(ctx context.Context, q probes.FindingQuery) ([]probes.ServerFinding, error)
 	ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 	ServerState(ctx context.Context, name string) (*probes.ServerState, error)
 	Clients(ctx context.Context, q probes.ClientQuery) (probes.ClientPage, error)

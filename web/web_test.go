@@ -30,8 +30,15 @@ type env struct {
 
 func newEnv(t *testing.T, cfg web.Config) *env {
 	t.Helper()
+	return newEnvWith(t, cfg, store.Options{})
+}
+
+// newEnvWith is newEnv with store options (e.g. the real rules).
+func newEnvWith(t *testing.T, cfg web.Config, opts store.Options) *env {
+	t.Helper()
 	clock := storetest.NewClock(storetest.T0)
-	st := storetest.OpenSQLite(t, store.Options{Now: clock.Now})
+	opts.Now = clock.Now
+	st := storetest.OpenSQLite(t, opts)
 	cfg.Now = clock.Now
 	e := &env{t: t, st: st, h: web.New(st, cfg), clock: clock}
 	e.ingest = e.token(probes.ScopeIngest)

@@ -90,5 +90,5 @@ func seedDemo(ctx context.Context, srv *server, fleet []demoServer, sims []*sim.
 			return "", 0, fmt.Errorf("seed %s: %w", d.name, err)
 		}
 	}
-	return token, clients, nil
+	return token, clients, seedClientViews(ctx, srv, now)
 }

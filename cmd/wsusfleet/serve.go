@@ -184,14 +184,22 @@ func openStore(ctx context.Context, dsn string, opts store.Options) (*store.Stor
 	return st, nil
 }
 
-// maintain keeps time-dependent summaries current and prunes old history.
+// maintain keeps derived state current: findings of servers whose clients'
+// gaps changed (every couple of seconds), summaries that time changes (every
+// minute), and history past retention (hourly).
 func maintain(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
-	tick := time.NewTicker(time.Minute)
+	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	lastPrune := time.Time{}
+	var lastRecount, lastPrune time.Time
 	for {
-		if _, err := st.RecountDue(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("recount clients", "err", err)
+		if _, err := st.RediagnoseDue(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("re-diagnose servers", "err", err)
+		}
+		if time.Since(lastRecount) > time.Minute {
+			lastRecount = time.Now()
+			if _, err := st.RecountDue(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("recount clients", "err", err)
+			}
 		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()

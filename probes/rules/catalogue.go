@@ -34,4 +34,7 @@ var catalogue = []Rule{
 	{"health_events", warning, "WSUS health events", "DESIGN §7.3: WSUS errors matched by ID and message; unknown ones verbatim.", healthEvents},
 	{"vdir_fault", critical, "A vDir answers with a fault", "A vDir answered otherwise than DESIGN §7.1 expects, for a reason no other rule names.", vdirFault},
 	{"vdir_degraded", warning, "A vDir answers slowly or oddly", "Slow answers or unexpected redirects.", vdirDegraded},
+	// The client-reporting gaps of DESIGN §6, one finding per category (the
+	// finding's rule is the category), after every server-wide cause.
+	{"client_gaps", warning, "Clients with reporting gaps", "DESIGN §6: policy_off, wrong_server, bad_url, duplicate_id, expected_missing, never_reported, scan_ok_report_stale, stale_report, removed.", gapFindings},
 }

@@ -35,7 +35,10 @@ func Diagnose(f probes.Facts) []probes.Finding {
 	var out []probes.Finding
 	for _, r := range catalogue {
 		for _, found := range r.check(e) {
-			found.Rule = r.ID
+			if found.Rule == "" {
+				found.Rule = r.ID
+			}
+			e.fired = append(e.fired, found.Rule)
 			if found.Severity == "" {
 				found.Severity = r.Severity
 			}
@@ -56,6 +59,7 @@ type eval struct {
 	now           time.Time
 	explained     map[int]bool // index into st.VDirChecks
 	claimedEvents map[int]bool // index into st.Events
+	fired         []string     // the rules that found something so far
 }
 
 // checks returns the indexes of the latest checks that match and that no

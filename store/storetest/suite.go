@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"PruneKeepsCurrentState", testPrune},
 		{"RegisterAndClaimProbes", testRegisterAndClaim},
 		{"FleetStripsAndSync", testFleet},
+		{"ClientGaps", testClientGaps},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -610,4 +611,105 @@ func testFleet(t *testing.T, open Opener) {
 	if len(two.VDirs) != 9 || two.VDirs[0].Verdict != "" || two.Sync == nil || two.Sync.Last.Result != "Failed" {
 		t.Errorf("wsus02: never probed, sync failed: %+v", two)
 	}
+}
+
+func clientReport(name, wu, status, sus string, at time.Time) *probes.ClientReport {
+	on, opt := true, 4
+	return &probes.ClientReport{Schema: probes.SchemaClientReport, ID: "cr-" + name + "-" + at.Format("150405"), CollectedAt: probes.TimeOf(at),
+		Collector: probes.Collector{Name: "storetest", Vantage: probes.VantageClient},
+		Client:    probes.ClientView{Name: name, WUServer: wu, WUStatusServer: status, UseWUServer: &on, AUOptions: &opt, SusClientID: sus}}
+}
+
+func gapCount(tb testing.TB, s *store.Store, server, category string) int64 {
+	tb.Helper()
+	g, err := s.Gaps(ctx())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if server == "" {
+		return g.Unassigned[category]
+	}
+	for _, sg := range g.Servers {
+		if sg.Server == server {
+			return sg.Categories[category]
+		}
+	}
+	return 0
+}
+
+func testClientGaps(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	r := Report("g1", "WSUS01.corp.example", T0)
+	r.Server.URL = "http://wsus01.corp.example:8530"
+	r.Clients = &probes.ClientList{Complete: true, Items: Clients(3, T0, func(i int) time.Duration { return []time.Duration{time.Hour, 10 * 24 * time.Hour, -1}[i] })}
+	mustSave(t, s, r)
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapStaleReport); n != 1 {
+		t.Errorf("stale = %d", n)
+	}
+	// pc00000 reports a WUServer without the port: bad_url replaces "fine".
+	rec, replay, err := s.SaveClientReport(ctx(), clientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
+	if err != nil || replay || rec.Server != "wsus01.corp.example" || rec.Gap != probes.GapBadURL {
+		t.Fatalf("client report: %+v %v %v", rec, replay, err)
+	}
+	again, replay, err := s.SaveClientReport(ctx(), clientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
+	if err != nil || !replay || again != rec {
+		t.Errorf("replay: %+v %v %v", again, replay, err)
+	}
+	// Two names share one SusClientId: both are duplicate_id, listed or not.
+	for _, n := range []string{"pc00001.corp.example", "ghost.corp.example"} {
+		if _, _, err := s.SaveClientReport(ctx(), clientReport(n, r.Server.URL, r.Server.URL, "CLONED", T0), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 2 {
+		t.Errorf("duplicate_id = %d, want 2 (a listed and an unlisted clone)", n)
+	}
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapStaleReport); n != 0 {
+		t.Errorf("the stale clone is a duplicate first: stale = %d", n)
+	}
+	inv := &probes.Inventory{Schema: probes.SchemaInventory, ID: "inv1", CollectedAt: probes.TimeOf(T0), Source: "ad", Scope: "corp", Complete: true,
+		Items: []probes.InventoryItem{{Name: "AD-ONLY.corp.example", Enabled: true, LastLogon: probes.TimeOf(T0.Add(-time.Hour))}}}
+	ir, _, err := s.SaveInventory(ctx(), inv, "")
+	if err != nil || ir.Missing != 1 || gapCount(t, s, "", probes.GapExpectedMissing) != 1 {
+		t.Fatalf("inventory: %+v %v", ir, err)
+	}
+	page, err := s.GapClients(ctx(), probes.GapQuery{Category: probes.GapDuplicateID, Limit: 1})
+	if err != nil || page.Total != 2 || len(page.Clients) != 1 || !page.Clients[0].Listed || page.NextCursor == "" {
+		t.Fatalf("page 1: %+v %v", page, err)
+	}
+	page, err = s.GapClients(ctx(), probes.GapQuery{Category: probes.GapDuplicateID, Limit: 1, Cursor: page.NextCursor})
+	if err != nil || len(page.Clients) != 1 || page.Clients[0].Name != "ghost.corp.example" || page.Clients[0].Listed {
+		t.Fatalf("page 2: %+v %v", page, err)
+	}
+	if _, err := s.GapClients(ctx(), probes.GapQuery{Category: "late"}); !errors.Is(err, probes.ErrNotFound) {
+		t.Errorf("unknown category: %v", err)
+	}
+	// A server that lists ghost now: it is listed, so it leaves the unlisted gaps.
+	clock.Advance(time.Minute)
+	r2 := Report("g2", "wsus02.corp.example", T0.Add(time.Minute))
+	r2.Clients = &probes.ClientList{Complete: true, Items: []probes.Client{{ID: "g", Name: "ghost.corp.example", LastReport: probes.TimeOf(T0), LastSync: probes.TimeOf(T0)}}}
+	mustSave(t, s, r2)
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 1 {
+		t.Errorf("after wsus02 lists ghost: wsus01 duplicate_id = %d, want 1", n)
+	}
+	if n := gapCount(t, s, "wsus02.corp.example", probes.GapWrongServer); n != 1 {
+		t.Errorf("ghost's policy names wsus01, so wsus02's entry is wrong_server: %d", n)
+	}
+	if err := s.DeleteServer(ctx(), "wsus02.corp.example"); err != nil {
+		t.Fatal(err)
+	}
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 2 {
+		t.Errorf("after deleting wsus02, ghost is unlisted again: duplicate_id = %d", n)
+	}
+	if _, err := s.RediagnoseDue(ctx()); err != nil {
+		t.Fatal(err)
+	}
+	findings, err := s.Findings(ctx(), probes.FindingQuery{Server: "wsus01.corp.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Findings(ctx(), probes.FindingQuery{Severity: "loud"}); err == nil {
+		t.Error("a bad severity filter is accepted")
+	}
+	_ = findings // no Diagnose configured here: none expected
 }

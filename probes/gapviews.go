@@ -1,0 +1,96 @@
+package probes
+
+import "time"
+
+// GapCount is how many of a server's clients are in one gap category, with
+// a few examples, as the rules see it.
+type GapCount struct {
+	Category string      `json:"category"`
+	Count    int64       `json:"count"`
+	Samples  []GapSample `json:"samples"`
+}
+
+// GapSample is one client of a category and why it is there.
+type GapSample struct {
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
+}
+
+// FleetGaps is the fleet's client-reporting gaps by category (GET /api/v1/gaps).
+type FleetGaps struct {
+	Categories map[string]int64 `json:"categories"` // every category, 0 included
+	Servers    []ServerGaps     `json:"servers"`
+	// Unassigned counts computers whose policy names no fleet server.
+	Unassigned map[string]int64 `json:"unassigned"`
+}
+
+// ServerGaps is one server's gaps; Cause is the server-wide finding its
+// stale clients are attributed to ("" when none).
+type ServerGaps struct {
+	Server     string           `json:"server"`
+	Categories map[string]int64 `json:"categories"`
+	Cause      string           `json:"cause,omitempty"`
+}
+
+// GapQuery selects clients of one category.
+type GapQuery struct {
+	Category string
+	Server   string // "" for the whole fleet
+	Cursor   string
+	Limit    int
+}
+
+// GapClient is one client in a gap, with the evidence.
+type GapClient struct {
+	Name       string     `json:"name"`
+	Server     string     `json:"server,omitempty"` // the list it is on, or the server its policy names
+	Category   string     `json:"category" v:"enum=gap"`
+	Detail     string     `json:"detail"`
+	Cause      string     `json:"cause,omitempty"` // a server-wide finding that explains it
+	Since      *time.Time `json:"since"`
+	Listed     bool       `json:"listed"` // on the server's list (false: expected, not there)
+	LastReport *time.Time `json:"last_report"`
+	LastSync   *time.Time `json:"last_sync"`
+	IP         string     `json:"ip,omitempty"`
+	OS         string     `json:"os,omitempty"`
+}
+
+// GapPage is one page of gap clients.
+type GapPage struct {
+	Clients    []GapClient `json:"clients"`
+	Total      int64       `json:"total"`
+	NextCursor string      `json:"next_cursor"`
+}
+
+// FindingQuery selects open findings across the fleet.
+type FindingQuery struct {
+	Severity string
+	Rule     string
+	Server   string
+}
+
+// ServerFinding is an open finding with the server it is about.
+type ServerFinding struct {
+	Server string `json:"server"`
+	Finding
+}
+
+// Saved client-side documents: what the API answers.
+type (
+	// ClientReceipt answers a client report: where it was filed.
+	ClientReceipt struct {
+		ID     string `json:"id"`
+		Client string `json:"client"`
+		Server string `json:"server"`           // the fleet server its WUServer names ("" when none)
+		Gap    string `json:"gap,omitempty"`    // its gap category now, if any
+		Detail string `json:"detail,omitempty"` // and why
+	}
+	// InventoryReceipt answers an inventory.
+	InventoryReceipt struct {
+		ID       string `json:"id"`
+		Items    int    `json:"items"`
+		Removed  int64  `json:"removed"` // items of the scope no longer in a complete snapshot
+		Missing  int64  `json:"expected_missing"`
+		Complete bool   `json:"complete"`
+	}
+)

@@ -1,0 +1,409 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// gapDueMin bounds how often time alone re-classifies a server's clients:
+// categories that follow the clock may lag this much.
+const gapDueMin = 10 * time.Minute
+
+// gapKey is a (server, category) count; server 0 is "no server".
+type gapKey struct {
+	server   int64
+	category string
+}
+
+// gapDeltas accumulates count changes and applies them once per write.
+type gapDeltas map[gapKey]int64
+
+func (d gapDeltas) move(server int64, from, to string) {
+	if from == to {
+		return
+	}
+	if from != "" {
+		d[gapKey{server, from}]--
+	}
+	if to != "" {
+		d[gapKey{server, to}]++
+	}
+}
+
+// servers lists the servers whose counts changed.
+func (d gapDeltas) servers() []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for k, v := range d {
+		if v != 0 && k.server != 0 && !seen[k.server] {
+			seen[k.server] = true
+			out = append(out, k.server)
+		}
+	}
+	return out
+}
+
+func applyGapDeltas(ctx context.Context, t *wtx, d gapDeltas) error {
+	for k, v := range d {
+		if v == 0 {
+			continue
+		}
+		if _, err := t.ExecContext(ctx, `INSERT INTO gap_counts (server_key, category, count) VALUES ($1, $2, $3)
+			ON CONFLICT (server_key, category) DO UPDATE SET count = gap_counts.count + excluded.count`, k.server, k.category, v); err != nil {
+			return fmt.Errorf("count gaps: %w", err)
+		}
+	}
+	return nil
+}
+
+// nameSet restricts a classification to some names: an SQL subquery or a
+// list; the zero value means every name.
+type nameSet struct {
+	subquery string // yields one column of names; $1 is arg
+	arg      any
+	names    []string
+}
+
+// sqlIn renders "col IN (...)" for the set, numbering parameters from next.
+func (n nameSet) sqlIn(col string, next int) (string, []any) {
+	switch {
+	case n.subquery != "":
+		return col + " IN (" + strings.ReplaceAll(n.subquery, "$1", fmt.Sprintf("$%d", next)) + ")", []any{n.arg}
+	case n.names != nil:
+		if len(n.names) == 0 {
+			return "FALSE", nil
+		}
+		args := make([]any, len(n.names))
+		ph := make([]string, len(n.names))
+		for i, name := range n.names {
+			args[i], ph[i] = name, fmt.Sprintf("$%d", next+i)
+		}
+		return col + " IN (" + strings.Join(ph, ", ") + ")", args
+	}
+	return "TRUE", nil
+}
+
+// entryRow is a listed client with the facts its category depends on.
+type entryRow struct {
+	serverID                    int64
+	server, key, name, prevName string
+	lastReport, lastSync        sql.NullInt64
+	removed, reported           bool
+	renames                     int
+	gap, detail                 string
+	policy, policyDetail        string
+	policyServer, susID         string
+}
+
+const entrySelect = `SELECT c.server_id, s.name, c.key, c.name, COALESCE(c.prev_name, ''), c.last_report, c.last_sync,
+	c.removed_at IS NOT NULL, r.name IS NOT NULL, c.renames, COALESCE(c.gap, ''), c.gap_detail,
+	COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(rs.name, ''), COALESCE(r.sus_client_id, '')
+	FROM clients c JOIN servers s ON s.id = c.server_id
+	LEFT JOIN client_reports r ON r.name = c.name LEFT JOIN servers rs ON rs.id = r.server_id WHERE `
+
+func loadEntries(ctx context.Context, t *wtx, where string, args ...any) ([]entryRow, error) {
+	rows, err := t.QueryContext(ctx, entrySelect+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load clients to classify: %w", err)
+	}
+	defer rows.Close()
+	var out []entryRow
+	for rows.Next() {
+		var e entryRow
+		if err := rows.Scan(&e.serverID, &e.server, &e.key, &e.name, &e.prevName, &e.lastReport, &e.lastSync, &e.removed, &e.reported,
+			&e.renames, &e.gap, &e.detail, &e.policy, &e.policyDetail, &e.policyServer, &e.susID); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// elsewhere is a name's current entry on some server.
+type elsewhere struct {
+	serverID int64
+	server   string
+	lastSync sql.NullInt64
+}
+
+// listedOn maps names of the set to their current entries on every server.
+func listedOn(ctx context.Context, t *wtx, set nameSet) (map[string][]elsewhere, error) {
+	in, args := set.sqlIn("c.name", 1)
+	rows, err := t.QueryContext(ctx, `SELECT c.name, c.server_id, s.name, c.last_sync FROM clients c JOIN servers s ON s.id = c.server_id
+		WHERE c.removed_at IS NULL AND `+in, args...)
+	if err != nil {
+		return nil, fmt.Errorf("find clients on several servers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]elsewhere{}
+	for rows.Next() {
+		var name string
+		var e elsewhere
+		if err := rows.Scan(&name, &e.serverID, &e.server, &e.lastSync); err != nil {
+			return nil, err
+		}
+		out[name] = append(out[name], e)
+	}
+	return out, rows.Err()
+}
+
+// duplicateIDs maps each SusClientId that two or more names report to them.
+func duplicateIDs(ctx context.Context, t *wtx) (map[string][]string, error) {
+	rows, err := t.QueryContext(ctx, `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id IN (
+		SELECT sus_client_id FROM client_reports WHERE sus_client_id <> '' GROUP BY sus_client_id HAVING COUNT(*) > 1) ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("find duplicate SusClientIds: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], name)
+	}
+	return out, rows.Err()
+}
+
+func others(all []string, self string) []string {
+	var out []string
+	for _, n := range all {
+		if n != self {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func nullTimePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
+// classifyEntries sets each listed client's category, writing only what
+// changed, and returns when the soonest of them changes as time passes.
+func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, set nameSet, d gapDeltas) (due time.Time, err error) {
+	if len(rows) == 0 {
+		return due, nil
+	}
+	listed, err := listedOn(ctx, t, set)
+	if err != nil {
+		return due, err
+	}
+	dups, err := duplicateIDs(ctx, t)
+	if err != nil {
+		return due, err
+	}
+	now, staleAfter := t.now, s.opts.StaleAfter
+	for _, r := range rows {
+		f := probes.EntryFacts{LastReport: nullTimePtr(r.lastReport), LastSync: nullTimePtr(r.lastSync), Removed: r.removed,
+			Renames: r.renames, PrevName: r.prevName, Reported: r.reported, Policy: r.policy, PolicyDetail: r.policyDetail,
+			PolicyServer: r.policyServer, Duplicates: others(dups[r.susID], r.name)}
+		for _, o := range listed[r.name] {
+			if o.serverID == r.serverID {
+				continue
+			}
+			f.ListedElsewhere = o.server
+			if o.lastSync.Valid && (!r.lastSync.Valid || o.lastSync.Int64 > r.lastSync.Int64) {
+				f.FresherElsewhere = true
+				break
+			}
+		}
+		gap, detail := probes.ClassifyEntry(r.server, f, now, staleAfter)
+		due = earliest(due, entryDue(f, now, staleAfter))
+		if gap == r.gap && detail == r.detail {
+			continue
+		}
+		if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
+			gap_since = CASE WHEN COALESCE(gap, '') = $3 THEN gap_since ELSE $5 END WHERE server_id = $1 AND key = $2`,
+			r.serverID, r.key, gap, detail, ms(now)); err != nil {
+			return due, fmt.Errorf("store client gap: %w", err)
+		}
+		d.move(r.serverID, r.gap, gap)
+	}
+	return due, nil
+}
+
+// entryDue: when a client's category next changes with time alone.
+func entryDue(f probes.EntryFacts, now time.Time, staleAfter time.Duration) time.Time {
+	var due time.Time
+	if f.LastReport != nil {
+		due = earliest(due, after(f.LastReport.Add(staleAfter), now))
+	}
+	if f.LastSync != nil {
+		due = earliest(due, after(f.LastSync.Add(probes.FreshScan), now))
+	}
+	return due
+}
+
+func after(t, now time.Time) time.Time {
+	if t.After(now) {
+		return t
+	}
+	return time.Time{}
+}
+
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
+}
+
+// unlistedRow is a computer known from the inventory or its own report.
+type unlistedRow struct {
+	name              string
+	facts             probes.UnlistedFacts
+	susID             string
+	reportServer      sql.NullInt64 // the server its policy names
+	listed            bool          // some server lists it: its entries carry its category
+	oldGap, oldDetail string
+	oldServer         sql.NullInt64
+}
+
+// classifyUnlisted sets the gap of each computer of the set that no server
+// lists (from the directory inventory and the clients' own reports), and
+// drops the gaps of those that are listed now.
+func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gapDeltas) error {
+	in, args := set.sqlIn("n.name", 1)
+	rows, err := t.QueryContext(ctx, `SELECT n.name,
+			i.name IS NOT NULL, COALESCE(i.enabled, FALSE), i.last_logon,
+			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), r.server_id, COALESCE(rs.name, ''), COALESCE(r.sus_client_id, ''),
+			COALESCE(f.category, ''), COALESCE(f.detail, ''), f.server_id, EXISTS (SELECT 1 FROM clients c WHERE c.name = n.name)
+		FROM (SELECT name FROM inventory UNION SELECT name FROM client_reports UNION SELECT name FROM fleet_gaps) n
+		LEFT JOIN inventory i ON i.name = n.name
+		LEFT JOIN client_reports r ON r.name = n.name LEFT JOIN servers rs ON rs.id = r.server_id
+		LEFT JOIN fleet_gaps f ON f.name = n.name
+		WHERE `+in, args...)
+	if err != nil {
+		return fmt.Errorf("load computers to classify: %w", err)
+	}
+	var list []unlistedRow
+	for rows.Next() {
+		var u unlistedRow
+		var lastLogon sql.NullInt64
+		if err := rows.Scan(&u.name, &u.facts.InInventory, &u.facts.Enabled, &lastLogon, &u.facts.Reported, &u.facts.Policy, &u.facts.PolicyDetail,
+			&u.reportServer, &u.facts.PolicyServer, &u.susID, &u.oldGap, &u.oldDetail, &u.oldServer, &u.listed); err != nil {
+			rows.Close()
+			return err
+		}
+		u.facts.LastLogon = nullTimePtr(lastLogon)
+		list = append(list, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	dups, err := duplicateIDs(ctx, t)
+	if err != nil {
+		return err
+	}
+	for _, u := range list {
+		var gap, detail string
+		if !u.listed {
+			u.facts.Duplicates = others(dups[u.susID], u.name)
+			gap, detail = probes.ClassifyUnlisted(u.facts, t.now)
+		}
+		server := u.reportServer
+		if gap == u.oldGap && detail == u.oldDetail && server == u.oldServer {
+			continue
+		}
+		if gap == "" {
+			_, err = t.ExecContext(ctx, `DELETE FROM fleet_gaps WHERE name = $1`, u.name)
+		} else {
+			_, err = t.ExecContext(ctx, `INSERT INTO fleet_gaps (name, category, detail, server_id, since) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (name) DO UPDATE SET category = excluded.category, detail = excluded.detail, server_id = excluded.server_id,
+					since = CASE WHEN fleet_gaps.category = excluded.category THEN fleet_gaps.since ELSE excluded.since END`,
+				u.name, gap, detail, server, ms(t.now))
+		}
+		if err != nil {
+			return fmt.Errorf("store computer gap: %w", err)
+		}
+		d.move(u.oldServer.Int64, u.oldGap, "")
+		d.move(server.Int64, "", gap)
+	}
+	return nil
+}
+
+// classifyServer re-classifies every client of a server (after its list
+// changed, or as time moves its clients across thresholds), the entries
+// other servers have of the same names, and the computers it now lists.
+func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) error {
+	d := gapDeltas{}
+	ofServer := nameSet{subquery: `SELECT name FROM clients WHERE server_id = $1`, arg: serverID}
+	rows, err := loadEntries(ctx, t, `c.server_id = $1`, serverID)
+	if err != nil {
+		return err
+	}
+	due, err := s.classifyEntries(ctx, t, rows, ofServer, d)
+	if err != nil {
+		return err
+	}
+	rows, err = loadEntries(ctx, t, `c.server_id <> $1 AND c.name IN (SELECT name FROM clients WHERE server_id = $1)`, serverID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.classifyEntries(ctx, t, rows, ofServer, d); err != nil {
+		return err
+	}
+	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
+	if err := s.classifyUnlisted(ctx, t, nowListed, d); err != nil {
+		return err
+	}
+	if !due.IsZero() && due.Before(t.now.Add(gapDueMin)) {
+		due = t.now.Add(gapDueMin)
+	}
+	var dueAt any
+	if !due.IsZero() {
+		dueAt = ms(due)
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2 WHERE id = $1`, serverID, dueAt); err != nil {
+		return err
+	}
+	return s.settleGaps(ctx, t, d)
+}
+
+// classifyNames re-classifies everything known of some names (after a
+// client's own report).
+func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error {
+	d := gapDeltas{}
+	set := nameSet{names: names}
+	in, args := set.sqlIn("c.name", 1)
+	rows, err := loadEntries(ctx, t, in, args...)
+	if err != nil {
+		return err
+	}
+	if _, err := s.classifyEntries(ctx, t, rows, set, d); err != nil {
+		return err
+	}
+	if err := s.classifyUnlisted(ctx, t, set, d); err != nil {
+		return err
+	}
+	return s.settleGaps(ctx, t, d)
+}
+
+// settleGaps applies the counts and asks for the affected servers to be
+// re-diagnosed (their gap findings name counts and examples).
+func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
+	if err := applyGapDeltas(ctx, t, d); err != nil {
+		return err
+	}
+	for _, id := range d.servers() {
+		if _, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = $2 WHERE id = $1 AND diagnose_due IS NULL`, id, ms(t.now)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
