@@ -90,7 +90,10 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if err := s.recountClients(ctx, t, serverID); err != nil {
 		return err
 	}
-	return s.classifyServer(ctx, t, serverID)
+	// The gap categories follow in their own write (Settle): the snapshot is
+	// acknowledged as soon as it is merged, and the marker commits with it.
+	_, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2 WHERE id = $1`, serverID, ms(t.now))
+	return err
 }
 
 // recountClients refreshes the server's client summary (counts and the
@@ -150,11 +153,11 @@ func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) erro
 	return nil
 }
 
-// RecountDue refreshes the client summaries and gap categories that time has
-// changed since they were computed (clients crossing a threshold); serve runs
-// it periodically. It returns how many servers it recounted.
+// RecountDue refreshes the client summaries that time has changed since they
+// were computed (clients crossing the stale threshold or a histogram edge);
+// serve runs it every minute. It returns how many servers it recounted.
 func (s *Store) RecountDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1 OR gaps_due_at <= $1`, ms(s.now()))
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("find due recounts: %w", err)
 	}
@@ -169,12 +172,7 @@ func (s *Store) RecountDue(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 	for _, id := range ids {
-		if err := s.write(ctx, func(ctx context.Context, t *wtx) error {
-			if err := s.recountClients(ctx, t, id); err != nil {
-				return err
-			}
-			return s.classifyServer(ctx, t, id)
-		}); err != nil {
+		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.recountClients(ctx, t, id) }); err != nil {
 			return 0, err
 		}
 	}

@@ -131,11 +131,21 @@ type elsewhere struct {
 	lastSync sql.NullInt64
 }
 
-// listedOn maps names of the set to their current entries on every server.
-func listedOn(ctx context.Context, t *wtx, set nameSet) (map[string][]elsewhere, error) {
-	in, args := set.sqlIn("c.name", 1)
-	rows, err := t.QueryContext(ctx, `SELECT c.name, c.server_id, s.name, c.last_sync FROM clients c JOIN servers s ON s.id = c.server_id
-		WHERE c.removed_at IS NULL AND `+in, args...)
+// listedOn maps names of the set to their current entries on every server;
+// with ofServer set, to their entries on the other servers (looked up name
+// by name through the name index, not by scanning the fleet).
+func listedOn(ctx context.Context, t *wtx, set nameSet, ofServer int64) (map[string][]elsewhere, error) {
+	var rows *sql.Rows
+	var err error
+	if ofServer != 0 {
+		rows, err = t.QueryContext(ctx, `SELECT o.name, o.server_id, s.name, o.last_sync FROM clients mine
+			JOIN clients o ON o.name = mine.name AND o.server_id <> mine.server_id AND o.removed_at IS NULL
+			JOIN servers s ON s.id = o.server_id WHERE mine.server_id = $1`, ofServer)
+	} else {
+		in, args := set.sqlIn("c.name", 1)
+		rows, err = t.QueryContext(ctx, `SELECT c.name, c.server_id, s.name, c.last_sync FROM clients c JOIN servers s ON s.id = c.server_id
+			WHERE c.removed_at IS NULL AND `+in, args...)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("find clients on several servers: %w", err)
 	}
@@ -191,11 +201,11 @@ func nullTimePtr(v sql.NullInt64) *time.Time {
 
 // classifyEntries sets each listed client's category, writing only what
 // changed, and returns when the soonest of them changes as time passes.
-func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, set nameSet, d gapDeltas) (due time.Time, err error) {
+func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, set nameSet, ofServer int64, d gapDeltas) (due time.Time, err error) {
 	if len(rows) == 0 {
 		return due, nil
 	}
-	listed, err := listedOn(ctx, t, set)
+	listed, err := listedOn(ctx, t, set, ofServer)
 	if err != nil {
 		return due, err
 	}
@@ -204,6 +214,7 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, se
 		return due, err
 	}
 	now, staleAfter := t.now, s.opts.StaleAfter
+	var changed []gapChange
 	for _, r := range rows {
 		f := probes.EntryFacts{LastReport: nullTimePtr(r.lastReport), LastSync: nullTimePtr(r.lastSync), Removed: r.removed,
 			Renames: r.renames, PrevName: r.prevName, Reported: r.reported, Policy: r.policy, PolicyDetail: r.policyDetail,
@@ -223,14 +234,65 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, se
 		if gap == r.gap && detail == r.detail {
 			continue
 		}
-		if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
-			gap_since = CASE WHEN COALESCE(gap, '') = $3 THEN gap_since ELSE $5 END WHERE server_id = $1 AND key = $2`,
-			r.serverID, r.key, gap, detail, ms(now)); err != nil {
-			return due, fmt.Errorf("store client gap: %w", err)
-		}
+		changed = append(changed, gapChange{r.serverID, r.key, gap, detail, gap != r.gap})
 		d.move(r.serverID, r.gap, gap)
 	}
-	return due, nil
+	return due, s.writeGaps(ctx, t, changed)
+}
+
+// gapChange is a client whose category (or its reason) changed.
+type gapChange struct {
+	serverID         int64
+	key, gap, detail string
+	categoryChanged  bool
+}
+
+// bulkGapChanges: past this many changes, one set-based UPDATE beats many.
+const bulkGapChanges = 200
+
+// writeGaps stores changed categories: one prepared UPDATE per client for a
+// few, a temporary table and one UPDATE ... FROM for many (a first
+// snapshot classifies every client at once).
+func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) error {
+	now := ms(t.now)
+	if len(changes) < bulkGapChanges {
+		stmt, err := t.PrepareContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
+			gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END WHERE server_id = $1 AND key = $2`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, c := range changes {
+			if _, err := stmt.ExecContext(ctx, c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now); err != nil {
+				return fmt.Errorf("store client gap: %w", err)
+			}
+		}
+		return nil
+	}
+	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS gap_changes (server_id BIGINT NOT NULL, key TEXT NOT NULL,
+		gap TEXT, gap_detail TEXT NOT NULL, gap_since BIGINT)`); err != nil {
+		return fmt.Errorf("gap changes table: %w", err)
+	}
+	rows := make([][]any, len(changes))
+	for i, c := range changes {
+		var gap, since any
+		if c.gap != "" {
+			gap = c.gap
+		}
+		if c.categoryChanged {
+			since = now
+		}
+		rows[i] = []any{c.serverID, c.key, gap, c.detail, since}
+	}
+	if err := s.d.bulkLoad(ctx, t, "gap_changes", []string{"server_id", "key", "gap", "gap_detail", "gap_since"}, rows, ""); err != nil {
+		return fmt.Errorf("load gap changes: %w", err)
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = g.gap, gap_detail = g.gap_detail, gap_since = COALESCE(g.gap_since, clients.gap_since)
+		FROM gap_changes g WHERE clients.server_id = g.server_id AND clients.key = g.key`); err != nil {
+		return fmt.Errorf("store client gaps: %w", err)
+	}
+	_, err := t.ExecContext(ctx, `DELETE FROM gap_changes`)
+	return err
 }
 
 // entryDue: when a client's category next changes with time alone.
@@ -347,15 +409,16 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	if err != nil {
 		return err
 	}
-	due, err := s.classifyEntries(ctx, t, rows, ofServer, d)
+	due, err := s.classifyEntries(ctx, t, rows, ofServer, serverID, d)
 	if err != nil {
 		return err
 	}
+	// Other servers' entries of the same names (their "elsewhere" changed).
 	rows, err = loadEntries(ctx, t, `c.server_id <> $1 AND c.name IN (SELECT name FROM clients WHERE server_id = $1)`, serverID)
 	if err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, rows, ofServer, d); err != nil {
+	if _, err := s.classifyEntries(ctx, t, rows, ofServer, 0, d); err != nil {
 		return err
 	}
 	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
@@ -369,7 +432,7 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	if !due.IsZero() {
 		dueAt = ms(due)
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2 WHERE id = $1`, serverID, dueAt); err != nil {
+	if _, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2, diagnose_due = COALESCE(diagnose_due, $3) WHERE id = $1`, serverID, dueAt, ms(t.now)); err != nil {
 		return err
 	}
 	return s.settleGaps(ctx, t, d)
@@ -385,7 +448,7 @@ func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error
 	if err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, rows, set, d); err != nil {
+	if _, err := s.classifyEntries(ctx, t, rows, set, 0, d); err != nil {
 		return err
 	}
 	if err := s.classifyUnlisted(ctx, t, set, d); err != nil {
@@ -406,4 +469,33 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 		}
 	}
 	return nil
+}
+
+// Settle brings derived state up to date: the gap categories of servers whose
+// client lists changed or whose clients crossed a threshold in time, then the
+// findings of servers whose gaps changed. serve runs it every few seconds;
+// it returns how many servers it classified and diagnosed.
+func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE gaps_due_at <= $1`, ms(s.now()))
+	if err != nil {
+		return 0, 0, fmt.Errorf("find servers to classify: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.classifyServer(ctx, t, id) }); err != nil {
+			return classified, 0, err
+		}
+		classified++
+	}
+	diagnosed, err = s.RediagnoseDue(ctx)
+	return classified, diagnosed, err
 }

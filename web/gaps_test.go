@@ -52,8 +52,18 @@ func (e *env) mustPost(path string, v any) map[string]any {
 	return out
 }
 
+// settle runs what serve runs every few seconds: gap classification and
+// the findings that follow.
+func (e *env) settle() {
+	e.t.Helper()
+	if _, _, err := e.st.Settle(e.t.Context()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) gaps() probes.FleetGaps {
 	e.t.Helper()
+	e.settle()
 	var g probes.FleetGaps
 	e.do("GET", "/api/v1/gaps", "", nil).json(e.t, &g)
 	return g
@@ -61,9 +71,7 @@ func (e *env) gaps() probes.FleetGaps {
 
 func (e *env) openRules(server string) []string {
 	e.t.Helper()
-	if _, err := e.st.RediagnoseDue(e.t.Context()); err != nil {
-		e.t.Fatal(err)
-	}
+	e.settle()
 	var st probes.ServerState
 	e.do("GET", "/api/v1/servers/"+server, "", nil).json(e.t, &st)
 	var out []string

@@ -65,6 +65,6 @@ func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
 	if _, _, err := srv.st.SaveInventory(ctx, inv, ""); err != nil {
 		return fmt.Errorf("seed inventory: %w", err)
 	}
-	_, err := srv.st.RediagnoseDue(ctx)
+	_, _, err := srv.st.Settle(ctx)
 	return err
 }

@@ -184,16 +184,16 @@ func openStore(ctx context.Context, dsn string, opts store.Options) (*store.Stor
 	return st, nil
 }
 
-// maintain keeps derived state current: findings of servers whose clients'
-// gaps changed (every couple of seconds), summaries that time changes (every
-// minute), and history past retention (hourly).
+// maintain keeps derived state current: client gap categories and the
+// findings that follow them (every couple of seconds), summaries that time
+// changes (every minute), and history past retention (hourly).
 func maintain(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	var lastRecount, lastPrune time.Time
 	for {
-		if _, err := st.RediagnoseDue(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("re-diagnose servers", "err", err)
+		if _, _, err := st.Settle(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("classify client gaps and re-diagnose", "err", err)
 		}
 		if time.Since(lastRecount) > time.Minute {
 			lastRecount = time.Now()

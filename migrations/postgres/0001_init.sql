@@ -99,7 +99,6 @@ CREATE TABLE clients (
     PRIMARY KEY (server_id, key)
 );
 CREATE INDEX clients_server_name ON clients(server_id, name);
-CREATE INDEX clients_server_report ON clients(server_id, last_report);
 
 -- Diagnosed causes. At most one open finding per server, rule and subject.
 CREATE TABLE findings (

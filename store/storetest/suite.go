@@ -622,6 +622,9 @@ func clientReport(name, wu, status, sus string, at time.Time) *probes.ClientRepo
 
 func gapCount(tb testing.TB, s *store.Store, server, category string) int64 {
 	tb.Helper()
+	if _, _, err := s.Settle(ctx()); err != nil {
+		tb.Fatal(err)
+	}
 	g, err := s.Gaps(ctx())
 	if err != nil {
 		tb.Fatal(err)
@@ -673,6 +676,7 @@ func testClientGaps(t *testing.T, open Opener) {
 	if err != nil || ir.Missing != 1 || gapCount(t, s, "", probes.GapExpectedMissing) != 1 {
 		t.Fatalf("inventory: %+v %v", ir, err)
 	}
+	s.Settle(ctx())
 	page, err := s.GapClients(ctx(), probes.GapQuery{Category: probes.GapDuplicateID, Limit: 1})
 	if err != nil || page.Total != 2 || len(page.Clients) != 1 || !page.Clients[0].Listed || page.NextCursor == "" {
 		t.Fatalf("page 1: %+v %v", page, err)
@@ -701,7 +705,7 @@ func testClientGaps(t *testing.T, open Opener) {
 	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 2 {
 		t.Errorf("after deleting wsus02, ghost is unlisted again: duplicate_id = %d", n)
 	}
-	if _, err := s.RediagnoseDue(ctx()); err != nil {
+	if _, _, err := s.Settle(ctx()); err != nil {
 		t.Fatal(err)
 	}
 	findings, err := s.Findings(ctx(), probes.FindingQuery{Server: "wsus01.corp.example"})
