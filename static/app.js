@@ -1,0 +1,118 @@
+// wsusfleet dashboard: progressive enhancement only. Every page works
+// without this file; with it, times show in local time, commands copy with
+// one click, live regions refresh in place (keeping the scroll position) and
+// the client filter applies as you type.
+(function () {
+  "use strict";
+
+  var fmt = new Intl.DateTimeFormat(undefined, {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false
+  });
+
+  // <time datetime="RFC 3339" data-local>UTC text</time> -> local time; the
+  // title keeps the UTC text.
+  function localize(root) {
+    root.querySelectorAll("time[data-local]").forEach(function (t) {
+      var d = new Date(t.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      if (!t.title) t.title = t.textContent.trim();
+      t.textContent = fmt.format(d);
+    });
+  }
+
+  // <button data-copy="id" hidden> copies the text of #id.
+  function copyButtons(root) {
+    root.querySelectorAll("button[data-copy]").forEach(function (b) {
+      b.hidden = false;
+      if (b.dataset.bound) return;
+      b.dataset.bound = "1";
+      b.addEventListener("click", function () {
+        var src = document.getElementById(b.dataset.copy);
+        if (!src || !navigator.clipboard) return;
+        navigator.clipboard.writeText(src.textContent).then(function () {
+          var old = b.textContent;
+          b.textContent = "Copied";
+          setTimeout(function () { b.textContent = old; }, 1500);
+        }, function () { b.textContent = "Select and copy"; });
+      });
+    });
+  }
+
+  function enhance(root) {
+    localize(root);
+    copyButtons(root);
+  }
+
+  // swap replaces each [data-live] region of the page with the one of the
+  // same id in html; nothing else moves, so the scroll position stays.
+  function swap(html) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    doc.querySelectorAll("[data-live][id]").forEach(function (fresh) {
+      var cur = document.getElementById(fresh.id);
+      if (!cur) return;
+      cur.replaceChildren.apply(cur, Array.prototype.slice.call(fresh.childNodes).map(function (n) {
+        return document.importNode(n, true);
+      }));
+      enhance(cur);
+    });
+  }
+
+  function load(url) {
+    return fetch(url, { headers: { "X-Requested-With": "wsusfleet" }, credentials: "same-origin", cache: "no-store" })
+      .then(function (res) {
+        if (!res.ok || res.redirected) throw new Error("status " + res.status);
+        return res.text();
+      });
+  }
+
+  function status(text) {
+    var el = document.querySelector("[data-live-status]");
+    if (el) el.textContent = text;
+  }
+
+  function busy() {
+    var a = document.activeElement;
+    return document.hidden || (a && a.closest && a.closest("[data-live]") && a.matches("input, select, textarea"));
+  }
+
+  function autoRefresh() {
+    var every = parseInt(document.body.dataset.refresh || "0", 10);
+    if (!every) return;
+    status("Live: refreshes every " + every + " s");
+    setInterval(function () {
+      if (busy()) return;
+      load(location.href).then(function (html) {
+        swap(html);
+        status("Live: updated " + fmt.format(new Date()));
+      }, function () { status("Live: refresh failed; retrying"); });
+    }, every * 1000);
+  }
+
+  // <form data-live-filter> applies as you type: the results region is
+  // fetched and swapped, the URL updated, the focus kept.
+  function liveFilters() {
+    document.querySelectorAll("form[data-live-filter]").forEach(function (form) {
+      var timer = 0;
+      function apply() {
+        var params = new URLSearchParams(new FormData(form));
+        var url = form.action.split("?")[0] + "?" + params.toString() + (form.dataset.anchor || "");
+        load(url).then(function (html) {
+          swap(html);
+          history.replaceState(null, "", url);
+        }, function () { form.submit(); });
+      }
+      form.addEventListener("input", function (e) {
+        if (e.target.type !== "search" && e.target.type !== "text") return;
+        clearTimeout(timer);
+        timer = setTimeout(apply, 300);
+      });
+      form.addEventListener("change", function (e) {
+        if (e.target.tagName === "SELECT") apply();
+      });
+    });
+  }
+
+  enhance(document);
+  autoRefresh();
+  liveFilters();
+})();
