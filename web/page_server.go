@@ -96,6 +96,9 @@ func reachView(latest, hist []probes.ObservedCheck, now time.Time) ui.ReachView 
 	strips := map[key][]ui.HistCell{}
 	for _, c := range hist {
 		i := int(c.CheckedAt.Sub(start) / slot)
+		if i == historySlots && !c.CheckedAt.After(now) {
+			i-- // checked this very instant: the newest slot
+		}
 		if i < 0 || i >= historySlots {
 			continue
 		}

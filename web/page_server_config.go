@@ -368,8 +368,23 @@ func syncView(st *probes.ServerState, now time.Time) *ui.SyncView {
 	if s.Last != nil {
 		v.Started, v.Finished, v.Error = ui.NewStamp(s.Last.StartedAt.Time, now), ui.NewStamp(s.Last.FinishedAt.Time, now), s.Last.Error
 		if !s.Last.StartedAt.IsZero() && s.Last.FinishedAt.After(s.Last.StartedAt.Time) {
-			v.Duration = s.Last.FinishedAt.Sub(s.Last.StartedAt.Time).Round(time.Second).String()
+			v.Duration = humanDuration(s.Last.FinishedAt.Sub(s.Last.StartedAt.Time))
 		}
 	}
 	return v
+}
+
+// humanDuration: "35 s", "4 min 10 s", "2 h 5 min".
+func humanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		if s := int(d.Seconds()) % 60; s != 0 {
+			return fmt.Sprintf("%d min %d s", int(d.Minutes()), s)
+		}
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 }

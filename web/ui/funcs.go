@@ -41,7 +41,19 @@ func stripLabel(cells []Cell) string {
 			none++
 		}
 	}
-	return "vDirs: " + itoa(fault) + " fault, " + itoa(warn) + " warning, " + itoa(ok) + " ok, " + itoa(none) + " not checked"
+	label := ""
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{fault, " fault"}, {warn, " warning"}, {ok, " ok"}, {none, " not checked"}} {
+		if p.n > 0 {
+			if label != "" {
+				label += ", "
+			}
+			label += itoa(p.n) + p.what
+		}
+	}
+	return "vDirs: " + label
 }
 
 func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
