@@ -89,22 +89,26 @@
     if (el) el.textContent = text;
   }
 
+  // Not while the page is hidden or someone is typing in a form.
   function busy() {
     var a = document.activeElement;
-    return document.hidden || (a && a.closest && a.closest("[data-live]") && a.matches("input, select, textarea"));
+    return document.hidden || (a && a.matches && a.matches("input, select, textarea"));
+  }
+
+  function refreshNow() {
+    return load(location.href).then(function (html) {
+      swap(html);
+      status("Live: updated " + fmt.format(new Date()));
+    }, function () { status("Live: refresh failed; retrying"); });
   }
 
   function autoRefresh() {
     var every = parseInt(document.body.dataset.refresh || "0", 10);
     if (!every) return;
     status("Live: refreshes every " + every + " s");
-    setInterval(function () {
-      if (busy()) return;
-      load(location.href).then(function (html) {
-        swap(html);
-        status("Live: updated " + fmt.format(new Date()));
-      }, function () { status("Live: refresh failed; retrying"); });
-    }, every * 1000);
+    setInterval(function () { if (!busy()) refreshNow(); }, every * 1000);
+    // Tests (and anything else) can ask for a refresh now.
+    window.addEventListener("wsusfleet:refresh", refreshNow);
   }
 
   // <form data-live-filter> applies as you type: the results region is
@@ -113,11 +117,12 @@
     document.querySelectorAll("form[data-live-filter]").forEach(function (form) {
       var timer = 0;
       function apply() {
-        var params = new URLSearchParams(new FormData(form));
-        var url = form.action.split("?")[0] + "?" + params.toString() + (form.dataset.anchor || "");
-        load(url).then(function (html) {
+        var url = new URL(form.action);
+        url.search = new URLSearchParams(new FormData(form)).toString();
+        url.hash = "";
+        load(url.href).then(function (html) {
           swap(html);
-          history.replaceState(null, "", url);
+          history.replaceState(null, "", url.href + (form.dataset.anchor || ""));
         }, function () { form.submit(); });
       }
       form.addEventListener("input", function (e) {
