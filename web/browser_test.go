@@ -279,7 +279,7 @@ func TestBrowser(t *testing.T) {
 	}
 	screenshot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 		must("screenshot", err)
 		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
 			t.Fatal(err)
@@ -317,7 +317,10 @@ func TestBrowser(t *testing.T) {
 				if width == 375 {
 					// Nothing but tables (which scroll inside their panels) may be wider than a phone.
 					if wide := eval(`String(document.documentElement.scrollWidth)`); wide != "375" {
-						t.Errorf("%s at 375 px is %s px wide", p.name, wide)
+						culprits := eval(`Array.from(document.querySelectorAll("body *")).filter(function(e){
+							return e.getBoundingClientRect().right > 376 && !(e.parentElement.closest(".scroll"));
+						}).slice(0, 5).map(function(e){ return e.tagName + "." + e.className + "#" + e.id }).join(" ")`)
+						t.Errorf("%s at 375 px is %s px wide: %s", p.name, wide, culprits)
 					}
 				}
 			}
