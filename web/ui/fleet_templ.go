@@ -238,7 +238,7 @@ func fleetCounts(v FleetView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		for _, c := range v.Statuses {
-			var templ_7745c5c3_Var11 = []any{"stat", "is-" + c.Key}
+			var templ_7745c5c3_Var11 = []any{"stat", templ.KV("is-"+c.Key, c.Count != "0")}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_Buffer, templ_7745c5c3_Var11...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

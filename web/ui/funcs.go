@@ -71,3 +71,11 @@ func verdictLabel(v string) string {
 	}
 	return "not checked"
 }
+
+// plural: "1 event", "3 events".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
