@@ -66,6 +66,18 @@
   // same id in html; nothing else moves, so the scroll position stays.
   function swap(html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
+    var ids = function (d) {
+      return Array.prototype.map.call(d.querySelectorAll("[data-live][id]"), function (e) { return e.id; }).join(" ");
+    };
+    if (ids(doc) !== ids(document)) {
+      // The page changed shape (e.g. the first report arrived): take it whole.
+      var main = document.querySelector("main"), freshMain = doc.querySelector("main");
+      if (main && freshMain) {
+        main.replaceChildren.apply(main, Array.prototype.map.call(freshMain.childNodes, function (n) { return document.importNode(n, true); }));
+        enhance(main);
+      }
+      return;
+    }
     doc.querySelectorAll("[data-live][id]").forEach(function (fresh) {
       var cur = document.getElementById(fresh.id);
       if (!cur) return;
