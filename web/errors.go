@@ -46,7 +46,7 @@ func (a *app) handle(h handlerFunc) http.HandlerFunc {
 	}
 }
 
-// fail answers err as problem+json. Only validation details and messages
+// fail answers err as problem+json, or as an HTML page to a page request. Only validation details and messages
 // written for users reach the client; anything else is logged and answered
 // with a generic 500.
 func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -79,6 +79,10 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Detail = http.StatusInternalServerError, "internal error; the server log has the details under this request_id"
 	}
 	p.Title = http.StatusText(p.Status)
+	if wantsHTML(r) {
+		a.failPage(w, r, p)
+		return
+	}
 	writeProblem(w, p)
 }
 

@@ -16,6 +16,8 @@ type ctxKey int
 const (
 	keyRequestID ctxKey = iota
 	keyToken
+	keyHTML    // the request is for an HTML page: errors are pages too
+	keySession // the signed-in dashboard session (*session)
 )
 
 func requestID(ctx context.Context) string {

@@ -20,6 +20,23 @@ func (a *app) routes() http.Handler {
 	}))
 
 	r.Get("/healthz", a.handle(a.healthz))
+	r.Handle("/static/*", a.assets) // content-hashed names, cached forever
+
+	// The dashboard pages: HTML, errors as HTML pages, sessions from sign-in.
+	r.Group(func(r chi.Router) {
+		r.Use(a.pages)
+		r.With(a.requirePageRead).Get("/", a.handle(a.fleetPage))
+		r.With(a.requirePageRead).Get("/servers/{name}", a.handle(a.serverPage))
+		r.With(a.requirePageRead).Get("/servers/{name}/clients.csv", a.handle(a.serverClientsCSV))
+		r.With(a.requirePageRead).Get("/gaps", a.handle(a.gapsPage))
+		r.With(a.requirePageRead).Get("/hierarchy", a.handle(a.hierarchyPage))
+		r.Get("/signin", a.handle(a.signInPage))
+		r.Post("/signin", a.handle(a.signIn))
+		r.Post("/signout", a.handle(a.signOut))
+		r.With(a.requirePageAdmin).Get("/settings/tokens", a.handle(a.tokensPage))
+		r.With(a.requirePageAdmin).Post("/settings/tokens", a.handle(a.createToken))
+		r.With(a.requirePageAdmin).Post("/settings/tokens/{id}/revoke", a.handle(a.revokeToken))
+	})
 	r.Get("/readyz", a.handle(a.readyz))
 
 	r.Route("/api/v1", func(r chi.Router) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/static"
 )
 
 // Store is what the web layer needs from persistence; *store.Store has it.
@@ -33,6 +34,13 @@ type Store interface {
 	DeleteServer(ctx context.Context, name string) error
 	Authenticate(ctx context.Context, secret string) (probes.Token, error)
 	Ready(ctx context.Context) error
+
+	// The dashboard pages.
+	Fleet(ctx context.Context) ([]probes.FleetRow, error)
+	Tokens(ctx context.Context) ([]probes.Token, error)
+	CreateToken(ctx context.Context, name, scope string) (secret string, tok probes.Token, err error)
+	RevokeToken(ctx context.Context, id int64) error
+	TokenSessionKey(ctx context.Context, id int64) (probes.Token, []byte, error)
 }
 
 // Read-auth modes: who may read the dashboard and the GET API.
@@ -79,12 +87,13 @@ type app struct {
 	cfg     Config
 	log     *slog.Logger
 	openapi []byte // rendered once at start
+	assets  *static.Assets
 }
 
 // New returns the HTTP handler of the dashboard and its API.
 func New(store Store, cfg Config) http.Handler {
 	cfg.defaults()
-	a := &app{store: store, cfg: cfg, log: cfg.Logger}
+	a := &app{store: store, cfg: cfg, log: cfg.Logger, assets: static.Load()}
 	a.openapi = renderOpenAPI(cfg.Version)
 	return a.routes()
 }

@@ -1,0 +1,404 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/prober"
+	"github.com/wsusfleet/wsusfleet/probes/sim"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+	"github.com/wsusfleet/wsusfleet/web"
+)
+
+// Browser tests drive headless Chromium (Debian package "chromium") against
+// a simulated fleet: what only a browser shows — the script's behaviour,
+// console errors, failed requests, themes, layout at phone and desktop
+// widths (saved as screenshots under artifacts/screenshots, or
+// $WSUSFLEET_ARTIFACTS/screenshots).
+
+// chromiumPath finds the browser; outside CI its absence skips the test,
+// in CI (CI=true) it fails it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("WSUSFLEET_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed, and browser tests must run in CI: .ci/run installs it (apt-get install chromium)")
+	}
+	t.Skip("browser tests skipped: Chromium not found (apt-get install chromium, or set WSUSFLEET_CHROMIUM)")
+	return ""
+}
+
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("WSUSFLEET_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "artifacts")
+	}
+	dir = filepath.Join(dir, "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browserFleet starts simulated WSUS servers with real faults, registers
+// them, stores what their collectors would send and probes each once, as
+// `wsusfleet demo` does; it returns the dashboard's URL and an admin token.
+func browserFleet(t *testing.T) (base, admin string) {
+	t.Helper()
+	st := storetest.OpenSQLite(t, store.Options{Diagnose: scenarioFindings})
+	now := time.Now().UTC()
+	fleet := []struct {
+		name, profile, upstream string
+		replica                 bool
+		clients                 int
+		stale                   time.Duration
+	}{
+		{"wsus-hq.corp.example", sim.Healthy, "", false, 600, 0},
+		{"wsus-west.corp.example", sim.PoolStopped, "wsus-hq.corp.example", false, 1200, 9 * 24 * time.Hour},
+		{"wsus-east.corp.example", sim.AnonDisabledCWS, "wsus-hq.corp.example", false, 500, 8 * 24 * time.Hour},
+		{"wsus-west-replica.corp.example", sim.Healthy, "wsus-west.corp.example", true, 300, 0},
+		{"wsus-lab.corp.example", sim.ContentACL, "wsus-hq.corp.example", true, 200, 12 * 24 * time.Hour},
+	}
+	pr := prober.New(prober.Options{SelfUpdatePort: -1, HTTPPort: -1})
+	for i, d := range fleet {
+		s, err := sim.Start("127.0.0.1:0", sim.Options{Profile: d.profile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if _, err := st.RegisterServer(t.Context(), d.name, s.URL()); err != nil {
+			t.Fatal(err)
+		}
+		r := storetest.Report(fmt.Sprintf("collector-%d", i), d.name, now.Add(-2*time.Minute))
+		r.Collector.Vantage, r.VDirChecks = probes.VantageServer, nil
+		r.Server = probes.ServerInfo{Name: d.name, URL: s.URL(), Version: "10.0.20348.1", HTTPPort: 8530, HTTPSPort: 8531, ContentDir: `D:\WSUS\WsusContent`}
+		for _, v := range probes.VDirs() {
+			r.VDirConfig = append(r.VDirConfig, probes.VDirConfig{VDir: v.Name, Anonymous: v.Anonymous, AnonymousUser: "IUSR", WindowsAuth: v.WindowsAuth, ClientCerts: "ignore", AppPool: "WsusPool",
+				PhysicalPath: `C:\Program Files\Update Services\WebServices\` + v.Name})
+		}
+		zero, q := int64(0), int64(2000)
+		off := false
+		r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Started", Identity: "NetworkService", QueueLength: &q, IdleTimeoutMin: &zero, PrivateMemoryKB: &zero, PeriodicRestartMin: &zero, PingEnabled: &off}
+		ns := `NT AUTHORITY\NETWORK SERVICE`
+		r.ACLs = []probes.ACL{{Path: `D:\WSUS\WsusContent`, Principal: ns, Rights: []string{"FullControl"}},
+			{Path: `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files`, Principal: ns, Rights: []string{"FullControl"}},
+			{Path: `C:\Windows\Temp`, Principal: ns, Rights: []string{"FullControl"}},
+			{Path: `C:\Program Files\Update Services\WebServices`, Principal: ns, Rights: []string{"ReadAndExecute"}}}
+		r.Services = []probes.Service{{Name: "WsusService", State: "Running", StartType: "Automatic"}, {Name: "W3SVC", State: "Running", StartType: "Automatic"}}
+		r.Events = []probes.Event{}
+		r.Sync = &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-3 * time.Hour)), FinishedAt: probes.TimeOf(now.Add(-3*time.Hour + 4*time.Minute)), Result: "Succeeded"}}
+		if d.upstream != "" {
+			r.Sync.From, r.Sync.Upstream = probes.SyncFromUpstream, &probes.Upstream{Host: d.upstream, Port: 8530, Replica: d.replica}
+		}
+		switch d.profile {
+		case sim.PoolStopped:
+			r.AppPool.State = "Stopped"
+			r.Events = append(r.Events, probes.Event{ID: 12022, Source: "Windows Server Update Services", Level: "Error", Time: probes.TimeOf(now.Add(-70 * time.Minute)), Message: "The Client Web Service is not working."})
+		case sim.AnonDisabledCWS:
+			r.VDirConfig[0].Anonymous, r.VDirConfig[0].WindowsAuth = false, true
+		case sim.ContentACL:
+			r.ACLs[0].Principal = `BUILTIN\Administrators`
+			r.Events = append(r.Events, probes.Event{ID: 12072, Source: "Windows Server Update Services", Level: "Error", Time: probes.TimeOf(now.Add(-25 * time.Minute)), Message: "The WSUS content directory is not accessible.\nSystem.Net.WebException: (401) Unauthorized."})
+		}
+		if d.replica && d.upstream == "wsus-west.corp.example" {
+			r.Sync.Last = &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-50 * time.Minute)), FinishedAt: probes.TimeOf(now.Add(-49 * time.Minute)), Result: "Failed", Error: "WebException: The remote server returned an error: (503) Server Unavailable."}
+		}
+		r.Clients = &probes.ClientList{Complete: true, Items: storetest.Clients(d.clients, now, func(j int) time.Duration {
+			switch {
+			case j%53 == 0:
+				return -1
+			case d.stale > 0 && j%10 < 8:
+				return d.stale + time.Duration(j)*time.Minute
+			}
+			return time.Duration(j%40) * time.Hour
+		})}
+		if _, _, err := st.SaveReport(t.Context(), r, ""); err != nil {
+			t.Fatalf("seed %s: %v", d.name, err)
+		}
+		checks, err := pr.Probe(t.Context(), s.URL())
+		if err != nil {
+			t.Fatalf("probe %s: %v", d.name, err)
+		}
+		p := storetest.Report(fmt.Sprintf("probe-%d", i), d.name, now)
+		p.Collector, p.VDirChecks = probes.Collector{Name: "wsusfleet probe", Vantage: probes.VantageDashboard}, checks
+		p.Server = probes.ServerInfo{Name: d.name, URL: s.URL()}
+		if _, _, err := st.SaveReport(t.Context(), p, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostileReport := storetest.Report("hostile", hostile, now)
+	hostileReport.Server.URL, hostileReport.VDirChecks = "", nil
+	hostileReport.Events = []probes.Event{{ID: 4242, Source: "x", Level: "Warning", Time: probes.TimeOf(now), Message: `<img src=x onerror=alert(5)>`}}
+	if _, _, err := st.SaveReport(t.Context(), hostileReport, ""); err != nil {
+		t.Fatal(err)
+	}
+	admin, _, err := st.CreateToken(t.Context(), "browser-admin", probes.ScopeAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.New(st, web.Config{}))
+	t.Cleanup(srv.Close)
+	return srv.URL, admin
+}
+
+// watcher collects what must not happen in a page: console errors,
+// uncaught exceptions, failed requests and error responses.
+type watcher struct {
+	mu       sync.Mutex
+	problems []string
+}
+
+func (w *watcher) add(format string, args ...any) {
+	w.mu.Lock()
+	w.problems = append(w.problems, fmt.Sprintf(format, args...))
+	w.mu.Unlock()
+}
+
+func (w *watcher) take() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.problems
+	w.problems = nil
+	return p
+}
+
+func (w *watcher) listen(ev any) {
+	switch ev := ev.(type) {
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeAssert {
+			var args []string
+			for _, a := range ev.Args {
+				args = append(args, string(a.Value))
+			}
+			w.add("console.%s: %s", ev.Type, strings.Join(args, " "))
+		}
+	case *runtime.EventExceptionThrown:
+		w.add("uncaught exception: %s", ev.ExceptionDetails.Text)
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError {
+			w.add("log %s: %s %s", ev.Entry.Source, ev.Entry.Text, ev.Entry.URL)
+		}
+	case *network.EventLoadingFailed:
+		if !ev.Canceled {
+			w.add("request failed: %s %s", ev.Type, ev.ErrorText)
+		}
+	case *network.EventResponseReceived:
+		if ev.Response.Status >= 400 {
+			w.add("HTTP %d for %s", ev.Response.Status, ev.Response.URL)
+		}
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	path := chromiumPath(t)
+	if testing.Short() {
+		t.Skip("browser tests take a while")
+	}
+	base, admin := browserFleet(t)
+	shots := artifactsDir(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("hide-scrollbars", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelTimeout()
+
+	w := &watcher{}
+	if err := chromedp.Listen(ctx, w.listen); err != nil {
+		t.Fatal(err)
+	}
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	for _, enable := range []func() error{
+		func() error { _, err := chromedp.Call(ctx, runtime.Enable, struct{}{}); return err },
+		func() error { _, err := chromedp.Call(ctx, cdplog.Enable, struct{}{}); return err },
+		func() error { _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); return err },
+		func() error {
+			_, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"})
+			return err
+		},
+	} {
+		must("enable", enable())
+	}
+	scheme := func(dark bool) {
+		t.Helper()
+		value := "light"
+		if dark {
+			value = "dark"
+		}
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: value}}})
+		must("color scheme", err)
+	}
+	eval := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		must(js, err)
+		return v
+	}
+	clean := func(where string) {
+		t.Helper()
+		for _, p := range w.take() {
+			t.Errorf("%s: %s", where, p)
+		}
+	}
+	open := func(path string) {
+		t.Helper()
+		must("open "+path, chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS("main"))))
+	}
+	screenshot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
+		must("screenshot", err)
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Sign in as admin through the form, so the tokens page can be shown too.
+	open("/signin?next=%2Fsettings%2Ftokens")
+	must("sign in", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="signin-token"]`), admin),
+		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-table"]`))))
+	clean("sign in")
+
+	pages := []struct{ name, path string }{
+		{"fleet", "/"}, {"server", "/servers/wsus-west.corp.example"}, {"server-acl", "/servers/wsus-lab.corp.example"},
+		{"gaps", "/gaps"}, {"hierarchy", "/hierarchy"}, {"tokens", "/settings/tokens"},
+		{"hostile", "/servers/" + url.PathEscape(hostile)}, {"not-found", "/servers/nope.corp.example"},
+	}
+	var lightBG string
+	for _, dark := range []bool{false, true} {
+		scheme(dark)
+		theme := map[bool]string{false: "light", true: "dark"}[dark]
+		for _, width := range []int64{375, 1280} {
+			must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)))
+			for _, p := range pages {
+				if dark && width == 375 && p.name != "fleet" && p.name != "server" {
+					continue // dark mode at phone width: the two main pages are enough
+				}
+				open(p.path)
+				screenshot(fmt.Sprintf("%s-%d-%s", p.name, width, theme))
+				if p.name == "not-found" {
+					w.take() // the 404 is the point of this page
+				} else {
+					clean(p.name)
+				}
+				if width == 375 {
+					// Nothing but tables (which scroll inside their panels) may be wider than a phone.
+					if wide := eval(`String(document.documentElement.scrollWidth)`); wide != "375" {
+						culprits := eval(`Array.from(document.querySelectorAll("body *")).filter(function(e){
+							return e.getBoundingClientRect().right > 376 && !(e.parentElement.closest(".scroll"));
+						}).slice(0, 5).map(function(e){ return e.tagName + "." + e.className + "#" + e.id }).join(" ")`)
+						t.Errorf("%s at 375 px is %s px wide: %s", p.name, wide, culprits)
+					}
+				}
+			}
+		}
+		bg := eval(`getComputedStyle(document.body).backgroundColor`)
+		if !dark {
+			lightBG = bg
+		} else if bg == lightBG {
+			t.Errorf("dark mode did not change the page: background %s in both", bg)
+		}
+	}
+	scheme(false)
+	must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
+
+	// The server page: findings first, times in local time with UTC on hover,
+	// copy buttons shown by the script.
+	open("/servers/wsus-west.corp.example")
+	if first := eval(`document.querySelector("main section.panel").id`); first != "findings" {
+		t.Errorf("the first section is %q, want the findings", first)
+	}
+	if n := eval(`String(document.querySelectorAll('[data-testid="finding"]').length)`); n != "2" {
+		t.Errorf("%s findings", n)
+	}
+	tm := eval(`(function(){var t=document.querySelector("time[data-local]"); return t.textContent + "|" + t.title})()`)
+	if text, title, _ := strings.Cut(tm, "|"); strings.Contains(text, "UTC") || !strings.HasSuffix(title, "UTC") {
+		t.Errorf("time should show local time with UTC on hover: %q", tm)
+	}
+	if hidden := eval(`String(document.querySelector('[data-testid="finding"] button[data-copy]').hidden)`); hidden != "false" {
+		t.Errorf("copy buttons should show once the script runs")
+	}
+
+	// Filter the client table: typing applies the filter in place.
+	must("filter", chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS(`[data-testid="client-q"]`), "pc0011")))
+	got, err := chromedp.Run(ctx, chromedp.Poll[string](`(function(){
+		var rows = document.querySelectorAll('[data-testid="client-row"]');
+		return rows.length > 0 && rows.length <= 10 && location.search.indexOf("q=pc0011") >= 0 ? String(rows.length) : "";
+	})()`, chromedp.WithPollingTimeout(10*time.Second)))
+	must("filtered rows", err)
+	names := eval(`Array.from(document.querySelectorAll('[data-testid="client-name"]')).map(function(e){return e.textContent}).join(",")`)
+	for _, n := range strings.Split(names, ",") {
+		if !strings.Contains(n, "pc0011") {
+			t.Errorf("filtered table (%s rows) holds %q", got, n)
+		}
+	}
+	must("filter by gap", chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`[data-testid="client-gap"]`), "never_reported")))
+	eval(`document.querySelector('[data-testid="client-gap"]').dispatchEvent(new Event("change", {bubbles: true})); ""`)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.search.indexOf("gap=never_reported") >= 0 && document.querySelectorAll('[data-testid="client-row"]').length <= 1`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("gap filter did not apply: %v (%s)", err, eval(`location.search`))
+	}
+	screenshot("server-filtered-1280-light")
+	clean("client filter")
+
+	// Auto-refresh swaps the live regions and keeps the scroll position.
+	open("/")
+	eval(`window.scrollTo(0, 200); String(window.scrollY)`)
+	before := eval(`String(window.scrollY)`)
+	eval(`window.dispatchEvent(new Event("wsusfleet:refresh")); ""`)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector("[data-live-status]").textContent.indexOf("updated") >= 0`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the refresh did not happen: %v", err)
+	}
+	if after := eval(`String(window.scrollY)`); after != before {
+		t.Errorf("scroll position %s before the refresh, %s after", before, after)
+	}
+	if n := eval(`String(document.querySelectorAll('[data-testid="server-row"]').length)`); n != "6" {
+		t.Errorf("after the refresh: %s rows", n)
+	}
+
+	// Keyboard: the first Tab reaches the skip link, Enter follows it.
+	must("tab", chromedp.Do(ctx, chromedp.KeyEvent("\t")))
+	if focused := eval(`document.activeElement.className`); focused != "skip" {
+		t.Errorf("first Tab focuses %q, want the skip link", focused)
+	}
+	// The hostile name never ran.
+	open("/servers/" + url.PathEscape(hostile))
+	if name := eval(`document.querySelector('[data-testid="server-name"]').textContent`); name != hostile {
+		t.Errorf("hostile name shown as %q", name)
+	}
+	clean("end")
+	t.Logf("screenshots in %s", shots)
+}

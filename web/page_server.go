@@ -1,0 +1,321 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/web/ui"
+)
+
+// historyHours and historySlots shape the vDir history strip: 48 slots of
+// 30 minutes, each the worst verdict seen in it.
+const (
+	historyHours = 24
+	historySlots = 48
+	clientPage   = 100
+)
+
+// serverPage is GET /servers/{name}: findings first, then the evidence.
+func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	st, err := a.store.ServerState(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	hist, err := a.store.VDirHistory(r.Context(), st.Name, now.Add(-historyHours*time.Hour))
+	if err != nil {
+		return err
+	}
+	v := ui.ServerView{
+		Layout: a.layout(r, st.Name, ui.NavFleet), Name: st.Name, Href: serverHref(st.Name), Status: st.Status,
+		URL: st.URL, URLHref: externalHref(st.URL), Registered: st.Registered, LastReport: ui.StampOf(st.LastReportAt, now),
+		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, now), Reach: reachView(st.VDirChecks, hist, now),
+		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
+		Denials: denialsView(st.Name), Events: eventsView(st, now), Sync: syncView(st, now),
+	}
+	v.Layout.Refresh = pageRefreshSeconds
+	if v.Clients, err = a.clientsView(r, st, now); err != nil {
+		return err
+	}
+	return a.render(w, r, http.StatusOK, ui.ServerPage(v))
+}
+
+// externalHref links a URL from a report only when it is http(s): report
+// values are untrusted, and javascript: or data: must never be clickable.
+func externalHref(raw string) templ.SafeURL {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return templ.SafeURL(u.String())
+}
+
+func findingViews(fs []probes.Finding, now time.Time) []ui.FindingView {
+	out := make([]ui.FindingView, 0, len(fs))
+	for i, f := range fs {
+		fv := ui.FindingView{Rule: f.Rule, Severity: f.Severity, Subject: f.Subject, Title: f.Title, Summary: f.Summary,
+			FirstSeen: ui.NewStamp(f.FirstSeen, now), LastSeen: ui.NewStamp(f.LastSeen, now)}
+		for _, e := range f.Evidence {
+			fv.Evidence = append(fv.Evidence, ui.EvidenceRow{Fact: e.Fact, Source: e.Source, At: ui.NewStamp(e.At, now)})
+		}
+		for j, s := range f.Remediation {
+			step := ui.StepRow{Text: s.Text}
+			if s.Command != "" {
+				step.Command = &ui.Command{ID: fmt.Sprintf("fix-%d-%d", i+1, j+1), Text: s.Command}
+			}
+			fv.Steps = append(fv.Steps, step)
+		}
+		out = append(out, fv)
+	}
+	return out
+}
+
+var vantageLabels = map[string]string{
+	probes.VantageDashboard: "From the dashboard", probes.VantageServer: "From the server itself",
+	probes.VantageRemote: "From a remote agent", probes.VantageClient: "From a client",
+}
+
+// reachView groups the latest checks by vantage and origin (the store's
+// order) and gives each check its history strip.
+func reachView(latest, hist []probes.ObservedCheck, now time.Time) ui.ReachView {
+	v := ui.ReachView{Hours: historyHours}
+	start := now.Add(-historyHours * time.Hour)
+	slot := historyHours * time.Hour / historySlots
+	type key struct{ vantage, origin, vdir, url string }
+	strips := map[key][]ui.HistCell{}
+	for _, c := range hist {
+		i := int(c.CheckedAt.Sub(start) / slot)
+		if i == historySlots && !c.CheckedAt.After(now) {
+			i-- // checked this very instant: the newest slot
+		}
+		if i < 0 || i >= historySlots {
+			continue
+		}
+		k := key{c.Vantage, c.Origin, c.VDir, c.URL}
+		cells := strips[k]
+		if cells == nil {
+			cells = emptyStrip(start, slot)
+			strips[k] = cells
+		}
+		if rank(c.Verdict) > rank(cells[i].Verdict) {
+			cells[i].Verdict = c.Verdict
+			cells[i].Title = cells[i].Title[:strings.Index(cells[i].Title, "UTC")+3] + ": " + c.StatusText() + " " + c.Verdict
+		}
+	}
+	for _, c := range latest {
+		if n := len(v.Groups); n == 0 || v.Groups[n-1].Vantage != c.Vantage || v.Groups[n-1].Origin != c.Origin {
+			label := vantageLabels[c.Vantage]
+			if label == "" {
+				label = c.Vantage
+			}
+			v.Groups = append(v.Groups, ui.VantageGroup{Vantage: c.Vantage, Label: label, Origin: c.Origin, CheckedAt: ui.NewStamp(c.CheckedAt, now)})
+		}
+		g := &v.Groups[len(v.Groups)-1]
+		row := ui.CheckRow{VDir: c.VDir, Path: urlPath(c.URL), Status: c.StatusText(), Verdict: c.Verdict, Reason: c.Reason,
+			Latency: fmt.Sprintf("%.0f ms", c.LatencyMS), History: strips[key{c.Vantage, c.Origin, c.VDir, c.URL}]}
+		if c.Status == 0 {
+			row.Latency = "–"
+		}
+		if row.History == nil {
+			row.History = emptyStrip(start, slot)
+		}
+		g.Rows = append(g.Rows, row)
+	}
+	return v
+}
+
+func emptyStrip(start time.Time, slot time.Duration) []ui.HistCell {
+	cells := make([]ui.HistCell, historySlots)
+	for i := range cells {
+		cells[i] = ui.HistCell{X: i * 4, Title: start.Add(time.Duration(i) * slot).Format("15:04 UTC")}
+	}
+	return cells
+}
+
+func rank(verdict string) int {
+	switch verdict {
+	case probes.VerdictFault:
+		return 3
+	case probes.VerdictWarning:
+		return 2
+	case probes.VerdictOK:
+		return 1
+	}
+	return 0
+}
+
+func urlPath(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Path != "" {
+		return u.Path
+	}
+	return raw
+}
+
+// clientGaps are the client list's filters today; the diagnosis will add
+// policy_off, wrong_server, bad_url, duplicate_id, expected_missing and
+// scan_ok_report_stale (DESIGN §6) once client reports and inventories exist.
+var clientGaps = []struct{ key, label string }{
+	{probes.GapAll, "All"}, {probes.GapStaleReport, "Stale report"}, {probes.GapNeverReported, "Never reported"}, {probes.GapRemoved, "Removed"},
+}
+
+// pendingGaps are the DESIGN §6 categories that need data not collected yet.
+var pendingGaps = []string{"policy off", "wrong server", "bad URL", "duplicate id", "expected but missing", "scan OK but report stale"}
+
+// clientsView reads one page of the client table per the query string.
+func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time) (ui.ClientsView, error) {
+	vals := r.URL.Query()
+	c := st.ClientSummary
+	v := ui.ClientsView{Total: c.Total, Stale: c.Stale, Never: c.Never, Removed: c.Removed, Histogram: ageBars(c.Ages),
+		Gap: vals.Get("gap"), Query: strings.TrimSpace(vals.Get("q")), Sort: vals.Get("sort"), Pending: pendingGaps}
+	if v.Gap == "" {
+		v.Gap = probes.GapAll
+	}
+	base := "/servers/" + url.PathEscape(st.Name)
+	v.Action = templ.SafeURL(base + "#clients")
+	href := func(gap, q, sort, cursor string) templ.SafeURL {
+		p := url.Values{}
+		if gap != "" && gap != probes.GapAll {
+			p.Set("gap", gap)
+		}
+		if q != "" {
+			p.Set("q", q)
+		}
+		if sort != "" {
+			p.Set("sort", sort)
+		}
+		if cursor != "" {
+			p.Set("cursor", cursor)
+		}
+		if len(p) == 0 {
+			return templ.SafeURL(base + "#clients")
+		}
+		return templ.SafeURL(base + "?" + p.Encode() + "#clients")
+	}
+	counts := map[string]int64{probes.GapAll: c.Total + c.Removed, probes.GapStaleReport: c.Stale, probes.GapNeverReported: c.Never, probes.GapRemoved: c.Removed}
+	known := false
+	for _, g := range clientGaps {
+		v.Categories = append(v.Categories, ui.Chip{Key: g.key, Label: g.label, Count: ui.Count(counts[g.key]), Href: href(g.key, v.Query, v.Sort, ""), Current: g.key == v.Gap})
+		known = known || g.key == v.Gap
+	}
+	sortKey := strings.TrimPrefix(v.Sort, "-")
+	for _, col := range []struct{ key, label string }{{"name", "Client"}, {"", "Gap"}, {"last_report", "Last report"}, {"", "Last sync"}, {"", "IP"}, {"", "OS"}, {"", "Groups"}} {
+		h := ui.Column{Label: col.label}
+		if col.key != "" {
+			next := col.key
+			if sortKey == col.key || (sortKey == "" && col.key == "name") {
+				h.Sort = "ascending"
+				if strings.HasPrefix(v.Sort, "-") {
+					h.Sort = "descending"
+				} else {
+					next = "-" + col.key
+				}
+			}
+			h.Href = href(v.Gap, v.Query, next, "")
+		}
+		v.Columns = append(v.Columns, h)
+	}
+	csv := url.Values{}
+	if v.Gap != probes.GapAll {
+		csv.Set("gap", v.Gap)
+	}
+	if v.Query != "" {
+		csv.Set("q", v.Query)
+	}
+	if v.Sort != "" {
+		csv.Set("sort", v.Sort)
+	}
+	v.CSV = templ.SafeURL(base + "/clients.csv")
+	if len(csv) > 0 {
+		v.CSV += templ.SafeURL("?" + csv.Encode())
+	}
+	if !known {
+		v.Error = "Unknown gap category; showing all clients."
+		v.Gap = probes.GapAll
+	}
+	cursor := vals.Get("cursor")
+	q := probes.ClientQuery{Server: st.Name, Gap: v.Gap, Search: v.Query, Sort: v.Sort, Cursor: cursor, Limit: clientPage}
+	page, err := a.store.Clients(r.Context(), q)
+	var ve *probes.ValidationError
+	if errors.As(err, &ve) {
+		// A bad sort or a stale cursor from an old link: show the first page.
+		v.Error = "That page link is no longer valid (" + ve.Error() + "); showing the first page."
+		q.Sort, q.Cursor, v.Sort, cursor = "", "", "", ""
+		page, err = a.store.Clients(r.Context(), q)
+	}
+	if err != nil {
+		return v, err
+	}
+	v.Matching = page.Total
+	if page.NextCursor != "" {
+		v.Next = href(v.Gap, v.Query, v.Sort, page.NextCursor)
+	}
+	if cursor != "" {
+		v.First = href(v.Gap, v.Query, v.Sort, "")
+	}
+	staleBefore := now.Add(-7 * 24 * time.Hour)
+	for _, cl := range page.Clients {
+		row := ui.ClientRow{Name: cl.Name, IP: cl.IP, OS: cl.OS, Groups: strings.Join(cl.Groups, ", "), SyncResult: cl.LastSyncResult,
+			LastReport: ui.NewStamp(cl.LastReport.Time, now), LastSync: ui.NewStamp(cl.LastSync.Time, now), Removed: ui.StampOf(cl.RemovedAt, now)}
+		switch {
+		case cl.RemovedAt != nil:
+			row.Gap, row.GapClass = "Removed", "unknown"
+		case cl.LastReport.IsZero():
+			row.Gap, row.GapClass = "Never", "critical"
+		case cl.LastReport.Before(staleBefore):
+			row.Gap, row.GapClass = "Stale", "warning"
+			if cl.LastReport.Before(now.Add(-30 * 24 * time.Hour)) {
+				row.GapClass = "critical"
+			}
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v, nil
+}
+
+// ageBars draws the last-report age histogram (0–1 d … > 90 d, never).
+func ageBars(ages probes.ReportAges) []ui.Bar {
+	bars := []struct {
+		label, class string
+		n            int64
+	}{{"0–1 d", "", ages.Day}, {"1–7 d", "", ages.Week}, {"7–30 d", "warn", ages.Month}, {"30–90 d", "crit", ages.Quarter},
+		{"> 90 d", "crit", ages.Older}, {"never", "never", ages.Never}}
+	var top int64
+	for _, b := range bars {
+		top = max(top, b.n)
+	}
+	out := make([]ui.Bar, len(bars))
+	for i, b := range bars {
+		w := 0
+		if top > 0 && b.n > 0 {
+			w = int(max(2, b.n*240/top))
+		}
+		out[i] = ui.Bar{Label: b.label, Count: ui.Count(b.n), Class: b.class, Y: i * 24, Width: w}
+	}
+	return out
+}
+
+// serverClientsCSV exports the filtered client list as CSV for the page's
+// session (the API's CSV needs a bearer token a browser does not have).
+func (a *app) serverClientsCSV(w http.ResponseWriter, r *http.Request) error {
+	name, err := serverName(r)
+	if err != nil {
+		return err
+	}
+	q, err := clientQuery(r, name)
+	if err != nil {
+		return err
+	}
+	q.Cursor = ""
+	return a.clientsCSV(w, r, q)
+}

@@ -1,0 +1,209 @@
+package ui
+
+import "github.com/a-h/templ"
+
+// ServerView is one server's page: why it is unhealthy and what to do,
+// findings first, then the evidence section by section.
+type ServerView struct {
+	Layout
+	Name       string
+	Href       templ.SafeURL
+	Status     string
+	URL        string
+	URLHref    templ.SafeURL // "" unless the URL is http(s)
+	Registered bool
+	LastReport Stamp
+	Facts      []Fact
+	Findings   []FindingView
+	Reach      ReachView
+	Auth       *AuthView // nil: vdir_config never collected
+	Pool       *PoolView // nil: app_pool never collected
+	Services   *ServicesView
+	ACL        *ACLView
+	Denials    DenialsView
+	Events     *EventsView
+	Sync       *SyncView
+	Clients    ClientsView
+}
+
+// Fact is one labelled value.
+type Fact struct {
+	Label, Value string
+}
+
+// FindingView is one diagnosed cause with its evidence and remediation.
+type FindingView struct {
+	Rule, Severity, Subject, Title, Summary string
+	Evidence                                []EvidenceRow
+	Steps                                   []StepRow
+	FirstSeen, LastSeen                     Stamp
+}
+
+// EvidenceRow is one fact a finding rests on: what, where, when.
+type EvidenceRow struct {
+	Fact, Source string
+	At           Stamp
+}
+
+// StepRow is one numbered remediation step.
+type StepRow struct {
+	Text    string
+	Command *Command
+}
+
+// ReachView is the vDir reachability, one group per vantage and origin.
+type ReachView struct {
+	Groups []VantageGroup
+	Hours  int // the history strip spans this many hours
+}
+
+// VantageGroup is the latest checks from one vantage and origin.
+type VantageGroup struct {
+	Vantage, Label, Origin string
+	CheckedAt              Stamp
+	Rows                   []CheckRow
+}
+
+// CheckRow is one vDir check with its 24 h history.
+type CheckRow struct {
+	VDir, Path, Status, Verdict, Reason, Latency string
+	History                                      []HistCell
+}
+
+// HistCell is one slot of a history strip.
+type HistCell struct {
+	X       int
+	Verdict string // "" when nothing was checked in the slot
+	Title   string
+}
+
+// AuthView compares each vDir's IIS configuration with DESIGN §7.1.
+type AuthView struct {
+	At         Stamp
+	SSL        string // "on", "off" or "unknown": what Require SSL is judged against
+	Rows       []AuthRow
+	Missing    []string // reference vDirs absent from the configuration
+	Mismatches int
+}
+
+// AuthRow is one vDir's settings, each against its expected value.
+type AuthRow struct {
+	VDir  string
+	Cells []ConfigCell
+	Path  string
+}
+
+// ConfigCell is a setting: its value, what §7.1 expects, whether it differs.
+type ConfigCell struct {
+	Value    string
+	Expected string // "" when anything goes
+	Bad      string // "", "mismatch" (fault) or "mismatch-warn" (best practice)
+}
+
+// PoolView compares WsusPool with DESIGN §7.4.
+type PoolView struct {
+	Name       string
+	At         Stamp
+	Rows       []SettingRow
+	Mismatches int
+}
+
+// SettingRow is one setting against its recommended value.
+type SettingRow struct {
+	Setting, Value, Recommended, Default string
+	Bad                                  string // as ConfigCell.Bad
+	Command                              *Command
+}
+
+// ServicesView lists the Windows services.
+type ServicesView struct {
+	At   Stamp
+	Rows []ServiceRow
+}
+
+// ServiceRow is one service.
+type ServiceRow struct {
+	Name, State, StartType string
+	Bad                    bool
+}
+
+// ACLView compares the folder permissions with DESIGN §7.5.
+type ACLView struct {
+	At       Stamp
+	Required []ACLNeed
+	Entries  []ACLRow
+}
+
+// ACLNeed is one permission NETWORK SERVICE needs, and what was found.
+type ACLNeed struct {
+	Folder, Need, Path, Found string
+	State                     string // ok, missing, unknown
+	Command                   *Command
+}
+
+// ACLRow is one access-control entry as collected.
+type ACLRow struct {
+	Path, Principal, Rights, Type string
+	Inherited, Deny               bool
+}
+
+// DenialsView is the slot for NTFS (ProcMon) and IIS-log denials.
+type DenialsView struct {
+	Collected bool
+	Upload    []Command // how to send the evidence
+}
+
+// EventsView lists the WSUS events, newest first.
+type EventsView struct {
+	At   Stamp
+	Rows []EventRow
+}
+
+// EventRow is one Application log entry.
+type EventRow struct {
+	At                                Stamp
+	ID, Level, Class, Source, Message string
+	Meaning                           string // from DESIGN §7.3, "" when unknown
+}
+
+// SyncView is the synchronisation source and last run.
+type SyncView struct {
+	At           Stamp
+	From         string
+	Upstream     string
+	UpstreamHref templ.SafeURL
+	Mode         string
+	Last         SyncCell
+	Started      Stamp
+	Finished     Stamp
+	Duration     string
+	Error        string
+}
+
+// ClientsView is the client-gap section: histogram, categories, the table.
+type ClientsView struct {
+	Total, Stale, Never, Removed int64
+	Histogram                    []Bar
+	Categories                   []Chip
+	Pending                      []string // gap categories that need data not collected yet
+	Gap, Query, Sort             string
+	Action                       templ.SafeURL // the filter form's action
+	Columns                      []Column
+	Rows                         []ClientRow
+	Matching                     int64
+	Next, First                  templ.SafeURL
+	CSV                          templ.SafeURL
+	Error                        string
+}
+
+// Bar is one bar of the last-report age histogram.
+type Bar struct {
+	Label, Count, Class string
+	Y, Width            int
+}
+
+// ClientRow is one computer target.
+type ClientRow struct {
+	Name, IP, OS, Groups, SyncResult, Gap, GapClass string
+	LastReport, LastSync, Removed                   Stamp
+}
