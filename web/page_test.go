@@ -25,7 +25,8 @@ const hostile = `<script>alert(1)</script>`
 
 // scenarioFindings stands in for the rules engine: the pages render what
 // the store holds, so the test decides what was diagnosed.
-func scenarioFindings(st *probes.ServerState, now time.Time) []probes.Finding {
+func scenarioFindings(f probes.Facts) []probes.Finding {
+	st, now := f.State, f.Now
 	switch {
 	case st.Name == "wsus-west.corp.example":
 		return []probes.Finding{

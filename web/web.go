@@ -36,7 +36,6 @@ type Store interface {
 	Ready(ctx context.Context) error
 
 	// The dashboard pages.
-	Fleet(ctx context.Context) ([]probes.FleetRow, error)
 	Tokens(ctx context.Context) ([]probes.Token, error)
 	CreateToken(ctx context.Context, name, scope string) (secret string, tok probes.Token, err error)
 	RevokeToken(ctx context.Context, id int64) error
