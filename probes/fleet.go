@@ -6,8 +6,9 @@ import "time"
 // of each vDir, and its sync.
 type FleetRow struct {
 	ServerSummary
-	VDirs []VDirCell `json:"vdirs"` // one per vDir in dashboard order; Verdict "" when never checked
-	Sync  *Sync      `json:"sync"`  // nil when never collected
+	VDirs []VDirCell       `json:"vdirs"` // one per vDir in dashboard order; Verdict "" when never checked
+	Sync  *Sync            `json:"sync"`  // nil when never collected
+	Gaps  map[string]int64 `json:"gaps"`  // clients per DESIGN §6 category (only non-zero ones)
 }
 
 // VDirCell is the latest verdict of one vDir, compact enough to keep per

@@ -41,24 +41,29 @@ var AgeBounds = [...]time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 *
 // API returns it and as the rules evaluate it. A nil section was never
 // collected; an empty one was collected and empty.
 type ServerState struct {
-	Name          string               `json:"name"`
-	URL           string               `json:"url"`
-	Registered    bool                 `json:"registered"`
-	Status        string               `json:"status" v:"enum=server_status"`
-	LastReportAt  *time.Time           `json:"last_report_at"`
-	Server        *ServerInfo          `json:"server"`
-	VDirChecks    []ObservedCheck      `json:"vdir_checks"`
-	VDirConfig    []VDirConfig         `json:"vdir_config"`
-	AppPool       *AppPool             `json:"app_pool"`
-	Services      []Service            `json:"services"`
-	ACLs          []ACL                `json:"acls"`
-	Events        []Event              `json:"events"`
-	Sync          *Sync                `json:"sync"`
-	Denials       *DenialDigest        `json:"denials"` // the latest Process Monitor capture
-	IISLog        *IISLogSummary       `json:"iislog"`  // the latest IIS log
-	ClientSummary ClientCounts         `json:"client_summary"`
-	Findings      []Finding            `json:"findings"`
-	Collected     map[string]time.Time `json:"collected"` // section name → when it was collected
+	Name          string          `json:"name"`
+	URL           string          `json:"url"`
+	Registered    bool            `json:"registered"`
+	Status        string          `json:"status" v:"enum=server_status"`
+	LastReportAt  *time.Time      `json:"last_report_at"`
+	Server        *ServerInfo     `json:"server"`
+	VDirChecks    []ObservedCheck `json:"vdir_checks"`
+	VDirConfig    []VDirConfig    `json:"vdir_config"`
+	AppPool       *AppPool        `json:"app_pool"`
+	Services      []Service       `json:"services"`
+	ACLs          []ACL           `json:"acls"`
+	Events        []Event         `json:"events"`
+	Sync          *Sync           `json:"sync"`
+	Denials       *DenialDigest   `json:"denials"` // the latest Process Monitor capture
+	IISLog        *IISLogSummary  `json:"iislog"`  // the latest IIS log
+	ClientSummary ClientCounts    `json:"client_summary"`
+	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
+	// those it should list); GapCause is the server-wide finding its stale
+	// clients are attributed to.
+	Gaps      map[string]int64     `json:"gaps"`
+	GapCause  string               `json:"gap_cause"`
+	Findings  []Finding            `json:"findings"`
+	Collected map[string]time.Time `json:"collected"` // section name → when it was collected
 }
 
 // ObservedCheck is a vDir check with where and when it was made: reachability
@@ -77,6 +82,8 @@ type ClientRecord struct {
 	FirstSeen time.Time  `json:"first_seen"`
 	LastSeen  time.Time  `json:"last_seen"`
 	RemovedAt *time.Time `json:"removed_at"`
+	Gap       string     `json:"gap"`        // its DESIGN §6 category, "" when none
+	GapDetail string     `json:"gap_detail"` // why
 }
 
 // Section names as stored and as listed in ServerState.Collected.
@@ -107,6 +114,7 @@ type ClientQuery struct {
 	Server    string
 	Gap       string        // one of the Gap constants; "" means all
 	OlderThan time.Duration // what stale_report means; 0 means the default (7 days)
+	Category  string        // a DESIGN §6 category the client is in; "" means any
 	Search    string        // part of the name
 	Sort      string        // "name" (default) or "last_report" (oldest first); "-" prefix reverses
 	Cursor    string        // from the previous page's NextCursor

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +57,12 @@ func (s *Store) clientFilter(ctx context.Context, q probes.ClientQuery) (clientF
 		cond = append(cond, "removed_at IS NULL", "last_report < "+arg(ms(s.now().Add(-olderThan))))
 	default:
 		return f, probes.InvalidParam("gap", "must be one of all, stale_report, never_reported, removed; got %q", q.Gap)
+	}
+	if q.Category != "" {
+		if !slices.Contains(probes.GapCategories(), q.Category) {
+			return f, probes.InvalidParam("category", "must be one of %s; got %q", strings.Join(probes.GapCategories(), ", "), q.Category)
+		}
+		cond = append(cond, "gap = "+arg(q.Category))
 	}
 	if q.Search != "" {
 		cond = append(cond, `name LIKE `+arg("%"+escapeLike(probes.NormalizeName(q.Search))+"%")+` ESCAPE '\'`)
@@ -120,7 +127,7 @@ func (f clientFilter) order() string {
 }
 
 const clientSelect = `SELECT key, target_id, name, ip, os, client_version, groups, requested_group, last_sync,
-	last_sync_result, last_report, first_seen, last_seen, removed_at, COALESCE(last_report, -1) FROM clients WHERE `
+	last_sync_result, last_report, first_seen, last_seen, removed_at, COALESCE(gap, ''), gap_detail, COALESCE(last_report, -1) FROM clients WHERE `
 
 // Clients returns one page of a server's clients matching q, with the total.
 func (s *Store) Clients(ctx context.Context, q probes.ClientQuery) (probes.ClientPage, error) {
@@ -202,7 +209,7 @@ func (s *Store) eachClientRow(ctx context.Context, query string, args []any, ser
 		var lastSync, lastReport, removed sql.NullInt64
 		var first, seen int64
 		if err := rows.Scan(&c.Key, &rec.ID, &rec.Name, &rec.IP, &rec.OS, &rec.ClientVersion, &groups, &rec.RequestedGroup,
-			&lastSync, &rec.LastSyncResult, &lastReport, &first, &seen, &removed, &c.Sort); err != nil {
+			&lastSync, &rec.LastSyncResult, &lastReport, &first, &seen, &removed, &rec.Gap, &rec.GapDetail, &c.Sort); err != nil {
 			return err
 		}
 		if err := json.Unmarshal([]byte(groups), &rec.Groups); err != nil {

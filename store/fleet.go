@@ -42,7 +42,33 @@ func (s *Store) Fleet(ctx context.Context) ([]probes.FleetRow, error) {
 	if err := s.fleetCells(ctx, ids, out); err != nil {
 		return nil, err
 	}
+	if err := s.fleetGaps(ctx, ids, out); err != nil {
+		return nil, err
+	}
 	return out, s.fleetSync(ctx, ids, out)
+}
+
+// fleetGaps fills each server's gap counts from the counts kept at ingest.
+func (s *Store) fleetGaps(ctx context.Context, ids map[int64]int, out []probes.FleetRow) error {
+	for i := range out {
+		out[i].Gaps = map[string]int64{}
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT server_key, category, count FROM gap_counts WHERE count <> 0`)
+	if err != nil {
+		return fmt.Errorf("fleet gaps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		var cat string
+		if err := rows.Scan(&id, &cat, &n); err != nil {
+			return err
+		}
+		if i, ok := ids[id]; ok {
+			out[i].Gaps[cat] = n
+		}
+	}
+	return rows.Err()
 }
 
 // fleetCells fills each strip from the latest run of the most direct

@@ -84,7 +84,33 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 	if st.Findings, err = openFindings(ctx, q, row.id); err != nil {
 		return nil, err
 	}
+	if st.Gaps, st.GapCause, err = serverGaps(ctx, q, row.id); err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// serverGaps reads a server's kept gap counts (every category) and cause.
+func serverGaps(ctx context.Context, q querier, serverID int64) (map[string]int64, string, error) {
+	out := zeroGaps()
+	var cause string
+	if err := q.QueryRowContext(ctx, `SELECT gap_cause FROM servers WHERE id = $1`, serverID).Scan(&cause); err != nil {
+		return nil, "", fmt.Errorf("read gap cause: %w", err)
+	}
+	rows, err := q.QueryContext(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1`, serverID)
+	if err != nil {
+		return nil, "", fmt.Errorf("read gap counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cat string
+		var n int64
+		if err := rows.Scan(&cat, &n); err != nil {
+			return nil, "", err
+		}
+		out[cat] = n
+	}
+	return out, cause, rows.Err()
 }
 
 func loadSections(ctx context.Context, q querier, serverID int64, st *probes.ServerState) error {

@@ -17,7 +17,7 @@ func clientQuery(r *http.Request, server string) (probes.ClientQuery, error) {
 	if err != nil {
 		return probes.ClientQuery{}, err
 	}
-	q := probes.ClientQuery{Server: server, Gap: v.Get("gap"), Cursor: v.Get("cursor"), Search: v.Get("q"), Sort: v.Get("sort")}
+	q := probes.ClientQuery{Server: server, Gap: v.Get("gap"), Category: v.Get("category"), Cursor: v.Get("cursor"), Search: v.Get("q"), Sort: v.Get("sort")}
 	if s := v.Get("older_than"); s != "" {
 		d, err := probes.ParseAge(s)
 		if err != nil || d == 0 {
@@ -70,7 +70,7 @@ func (a *app) listClients(w http.ResponseWriter, r *http.Request) error {
 }
 
 var csvHeader = []string{"server", "name", "id", "ip", "os", "client_version", "groups", "requested_group",
-	"last_sync", "last_sync_result", "last_report", "first_seen", "last_seen", "removed_at"}
+	"last_sync", "last_sync_result", "last_report", "first_seen", "last_seen", "removed_at", "gap", "gap_detail"}
 
 // clientsCSV streams every matching client (no paging) as CSV. The first row
 // is fetched before the header is written, so a bad query still gets a
@@ -120,7 +120,7 @@ func csvRow(c probes.ClientRecord) []string {
 		return p.UTC().Format(time.RFC3339)
 	}
 	row := []string{c.Server, c.Name, c.ID, c.IP, c.OS, c.ClientVersion, strings.Join(c.Groups, ";"), c.RequestedGroup,
-		t(c.LastSync.Ptr()), c.LastSyncResult, t(c.LastReport.Ptr()), t(&c.FirstSeen), t(&c.LastSeen), t(c.RemovedAt)}
+		t(c.LastSync.Ptr()), c.LastSyncResult, t(c.LastReport.Ptr()), t(&c.FirstSeen), t(&c.LastSeen), t(c.RemovedAt), c.Gap, c.GapDetail}
 	for i, v := range row {
 		row[i] = csvSafe(v)
 	}

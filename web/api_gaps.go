@@ -34,7 +34,7 @@ func (a *app) getGapClients(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if wantsCSV(r) {
-		return a.gapClientsCSV(w, r, q)
+		return a.gapClientsCSVFor(w, r, q)
 	}
 	page, err := a.store.GapClients(r.Context(), q)
 	if err != nil {
@@ -43,7 +43,7 @@ func (a *app) getGapClients(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, page)
 }
 
-func (a *app) gapClientsCSV(w http.ResponseWriter, r *http.Request, q probes.GapQuery) error {
+func (a *app) gapClientsCSVFor(w http.ResponseWriter, r *http.Request, q probes.GapQuery) error {
 	cw := csv.NewWriter(w)
 	started := false
 	start := func() {

@@ -157,6 +157,9 @@ func browserFleet(t *testing.T) (base, admin string) {
 	if _, _, err := st.SaveReport(t.Context(), hostileReport, ""); err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := st.Settle(t.Context()); err != nil { // what serve does every few seconds
+		t.Fatal(err)
+	}
 	admin, _, err := st.CreateToken(t.Context(), "browser-admin", probes.ScopeAdmin)
 	if err != nil {
 		t.Fatal(err)
@@ -367,7 +370,7 @@ func TestBrowser(t *testing.T) {
 	}
 	must("filter by gap", chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`[data-testid="client-gap"]`), "never_reported")))
 	eval(`document.querySelector('[data-testid="client-gap"]').dispatchEvent(new Event("change", {bubbles: true})); ""`)
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.search.indexOf("gap=never_reported") >= 0 && document.querySelectorAll('[data-testid="client-row"]').length <= 1`,
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.search.indexOf("category=never_reported") >= 0 && document.querySelectorAll('[data-testid="client-row"]').length <= 1`,
 		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Errorf("gap filter did not apply: %v (%s)", err, eval(`location.search`))
 	}

@@ -86,6 +86,7 @@ func renderOpenAPI(version string) []byte {
 			"parameters": []any{serverName,
 				param("gap", "query", "all (default), stale_report, never_reported or removed", map[string]any{"type": "string", "enum": []string{"all", "stale_report", "never_reported", "removed"}}),
 				param("older_than", "query", "what stale_report means, e.g. 30d (default 7d)", str),
+				param("category", "query", "only clients in this DESIGN §6 gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
 				param("q", "query", "part of the client's name", str),
 				param("sort", "query", "name (default) or last_report (oldest first); prefix - to reverse", str),
 				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),

@@ -26,6 +26,20 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := buildFleetView(fleet, q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"), a.now())
+	gaps, err := a.store.Gaps(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, n := range gaps.Unassigned { // computers whose policy names no fleet server
+		v.Counts.WithGaps += n
+	}
+	if gaps.Categories[probes.GapExpectedMissing] > 0 { // an inventory exists: 0 is a fact, not "not collected"
+		for i := range v.Rows {
+			if v.Rows[i].Expected == nil {
+				v.Rows[i].Expected = new(int64)
+			}
+		}
+	}
 	v.Layout = a.layout(r, "Fleet", ui.NavFleet)
 	v.Layout.Refresh = pageRefreshSeconds
 	if len(fleet) == 0 {
@@ -49,7 +63,7 @@ type fleetColumn struct {
 var fleetColumns = []fleetColumn{
 	{"name", "Server", "", false}, {"status", "Status", "worst open finding", false}, {"", "vDirs", "latest verdict of each of the 9 vDirs", false},
 	{"clients", "Clients", "computer targets on the server's list", true}, {"stale", "Stale", "last status report older than 7 days", true},
-	{"never", "Never", "never sent a status report", true}, {"", "Expected missing", "in the directory inventory but on no server; needs an inventory (POST /api/v1/inventory)", true},
+	{"never", "Never", "never sent a status report", true}, {"", "Expected missing", "in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
 	{"sync", "Last sync", "result and age of the last synchronisation", false}, {"report", "Last report", "newest report from any vantage", false},
 }
 
@@ -67,7 +81,9 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, now t
 		v.Counts.Stale += c.Stale
 		v.Counts.Never += c.Never
 		v.Counts.Removed += c.Removed
-		v.Counts.WithGaps += c.Stale + c.Never
+		for _, n := range f.Gaps {
+			v.Counts.WithGaps += n
+		}
 	}
 	v.Counts.Servers, v.Counts.OK, v.Counts.Warning = len(fleet), counts[probes.StatusOK], counts[probes.StatusWarning]
 	v.Counts.Critical, v.Counts.Unknown = counts[probes.StatusCritical], counts[probes.StatusUnknown]
@@ -124,6 +140,9 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, now t
 			Name: f.Name, Href: serverHref(f.Name), Status: f.Status, Strip: stripCells(f.VDirs),
 			Clients: f.Clients.Total, Stale: f.Clients.Stale, Never: f.Clients.Never,
 			Sync: syncCell(f.Sync, now), LastReport: ui.StampOf(f.LastReportAt, now),
+		}
+		if n, ok := f.Gaps[probes.GapExpectedMissing]; ok {
+			v.Rows[i].Expected = &n
 		}
 	}
 	return v

@@ -3,44 +3,51 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/web/ui"
 )
 
-// gapCategory is one DESIGN §6 category as the gaps page lists it. count
-// reads it from a fleet row; nil until the data it needs is collected (the
-// store's Gaps read model will fill the others).
-type gapCategory struct {
-	key, label, rule, needs string
-	count                   func(probes.ClientCounts) int64
+// gapInfo names a DESIGN §6 category for people.
+var gapInfo = map[string]struct{ label, rule string }{
+	probes.GapPolicyOff:         {"Policy off", "UseWUServer ≠ 1, Automatic Updates disabled, or wuauserv/BITS disabled"},
+	probes.GapWrongServer:       {"Wrong server", "WUServer names an unknown server, or another server lists it with a fresher sync"},
+	probes.GapBadURL:            {"Bad URL", "WUServer without the port, or WUStatusServer ≠ WUServer"},
+	probes.GapDuplicateID:       {"Duplicate id", "one SusClientId for two or more names (a cloned image), or a name that keeps changing"},
+	probes.GapExpectedMissing:   {"Expected, missing", "in the directory inventory (or pointing here), enabled, in use, on no server's list"},
+	probes.GapNeverReported:     {"Never reported", "on the server's list, no status report ever"},
+	probes.GapScanOKReportStale: {"Scan OK, report stale", "synced within 2 days, but no status report for 7 (the statistics server)"},
+	probes.GapStaleReport:       {"Stale report", "last status report older than 7 days"},
+	probes.GapRemoved:           {"Removed", "was on the list, gone from a complete snapshot"},
 }
 
-var gapCategories = []gapCategory{
-	{"policy_off", "Policy off", "UseWUServer ≠ 1, AU disabled, or wuauserv/BITS disabled", "needs client reports", nil},
-	{"wrong_server", "Wrong server", "wu_server is not a fleet server, or listed on another with fresher sync", "needs client reports", nil},
-	{"bad_url", "Bad URL", "wu_server without the port, or WUStatusServer ≠ WUServer", "needs client reports", nil},
-	{"duplicate_id", "Duplicate id", "one SusClientId for two or more names (cloned image)", "needs client reports", nil},
-	{"expected_missing", "Expected, missing", "in the directory inventory, enabled, logged on within 7 d, on no server", "needs a directory inventory", nil},
-	{probes.GapNeverReported, "Never reported", "on the server's list with no status report ever", "",
-		func(c probes.ClientCounts) int64 { return c.Never }},
-	{"scan_ok_report_stale", "Scan OK, report stale", "synced within 2 d but no status report for 7 d", "needs the diagnosis", nil},
-	{probes.GapStaleReport, "Stale report", "last status report older than 7 d", "",
-		func(c probes.ClientCounts) int64 { return c.Stale }},
-	{probes.GapRemoved, "Removed", "was on the list, gone from a complete snapshot", "",
-		func(c probes.ClientCounts) int64 { return c.Removed }},
+// clientSideGaps need the clients' own reports or a directory inventory.
+var clientSideGaps = []string{probes.GapPolicyOff, probes.GapWrongServer, probes.GapBadURL, probes.GapDuplicateID, probes.GapExpectedMissing}
+
+func gapHref(category, server string) templ.SafeURL {
+	u := "/gaps/" + url.PathEscape(category)
+	if server != "" {
+		u += "?" + url.Values{"server": {server}}.Encode()
+	}
+	return templ.SafeURL(u)
 }
 
-// gapsPage is GET /gaps: fleet-wide gap categories, per server, with
-// drill-down into each server's clients.
+// gapsPage is GET /gaps: fleet-wide gap categories, per server and
+// unassigned, each count a drill-down into its clients.
 func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	fleet, err := a.store.Fleet(r.Context())
 	if err != nil {
 		return err
 	}
-	v := buildGapsView(fleet)
+	gaps, err := a.store.Gaps(r.Context())
+	if err != nil {
+		return err
+	}
+	v := buildGapsView(fleet, gaps)
 	v.Layout = a.layout(r, "Gaps", ui.NavGaps)
 	if len(fleet) == 0 {
 		o := a.onboarding(r)
@@ -49,30 +56,104 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, ui.GapsPage(v))
 }
 
-func buildGapsView(fleet []probes.FleetRow) ui.GapsView {
+func buildGapsView(fleet []probes.FleetRow, gaps probes.FleetGaps) ui.GapsView {
 	var v ui.GapsView
-	totals := make([]int64, len(gapCategories))
+	v.Pending = true
+	for _, c := range clientSideGaps {
+		if gaps.Categories[c] > 0 {
+			v.Pending = false
+		}
+	}
+	for _, c := range probes.GapCategories() {
+		v.Categories = append(v.Categories, ui.GapCategory{Key: c, Label: gapInfo[c].label, Rule: gapInfo[c].rule, Collected: true,
+			Count: ui.Count(gaps.Categories[c]), Href: gapHref(c, "")})
+	}
+	cell := func(n int64, href templ.SafeURL) ui.GapCell {
+		return ui.GapCell{Count: ui.Count(n), Zero: n == 0, Href: href}
+	}
 	for _, f := range fleet {
 		row := ui.GapServerRow{Name: f.Name, Href: serverHref(f.Name), Status: f.Status}
-		for i, c := range gapCategories {
-			if c.count == nil {
-				continue
-			}
-			n := c.count(f.Clients)
-			totals[i] += n
-			row.Cells = append(row.Cells, ui.GapCell{Count: ui.Count(n), Zero: n == 0,
-				Href: templ.SafeURL("/servers/" + url.PathEscape(f.Name) + "?" + url.Values{"gap": {c.key}}.Encode() + "#clients")})
+		for _, c := range probes.GapCategories() {
+			row.Cells = append(row.Cells, cell(f.Gaps[c], gapHref(c, f.Name)))
 		}
 		v.Servers = append(v.Servers, row)
 	}
-	for i, c := range gapCategories {
-		gc := ui.GapCategory{Key: c.key, Label: c.label, Rule: c.rule, Collected: c.count != nil, Needs: c.needs, Count: "–"}
-		if gc.Collected {
-			gc.Count = ui.Count(totals[i])
-		} else {
-			v.Pending = true
+	unassigned := ui.GapServerRow{Name: "no fleet server"}
+	any := false
+	for _, c := range probes.GapCategories() {
+		n := gaps.Unassigned[c]
+		any = any || n > 0
+		unassigned.Cells = append(unassigned.Cells, cell(n, gapHref(c, "")))
+	}
+	if any {
+		v.Unassigned = &unassigned
+	}
+	for _, sg := range gaps.Servers {
+		if sg.Cause != "" {
+			v.Causes = append(v.Causes, ui.GapCause{Server: sg.Server, Href: serverHref(sg.Server), Cause: sg.Cause})
 		}
-		v.Categories = append(v.Categories, gc)
 	}
 	return v
+}
+
+// gapClientsPage is GET /gaps/{category}: the clients of one category with
+// the evidence for each, fleet-wide or for one server.
+func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
+	vals, err := query(r)
+	if err != nil {
+		return err
+	}
+	category := chi.URLParam(r, "category")
+	info, ok := gapInfo[category]
+	if !ok {
+		return errStatus(http.StatusNotFound, "no gap category %q", category)
+	}
+	q := probes.GapQuery{Category: category, Server: vals.Get("server"), Cursor: vals.Get("cursor"), Limit: 100}
+	page, err := a.store.GapClients(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	v := ui.GapClientsView{Layout: a.layout(r, info.label, ui.NavGaps), Category: category, Label: info.label, Rule: info.rule,
+		Server: q.Server, Total: page.Total, All: gapHref(category, "")}
+	if q.Server != "" {
+		v.ServerHref = serverHref(probes.NormalizeName(q.Server))
+	}
+	csv := url.Values{}
+	if q.Server != "" {
+		csv.Set("server", q.Server)
+	}
+	v.CSV = templ.SafeURL("/gaps/" + url.PathEscape(category) + ".csv")
+	if len(csv) > 0 {
+		v.CSV += templ.SafeURL("?" + csv.Encode())
+	}
+	for _, c := range page.Clients {
+		row := ui.GapClientRow{Name: c.Name, Server: c.Server, Detail: c.Detail, Cause: c.Cause, Listed: c.Listed,
+			Since: ui.StampOf(c.Since, now), LastReport: ui.StampOf(c.LastReport, now), IP: c.IP}
+		if c.Server != "" {
+			row.ServerHref = serverHref(c.Server)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	if page.NextCursor != "" {
+		next := url.Values{"cursor": {page.NextCursor}}
+		if q.Server != "" {
+			next.Set("server", q.Server)
+		}
+		v.Next = templ.SafeURL("/gaps/" + url.PathEscape(category) + "?" + next.Encode())
+	}
+	if q.Cursor != "" {
+		v.First = gapHref(category, q.Server)
+	}
+	v.Shown = strconv.Itoa(len(page.Clients))
+	return a.render(w, r, http.StatusOK, ui.GapClientsPage(v))
+}
+
+// gapClientsCSV exports one category for the page's session.
+func (a *app) gapClientsCSV(w http.ResponseWriter, r *http.Request) error {
+	vals, err := query(r)
+	if err != nil {
+		return err
+	}
+	return a.gapClientsCSVFor(w, r, probes.GapQuery{Category: chi.URLParam(r, "category"), Server: vals.Get("server")})
 }

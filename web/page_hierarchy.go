@@ -26,60 +26,41 @@ func (a *app) hierarchyPage(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, ui.HierarchyPage(v))
 }
 
-// buildHierarchy nests each downstream server under its upstream. An
-// upstream outside the fleet becomes a dashed node of its own; servers
-// caught in a sync loop are listed at the top so none disappears.
+// buildHierarchy turns the fleet's sync tree (probes.BuildHierarchy) into
+// page nodes. A downstream whose upstream is outside the fleet hangs under a
+// dashed node for that host:port, so it is visibly orphaned.
 func buildHierarchy(fleet []probes.FleetRow, now time.Time) []ui.TreeNode {
-	byName := map[string]int{}
-	for i, f := range fleet {
-		byName[f.Name] = i
+	rows := map[string]probes.FleetRow{}
+	for _, f := range fleet {
+		rows[f.Name] = f
 	}
-	children := map[string][]int{}
-	var roots []string
-	external := map[string]bool{}
-	for i, f := range fleet {
-		parent := ""
-		if f.Sync != nil && f.Sync.Upstream != nil {
-			parent = probes.NormalizeName(f.Sync.Upstream.Host)
+	var convert func(n probes.HierarchyNode) ui.TreeNode
+	convert = func(n probes.HierarchyNode) ui.TreeNode {
+		f := rows[n.Server]
+		t := ui.TreeNode{Name: n.Server, Href: serverHref(n.Server), Status: n.Status, Role: role(f.Sync), Sync: syncCell(f.Sync, now),
+			Clients: f.Clients.Total, Affected: n.AffectedBy}
+		for _, c := range n.Children {
+			t.Children = append(t.Children, convert(c))
 		}
-		switch {
-		case parent == "" || parent == f.Name:
-			roots = append(roots, f.Name)
-		default:
-			if _, ok := byName[parent]; !ok && !external[parent] {
-				external[parent] = true
-				roots = append(roots, parent)
-			}
-			children[parent] = append(children[parent], i)
-		}
+		return t
 	}
-	seen := map[string]bool{}
-	var node func(name string) ui.TreeNode
-	node = func(name string) ui.TreeNode {
-		seen[name] = true
-		n := ui.TreeNode{Name: name, Role: "not in the fleet"}
-		if i, ok := byName[name]; ok {
-			f := fleet[i]
-			n = ui.TreeNode{Name: name, Href: serverHref(name), Status: f.Status, Sync: syncCell(f.Sync, now), Clients: f.Clients.Total}
-			n.Role = role(f.Sync)
-		}
-		for _, c := range children[name] {
-			if !seen[fleet[c].Name] {
-				n.Children = append(n.Children, node(fleet[c].Name))
-			}
-		}
-		return n
-	}
-	slices.SortFunc(roots, strings.Compare)
 	var out []ui.TreeNode
-	for _, r := range roots {
-		out = append(out, node(r))
-	}
-	for _, f := range fleet { // sync loops: nothing leads to them from a root
-		if !seen[f.Name] {
-			out = append(out, node(f.Name))
+	external := map[string]int{} // host:port → index in out
+	for _, r := range probes.BuildHierarchy(fleet, now).Roots {
+		t := convert(r)
+		if !r.UpstreamUnknown {
+			out = append(out, t)
+			continue
 		}
+		i, ok := external[r.SyncFrom]
+		if !ok {
+			i = len(out)
+			external[r.SyncFrom] = i
+			out = append(out, ui.TreeNode{Name: r.SyncFrom, Role: "not in the fleet"})
+		}
+		out[i].Children = append(out[i].Children, t)
 	}
+	slices.SortStableFunc(out, func(a, b ui.TreeNode) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 

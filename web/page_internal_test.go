@@ -91,11 +91,11 @@ func TestHierarchyLoopsAndOutsiders(t *testing.T) {
 		}
 	}
 	walk(tree)
-	if seen["a"] != 1 || seen["b"] != 1 || seen["c"] != 1 || seen["outside.example"] != 1 {
+	if seen["a"] != 1 || seen["b"] != 1 || seen["c"] != 1 || seen["outside.example:8530"] != 1 {
 		t.Errorf("every server exactly once, the outside upstream as its own node: %v", seen)
 	}
 	for _, n := range tree {
-		if n.Name == "outside.example" && (n.Href != "" || len(n.Children) != 1) {
+		if n.Name == "outside.example:8530" && (n.Href != "" || len(n.Children) != 1) {
 			t.Errorf("outside upstream: %+v", n)
 		}
 	}

@@ -42,7 +42,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		URL: st.URL, URLHref: externalHref(st.URL), Registered: st.Registered, LastReport: ui.StampOf(st.LastReportAt, now),
 		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, now), Reach: reachView(st.VDirChecks, hist, now),
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
-		Denials: denialsView(st.Name), Events: eventsView(st, now), Sync: syncView(st, now),
+		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
 	v.Layout.Refresh = pageRefreshSeconds
 	if v.Clients, err = a.clientsView(r, st, now); err != nil {
@@ -162,51 +162,47 @@ func urlPath(raw string) string {
 	return raw
 }
 
-// clientGaps are the client list's filters today; the diagnosis will add
-// policy_off, wrong_server, bad_url, duplicate_id, expected_missing and
-// scan_ok_report_stale (DESIGN §6) once client reports and inventories exist.
-var clientGaps = []struct{ key, label string }{
-	{probes.GapAll, "All"}, {probes.GapStaleReport, "Stale report"}, {probes.GapNeverReported, "Never reported"}, {probes.GapRemoved, "Removed"},
+// gapClass is how a DESIGN §6 category is coloured in the client table.
+func gapClass(category string) string {
+	switch category {
+	case "":
+		return ""
+	case probes.GapRemoved:
+		return "unknown"
+	case probes.GapNeverReported, probes.GapBadURL, probes.GapPolicyOff, probes.GapWrongServer:
+		return "critical"
+	}
+	return "warning"
 }
-
-// pendingGaps are the DESIGN §6 categories that need data not collected yet.
-var pendingGaps = []string{"policy off", "wrong server", "bad URL", "duplicate id", "expected but missing", "scan OK but report stale"}
 
 // clientsView reads one page of the client table per the query string.
 func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time) (ui.ClientsView, error) {
 	vals := r.URL.Query()
 	c := st.ClientSummary
 	v := ui.ClientsView{Total: c.Total, Stale: c.Stale, Never: c.Never, Removed: c.Removed, Histogram: ageBars(c.Ages),
-		Gap: vals.Get("gap"), Query: strings.TrimSpace(vals.Get("q")), Sort: vals.Get("sort"), Pending: pendingGaps}
-	if v.Gap == "" {
-		v.Gap = probes.GapAll
-	}
+		Gap: vals.Get("category"), Query: strings.TrimSpace(vals.Get("q")), Sort: vals.Get("sort"), Cause: st.GapCause}
 	base := "/servers/" + url.PathEscape(st.Name)
 	v.Action = templ.SafeURL(base + "#clients")
-	href := func(gap, q, sort, cursor string) templ.SafeURL {
+	href := func(category, q, sort, cursor string) templ.SafeURL {
 		p := url.Values{}
-		if gap != "" && gap != probes.GapAll {
-			p.Set("gap", gap)
-		}
-		if q != "" {
-			p.Set("q", q)
-		}
-		if sort != "" {
-			p.Set("sort", sort)
-		}
-		if cursor != "" {
-			p.Set("cursor", cursor)
+		for k, val := range map[string]string{"category": category, "q": q, "sort": sort, "cursor": cursor} {
+			if val != "" {
+				p.Set(k, val)
+			}
 		}
 		if len(p) == 0 {
 			return templ.SafeURL(base + "#clients")
 		}
 		return templ.SafeURL(base + "?" + p.Encode() + "#clients")
 	}
-	counts := map[string]int64{probes.GapAll: c.Total + c.Removed, probes.GapStaleReport: c.Stale, probes.GapNeverReported: c.Never, probes.GapRemoved: c.Removed}
-	known := false
-	for _, g := range clientGaps {
-		v.Categories = append(v.Categories, ui.Chip{Key: g.key, Label: g.label, Count: ui.Count(counts[g.key]), Href: href(g.key, v.Query, v.Sort, ""), Current: g.key == v.Gap})
-		known = known || g.key == v.Gap
+	if _, ok := gapInfo[v.Gap]; v.Gap != "" && !ok {
+		v.Error = "Unknown gap category; showing all clients."
+		v.Gap = ""
+	}
+	v.Categories = append(v.Categories, ui.Chip{Key: "", Label: "All clients", Count: ui.Count(c.Total + c.Removed), Href: href("", v.Query, v.Sort, ""), Current: v.Gap == ""})
+	for _, cat := range probes.GapCategories() {
+		v.Categories = append(v.Categories, ui.Chip{Key: cat, Label: gapInfo[cat].label, Count: ui.Count(st.Gaps[cat]),
+			Href: href(cat, v.Query, v.Sort, ""), Current: cat == v.Gap})
 	}
 	sortKey := strings.TrimPrefix(v.Sort, "-")
 	for _, col := range []struct{ key, label string }{{"name", "Client"}, {"", "Gap"}, {"last_report", "Last report"}, {"", "Last sync"}, {"", "IP"}, {"", "OS"}, {"", "Groups"}} {
@@ -226,25 +222,17 @@ func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time
 		v.Columns = append(v.Columns, h)
 	}
 	csv := url.Values{}
-	if v.Gap != probes.GapAll {
-		csv.Set("gap", v.Gap)
-	}
-	if v.Query != "" {
-		csv.Set("q", v.Query)
-	}
-	if v.Sort != "" {
-		csv.Set("sort", v.Sort)
+	for k, val := range map[string]string{"category": v.Gap, "q": v.Query, "sort": v.Sort} {
+		if val != "" {
+			csv.Set(k, val)
+		}
 	}
 	v.CSV = templ.SafeURL(base + "/clients.csv")
 	if len(csv) > 0 {
 		v.CSV += templ.SafeURL("?" + csv.Encode())
 	}
-	if !known {
-		v.Error = "Unknown gap category; showing all clients."
-		v.Gap = probes.GapAll
-	}
 	cursor := vals.Get("cursor")
-	q := probes.ClientQuery{Server: st.Name, Gap: v.Gap, Search: v.Query, Sort: v.Sort, Cursor: cursor, Limit: clientPage}
+	q := probes.ClientQuery{Server: st.Name, Category: v.Gap, Search: v.Query, Sort: v.Sort, Cursor: cursor, Limit: clientPage}
 	page, err := a.store.Clients(r.Context(), q)
 	var ve *probes.ValidationError
 	if errors.As(err, &ve) {
@@ -257,26 +245,22 @@ func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time
 		return v, err
 	}
 	v.Matching = page.Total
+	if v.Gap != "" && v.Query == "" && st.Gaps[v.Gap] > page.Total {
+		// The category counts computers this server should list but does not.
+		v.Unlisted, v.UnlistedHref = st.Gaps[v.Gap]-page.Total, gapHref(v.Gap, st.Name)
+	}
 	if page.NextCursor != "" {
 		v.Next = href(v.Gap, v.Query, v.Sort, page.NextCursor)
 	}
 	if cursor != "" {
 		v.First = href(v.Gap, v.Query, v.Sort, "")
 	}
-	staleBefore := now.Add(-7 * 24 * time.Hour)
 	for _, cl := range page.Clients {
 		row := ui.ClientRow{Name: cl.Name, IP: cl.IP, OS: cl.OS, Groups: strings.Join(cl.Groups, ", "), SyncResult: cl.LastSyncResult,
-			LastReport: ui.NewStamp(cl.LastReport.Time, now), LastSync: ui.NewStamp(cl.LastSync.Time, now), Removed: ui.StampOf(cl.RemovedAt, now)}
-		switch {
-		case cl.RemovedAt != nil:
-			row.Gap, row.GapClass = "Removed", "unknown"
-		case cl.LastReport.IsZero():
-			row.Gap, row.GapClass = "Never", "critical"
-		case cl.LastReport.Before(staleBefore):
-			row.Gap, row.GapClass = "Stale", "warning"
-			if cl.LastReport.Before(now.Add(-30 * 24 * time.Hour)) {
-				row.GapClass = "critical"
-			}
+			LastReport: ui.NewStamp(cl.LastReport.Time, now), LastSync: ui.NewStamp(cl.LastSync.Time, now), Removed: ui.StampOf(cl.RemovedAt, now),
+			GapClass: gapClass(cl.Gap), GapDetail: cl.GapDetail}
+		if cl.Gap != "" {
+			row.Gap = gapInfo[cl.Gap].label
 		}
 		v.Rows = append(v.Rows, row)
 	}

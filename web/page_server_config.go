@@ -298,15 +298,55 @@ func aclView(st *probes.ServerState, now time.Time) *ui.ACLView {
 	return v
 }
 
-func denialsView(server string) ui.DenialsView {
-	name := server
+func denialsView(st *probes.ServerState, now time.Time) ui.DenialsView {
+	name := st.Name
 	if !safeArg.MatchString(name) || strings.ContainsAny(name, " ()") {
 		name = "<server>"
 	}
-	return ui.DenialsView{Upload: []ui.Command{
-		{ID: "cmd-upload-procmon", Text: "wsusfleet upload --server " + name + " --kind procmon denied.csv"},
-		{ID: "cmd-upload-iislog", Text: "wsusfleet upload --server " + name + ` --kind iislog C:\inetpub\logs\LogFiles\W3SVC1\u_ex*.log`},
-	}}
+	v := ui.DenialsView{}
+	if d := st.Denials; d != nil {
+		v.ProcMon = &ui.ProcMonView{At: ui.NewStamp(st.Collected[probes.SectionDenials], now), Rows: d.Rows, Denied: d.Denied, Kept: d.Kept}
+		seen := map[string]bool{}
+		for i, g := range d.Groups {
+			v.ProcMon.Groups = append(v.ProcMon.Groups, ui.DenialRow{Process: g.Process, Operation: g.Operation, Path: g.Path, Count: g.Count,
+				Span: strings.TrimSpace(g.First + " – " + g.Last), Right: g.Right})
+			for _, step := range g.Remediation {
+				if step.Command != "" && !seen[step.Command] {
+					seen[step.Command] = true
+					v.ProcMon.Fixes = append(v.ProcMon.Fixes, ui.Command{ID: fmt.Sprintf("cmd-denial-%d-%d", i, len(v.ProcMon.Fixes)), Text: step.Command})
+				}
+			}
+		}
+		for _, o := range d.OtherProcesses {
+			v.ProcMon.Others = append(v.ProcMon.Others, fmt.Sprintf("%s ×%d", o.Process, o.Count))
+		}
+	}
+	if l := st.IISLog; l != nil {
+		v.IISLog = &ui.IISLogView{File: l.File, At: ui.NewStamp(l.Last.Time, now), Lines: l.Lines, Skipped: l.Skipped, Other: l.Other,
+			First: ui.NewStamp(l.First.Time, now), Last: ui.NewStamp(l.Last.Time, now)}
+		for _, t := range l.Totals {
+			if t.Status < 400 {
+				continue
+			}
+			row := ui.IISLogRow{VDir: t.VDir, Status: t.StatusText(), Requests: t.Requests, WUA: t.WUA, MaxMS: t.MaxMS, LastHour: ui.NewStamp(t.LastHour.Time, now)}
+			for _, f := range l.TopClients {
+				if f.VDir == t.VDir && f.StatusText() == t.StatusText() {
+					row.Clients = f.Clients
+					for _, c := range f.Top {
+						row.Top = append(row.Top, c.IP)
+					}
+				}
+			}
+			v.IISLog.Faults = append(v.IISLog.Faults, row)
+		}
+	}
+	if v.ProcMon == nil {
+		v.Upload = append(v.Upload, ui.Command{ID: "cmd-upload-procmon", Text: "wsusfleet upload --server " + name + " --kind procmon denied.csv"})
+	}
+	if v.IISLog == nil {
+		v.Upload = append(v.Upload, ui.Command{ID: "cmd-upload-iislog", Text: "wsusfleet upload --server " + name + ` --kind iislog C:\inetpub\logs\LogFiles\W3SVC1\u_ex*.log`})
+	}
+	return v
 }
 
 // eventMeanings is DESIGN §7.3; the IDs marked "reported" are the widely

@@ -78,6 +78,9 @@ func seedScenario(t *testing.T, e *env) {
 	hq := storetest.Report("hq", "wsus-hq.corp.example", now)
 	hq.Sync = &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-3 * time.Hour)), FinishedAt: probes.TimeOf(now.Add(-3*time.Hour + 4*time.Minute)), Result: "Succeeded"}}
 	hq.Clients = &probes.ClientList{Complete: true, Items: storetest.Clients(40, now, func(i int) time.Duration { return time.Duration(i) * time.Hour })}
+	for i := range hq.Clients.Items { // its own machines: a name on two lists is a wrong_server gap
+		hq.Clients.Items[i].Name, hq.Clients.Items[i].ID = "hq-"+hq.Clients.Items[i].Name, "hq-"+hq.Clients.Items[i].ID
+	}
 
 	west := storetest.Report("west", "wsus-west.corp.example", now)
 	for i := range west.VDirChecks {
@@ -125,6 +128,7 @@ func seedScenario(t *testing.T, e *env) {
 	if _, err := e.st.RegisterServer(t.Context(), "wsus-new.corp.example", "http://wsus-new.corp.example:8530"); err != nil {
 		t.Fatal(err)
 	}
+	e.settle() // what serve does every few seconds: classify the clients
 }
 
 // page is a fetched HTML page.
@@ -356,8 +360,11 @@ func TestServerPage(t *testing.T) {
 	if got := p.find(t, testid("gap-stale_report")+" .n").Text(); got != "75" {
 		t.Errorf("stale category %q", got)
 	}
-	if p.find(t, testid("gaps-pending")).Length() != 1 {
-		t.Errorf("the categories that need client reports should be named as pending")
+	if n := p.find(t, `[data-testid="gap-categories"] .chip`).Length(); n != 10 {
+		t.Errorf("%d category chips, want all clients and the nine of DESIGN §6", n)
+	}
+	if b := p.find(t, testid("client-gap-badge")).First(); b.Text() == "" || b.AttrOr("title", "") == "" {
+		t.Errorf("a client in a gap shows its category and why: %q %q", b.Text(), b.AttrOr("title", ""))
 	}
 	if n := p.find(t, testid("client-row")).Length(); n != 100 {
 		t.Errorf("first page: %d clients", n)
@@ -370,12 +377,12 @@ func TestServerPage(t *testing.T) {
 	if p2.find(t, testid("clients-first")).Length() != 1 {
 		t.Errorf("page 2 should link back to the first page")
 	}
-	f := e.page("GET", "/servers/wsus-west.corp.example?gap=never_reported&q=pc0001", nil)
+	f := e.page("GET", "/servers/wsus-west.corp.example?category=never_reported&q=pc0001", nil)
 	if rows := f.find(t, testid("client-row")); rows.Length() != 1 || rows.Find(testid("client-name")).Text() != "pc00010.corp.example" {
 		t.Errorf("filtered: %d rows %q", rows.Length(), rows.Find(testid("client-name")).Text())
 	}
 	csvHref := f.find(t, testid("clients-csv")).AttrOr("href", "")
-	if csvHref != "/servers/wsus-west.corp.example/clients.csv?gap=never_reported&q=pc0001" {
+	if csvHref != "/servers/wsus-west.corp.example/clients.csv?category=never_reported&q=pc0001" {
 		t.Errorf("CSV link %q", csvHref)
 	}
 	csv := e.page("GET", csvHref, nil)
@@ -442,22 +449,33 @@ func TestGapsAndHierarchyPages(t *testing.T) {
 		}
 	}
 	seedScenario(t, e.env)
+	e.settle()
 	g := e.page("GET", "/gaps", nil)
 	if g.find(t, testid("gaps-pending")).Length() != 1 {
-		t.Errorf("gaps should say client reports and inventory are not collected")
+		t.Errorf("gaps should say no client report or inventory showed a client-side gap")
 	}
 	if got := g.find(t, testid("gap-total-stale_report")+" .value").Text(); got != "75" {
 		t.Errorf("stale total %q", got)
 	}
-	if got := g.find(t, testid("gap-total-policy_off")+" .value").Text(); got != "–" {
-		t.Errorf("policy_off total %q, want a dash until collected", got)
+	if got := g.find(t, testid("gap-total-policy_off")+" .value").Text(); got != "0" {
+		t.Errorf("policy_off total %q", got)
 	}
-	drill := g.find(t, `[data-testid="gap-row"][data-server="wsus-west.corp.example"] a[href*="gap=stale_report"]`)
+	drill := g.find(t, `[data-testid="gap-row"][data-server="wsus-west.corp.example"] a[href*="/gaps/stale_report"]`)
 	if drill.Text() != "75" {
 		t.Fatalf("drill-down link: %q", drill.Text())
 	}
-	if p := e.page("GET", drill.AttrOr("href", ""), nil); p.find(t, testid("gap-stale_report")).AttrOr("aria-current", "") != "true" || p.find(t, testid("client-row")).Length() != 75 {
-		t.Errorf("drill-down to %s: %d rows", drill.AttrOr("href", ""), p.find(t, testid("client-row")).Length())
+	p := e.page("GET", drill.AttrOr("href", ""), nil)
+	if n := p.find(t, testid("gap-client")).Length(); p.status != 200 || n != 75 {
+		t.Errorf("drill-down to %s: %d %d rows", drill.AttrOr("href", ""), p.status, n)
+	}
+	if got := p.find(t, testid("gap-client")).First().Text(); !strings.Contains(got, "last status report") || !strings.Contains(got, "wsus-west.corp.example") {
+		t.Errorf("a drilled-down client shows its evidence: %q", got)
+	}
+	if csv := e.page("GET", "/gaps/stale_report.csv?server=wsus-west.corp.example", nil); csv.status != 200 || strings.Count(string(csv.body), "\n") != 76 {
+		t.Errorf("gap CSV: %d, %d lines", csv.status, strings.Count(string(csv.body), "\n"))
+	}
+	if nf := e.page("GET", "/gaps/late", nil); nf.status != 404 {
+		t.Errorf("unknown category page: %d", nf.status)
 	}
 
 	h := e.page("GET", "/hierarchy", nil)
@@ -564,4 +582,30 @@ func seedFleet(tb testing.TB, st *store.Store, n int, now time.Time) {
 			tb.Fatal(err)
 		}
 	}
+}
+
+// Uploaded evidence shows on the server page with what fixes it.
+func TestServerPageShowsEvidence(t *testing.T) {
+	e := newPageEnv(t, web.Config{})
+	if res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/procmon", e.ingest, bytes.NewReader(sample(t, "procmon/testdata/denied-capture.csv"))); res.status != 201 {
+		t.Fatalf("procmon: %d %s", res.status, res.body)
+	}
+	if res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/iislog?file=u_ex261121.log", e.ingest, strings.NewReader(wsusLog)); res.status != 201 {
+		t.Fatalf("iislog: %d %s", res.status, res.body)
+	}
+	p := e.page("GET", "/servers/wsus01.corp.example", nil)
+	if n := p.find(t, testid("denial")).Length(); n == 0 {
+		t.Errorf("no ProcMon denial rendered")
+	}
+	if cmd := p.find(t, `#denials .cmd`).First().Text(); !strings.Contains(cmd, "icacls") {
+		t.Errorf("the grant command is missing: %q", cmd)
+	}
+	fault := p.find(t, testid("iislog-fault"))
+	if fault.Length() != 1 || !strings.Contains(fault.Text(), "401.2") || !strings.Contains(fault.Text(), "fe80::1%11") {
+		t.Errorf("IIS log faults: %q", fault.Text())
+	}
+	if p.find(t, testid("denials-slot")).Length() != 0 {
+		t.Errorf("both kinds are collected: no upload prompt expected")
+	}
+	checkSafeHTML(t, "evidence", p)
 }

@@ -29,6 +29,8 @@ func (a *app) routes() http.Handler {
 		r.With(a.requirePageRead).Get("/servers/{name}", a.handle(a.serverPage))
 		r.With(a.requirePageRead).Get("/servers/{name}/clients.csv", a.handle(a.serverClientsCSV))
 		r.With(a.requirePageRead).Get("/gaps", a.handle(a.gapsPage))
+		r.With(a.requirePageRead).Get("/gaps/{category}.csv", a.handle(a.gapClientsCSV))
+		r.With(a.requirePageRead).Get("/gaps/{category}", a.handle(a.gapClientsPage))
 		r.With(a.requirePageRead).Get("/hierarchy", a.handle(a.hierarchyPage))
 		r.Get("/signin", a.handle(a.signInPage))
 		r.Post("/signin", a.handle(a.signIn))

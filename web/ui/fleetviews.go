@@ -7,16 +7,45 @@ type GapsView struct {
 	Layout
 	Categories []GapCategory
 	Servers    []GapServerRow
-	Pending    bool        // some categories need data not collected yet
-	Empty      *Onboarding // no server at all
+	Unassigned *GapServerRow // computers whose policy names no fleet server
+	Causes     []GapCause    // servers whose stale clients a server-wide cause explains
+	Pending    bool          // no client report or inventory has shown a client-side gap
+	Empty      *Onboarding   // no server at all
 }
 
 // GapCategory is one DESIGN §6 category with its fleet-wide count.
 type GapCategory struct {
 	Key, Label, Rule string
 	Count            string
-	Collected        bool   // false: the data it needs is not collected yet
-	Needs            string // what it needs, when not collected
+	Href             templ.SafeURL // its clients
+	Collected        bool          // false: the data it needs is not collected yet
+	Needs            string        // what it needs, when not collected
+}
+
+// GapCause is a server whose stale clients a server-wide finding explains.
+type GapCause struct {
+	Server, Cause string
+	Href          templ.SafeURL
+}
+
+// GapClientsView is one category's clients with their evidence.
+type GapClientsView struct {
+	Layout
+	Category, Label, Rule string
+	Server                string // "" for the fleet
+	ServerHref, All, CSV  templ.SafeURL
+	Total                 int64
+	Shown                 string
+	Rows                  []GapClientRow
+	Next, First           templ.SafeURL
+}
+
+// GapClientRow is one client in a gap and why.
+type GapClientRow struct {
+	Name, Server, Detail, Cause, IP string
+	ServerHref                      templ.SafeURL
+	Listed                          bool
+	Since, LastReport               Stamp
 }
 
 // GapServerRow is one server's counts, aligned with GapsView.Categories.
@@ -50,5 +79,6 @@ type TreeNode struct {
 	Source   string // where it syncs from
 	Sync     SyncCell
 	Clients  int64
+	Affected string // the failing server above it, "" when none
 	Children []TreeNode
 }

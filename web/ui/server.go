@@ -147,10 +147,43 @@ type ACLRow struct {
 	Inherited, Deny               bool
 }
 
-// DenialsView is the slot for NTFS (ProcMon) and IIS-log denials.
+// DenialsView shows what ProcMon and the IIS log say was denied.
 type DenialsView struct {
-	Collected bool
-	Upload    []Command // how to send the evidence
+	ProcMon *ProcMonView // nil until a capture is uploaded
+	IISLog  *IISLogView  // nil until a log is uploaded
+	Upload  []Command    // how to send what is missing
+}
+
+// ProcMonView is the latest Process Monitor capture, filtered as the guide says.
+type ProcMonView struct {
+	At                 Stamp
+	Rows, Denied, Kept int64
+	Groups             []DenialRow
+	Fixes              []Command // the grants that fix them
+	Others             []string  // denials of processes the guide does not look at
+}
+
+// DenialRow is one process denied one operation on one path.
+type DenialRow struct {
+	Process, Operation, Path, Span, Right string
+	Count                                 int64
+}
+
+// IISLogView is the latest IIS log's faults.
+type IISLogView struct {
+	File                  string
+	At, First, Last       Stamp
+	Lines, Skipped, Other int64
+	Faults                []IISLogRow
+}
+
+// IISLogRow is one vDir × status.substatus with 4xx/5xx answers.
+type IISLogRow struct {
+	VDir, Status         string
+	Requests, WUA, MaxMS int64
+	Clients              int64
+	Top                  []string
+	LastHour             Stamp
 }
 
 // EventsView lists the WSUS events, newest first.
@@ -185,8 +218,10 @@ type ClientsView struct {
 	Total, Stale, Never, Removed int64
 	Histogram                    []Bar
 	Categories                   []Chip
-	Pending                      []string // gap categories that need data not collected yet
-	Gap, Query, Sort             string
+	Gap, Query, Sort             string // Gap: the DESIGN §6 category shown, "" for all
+	Cause                        string // the server-wide finding its stale clients are attributed to
+	Unlisted                     int64  // computers of the category this server should list but does not
+	UnlistedHref                 templ.SafeURL
 	Action                       templ.SafeURL // the filter form's action
 	Columns                      []Column
 	Rows                         []ClientRow
@@ -204,6 +239,6 @@ type Bar struct {
 
 // ClientRow is one computer target.
 type ClientRow struct {
-	Name, IP, OS, Groups, SyncResult, Gap, GapClass string
-	LastReport, LastSync, Removed                   Stamp
+	Name, IP, OS, Groups, SyncResult, Gap, GapClass, GapDetail string
+	LastReport, LastSync, Removed                              Stamp
 }
