@@ -12,12 +12,19 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// diagnose re-derives the server's findings from its current state (inside
-// the save's transaction) and stores them: new ones open, continuing ones
-// get last_seen, cleared ones resolve. The server's severity follows.
+// diagnose re-derives a due server's findings from its current state and
+// stores them: new ones open, continuing ones get last_seen, cleared ones
+// resolve. The server's severity follows. Clearing the due mark first takes
+// the server's row lock on PostgreSQL, so a report committed after this
+// diagnosis read the state marks the server due again rather than being
+// missed; a server another instance diagnosed meanwhile is skipped.
 func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
-	if s.opts.Diagnose == nil {
-		return nil
+	res, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = NULL WHERE id = $1 AND diagnose_due IS NOT NULL`, serverID)
+	if err != nil {
+		return fmt.Errorf("diagnose: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
 	}
 	row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE id = $1`, serverID))
 	if err != nil {
@@ -42,7 +49,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 			break
 		}
 	}
-	_, err = t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2, diagnose_due = NULL WHERE id = $1`, serverID, cause)
+	_, err = t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2 WHERE id = $1`, serverID, cause)
 	return err
 }
 
@@ -85,11 +92,21 @@ func loadGapFacts(ctx context.Context, t *wtx, serverID int64) ([]probes.GapCoun
 	return out, nil
 }
 
-// RediagnoseDue re-derives the findings of servers whose clients' gaps
-// changed since (client reports and inventories change them in bulk, so
-// their findings follow within seconds rather than in every write).
+// diagnoseChunk bounds how many servers one diagnosis transaction covers:
+// enough to share a commit, few enough to hold their rows only briefly.
+const diagnoseChunk = 32
+
+// RediagnoseDue re-derives the findings of every server something was
+// written for since its last diagnosis. Writes only mark servers due, so a
+// burst of reports for one server is judged once, not once per report, and
+// the rules run outside the single writer's critical path. Every read of
+// findings or severity calls this first, so what a reader sees always
+// includes each acknowledged write's diagnosis.
 func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL`)
+	if s.opts.Diagnose == nil {
+		return 0, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("find servers to diagnose: %w", err)
 	}
@@ -103,30 +120,56 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	for _, id := range ids {
-		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.diagnose(ctx, t, id) }); err != nil {
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
+	for chunk := range slices.Chunk(ids, diagnoseChunk) {
+		err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+			for _, id := range chunk {
+				if err := s.diagnose(ctx, t, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return 0, err
 		}
 	}
 	return len(ids), nil
 }
 
+// diagnosed runs before every read of findings, severity or gap causes.
+func (s *Store) diagnosed(ctx context.Context) error {
+	_, err := s.RediagnoseDue(ctx)
+	return err
+}
+
 type findingKey struct{ rule, subject string }
 
+type openFinding struct {
+	id             int64
+	severity, body string
+}
+
+// storeFindings records one diagnosis: a finding seen again keeps its
+// first_seen and moves last_seen (its row rewritten only when its text
+// changed), a new one opens, one no longer produced resolves.
 func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findings []probes.Finding) error {
-	open := map[findingKey]int64{}
-	rows, err := t.QueryContext(ctx, `SELECT id, rule, subject FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, row.id)
+	open := map[findingKey]openFinding{}
+	rows, err := t.QueryContext(ctx, `SELECT id, rule, subject, severity, body FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, row.id)
 	if err != nil {
 		return fmt.Errorf("read open findings: %w", err)
 	}
 	for rows.Next() {
-		var id int64
+		var o openFinding
 		var k findingKey
-		if err := rows.Scan(&id, &k.rule, &k.subject); err != nil {
+		if err := rows.Scan(&o.id, &k.rule, &k.subject, &o.severity, &o.body); err != nil {
 			rows.Close()
 			return err
 		}
-		open[k] = id
+		open[k] = o
 	}
 	rows.Close()
 	now := ms(t.now)
@@ -141,20 +184,27 @@ func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findin
 			return err
 		}
 		k := findingKey{f.Rule, f.Subject}
-		if id, ok := open[k]; ok {
-			delete(open, k)
-			_, err = t.ExecContext(ctx, `UPDATE findings SET severity = $2, body = $3, last_seen = $4 WHERE id = $1`, id, f.Severity, string(body), now)
-		} else {
+		o, ok := open[k]
+		delete(open, k)
+		switch {
+		case !ok:
 			_, err = t.ExecContext(ctx, `INSERT INTO findings (server_id, rule, subject, severity, body, first_seen, last_seen)
 				VALUES ($1, $2, $3, $4, $5, $6, $6)`, row.id, f.Rule, f.Subject, f.Severity, string(body), now)
+		case o.severity != f.Severity || o.body != string(body):
+			_, err = t.ExecContext(ctx, `UPDATE findings SET severity = $2, body = $3 WHERE id = $1`, o.id, f.Severity, string(body))
 		}
 		if err != nil {
 			return fmt.Errorf("store finding %s: %w", f.Rule, err)
 		}
 	}
-	for _, id := range open {
-		if _, err := t.ExecContext(ctx, `UPDATE findings SET resolved_at = $2 WHERE id = $1`, id, now); err != nil {
+	for _, o := range open {
+		if _, err := t.ExecContext(ctx, `UPDATE findings SET resolved_at = $2 WHERE id = $1`, o.id, now); err != nil {
 			return fmt.Errorf("resolve finding: %w", err)
+		}
+	}
+	if len(findings) > 0 {
+		if _, err := t.ExecContext(ctx, `UPDATE findings SET last_seen = $2 WHERE server_id = $1 AND resolved_at IS NULL`, row.id, now); err != nil {
+			return fmt.Errorf("store finding last seen: %w", err)
 		}
 	}
 	if severity == probes.SeverityInfo {

@@ -23,6 +23,9 @@ func zeroGaps() map[string]int64 {
 // Gaps returns the fleet's client-reporting gaps by category and server,
 // read from the counts kept at ingest.
 func (s *Store) Gaps(ctx context.Context) (probes.FleetGaps, error) {
+	if err := s.diagnosed(ctx); err != nil {
+		return probes.FleetGaps{}, err
+	}
 	out := probes.FleetGaps{Categories: zeroGaps(), Servers: []probes.ServerGaps{}, Unassigned: zeroGaps()}
 	rows, err := s.db.QueryContext(ctx, `SELECT g.server_key, COALESCE(s.name, ''), COALESCE(s.gap_cause, ''), g.category, g.count
 		FROM gap_counts g LEFT JOIN servers s ON s.id = g.server_key WHERE g.count <> 0 ORDER BY 2, 4`)
@@ -139,6 +142,9 @@ func (s *Store) EachGapClient(ctx context.Context, q probes.GapQuery, fn func(pr
 // eachGapClient walks both phases from a cursor, at most limit rows (0: no
 // limit), until fn returns false.
 func (s *Store) eachGapClient(ctx context.Context, category string, serverID int64, from gapCursor, limit int, fn func(probes.GapClient, gapCursor) bool) error {
+	if err := s.diagnosed(ctx); err != nil {
+		return err
+	}
 	sqlLimit := func(n int) string {
 		if limit == 0 {
 			return ""
@@ -217,6 +223,9 @@ func (s *Store) eachGapClient(ctx context.Context, category string, serverID int
 
 // Findings lists open findings across the fleet, most severe first.
 func (s *Store) Findings(ctx context.Context, q probes.FindingQuery) ([]probes.ServerFinding, error) {
+	if err := s.diagnosed(ctx); err != nil {
+		return nil, err
+	}
 	where, args := []string{"f.resolved_at IS NULL"}, []any{}
 	add := func(cond string, v any) {
 		args = append(args, v)

@@ -47,7 +47,7 @@ func claimDocument(ctx context.Context, t *wtx, doc document, serverID any, resp
 // SaveReport stores a validated server report in one transaction: sections
 // that are present replace the server's current ones (unless newer ones are
 // already stored), vDir checks join the history, a client list is merged, and
-// the server's findings are re-derived. digest identifies the document's
+// the server is marked due for diagnosis (RediagnoseDue). digest identifies the document's
 // content (Digest of the request body); "" derives it from the report.
 // replay is true when this very document was stored before: nothing is
 // stored twice.
@@ -110,16 +110,17 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 			return err
 		}
 	}
-	return s.diagnose(ctx, t, serverID)
+	return nil
 }
 
-// upsertServer finds or creates the server and moves last_report_at forward.
-// On PostgreSQL the upsert also locks the server's row, so concurrent reports
+// upsertServer finds or creates the server, moves last_report_at forward
+// and marks the server due for diagnosis (RediagnoseDue). On PostgreSQL the upsert also locks the server's row, so concurrent reports
 // for one server apply one after the other and never interleave sections.
 func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64) (int64, error) {
 	var id int64
-	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at) VALUES ($1, $2, $3, $4)
+	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due) VALUES ($1, $2, $3, $4, $3)
 		ON CONFLICT (name) DO UPDATE SET
+			diagnose_due = COALESCE(servers.diagnose_due, excluded.diagnose_due),
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
 				THEN excluded.last_report_at ELSE servers.last_report_at END

@@ -11,6 +11,9 @@ import (
 // name. It reads the summaries kept at ingest: cost grows with servers, not
 // with clients.
 func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error) {
+	if err := s.diagnosed(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+serverRowColumns+` FROM servers ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list servers: %w", err)

@@ -55,6 +55,9 @@ func (s *Store) status(r serverRow, now time.Time) string {
 // ServerState returns the latest value of every section of the named server
 // and its open findings; probes.ErrNotFound when the server is unknown.
 func (s *Store) ServerState(ctx context.Context, name string) (*probes.ServerState, error) {
+	if err := s.diagnosed(ctx); err != nil {
+		return nil, err
+	}
 	row, err := scanServerRow(s.db.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE name = $1`, probes.NormalizeName(name)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("server %q: %w", name, probes.ErrNotFound)
@@ -62,9 +65,18 @@ func (s *Store) ServerState(ctx context.Context, name string) (*probes.ServerSta
 	if err != nil {
 		return nil, fmt.Errorf("read server %q: %w", name, err)
 	}
-	return s.loadState(ctx, s.db, row)
+	st, err := s.loadState(ctx, s.db, row)
+	if err != nil {
+		return nil, err
+	}
+	if st.Findings, err = openFindings(ctx, s.db, row.id); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
+// loadState reads what the rules judge: every section, the latest checks
+// and the gap counts (not the findings they produce).
 func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probes.ServerState, error) {
 	st := &probes.ServerState{
 		Name: row.name, URL: row.url, Registered: row.registered, Status: s.status(row, s.now()),
@@ -80,9 +92,6 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 	st.VDirChecks = checks
 	if len(checks) > 0 {
 		st.Collected[probes.SectionVDirChecks] = slices.MaxFunc(checks, func(a, b probes.ObservedCheck) int { return a.CheckedAt.Compare(b.CheckedAt) }).CheckedAt
-	}
-	if st.Findings, err = openFindings(ctx, q, row.id); err != nil {
-		return nil, err
 	}
 	if st.Gaps, st.GapCause, err = serverGaps(ctx, q, row.id); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func Run(t *testing.T, open Opener) {
 		{"BulkClientSnapshot", testBulkClients},
 		{"ConcurrentReportsNeverInterleave", testConcurrent},
 		{"FindingsOpenContinueAndResolve", testFindings},
+		{"DiagnosisCoalescesAndMissesNoWrite", testDiagnosisFollowsWrites},
 		{"ServerStatusUnknownWhenSilent", testUnknown},
 		{"Tokens", testTokens},
 		{"PruneKeepsCurrentState", testPrune},
@@ -469,6 +471,68 @@ func testFindings(t *testing.T, open Opener) {
 	st = mustState(t, s, "wsus01")
 	if st.Status != probes.StatusOK || len(st.Findings) != 0 {
 		t.Errorf("after recovery: status %s, %d open findings", st.Status, len(st.Findings))
+	}
+}
+
+// A burst of reports for one server is judged once; reports racing
+// diagnoses never leave findings that predate the newest report.
+func testDiagnosisFollowsWrites(t *testing.T, open Opener) {
+	var calls atomic.Int64
+	counted := func(f probes.Facts) []probes.Finding { calls.Add(1); return faultRule(f) }
+	s, _ := fixed(t, open, store.Options{Diagnose: counted})
+	for i := range 10 {
+		r := Report(fmt.Sprintf("burst-%d", i), "wsus-burst", T0.Add(time.Duration(i)*time.Second))
+		r.VDirChecks[2].Status = 500 + i
+		mustSave(t, s, r)
+	}
+	if st := mustState(t, s, "wsus-burst"); len(st.Findings) != 1 || st.Findings[0].Evidence[0].Fact != "509" {
+		t.Errorf("findings after the burst: %+v, want one from the newest report (509)", st.Findings)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("a burst of 10 reports was diagnosed %d times, want once", n)
+	}
+
+	const servers, perServer = 4, 30
+	done := make(chan struct{})
+	var diagnosers sync.WaitGroup
+	for range 2 {
+		diagnosers.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := s.RediagnoseDue(ctx()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var posters sync.WaitGroup
+	for srv := range servers {
+		posters.Go(func() {
+			name := fmt.Sprintf("wsus-race%d", srv)
+			for i := range perServer {
+				r := Report(fmt.Sprintf("%s-%d", name, i), name, T0.Add(time.Duration(i)*time.Second))
+				if i%2 == 1 { // the newest (odd) report is faulty
+					r.VDirChecks[0].Status = 503
+				}
+				if _, _, err := s.SaveReport(ctx(), r, ""); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	posters.Wait()
+	close(done)
+	diagnosers.Wait()
+	for srv := range servers {
+		name := fmt.Sprintf("wsus-race%d", srv)
+		if st := mustState(t, s, name); len(st.Findings) != 1 || st.Status != probes.StatusCritical {
+			t.Errorf("%s: status %s, findings %+v; the newest report has a 503", name, st.Status, st.Findings)
+		}
 	}
 }
 
