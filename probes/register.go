@@ -32,7 +32,12 @@ func (r *Registration) ServerName() string {
 	if r.Name != "" {
 		return NormalizeName(r.Name)
 	}
-	u, err := url.Parse(r.URL)
+	return URLHost(r.URL)
+}
+
+// URLHost is the normalized host name of a server URL; "" when it has none.
+func URLHost(raw string) string {
+	u, err := url.Parse(raw)
 	if err != nil {
 		return ""
 	}

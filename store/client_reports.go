@@ -37,24 +37,21 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		if err != nil {
 			return err
 		}
-		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
-			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
-		if err := claimDocument(ctx, t, doc, nullID(serverID), "{}", &replayed); err != nil {
-			return err
-		}
 		if err := s.upsertClientReport(ctx, t, cr, srv, serverID, known, string(body)); err != nil {
 			return err
 		}
-		receipt, err = clientReceipt(ctx, t, cr, srv.Name)
-		if err != nil {
+		if receipt, err = clientReceipt(ctx, t, cr, srv.Name); err != nil {
 			return err
 		}
 		answer, _ := json.Marshal(receipt)
-		_, err = t.ExecContext(ctx, `UPDATE reports SET response = $2 WHERE id = $1`, cr.ID, string(answer))
-		return err
+		// Claimed last, with its answer: a replay rolls back what came before.
+		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
+			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
+		return claimDocument(ctx, t, doc, nullID(serverID), string(answer), &replayed)
 	})
 	if errors.Is(err, errReplay) {
-		return receipt, true, json.Unmarshal([]byte(replayed), &receipt)
+		var stored probes.ClientReceipt
+		return stored, true, json.Unmarshal([]byte(replayed), &stored)
 	}
 	return receipt, false, err
 }
@@ -111,7 +108,7 @@ func matchPolicyServer(ctx context.Context, t *wtx, wuServer string) (srv probes
 	if !ok {
 		return srv, 0, false, nil
 	}
-	rows, err := t.QueryContext(ctx, `SELECT id, name, url FROM servers WHERE name = $1 OR lower(url) LIKE $2`, wu.Host, "%://"+wu.Host+"%")
+	rows, err := t.QueryContext(ctx, `SELECT id, name, url FROM servers WHERE name = $1 OR host = $1`, wu.Host)
 	if err != nil {
 		return srv, 0, false, fmt.Errorf("match WUServer: %w", err)
 	}
@@ -126,9 +123,6 @@ func matchPolicyServer(ctx context.Context, t *wtx, wuServer string) (srv probes
 		cand := probes.PolicyServer{Name: name}
 		score := 0
 		if u, err := url.Parse(raw); err == nil && raw != "" {
-			if probes.NormalizeName(u.Hostname()) != wu.Host && name != wu.Host {
-				continue // the LIKE matched a longer host name
-			}
 			cand.HTTPPort, cand.HTTPSPort = serverPorts(u)
 			if port, _ := strconv.Atoi(u.Port()); port == wu.EffectivePort() || (u.Port() == "" && wu.Port == 0) {
 				score = 2

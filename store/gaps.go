@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,6 +90,19 @@ func (n nameSet) sqlIn(col string, next int) (string, []any) {
 	return "TRUE", nil
 }
 
+// susIDs collects the SusClientIds a classification of a listed set needs;
+// nil (all of them) for a subquery set, which may be a whole server.
+func (n nameSet) susIDs(of iter.Seq[string]) []string {
+	if n.names == nil {
+		return nil
+	}
+	out := []string{}
+	for id := range of {
+		out = append(out, id)
+	}
+	return out
+}
+
 // entryRow is a listed client with the facts its category depends on.
 type entryRow struct {
 	serverID                    int64
@@ -162,10 +177,29 @@ func listedOn(ctx context.Context, t *wtx, set nameSet, ofServer int64) (map[str
 	return out, rows.Err()
 }
 
-// duplicateIDs maps each SusClientId that two or more names report to them.
-func duplicateIDs(ctx context.Context, t *wtx) (map[string][]string, error) {
-	rows, err := t.QueryContext(ctx, `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id IN (
-		SELECT sus_client_id FROM client_reports WHERE sus_client_id <> '' GROUP BY sus_client_id HAVING COUNT(*) > 1) ORDER BY name`)
+// listedIn maps names to their current entries among rows.
+func listedIn(rows []entryRow) map[string][]elsewhere {
+	out := map[string][]elsewhere{}
+	for _, r := range rows {
+		if !r.removed {
+			out[r.name] = append(out[r.name], elsewhere{serverID: r.serverID, server: r.server, lastSync: r.lastSync})
+		}
+	}
+	return out
+}
+
+// duplicateIDs maps each SusClientId that two or more names report to them:
+// of the given ids only (through the id index), or of every id when ids is
+// nil (a whole server's classification reads them all once).
+func duplicateIDs(ctx context.Context, t *wtx, ids []string) (map[string][]string, error) {
+	query := `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id IN (
+		SELECT sus_client_id FROM client_reports WHERE sus_client_id <> '' GROUP BY sus_client_id HAVING COUNT(*) > 1) ORDER BY name`
+	var args []any
+	if ids != nil {
+		in, inArgs := nameSet{names: slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })}.sqlIn("sus_client_id", 1)
+		query, args = `SELECT sus_client_id, name FROM client_reports WHERE `+in+` ORDER BY name`, inArgs
+	}
+	rows, err := t.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("find duplicate SusClientIds: %w", err)
 	}
@@ -177,6 +211,11 @@ func duplicateIDs(ctx context.Context, t *wtx) (map[string][]string, error) {
 			return nil, err
 		}
 		out[id] = append(out[id], name)
+	}
+	for id, names := range out {
+		if len(names) < 2 {
+			delete(out, id)
+		}
 	}
 	return out, rows.Err()
 }
@@ -205,11 +244,19 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, se
 	if len(rows) == 0 {
 		return due, nil
 	}
-	listed, err := listedOn(ctx, t, set, ofServer)
-	if err != nil {
+	var listed map[string][]elsewhere
+	if set.names != nil {
+		listed = listedIn(rows) // the rows are every entry of the names
+	} else if listed, err = listedOn(ctx, t, set, ofServer); err != nil {
 		return due, err
 	}
-	dups, err := duplicateIDs(ctx, t)
+	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
+		for _, r := range rows {
+			if !yield(r.susID) {
+				return
+			}
+		}
+	}))
 	if err != nil {
 		return due, err
 	}
@@ -250,20 +297,15 @@ type gapChange struct {
 // bulkGapChanges: past this many changes, one set-based UPDATE beats many.
 const bulkGapChanges = 200
 
-// writeGaps stores changed categories: one prepared UPDATE per client for a
-// few, a temporary table and one UPDATE ... FROM for many (a first
+// writeGaps stores changed categories: one UPDATE per client for a few, a temporary table and one UPDATE ... FROM for many (a first
 // snapshot classifies every client at once).
 func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) error {
 	now := ms(t.now)
 	if len(changes) < bulkGapChanges {
-		stmt, err := t.PrepareContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
-			gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END WHERE server_id = $1 AND key = $2`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
 		for _, c := range changes {
-			if _, err := stmt.ExecContext(ctx, c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now); err != nil {
+			if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
+				gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END WHERE server_id = $1 AND key = $2`,
+				c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now); err != nil {
 				return fmt.Errorf("store client gap: %w", err)
 			}
 		}
@@ -339,16 +381,18 @@ type unlistedRow struct {
 // lists (from the directory inventory and the clients' own reports), and
 // drops the gaps of those that are listed now.
 func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gapDeltas) error {
-	in, args := set.sqlIn("n.name", 1)
+	// The set filters each branch of the union: the index finds the names.
+	in := func(table string) string { c, _ := set.sqlIn(table+".name", 1); return c }
+	_, args := set.sqlIn("", 1)
 	rows, err := t.QueryContext(ctx, `SELECT n.name,
 			i.name IS NOT NULL, COALESCE(i.enabled, FALSE), i.last_logon,
 			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), r.server_id, COALESCE(rs.name, ''), COALESCE(r.sus_client_id, ''),
 			COALESCE(f.category, ''), COALESCE(f.detail, ''), f.server_id, EXISTS (SELECT 1 FROM clients c WHERE c.name = n.name)
-		FROM (SELECT name FROM inventory UNION SELECT name FROM client_reports UNION SELECT name FROM fleet_gaps) n
+		FROM (SELECT name FROM inventory WHERE `+in("inventory")+` UNION SELECT name FROM client_reports WHERE `+in("client_reports")+`
+			UNION SELECT name FROM fleet_gaps WHERE `+in("fleet_gaps")+`) n
 		LEFT JOIN inventory i ON i.name = n.name
 		LEFT JOIN client_reports r ON r.name = n.name LEFT JOIN servers rs ON rs.id = r.server_id
-		LEFT JOIN fleet_gaps f ON f.name = n.name
-		WHERE `+in, args...)
+		LEFT JOIN fleet_gaps f ON f.name = n.name`, args...)
 	if err != nil {
 		return fmt.Errorf("load computers to classify: %w", err)
 	}
@@ -368,7 +412,13 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gap
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	dups, err := duplicateIDs(ctx, t)
+	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
+		for _, u := range list {
+			if !yield(u.susID) {
+				return
+			}
+		}
+	}))
 	if err != nil {
 		return err
 	}
@@ -451,10 +501,44 @@ func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error
 	if _, err := s.classifyEntries(ctx, t, rows, set, 0, d); err != nil {
 		return err
 	}
-	if err := s.classifyUnlisted(ctx, t, set, d); err != nil {
+	// A listed name's category lives on its entries: it only loses the
+	// fleet-wide gap it may have had while no server listed it.
+	listed := map[string]bool{}
+	for _, r := range rows {
+		listed[r.name] = true
+	}
+	unlisted := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return listed[n] })
+	if err := dropFleetGaps(ctx, t, slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !listed[n] }), d); err != nil {
 		return err
 	}
+	if len(unlisted) > 0 {
+		if err := s.classifyUnlisted(ctx, t, nameSet{names: unlisted}, d); err != nil {
+			return err
+		}
+	}
 	return s.settleGaps(ctx, t, d)
+}
+
+// dropFleetGaps removes the fleet-wide gaps of names a server lists now.
+func dropFleetGaps(ctx context.Context, t *wtx, names []string, d gapDeltas) error {
+	if len(names) == 0 {
+		return nil
+	}
+	in, args := nameSet{names: names}.sqlIn("name", 1)
+	rows, err := t.QueryContext(ctx, `DELETE FROM fleet_gaps WHERE `+in+` RETURNING category, server_id`, args...)
+	if err != nil {
+		return fmt.Errorf("drop computer gaps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var category string
+		var server sql.NullInt64
+		if err := rows.Scan(&category, &server); err != nil {
+			return err
+		}
+		d.move(server.Int64, category, "")
+	}
+	return rows.Err()
 }
 
 // settleGaps applies the counts and asks for the affected servers to be

@@ -159,18 +159,19 @@ func (w *writer) runBatch(ctx context.Context, batch []*job) error {
 	}
 	t := &wtx{Tx: tx, now: time.Now().UTC(), stmts: w.stmts}
 	for _, j := range batch {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT job"); err != nil {
+		// Through t: the savepoint statements are prepared once, like the jobs'.
+		if _, err := t.ExecContext(ctx, "SAVEPOINT job"); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("savepoint: %w", err)
 		}
 		j.err = runJob(ctx, j.fn, t)
 		if j.err != nil {
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
+			if _, err := t.ExecContext(ctx, "ROLLBACK TO job"); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("rollback to savepoint: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE job"); err != nil {
+		if _, err := t.ExecContext(ctx, "RELEASE job"); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("release savepoint: %w", err)
 		}

@@ -35,8 +35,15 @@ func HealthyChecks(base string) []probes.VDirCheck {
 // Clients returns n computer targets named pcNNNNN.corp.example whose last
 // status report is age(i) before at (a negative age means never reported).
 func Clients(n int, at time.Time, age func(i int) time.Duration) []probes.Client {
+	return ClientRange(0, n, at, age)
+}
+
+// ClientRange is Clients numbered from first: distinct machines for each
+// server of a large fleet.
+func ClientRange(first, n int, at time.Time, age func(i int) time.Duration) []probes.Client {
 	out := make([]probes.Client, n)
-	for i := range out {
+	for j := range out {
+		i := first + j
 		c := probes.Client{
 			ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Name: fmt.Sprintf("pc%05d.corp.example", i),
 			IP: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), OS: "Windows 11 Enterprise",
@@ -46,7 +53,7 @@ func Clients(n int, at time.Time, age func(i int) time.Duration) []probes.Client
 			c.LastReport = probes.TimeOf(at.Add(-d))
 			c.LastSync = probes.TimeOf(at.Add(-d))
 		}
-		out[i] = c
+		out[j] = c
 	}
 	return out
 }
