@@ -49,11 +49,12 @@ func (o *Options) defaults() {
 
 // Store is the one persistence API used by the web layer, the prober and the CLI.
 type Store struct {
-	d    dialect
-	db   *sql.DB       // reads; on PostgreSQL writes too
-	w    *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
-	ckpt *checkpointer // SQLite: moves the WAL into the database file
-	opts Options
+	d     dialect
+	db    *sql.DB       // reads; on PostgreSQL writes too
+	w     *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
+	ckpt  *checkpointer // SQLite: moves the WAL into the database file
+	reads readStmts
+	opts  Options
 }
 
 // Open connects to dsn: "sqlite:PATH" (or "file:PATH") for the embedded
@@ -108,7 +109,7 @@ func (s *Store) Close() error {
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())
 	}
-	return errors.Join(append(errs, s.db.Close())...)
+	return errors.Join(append(errs, s.reads.close(), s.db.Close())...)
 }
 
 func (s *Store) now() time.Time { return s.opts.Now().UTC() }

@@ -105,7 +105,7 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (probes.Token, 
 	}
 	want := hashToken(secret)
 	var stored string
-	row := s.db.QueryRowContext(ctx, `SELECT hash, `+tokenColumns+` FROM tokens WHERE hash = $1`, want)
+	row := s.queryRow(ctx, `SELECT hash, `+tokenColumns+` FROM tokens WHERE hash = $1`, want)
 	var t probes.Token
 	var created int64
 	var used, revoked sql.NullInt64
