@@ -40,6 +40,12 @@ func Cells(checks []VDirCheck) []VDirCell {
 	return out
 }
 
+// VerdictOnly keeps what a check's verdict and its place in a history strip
+// need (vdir, URL, status, verdict): a day of checks then reads cheaply.
+func (c VDirCheck) VerdictOnly() VDirCheck {
+	return VDirCheck{VDir: c.VDir, URL: c.URL, Status: c.Status, Substatus: c.Substatus, Win32Status: c.Win32Status, Verdict: c.Verdict}
+}
+
 func verdictRank(v string) int {
 	switch v {
 	case VerdictFault:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -91,8 +92,8 @@ func (s *Store) fleetCells(ctx context.Context, ids map[int64]int, out []probes.
 		if !ok || rank <= best[i] {
 			continue
 		}
-		var strip []probes.VDirCell
-		if err := json.Unmarshal([]byte(cells), &strip); err != nil {
+		strip, err := s.strips.decode(cells)
+		if err != nil {
 			return fmt.Errorf("decode strip: %w", err)
 		}
 		for j := range strip {
@@ -101,6 +102,38 @@ func (s *Store) fleetCells(ctx context.Context, ids map[int64]int, out []probes.
 		best[i], out[i].VDirs = rank, strip
 	}
 	return rows.Err()
+}
+
+// memo remembers decoded JSON by its stored text, for texts that repeat:
+// most servers' fleet strips read the same (all healthy, or the same
+// fault), as do most runs of a day's vDir history. Decoding each of them on
+// every page was most of the page's time.
+type memo[T any] struct {
+	mu      sync.Mutex
+	decoded map[string][]T
+}
+
+// maxMemo bounds a memo; past it, it starts over.
+const maxMemo = 4096
+
+// decode returns a fresh copy of what text decodes to (a shallow one: what
+// its elements point to is shared, and read-only).
+func (m *memo[T]) decode(text string) ([]T, error) {
+	m.mu.Lock()
+	v, ok := m.decoded[text]
+	m.mu.Unlock()
+	if !ok {
+		if err := json.Unmarshal([]byte(text), &v); err != nil {
+			return nil, err
+		}
+		m.mu.Lock()
+		if m.decoded == nil || len(m.decoded) >= maxMemo {
+			m.decoded = map[string][]T{}
+		}
+		m.decoded[text] = v
+		m.mu.Unlock()
+	}
+	return slices.Clone(v), nil
 }
 
 // vantageRank: which vantage's checks stand for a server on the fleet page.

@@ -154,9 +154,9 @@ func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, r
 	}
 	collected := ms(r.CollectedAt.Time)
 	vantage, origin := r.Collector.Vantage, r.Collector.Host
-	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		serverID, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body); err != nil {
+	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		serverID, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body, run.verdicts); err != nil {
 		return fmt.Errorf("save vdir checks: %w", err)
 	}
 	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)

@@ -24,6 +24,7 @@ type sectionRow struct{ name, body string }
 // from one vantage and origin, stored and replaced together.
 type checkRun struct {
 	body, cells      string
+	verdicts         string // the checks reduced to VerdictOnly
 	faults, warnings int
 }
 
@@ -70,7 +71,15 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.checks = &checkRun{body: string(b), cells: string(cells)}
+		verdicts := make([]probes.VDirCheck, len(r.VDirChecks))
+		for i, c := range r.VDirChecks {
+			verdicts[i] = c.VerdictOnly()
+		}
+		v, err := json.Marshal(verdicts)
+		if err != nil {
+			return nil, err
+		}
+		p.checks = &checkRun{body: string(b), cells: string(cells), verdicts: string(v)}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

@@ -49,12 +49,14 @@ func (o *Options) defaults() {
 
 // Store is the one persistence API used by the web layer, the prober and the CLI.
 type Store struct {
-	d     dialect
-	db    *sql.DB       // reads; on PostgreSQL writes too
-	w     *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
-	ckpt  *checkpointer // SQLite: moves the WAL into the database file
-	reads readStmts
-	opts  Options
+	d      dialect
+	db     *sql.DB       // reads; on PostgreSQL writes too
+	w      *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
+	ckpt   *checkpointer // SQLite: moves the WAL into the database file
+	reads  readStmts
+	strips memo[probes.VDirCell]  // fleet strips by their text
+	runs   memo[probes.VDirCheck] // vDir runs' verdicts by their text
+	opts   Options
 }
 
 // Open connects to dsn: "sqlite:PATH" (or "file:PATH") for the embedded

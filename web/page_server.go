@@ -33,7 +33,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now()
-	hist, err := a.store.VDirHistory(r.Context(), st.Name, now.Add(-historyHours*time.Hour))
+	hist, err := a.store.VDirVerdicts(r.Context(), st.Name, now.Add(-historyHours*time.Hour))
 	if err != nil {
 		return err
 	}

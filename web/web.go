@@ -29,6 +29,7 @@ type Store interface {
 	Clients(ctx context.Context, q probes.ClientQuery) (probes.ClientPage, error)
 	EachClient(ctx context.Context, q probes.ClientQuery, fn func(probes.ClientRecord) error) error
 	VDirHistory(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
+	VDirVerdicts(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
 	IISLogHistory(ctx context.Context, server string, since time.Time) ([]probes.IISLogHour, error)
 	RegisterServer(ctx context.Context, name, url string) (created bool, err error)
 	DeleteServer(ctx context.Context, name string) error

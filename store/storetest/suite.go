@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -193,6 +194,20 @@ func testNewerWins(t *testing.T, open Opener) {
 	hist, _ := s.VDirHistory(ctx(), "wsus01", T0.Add(-2*time.Hour))
 	if len(hist) != 18 || !hist[0].CheckedAt.Equal(T0.Add(-time.Hour)) {
 		t.Errorf("history should hold both reports oldest first; got %d", len(hist))
+	}
+	// The strips' history is the same checks reduced to their verdicts.
+	verdicts, err := s.VDirVerdicts(ctx(), "wsus01", T0.Add(-2*time.Hour))
+	if err != nil || len(verdicts) != len(hist) {
+		t.Fatalf("verdict history: %d checks, %v; want %d", len(verdicts), err, len(hist))
+	}
+	for i, h := range hist {
+		want := probes.ObservedCheck{VDirCheck: h.VerdictOnly(), Vantage: h.Vantage, Origin: h.Origin, CheckedAt: h.CheckedAt}
+		if got := verdicts[i]; !reflect.DeepEqual(got, want) {
+			t.Errorf("verdict %d: %+v, want %+v", i, got, want)
+		}
+	}
+	if verdicts[9].Status != 503 || verdicts[9].Verdict != probes.VerdictFault {
+		t.Errorf("the newer run's 503 is missing from the verdicts: %+v", verdicts[9])
 	}
 }
 
