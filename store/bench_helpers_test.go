@@ -2,22 +2,29 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
 // BareClientInsert is the baseline of BenchmarkSnapshot100k: the same rows
-// into an empty table of the clients table's shape, with the database's
+// for the same server into an empty table of the clients table's shape
+// (columns, keys, indexes, the reference to servers), with the database's
 // plain fast path (a prepared insert loop on SQLite, CopyFrom on PostgreSQL)
 // and none of the merge, counting or classification.
-func BareClientInsert(ctx context.Context, s *Store, clients []probes.Client) (time.Duration, error) {
+func BareClientInsert(ctx context.Context, s *Store, server string, clients []probes.Client) (time.Duration, error) {
 	rows, err := clientRows(clients)
 	if err != nil {
 		return 0, err
 	}
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, server).Scan(&id); err != nil {
+		return 0, err
+	}
 	for _, r := range rows {
-		r[colServerID], r[colFirstSeen], r[colLastSeen], r[colSnapshot] = 1, int64(1), int64(1), int64(1)
+		r[colServerID], r[colFirstSeen], r[colLastSeen] = id, int64(1), int64(1)
 	}
 	var took time.Duration
 	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
@@ -38,23 +45,36 @@ func BareClientInsert(ctx context.Context, s *Store, clients []probes.Client) (t
 	return took, err
 }
 
-// createBareClients makes a table shaped like clients: the same columns,
-// primary key and indexes.
+// createBareClients makes a table shaped like clients: on SQLite from the
+// clients table's own DDL (table and indexes), on PostgreSQL with LIKE plus
+// the foreign key LIKE does not copy.
 func createBareClients(ctx context.Context, t *wtx, dialect string) error {
-	ddl := []string{`CREATE TABLE bare_clients AS SELECT * FROM clients WHERE 1 = 0`}
-	if dialect == "postgres" {
-		ddl = []string{`CREATE TABLE bare_clients (LIKE clients INCLUDING ALL)`}
-	} else {
-		ddl = append(ddl, // the clients table's own indexes
-			`CREATE UNIQUE INDEX bare_pk ON bare_clients(server_id, key)`,
-			`CREATE INDEX bare_server_name ON bare_clients(server_id, name)`,
-			`CREATE INDEX bare_name ON bare_clients(name)`,
-			`CREATE INDEX bare_gap ON bare_clients(server_id, gap, name) WHERE gap IS NOT NULL`,
-			`CREATE INDEX bare_gap_fleet ON bare_clients(gap, name, server_id, key) WHERE gap IS NOT NULL`)
+	ddl := []string{`CREATE TABLE bare_clients (LIKE clients INCLUDING ALL)`,
+		`ALTER TABLE bare_clients ADD FOREIGN KEY (server_id) REFERENCES servers(id) ON DELETE CASCADE`}
+	if dialect == "sqlite" {
+		ddl = nil
+		rows, err := t.QueryContext(ctx, `SELECT sql FROM sqlite_master WHERE tbl_name = 'clients' AND sql IS NOT NULL ORDER BY type DESC`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var q string
+			if err := rows.Scan(&q); err != nil {
+				rows.Close()
+				return err
+			}
+			q = regexp.MustCompile(`(?i)^(CREATE TABLE) "?clients"?`).ReplaceAllString(q, "$1 bare_clients")
+			q = regexp.MustCompile(`(?i)^(CREATE (UNIQUE )?INDEX) (\w+) ON "?clients"?`).ReplaceAllString(q, "$1 bare_$3 ON bare_clients")
+			ddl = append(ddl, q)
+		}
+		rows.Close()
+		if len(ddl) < 2 {
+			return fmt.Errorf("the clients table's DDL was not found: %q", ddl)
+		}
 	}
 	for _, q := range ddl {
 		if _, err := t.ExecContext(ctx, q); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", q, err)
 		}
 	}
 	return nil

@@ -22,6 +22,7 @@ const (
 // of one server, and the keyset ordering.
 type clientFilter struct {
 	serverID int64
+	listedAt sql.NullInt64 // the server's last complete list
 	where    string
 	args     []any
 	sortExpr string // the leading sort key ("" for name)
@@ -30,7 +31,7 @@ type clientFilter struct {
 
 func (s *Store) clientFilter(ctx context.Context, q probes.ClientQuery) (clientFilter, error) {
 	var f clientFilter
-	err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, probes.NormalizeName(q.Server)).Scan(&f.serverID)
+	err := s.db.QueryRowContext(ctx, `SELECT id, clients_listed_at FROM servers WHERE name = $1`, probes.NormalizeName(q.Server)).Scan(&f.serverID, &f.listedAt)
 	if err == sql.ErrNoRows {
 		return f, fmt.Errorf("server %q: %w", q.Server, probes.ErrNotFound)
 	}
@@ -169,7 +170,7 @@ func (s *Store) Clients(ctx context.Context, q probes.ClientQuery) (probes.Clien
 	}
 	args = append(args, limit+1)
 	var last cursor
-	err = s.eachClientRow(ctx, clientSelect+where+f.order()+fmt.Sprintf(" LIMIT $%d", len(args)), args, q.Server,
+	err = s.eachClientRow(ctx, clientSelect+where+f.order()+fmt.Sprintf(" LIMIT $%d", len(args)), args, q.Server, f.listedAt,
 		func(rec probes.ClientRecord, c cursor) error {
 			if len(page.Clients) == limit {
 				page.NextCursor = last.encode()
@@ -189,13 +190,16 @@ func (s *Store) EachClient(ctx context.Context, q probes.ClientQuery, fn func(pr
 	if err != nil {
 		return err
 	}
-	return s.eachClientRow(ctx, clientSelect+f.where+f.order(), f.args, q.Server,
+	return s.eachClientRow(ctx, clientSelect+f.where+f.order(), f.args, q.Server, f.listedAt,
 		func(rec probes.ClientRecord, _ cursor) error { return fn(rec) })
 }
 
 var errStop = fmt.Errorf("stop")
 
-func (s *Store) eachClientRow(ctx context.Context, query string, args []any, server string, fn func(probes.ClientRecord, cursor) error) error {
+// eachClientRow reads client rows; a listed target was seen at least as
+// recently as its server's last complete list (listedAt), which does not
+// rewrite the rows of targets it lists unchanged.
+func (s *Store) eachClientRow(ctx context.Context, query string, args []any, server string, listedAt sql.NullInt64, fn func(probes.ClientRecord, cursor) error) error {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("list clients: %w", err)
@@ -216,6 +220,9 @@ func (s *Store) eachClientRow(ctx context.Context, query string, args []any, ser
 			return fmt.Errorf("decode groups: %w", err)
 		}
 		rec.LastSync, rec.LastReport = nullTime(lastSync), nullTime(lastReport)
+		if !removed.Valid && listedAt.Valid && listedAt.Int64 > seen {
+			seen = listedAt.Int64
+		}
 		rec.FirstSeen, rec.LastSeen, rec.RemovedAt = fromMS(first), fromMS(seen), fromNullMS(removed)
 		rec.Server, c.Name = server, rec.Name
 		if err := fn(rec, c); err != nil {

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -12,28 +14,35 @@ import (
 
 // clientColumnList is the order of the rows bulk-loaded into clients.
 var clientColumnList = []string{"server_id", "key", "target_id", "name", "ip", "os", "client_version", "groups",
-	"requested_group", "last_sync", "last_sync_result", "last_report", "first_seen", "last_seen", "snapshot"}
+	"requested_group", "last_sync", "last_sync_result", "last_report", "first_seen", "last_seen", "digest"}
 
-// Indexes into a client row for the values the writer fills in.
+// Indexes into a client row for the values the writer fills in or compares.
 const (
 	colServerID  = 0
+	colKey       = 1
+	colName      = 3
 	colFirstSeen = 12
 	colLastSeen  = 13
-	colSnapshot  = 14
+	colDigest    = 14
 )
 
-// upsertClientsSet merges a loaded row into an existing target: never a
-// duplicate row, first_seen kept, a name change remembered (cloned images
-// make one target's name flip), a removed target back on the list restored.
+// upsertClientsSet updates a listed target whose facts changed, or brings a
+// removed one back. It leaves the name alone: SQLite rewrites the entries of
+// every index over a column an UPDATE assigns, even to the same value.
+// Renamed targets go through renameClientsSet.
 const upsertClientsSet = ` ON CONFLICT (server_id, key) DO UPDATE SET
-	prev_name = CASE WHEN clients.name <> excluded.name THEN clients.name ELSE clients.prev_name END,
-	renames = clients.renames + CASE WHEN clients.name <> excluded.name THEN 1 ELSE 0 END,
-	target_id = excluded.target_id, name = excluded.name, ip = excluded.ip, os = excluded.os,
+	target_id = excluded.target_id, ip = excluded.ip, os = excluded.os,
 	client_version = excluded.client_version, groups = excluded.groups, requested_group = excluded.requested_group,
 	last_sync = excluded.last_sync, last_sync_result = excluded.last_sync_result, last_report = excluded.last_report,
-	last_seen = excluded.last_seen, removed_at = NULL, snapshot = excluded.snapshot`
+	last_seen = excluded.last_seen, removed_at = NULL, digest = excluded.digest`
 
-// clientRows encodes a snapshot's items outside the writer.
+// renameClientsSet is upsertClientsSet for targets listed under a new name:
+// the change is remembered (cloned images make one target's name flip).
+const renameClientsSet = upsertClientsSet + `,
+	prev_name = clients.name, renames = clients.renames + 1, name = excluded.name`
+
+// clientRows encodes a snapshot's items outside the writer, each with a
+// digest of its facts: a list sent again is compared, not rewritten.
 func clientRows(items []probes.Client) ([][]any, error) {
 	rows := make([][]any, len(items))
 	for i, c := range items {
@@ -47,52 +56,158 @@ func clientRows(items []probes.Client) ([][]any, error) {
 		}
 		rows[i] = []any{nil, c.Key(), c.ID, c.Name, c.IP, c.OS, c.ClientVersion, groups,
 			c.RequestedGroup, msPtr(c.LastSync.Time), c.LastSyncResult, msPtr(c.LastReport.Time), nil, nil, nil}
+		rows[i][colDigest] = digestRow(rows[i][2:12])
 	}
 	return rows, nil
 }
 
-// mergeClients applies a client list: upsert every listed target and, for a
-// complete list, mark the targets it no longer lists removed. A list older
-// than the last one applied is ignored (late delivery must not roll back).
+// digestRow hashes a row's facts (strings, int64s and NULLs).
+func digestRow(vals []any) int64 {
+	h := fnv.New64a()
+	var buf [9]byte
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			buf[0] = 's'
+			h.Write(buf[:1])
+			h.Write([]byte(v))
+			buf[0] = 0
+			h.Write(buf[:1])
+		case int64:
+			buf[0] = 'i'
+			binary.LittleEndian.PutUint64(buf[1:], uint64(v))
+			h.Write(buf[:])
+		default: // NULL
+			buf[0] = 'n'
+			h.Write(buf[:1])
+		}
+	}
+	return int64(h.Sum64())
+}
+
+// listed is what the merge compares a target against.
+type listed struct {
+	name    string
+	digest  int64
+	removed bool
+}
+
+// mergeClients applies a client list: new targets are inserted, changed or
+// renamed ones updated, unchanged ones left as they are (a collector sends
+// the same list every run), and for a complete list the targets it no
+// longer lists are marked removed. A list older than the last one applied
+// is ignored (late delivery must not roll back).
 func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected int64, complete bool, rows [][]any) error {
-	var seq int64
-	var lastCollected sql.NullInt64
-	if err := t.QueryRowContext(ctx, `SELECT clients_snapshot, clients_collected_at FROM servers WHERE id = $1`, serverID).
-		Scan(&seq, &lastCollected); err != nil {
+	var lastCollected, listedAt sql.NullInt64
+	if err := t.QueryRowContext(ctx, `SELECT clients_collected_at, clients_listed_at FROM servers WHERE id = $1`, serverID).
+		Scan(&lastCollected, &listedAt); err != nil {
 		return fmt.Errorf("read snapshot state: %w", err)
 	}
 	if lastCollected.Valid && collected < lastCollected.Int64 {
 		s.opts.Logger.Info("older client list ignored", "server_id", serverID)
 		return nil
 	}
+	now := ms(t.now)
+	// A complete list vouches for every target it lists (their last_seen is
+	// read as at least this); a partial one only for the rows it writes.
+	listedNow := listedAt
 	if complete {
-		seq++
+		listedNow = sql.NullInt64{Int64: now, Valid: true}
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE servers SET clients_snapshot = $2, clients_collected_at = $3 WHERE id = $1`,
-		serverID, seq, collected); err != nil {
+	if _, err := t.ExecContext(ctx, `UPDATE servers SET clients_collected_at = $2, clients_listed_at = $3 WHERE id = $1`,
+		serverID, collected, listedNow); err != nil {
 		return fmt.Errorf("advance snapshot: %w", err)
 	}
-	now := ms(t.now)
-	for _, r := range rows {
-		r[colServerID], r[colFirstSeen], r[colLastSeen], r[colSnapshot] = serverID, now, now, seq
+	known, err := listedClients(ctx, t, serverID)
+	if err != nil {
+		return err
 	}
-	if len(rows) > 0 {
-		if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, rows, upsertClientsSet); err != nil {
+	var fresh, changed, renamed [][]any
+	for _, r := range rows {
+		r[colServerID], r[colFirstSeen], r[colLastSeen] = serverID, now, now
+		old, ok := known[r[colKey].(string)]
+		delete(known, r[colKey].(string))
+		switch {
+		case !ok:
+			fresh = append(fresh, r)
+		case old.name != r[colName].(string):
+			renamed = append(renamed, r)
+		case old.digest != r[colDigest].(int64) || old.removed || !complete:
+			changed = append(changed, r)
+		}
+	}
+	var gone [][]any
+	if complete {
+		for key, old := range known {
+			if !old.removed {
+				gone = append(gone, []any{key})
+			}
+		}
+	}
+	for _, load := range []struct {
+		rows [][]any
+		set  string
+	}{{fresh, ""}, {changed, upsertClientsSet}, {renamed, renameClientsSet}} {
+		if len(load.rows) == 0 {
+			continue
+		}
+		if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, load.rows, load.set); err != nil {
 			return fmt.Errorf("load clients: %w", err)
 		}
 	}
-	if complete {
-		if _, err := t.ExecContext(ctx, `UPDATE clients SET removed_at = $3
-			WHERE server_id = $1 AND removed_at IS NULL AND snapshot < $2`, serverID, seq, now); err != nil {
-			return fmt.Errorf("mark removed clients: %w", err)
-		}
+	if err := s.markRemoved(ctx, t, serverID, gone, listedAt); err != nil {
+		return err
+	}
+	if len(fresh)+len(changed)+len(renamed)+len(gone) == 0 {
+		return nil // the same list again: counts and categories stand
 	}
 	if err := s.recountClients(ctx, t, serverID); err != nil {
 		return err
 	}
 	// The gap categories follow in their own write (Settle): the snapshot is
 	// acknowledged as soon as it is merged, and the marker commits with it.
-	_, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2 WHERE id = $1`, serverID, ms(t.now))
+	_, err = t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2 WHERE id = $1`, serverID, now)
+	return err
+}
+
+// listedClients reads what the merge compares against: every target the
+// server has listed, by key.
+func listedClients(ctx context.Context, t *wtx, serverID int64) (map[string]listed, error) {
+	rows, err := t.QueryContext(ctx, `SELECT key, name, digest, removed_at IS NOT NULL FROM clients WHERE server_id = $1`, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("read listed clients: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]listed{}
+	for rows.Next() {
+		var key string
+		var l listed
+		if err := rows.Scan(&key, &l.name, &l.digest, &l.removed); err != nil {
+			return nil, err
+		}
+		out[key] = l
+	}
+	return out, rows.Err()
+}
+
+// markRemoved marks the targets a complete list no longer names removed;
+// they were last seen in the previous complete list (listedAt) at the latest.
+func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys [][]any, listedAt sql.NullInt64) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS removed_keys (key TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("removed keys table: %w", err)
+	}
+	if err := s.d.bulkLoad(ctx, t, "removed_keys", []string{"key"}, keys, ""); err != nil {
+		return fmt.Errorf("load removed keys: %w", err)
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE clients SET removed_at = $2,
+			last_seen = CASE WHEN last_seen < $3 THEN $3 ELSE last_seen END
+		WHERE server_id = $1 AND removed_at IS NULL AND key IN (SELECT key FROM removed_keys)`, serverID, ms(t.now), listedAt); err != nil {
+		return fmt.Errorf("mark removed clients: %w", err)
+	}
+	_, err := t.ExecContext(ctx, `DELETE FROM removed_keys`)
 	return err
 }
 

@@ -116,23 +116,35 @@ type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
 
-// bulkLoad: COPY into a temporary table shaped like table, then one insert
-// from it (an upsert when onConflict says so).
+// bulkLoad: COPY straight into table, or for an upsert into a temporary
+// table shaped like it, then one insert from it.
 func (postgresDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error {
+	copyInto := func(target string) error {
+		err := t.conn.Raw(func(dc any) error {
+			pc := dc.(*stdlib.Conn).Conn()
+			_, err := pc.CopyFrom(ctx, pgx.Identifier{target}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		return nil
+	}
+	if onConflict == "" {
+		return copyInto(table) // plain inserts: straight in
+	}
 	load := table + "_load"
 	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE `+load+` (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 		return err
 	}
-	err := t.conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		_, err := pc.CopyFrom(ctx, pgx.Identifier{load}, cols, pgx.CopyFromRows(rows))
+	if err := copyInto(load); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("copy into %s: %w", table, err)
 	}
 	list := strings.Join(cols, ", ")
-	_, err = t.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+load+onConflict)
+	if _, err := t.ExecContext(ctx, `INSERT INTO `+table+` (`+list+`) SELECT `+list+` FROM `+load+onConflict); err != nil {
+		return err
+	}
+	_, err := t.ExecContext(ctx, `DROP TABLE `+load) // a second load in this transaction makes its own
 	return err
 }
 

@@ -267,6 +267,10 @@ func testClientMerge(t *testing.T, open Opener) {
 	if removed := allClients(t, s, "wsus01", probes.GapRemoved); len(removed) != 1 {
 		t.Errorf("gap=removed lists %d, want 1", len(removed))
 	}
+	// b is listed again unchanged: seen by this list, though its row stays as it was.
+	if b, a := got[b.Name], got[a.Name]; !b.LastSeen.Equal(T0.Add(time.Hour)) || !b.FirstSeen.Equal(T0) || !a.LastSeen.Equal(T0) {
+		t.Errorf("last seen: b %v (first %v), want %v; removed a %v, want %v", b.LastSeen, b.FirstSeen, T0.Add(time.Hour), a.LastSeen, T0)
+	}
 	st := mustState(t, s, "wsus01")
 	if st.ClientSummary != (probes.ClientCounts{Total: 3, Removed: 1, Ages: probes.ReportAges{Day: 3}}) {
 		t.Errorf("summary = %+v", st.ClientSummary)
@@ -278,6 +282,13 @@ func testClientMerge(t *testing.T, open Opener) {
 	back, ok := got["renamed.corp.example"]
 	if len(got) != 4 || !ok || back.RemovedAt != nil || !back.FirstSeen.Equal(firstSeen) {
 		t.Errorf("after s3: %d clients, renamed %+v; want 4 rows, restored, first seen %v kept", len(got), back, firstSeen)
+	}
+	clock.Advance(time.Hour)
+	b.LastReport = probes.TimeOf(T0.Add(2 * time.Hour)) // one fact changed in a list otherwise sent again
+	mustSave(t, s, snapshot("s4", "wsus01", T0.Add(3*time.Hour), true, a, b, c, d))
+	got = allClients(t, s, "wsus01", "")
+	if len(got) != 4 || !got[b.Name].LastReport.Equal(T0.Add(2*time.Hour)) || !got[c.Name].LastSeen.Equal(T0.Add(3*time.Hour)) {
+		t.Errorf("after s4: %d clients, b last report %v, c last seen %v", len(got), got[b.Name].LastReport, got[c.Name].LastSeen)
 	}
 }
 
