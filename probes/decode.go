@@ -29,9 +29,6 @@ func Decode[T any, PT interface {
 	return &v, nil
 }
 
-// DecodeReport decodes and validates a server report.
-func DecodeReport(data []byte, now time.Time) (*Report, error) { return Decode[Report](data, now) }
-
 // DecodeClientReport decodes and validates a client report.
 func DecodeClientReport(data []byte, now time.Time) (*ClientReport, error) {
 	return Decode[ClientReport](data, now)

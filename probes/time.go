@@ -44,7 +44,9 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		s = string(b[1 : len(b)-1]) // a plain string, as times are: no unquoting to do
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		t.raw = string(b)
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -16,9 +17,44 @@ var earliestTime = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const maxClockSkew = 24 * time.Hour
 
+// pointer is the JSON pointer of the value being validated, kept as bytes
+// and rendered only for a problem: a report of 100,000 clients has a million
+// fields, nearly all of them fine.
+type pointer struct{ b []byte }
+
+// push appends a reference token and returns the length to pop back to.
+func (p *pointer) push(token string) int {
+	n := len(p.b)
+	p.b = append(p.b, '/')
+	for i := range len(token) {
+		switch token[i] {
+		case '~':
+			p.b = append(p.b, '~', '0')
+		case '/':
+			p.b = append(p.b, '~', '1')
+		default:
+			p.b = append(p.b, token[i])
+		}
+	}
+	return n
+}
+
+func (p *pointer) pushIndex(i int) int {
+	n := len(p.b)
+	p.b = strconv.AppendInt(append(p.b, '/'), int64(i), 10)
+	return n
+}
+
+func (p *pointer) pop(n int)      { p.b = p.b[:n] }
+func (p *pointer) String() string { return string(p.b) }
+
 // validateStruct checks v (a struct or pointer to one) against its field
 // constraints and records every problem under ptr.
 func validateStruct(v reflect.Value, ptr string, now time.Time, p *problems) {
+	walkStruct(v, &pointer{b: []byte(ptr)}, now, p)
+}
+
+func walkStruct(v reflect.Value, ptr *pointer, now time.Time, p *problems) {
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
 			return
@@ -26,11 +62,13 @@ func validateStruct(v reflect.Value, ptr string, now time.Time, p *problems) {
 		v = v.Elem()
 	}
 	for _, f := range fieldsOf(v.Type()) {
-		validateValue(v.FieldByIndex(f.index), pointerJoin(ptr, f.name), f.c, now, p)
+		n := ptr.push(f.name)
+		validateValue(v.FieldByIndex(f.index), ptr, f.c, now, p)
+		ptr.pop(n)
 	}
 }
 
-func validateValue(v reflect.Value, ptr string, c constraint, now time.Time, p *problems) {
+func validateValue(v reflect.Value, ptr *pointer, c constraint, now time.Time, p *problems) {
 	if v.Type() == timeType {
 		validateTime(v.Interface().(Time), ptr, c, now, p)
 		return
@@ -39,19 +77,19 @@ func validateValue(v reflect.Value, ptr string, c constraint, now time.Time, p *
 	case reflect.Pointer:
 		if v.IsNil() {
 			if c.required {
-				p.add(ptr, "is required")
+				p.add(ptr.String(), "is required")
 			}
 			return
 		}
 		validateValue(v.Elem(), ptr, c, now, p)
 	case reflect.Struct:
-		validateStruct(v, ptr, now, p)
+		walkStruct(v, ptr, now, p)
 	case reflect.Slice:
 		if c.required && v.IsNil() {
-			p.add(ptr, "is required")
+			p.add(ptr.String(), "is required")
 		}
 		if c.max != nil && float64(v.Len()) > *c.max {
-			p.add(ptr, "has %d items; at most %s allowed", v.Len(), num(*c.max))
+			p.add(ptr.String(), "has %d items; at most %s allowed", v.Len(), num(*c.max))
 			return // do not walk a million junk items
 		}
 		elem := constraint{}
@@ -59,7 +97,9 @@ func validateValue(v reflect.Value, ptr string, c constraint, now time.Time, p *
 			elem = *c.each
 		}
 		for i := range v.Len() {
-			validateValue(v.Index(i), ptr+"/"+strconv.Itoa(i), elem, now, p)
+			n := ptr.pushIndex(i)
+			validateValue(v.Index(i), ptr, elem, now, p)
+			ptr.pop(n)
 		}
 	case reflect.String:
 		validateString(v.String(), ptr, c, p)
@@ -70,48 +110,60 @@ func validateValue(v reflect.Value, ptr string, c constraint, now time.Time, p *
 	}
 }
 
-func checkRange(n float64, ptr string, c constraint, p *problems) {
+func checkRange(n float64, ptr *pointer, c constraint, p *problems) {
 	if c.min != nil && n < *c.min {
-		p.add(ptr, "must be at least %s", num(*c.min))
+		p.add(ptr.String(), "must be at least %s", num(*c.min))
 	}
 	if c.max != nil && n > *c.max {
-		p.add(ptr, "must be at most %s", num(*c.max))
+		p.add(ptr.String(), "must be at most %s", num(*c.max))
 	}
 }
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func validateString(s, ptr string, c constraint, p *problems) {
+func validateString(s string, ptr *pointer, c constraint, p *problems) {
 	if s == "" {
 		if c.required {
-			p.add(ptr, "is required")
+			p.add(ptr.String(), "is required")
 		}
 		return
 	}
 	if c.max != nil && float64(len(s)) > *c.max {
-		p.add(ptr, "is %d bytes long; at most %s allowed", len(s), num(*c.max))
+		p.add(ptr.String(), "is %d bytes long; at most %s allowed", len(s), num(*c.max))
 		return
 	}
 	if c.enum != "" {
-		if allowed := enumValues(c.enum); !slices.Contains(allowed, s) {
-			p.add(ptr, "must be one of %s; got %q", strings.Join(allowed, ", "), s)
+		if allowed := enumValuesOnce(c.enum); !slices.Contains(allowed, s) {
+			p.add(ptr.String(), "must be one of %s; got %q", strings.Join(allowed, ", "), s)
 		}
 		return
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return badRune(r, c.text) }); i >= 0 {
-		p.add(ptr, "contains a control character at byte %d", i)
+		p.add(ptr.String(), "contains a control character at byte %d", i)
 		return
 	}
 	switch {
 	case c.host && strings.ContainsFunc(s, unicode.IsSpace):
-		p.add(ptr, "must be a host name without spaces; got %q", s)
+		p.add(ptr.String(), "must be a host name without spaces; got %q", s)
 	case c.id && strings.ContainsFunc(s, func(r rune) bool { return !idRune(r) }):
-		p.add(ptr, "may contain only letters, digits and - _ . : { }; got %q", s)
+		p.add(ptr.String(), "may contain only letters, digits and - _ . : { }; got %q", s)
 	case c.url:
 		if err := checkHTTPURL(s); err != nil {
-			p.add(ptr, "%s", err.Error())
+			p.add(ptr.String(), "%s", err.Error())
 		}
 	}
+}
+
+// enumMemo keeps each enum's values: validation asks once per field.
+var enumMemo sync.Map // name -> []string
+
+func enumValuesOnce(name string) []string {
+	if v, ok := enumMemo.Load(name); ok {
+		return v.([]string)
+	}
+	v := enumValues(name)
+	enumMemo.Store(name, v)
+	return v
 }
 
 // badRune reports control characters; free text may hold newlines and tabs.
@@ -154,19 +206,23 @@ func CheckServerURL(s string) error {
 	return nil
 }
 
-func validateTime(t Time, ptr string, c constraint, now time.Time, p *problems) {
+func validateTime(t Time, ptr *pointer, c constraint, now time.Time, p *problems) {
+	if t.raw == "" && !t.sentinel && !t.IsZero() && !t.Before(earliestTime) && (c.future || now.IsZero() || !t.After(now.Add(maxClockSkew))) {
+		return // the common case, without rendering the pointer
+	}
+	at := ptr.String()
 	switch {
 	case t.raw != "":
-		p.add(ptr, "must be an RFC 3339 time with offset, like 2026-11-21T09:30:00Z; got %.64q", t.raw)
+		p.add(at, "must be an RFC 3339 time with offset, like 2026-11-21T09:30:00Z; got %.64q", t.raw)
 	case t.sentinel && !c.never:
-		p.add(ptr, "is a WSUS 'never' value, which is not allowed here")
+		p.add(at, "is a WSUS 'never' value, which is not allowed here")
 	case t.IsZero():
 		if c.required {
-			p.add(ptr, "is required")
+			p.add(at, "is required")
 		}
 	case t.Before(earliestTime):
-		p.add(ptr, "is before 1990 (%s); use null for never", t.Format(time.RFC3339))
+		p.add(at, "is before 1990 (%s); use null for never", t.Format(time.RFC3339))
 	case !c.future && !now.IsZero() && t.After(now.Add(maxClockSkew)):
-		p.add(ptr, "is more than a day in the future (%s); check the collector's clock", t.Format(time.RFC3339))
+		p.add(at, "is more than a day in the future (%s); check the collector's clock", t.Format(time.RFC3339))
 	}
 }

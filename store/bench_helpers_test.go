@@ -15,19 +15,17 @@ import (
 // plain fast path (a prepared insert loop on SQLite, CopyFrom on PostgreSQL)
 // and none of the merge, counting or classification.
 func BareClientInsert(ctx context.Context, s *Store, server string, clients []probes.Client) (time.Duration, error) {
-	rows, err := clientRows(clients)
-	if err != nil {
-		return 0, err
-	}
 	var id int64
 	if err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, server).Scan(&id); err != nil {
 		return 0, err
 	}
-	for _, r := range rows {
-		r[colServerID], r[colFirstSeen], r[colLastSeen] = id, int64(1), int64(1)
+	list := newClientList(clients)
+	all := make([]int, len(clients))
+	for i := range all {
+		all[i] = i
 	}
 	var took time.Duration
-	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
+	err := s.write(ctx, func(ctx context.Context, t *wtx) error {
 		if _, err := t.ExecContext(ctx, `DROP TABLE IF EXISTS bare_clients`); err != nil {
 			return err
 		}
@@ -35,7 +33,7 @@ func BareClientInsert(ctx context.Context, s *Store, server string, clients []pr
 			return err
 		}
 		start := time.Now()
-		if err := s.d.bulkLoad(ctx, t, "bare_clients", clientColumnList, rows, ""); err != nil {
+		if err := s.d.bulkLoad(ctx, t, "bare_clients", clientColumnList, list.rows(all, id, 1), ""); err != nil {
 			return err
 		}
 		took = time.Since(start)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"iter"
+	"slices"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -41,24 +43,52 @@ const upsertClientsSet = ` ON CONFLICT (server_id, key) DO UPDATE SET
 const renameClientsSet = upsertClientsSet + `,
 	prev_name = clients.name, renames = clients.renames + 1, name = excluded.name`
 
-// clientRows encodes a snapshot's items outside the writer, each with a
-// digest of its facts: a list sent again is compared, not rewritten.
-func clientRows(items []probes.Client) ([][]any, error) {
-	rows := make([][]any, len(items))
-	for i, c := range items {
-		groups := "[]"
-		if len(c.Groups) > 0 {
-			b, err := json.Marshal(c.Groups)
-			if err != nil {
-				return nil, err
-			}
-			groups = string(b)
-		}
-		rows[i] = []any{nil, c.Key(), c.ID, c.Name, c.IP, c.OS, c.ClientVersion, groups,
-			c.RequestedGroup, msPtr(c.LastSync.Time), c.LastSyncResult, msPtr(c.LastReport.Time), nil, nil, nil}
-		rows[i][colDigest] = digestRow(rows[i][2:12])
+// clientList is a snapshot's items ready to load: each with the digest of
+// its facts (computed outside the writer), its row built only as it is
+// loaded, so 100,000 rows never sit in memory at once.
+type clientList struct {
+	items   []probes.Client
+	digests []int64
+}
+
+func newClientList(items []probes.Client) *clientList {
+	l := &clientList{items: items, digests: make([]int64, len(items))}
+	row := make([]any, len(clientColumnList))
+	for i := range items {
+		l.digests[i] = digestRow(l.row(i, row)[2:12])
 	}
-	return rows, nil
+	return l
+}
+
+// row fills buf with item i in clientColumnList order; the writer fills in
+// server_id, first_seen and last_seen.
+func (l *clientList) row(i int, buf []any) []any {
+	c := &l.items[i]
+	groups := "[]"
+	if len(c.Groups) > 0 {
+		b, _ := json.Marshal(c.Groups) // strings always encode
+		groups = string(b)
+	}
+	buf[colKey], buf[2], buf[colName], buf[4], buf[5], buf[6], buf[7] = c.Key(), c.ID, c.Name, c.IP, c.OS, c.ClientVersion, groups
+	buf[8], buf[9], buf[10], buf[11] = c.RequestedGroup, msPtr(c.LastSync.Time), c.LastSyncResult, msPtr(c.LastReport.Time)
+	if l.digests != nil {
+		buf[colDigest] = l.digests[i]
+	}
+	return buf
+}
+
+// rows yields the rows of the items at idx for server, seen at now.
+func (l *clientList) rows(idx []int, server, now int64) iter.Seq[[]any] {
+	return func(yield func([]any) bool) {
+		buf := make([]any, len(clientColumnList))
+		for _, i := range idx {
+			l.row(i, buf)
+			buf[colServerID], buf[colFirstSeen], buf[colLastSeen] = server, now, now
+			if !yield(buf) {
+				return
+			}
+		}
+	}
 }
 
 // digestRow hashes a row's facts (strings, int64s and NULLs).
@@ -97,7 +127,7 @@ type listed struct {
 // the same list every run), and for a complete list the targets it no
 // longer lists are marked removed. A list older than the last one applied
 // is ignored (late delivery must not roll back).
-func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected int64, complete bool, rows [][]any) error {
+func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected int64, complete bool, list *clientList) error {
 	var lastCollected, listedAt sql.NullInt64
 	if err := t.QueryRowContext(ctx, `SELECT clients_collected_at, clients_listed_at FROM servers WHERE id = $1`, serverID).
 		Scan(&lastCollected, &listedAt); err != nil {
@@ -122,18 +152,18 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if err != nil {
 		return err
 	}
-	var fresh, changed, renamed [][]any
-	for _, r := range rows {
-		r[colServerID], r[colFirstSeen], r[colLastSeen] = serverID, now, now
-		old, ok := known[r[colKey].(string)]
-		delete(known, r[colKey].(string))
+	var fresh, changed, renamed []int
+	for i := range list.items {
+		k, name := list.items[i].Key(), list.items[i].Name
+		old, ok := known[k]
+		delete(known, k)
 		switch {
 		case !ok:
-			fresh = append(fresh, r)
-		case old.name != r[colName].(string):
-			renamed = append(renamed, r)
-		case old.digest != r[colDigest].(int64) || old.removed || !complete:
-			changed = append(changed, r)
+			fresh = append(fresh, i)
+		case old.name != name:
+			renamed = append(renamed, i)
+		case old.digest != list.digests[i] || old.removed || !complete:
+			changed = append(changed, i)
 		}
 	}
 	var gone [][]any
@@ -145,13 +175,13 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 		}
 	}
 	for _, load := range []struct {
-		rows [][]any
-		set  string
+		idx []int
+		set string
 	}{{fresh, ""}, {changed, upsertClientsSet}, {renamed, renameClientsSet}} {
-		if len(load.rows) == 0 {
+		if len(load.idx) == 0 {
 			continue
 		}
-		if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, load.rows, load.set); err != nil {
+		if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, list.rows(load.idx, serverID, now), load.set); err != nil {
 			return fmt.Errorf("load clients: %w", err)
 		}
 	}
@@ -199,7 +229,7 @@ func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys []
 	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS removed_keys (key TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("removed keys table: %w", err)
 	}
-	if err := s.d.bulkLoad(ctx, t, "removed_keys", []string{"key"}, keys, ""); err != nil {
+	if err := s.d.bulkLoad(ctx, t, "removed_keys", []string{"key"}, slices.Values(keys), ""); err != nil {
 		return fmt.Errorf("load removed keys: %w", err)
 	}
 	if _, err := t.ExecContext(ctx, `UPDATE clients SET removed_at = $2,

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -18,8 +19,9 @@ import (
 type dialect interface {
 	name() string
 	// bulkLoad inserts many rows into table with the database's fast path,
-	// ending each insert with onConflict ("" or an ON CONFLICT clause).
-	bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error
+	// ending each insert with onConflict ("" or an ON CONFLICT clause). The
+	// rows are produced one at a time (a row may be reused for the next).
+	bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows iter.Seq[[]any], onConflict string) error
 	// retryable reports transient errors worth retrying a transaction for.
 	retryable(err error) bool
 	// lockMigrations serialises migrators across processes.
@@ -92,13 +94,13 @@ type sqliteDialect struct{}
 func (sqliteDialect) name() string { return "sqlite" }
 
 // bulkLoad: one prepared statement executed per row, in the writer's transaction.
-func (sqliteDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error {
+func (sqliteDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows iter.Seq[[]any], onConflict string) error {
 	stmt, err := t.PrepareContext(ctx, `INSERT INTO `+table+` (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`+onConflict)
 	if err != nil {
 		return err
 	}
 	defer stmt.Close()
-	for _, r := range rows {
+	for r := range rows {
 		if _, err := stmt.ExecContext(ctx, r...); err != nil {
 			return err
 		}
@@ -118,11 +120,20 @@ func (postgresDialect) name() string { return "postgres" }
 
 // bulkLoad: COPY straight into table, or for an upsert into a temporary
 // table shaped like it, then one insert from it.
-func (postgresDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows [][]any, onConflict string) error {
+func (postgresDialect) bulkLoad(ctx context.Context, t *wtx, table string, cols []string, rows iter.Seq[[]any], onConflict string) error {
 	copyInto := func(target string) error {
+		next, stop := iter.Pull(rows)
+		defer stop()
+		src := pgx.CopyFromFunc(func() ([]any, error) {
+			row, ok := next()
+			if !ok {
+				return nil, nil
+			}
+			return row, nil
+		})
 		err := t.conn.Raw(func(dc any) error {
 			pc := dc.(*stdlib.Conn).Conn()
-			_, err := pc.CopyFrom(ctx, pgx.Identifier{target}, cols, pgx.CopyFromRows(rows))
+			_, err := pc.CopyFrom(ctx, pgx.Identifier{target}, cols, src)
 			return err
 		})
 		if err != nil {

@@ -326,7 +326,7 @@ func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) erro
 		}
 		rows[i] = []any{c.serverID, c.key, gap, c.detail, since}
 	}
-	if err := s.d.bulkLoad(ctx, t, "gap_changes", []string{"server_id", "key", "gap", "gap_detail", "gap_since"}, rows, ""); err != nil {
+	if err := s.d.bulkLoad(ctx, t, "gap_changes", []string{"server_id", "key", "gap", "gap_detail", "gap_since"}, slices.Values(rows), ""); err != nil {
 		return fmt.Errorf("load gap changes: %w", err)
 	}
 	if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = g.gap, gap_detail = g.gap_detail, gap_since = COALESCE(g.gap_since, clients.gap_since)

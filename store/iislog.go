@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -44,7 +45,7 @@ func (s *Store) saveIISLogHours(ctx context.Context, t *wtx, serverID int64, fil
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := s.d.bulkLoad(ctx, t, "iislog_hours", iislogHourColumns, rows, ""); err != nil {
+	if err := s.d.bulkLoad(ctx, t, "iislog_hours", iislogHourColumns, slices.Values(rows), ""); err != nil {
 		return fmt.Errorf("save iis log hours: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -88,7 +89,7 @@ func (s *Store) mergeInventory(ctx context.Context, t *wtx, inv *probes.Inventor
 		r[6] = next
 	}
 	if len(rows) > 0 {
-		if err := s.d.bulkLoad(ctx, t, "inventory", inventoryColumns, rows, upsertInventorySet); err != nil {
+		if err := s.d.bulkLoad(ctx, t, "inventory", inventoryColumns, slices.Values(rows), upsertInventorySet); err != nil {
 			return 0, fmt.Errorf("load inventory: %w", err)
 		}
 	}

@@ -13,9 +13,9 @@ import (
 type preparedReport struct {
 	r        *probes.Report
 	sections []sectionRow
-	checks   *checkRun // nil when the report has no vDir checks
-	clients  [][]any   // clientColumnList order; server_id and snapshot filled in by the writer
-	iislog   [][]any   // iislogHourColumns order; server_id filled in by the writer
+	checks   *checkRun   // nil when the report has no vDir checks
+	clients  *clientList // nil when the report has no client list
+	iislog   [][]any     // iislogHourColumns order; server_id filled in by the writer
 }
 
 type sectionRow struct{ name, body string }
@@ -93,11 +93,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		p.iislog = iislogRows(r.IISLog)
 	}
 	if r.Clients != nil {
-		rows, err := clientRows(r.Clients.Items)
-		if err != nil {
-			return nil, err
-		}
-		p.clients = rows
+		p.clients = newClientList(r.Clients.Items)
 	}
 	return p, nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -17,11 +18,16 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		return nil, err
 	}
 	defer body.Close()
-	b, err := io.ReadAll(body)
-	if err != nil {
+	// Sized by Content-Length when it is known and allowed: a 30 MB client
+	// list read by growing a buffer leaves several times that behind.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit && r.Header.Get("Content-Encoding") == "" {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(body); err != nil {
 		return nil, bodyError(err)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // bodyReader returns the decompressed, size-limited request body.

@@ -44,7 +44,7 @@ type child struct {
 }
 
 // startChild runs wsusfleet args in a new process and waits for "listening on".
-func startChild(t *testing.T, args ...string) *child {
+func startChild(t testing.TB, args ...string) *child {
 	t.Helper()
 	b, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -80,7 +80,7 @@ func startChild(t *testing.T, args ...string) *child {
 }
 
 // runCmd runs wsusfleet in-process and returns its stdout.
-func runCmd(t *testing.T, args ...string) string {
+func runCmd(t testing.TB, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if err := run(context.Background(), args, func(string) string { return "" }, &out, &errb); err != nil {
