@@ -146,37 +146,6 @@ type elsewhere struct {
 	lastSync sql.NullInt64
 }
 
-// listedOn maps names of the set to their current entries on every server;
-// with ofServer set, to their entries on the other servers (looked up name
-// by name through the name index, not by scanning the fleet).
-func listedOn(ctx context.Context, t *wtx, set nameSet, ofServer int64) (map[string][]elsewhere, error) {
-	var rows *sql.Rows
-	var err error
-	if ofServer != 0 {
-		rows, err = t.QueryContext(ctx, `SELECT o.name, o.server_id, s.name, o.last_sync FROM clients mine
-			JOIN clients o ON o.name = mine.name AND o.server_id <> mine.server_id AND o.removed_at IS NULL
-			JOIN servers s ON s.id = o.server_id WHERE mine.server_id = $1`, ofServer)
-	} else {
-		in, args := set.sqlIn("c.name", 1)
-		rows, err = t.QueryContext(ctx, `SELECT c.name, c.server_id, s.name, c.last_sync FROM clients c JOIN servers s ON s.id = c.server_id
-			WHERE c.removed_at IS NULL AND `+in, args...)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find clients on several servers: %w", err)
-	}
-	defer rows.Close()
-	out := map[string][]elsewhere{}
-	for rows.Next() {
-		var name string
-		var e elsewhere
-		if err := rows.Scan(&name, &e.serverID, &e.server, &e.lastSync); err != nil {
-			return nil, err
-		}
-		out[name] = append(out[name], e)
-	}
-	return out, rows.Err()
-}
-
 // listedIn maps names to their current entries among rows.
 func listedIn(rows []entryRow) map[string][]elsewhere {
 	out := map[string][]elsewhere{}
@@ -240,25 +209,11 @@ func nullTimePtr(v sql.NullInt64) *time.Time {
 
 // classifyEntries sets each listed client's category, writing only what
 // changed, and returns when the soonest of them changes as time passes.
-func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, set nameSet, ofServer int64, d gapDeltas) (due time.Time, err error) {
+// listed holds every current entry of the rows' names (on any server), dups
+// the names sharing each of their SusClientIds.
+func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, listed map[string][]elsewhere, dups map[string][]string, d gapDeltas) (due time.Time, err error) {
 	if len(rows) == 0 {
 		return due, nil
-	}
-	var listed map[string][]elsewhere
-	if set.names != nil {
-		listed = listedIn(rows) // the rows are every entry of the names
-	} else if listed, err = listedOn(ctx, t, set, ofServer); err != nil {
-		return due, err
-	}
-	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
-		for _, r := range rows {
-			if !yield(r.susID) {
-				return
-			}
-		}
-	}))
-	if err != nil {
-		return due, err
 	}
 	now, staleAfter := t.now, s.opts.StaleAfter
 	var changed []gapChange
@@ -454,21 +409,25 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gap
 // other servers have of the same names, and the computers it now lists.
 func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) error {
 	d := gapDeltas{}
-	ofServer := nameSet{subquery: `SELECT name FROM clients WHERE server_id = $1`, arg: serverID}
-	rows, err := loadEntries(ctx, t, `c.server_id = $1`, serverID)
-	if err != nil {
-		return err
-	}
-	due, err := s.classifyEntries(ctx, t, rows, ofServer, serverID, d)
+	own, err := loadEntries(ctx, t, `c.server_id = $1`, serverID)
 	if err != nil {
 		return err
 	}
 	// Other servers' entries of the same names (their "elsewhere" changed).
-	rows, err = loadEntries(ctx, t, `c.server_id <> $1 AND c.name IN (SELECT name FROM clients WHERE server_id = $1)`, serverID)
+	others, err := loadEntries(ctx, t, `c.server_id <> $1 AND c.name IN (SELECT name FROM clients WHERE server_id = $1)`, serverID)
 	if err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, rows, ofServer, 0, d); err != nil {
+	listed := listedIn(slices.Concat(own, others)) // every entry of the server's names
+	dups, err := duplicateIDs(ctx, t, nil)
+	if err != nil {
+		return err
+	}
+	due, err := s.classifyEntries(ctx, t, own, listed, dups, d)
+	if err != nil {
+		return err
+	}
+	if _, err := s.classifyEntries(ctx, t, others, listed, dups, d); err != nil {
 		return err
 	}
 	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
@@ -498,7 +457,17 @@ func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error
 	if err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, rows, set, 0, d); err != nil {
+	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
+		for _, r := range rows {
+			if !yield(r.susID) {
+				return
+			}
+		}
+	}))
+	if err != nil {
+		return err
+	}
+	if _, err := s.classifyEntries(ctx, t, rows, listedIn(rows), dups, d); err != nil {
 		return err
 	}
 	// A listed name's category lives on its entries: it only loses the
