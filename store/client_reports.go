@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -65,17 +66,35 @@ func nullID(id int64) any {
 
 func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, srv probes.PolicyServer, serverID int64, known bool, body string) error {
 	name := cr.Client.Name
+	sus := strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
+	// In one read: this name's stored view, and the names sharing its
+	// SusClientId (cloned images).
 	var oldSus string
 	var stored sql.NullInt64
-	err := t.QueryRowContext(ctx, `SELECT sus_client_id, collected_at FROM client_reports WHERE name = $1`, name).Scan(&oldSus, &stored)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	sharing := []string{name}
+	rows, err := t.QueryContext(ctx, `SELECT name, sus_client_id, collected_at FROM client_reports
+		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, name, sus)
+	if err != nil {
 		return fmt.Errorf("read client report: %w", err)
 	}
+	for rows.Next() {
+		var n, id string
+		var at sql.NullInt64
+		if err := rows.Scan(&n, &id, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		if n == name {
+			oldSus, stored = id, at
+		} else {
+			sharing = append(sharing, n)
+		}
+	}
+	rows.Close()
 	if stored.Valid && stored.Int64 > ms(cr.CollectedAt.Time) {
 		return nil // a newer view of this client is stored: a late report changes nothing
 	}
 	policy, detail := probes.PolicyGap(cr.Client, srv, known)
-	sus := strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
 	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail, body)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, collected_at = excluded.collected_at, server_id = excluded.server_id,
@@ -83,22 +102,41 @@ func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.Clien
 		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, policy, detail, body); err != nil {
 		return fmt.Errorf("store client report: %w", err)
 	}
-	// Its name, and every name that shared its old or shares its new SusClientId.
-	names := []string{name}
-	rows, err := t.QueryContext(ctx, `SELECT name FROM client_reports WHERE sus_client_id <> '' AND sus_client_id IN ($1, $2) AND name <> $3`, oldSus, sus, name)
-	if err != nil {
-		return err
+	// Its name, the names sharing its SusClientId, and those that shared the
+	// one it reported before (which may be a clone no longer).
+	names, dups := slices.Clone(sharing), map[string][]string{}
+	if sus != "" && len(sharing) > 1 {
+		dups[sus] = sharing
 	}
+	if oldSus != "" && oldSus != sus {
+		before, err := namesWithSusID(ctx, t, oldSus)
+		if err != nil {
+			return err
+		}
+		names = append(names, before...)
+		if len(before) > 1 {
+			dups[oldSus] = before
+		}
+	}
+	return s.classifyNames(ctx, t, names, dups)
+}
+
+// namesWithSusID lists the names whose latest report gives SusClientId id.
+func namesWithSusID(ctx context.Context, t *wtx, id string) ([]string, error) {
+	rows, err := t.QueryContext(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read names sharing a SusClientId: %w", err)
+	}
+	defer rows.Close()
+	var out []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
-		names = append(names, n)
+		out = append(out, n)
 	}
-	rows.Close()
-	return s.classifyNames(ctx, t, names)
+	return out, rows.Err()
 }
 
 // matchPolicyServer finds the fleet server a WUServer value names: by name,

@@ -302,20 +302,10 @@ func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) erro
 // were computed (clients crossing the stale threshold or a histogram edge);
 // serve runs it every minute. It returns how many servers it recounted.
 func (s *Store) RecountDue(ctx context.Context) (int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
+	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("find due recounts: %w", err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.recountClients(ctx, t, id) }); err != nil {
 			return 0, err

@@ -106,22 +106,9 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 	if s.opts.Diagnose == nil {
 		return 0, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL ORDER BY id`)
+	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("find servers to diagnose: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
 	for chunk := range slices.Chunk(ids, diagnoseChunk) {

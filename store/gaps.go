@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -88,19 +87,6 @@ func (n nameSet) sqlIn(col string, next int) (string, []any) {
 		return col + " IN (" + strings.Join(ph, ", ") + ")", args
 	}
 	return "TRUE", nil
-}
-
-// susIDs collects the SusClientIds a classification of a listed set needs;
-// nil (all of them) for a subquery set, which may be a whole server.
-func (n nameSet) susIDs(of iter.Seq[string]) []string {
-	if n.names == nil {
-		return nil
-	}
-	out := []string{}
-	for id := range of {
-		out = append(out, id)
-	}
-	return out
 }
 
 // entryRow is a listed client with the facts its category depends on.
@@ -335,7 +321,7 @@ type unlistedRow struct {
 // classifyUnlisted sets the gap of each computer of the set that no server
 // lists (from the directory inventory and the clients' own reports), and
 // drops the gaps of those that are listed now.
-func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gapDeltas) error {
+func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, dups map[string][]string, d gapDeltas) error {
 	// The set filters each branch of the union: the index finds the names.
 	in := func(table string) string { c, _ := set.sqlIn(table+".name", 1); return c }
 	_, args := set.sqlIn("", 1)
@@ -367,15 +353,16 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, d gap
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
-		for _, u := range list {
-			if !yield(u.susID) {
-				return
+	if dups == nil && len(list) > 0 {
+		var ids []string // all of them for a set that is not a short list
+		if set.names != nil {
+			for _, u := range list {
+				ids = append(ids, u.susID)
 			}
 		}
-	}))
-	if err != nil {
-		return err
+		if dups, err = duplicateIDs(ctx, t, ids); err != nil {
+			return err
+		}
 	}
 	for _, u := range list {
 		var gap, detail string
@@ -431,7 +418,7 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 		return err
 	}
 	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
-	if err := s.classifyUnlisted(ctx, t, nowListed, d); err != nil {
+	if err := s.classifyUnlisted(ctx, t, nowListed, nil, d); err != nil {
 		return err
 	}
 	if !due.IsZero() && due.Before(t.now.Add(gapDueMin)) {
@@ -448,22 +435,12 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 }
 
 // classifyNames re-classifies everything known of some names (after a
-// client's own report).
-func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error {
+// client's own report); dups holds the names sharing each SusClientId the
+// names report (the caller has just read them).
+func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string, dups map[string][]string) error {
 	d := gapDeltas{}
-	set := nameSet{names: names}
-	in, args := set.sqlIn("c.name", 1)
+	in, args := nameSet{names: names}.sqlIn("c.name", 1)
 	rows, err := loadEntries(ctx, t, in, args...)
-	if err != nil {
-		return err
-	}
-	dups, err := duplicateIDs(ctx, t, set.susIDs(func(yield func(string) bool) {
-		for _, r := range rows {
-			if !yield(r.susID) {
-				return
-			}
-		}
-	}))
 	if err != nil {
 		return err
 	}
@@ -481,7 +458,7 @@ func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string) error
 		return err
 	}
 	if len(unlisted) > 0 {
-		if err := s.classifyUnlisted(ctx, t, nameSet{names: unlisted}, d); err != nil {
+		if err := s.classifyUnlisted(ctx, t, nameSet{names: unlisted}, dups, d); err != nil {
 			return err
 		}
 	}
@@ -529,20 +506,10 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 // findings of servers whose gaps changed. serve runs it every few seconds;
 // it returns how many servers it classified and diagnosed.
 func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM servers WHERE gaps_due_at <= $1`, ms(s.now()))
+	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE gaps_due_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, 0, fmt.Errorf("find servers to classify: %w", err)
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	for _, id := range ids {
 		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.classifyServer(ctx, t, id) }); err != nil {
 			return classified, 0, err

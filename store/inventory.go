@@ -43,7 +43,7 @@ func (s *Store) SaveInventory(ctx context.Context, inv *probes.Inventory, digest
 			return err
 		}
 		d := gapDeltas{}
-		if err := s.classifyUnlisted(ctx, t, nameSet{}, d); err != nil {
+		if err := s.classifyUnlisted(ctx, t, nameSet{}, nil, d); err != nil {
 			return err
 		}
 		if err := s.settleGaps(ctx, t, d); err != nil {

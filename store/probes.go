@@ -58,7 +58,7 @@ func (s *Store) DeleteServer(ctx context.Context, name string) error {
 			return fmt.Errorf("delete server: %w", err)
 		}
 		// Its clients went with it: names only it listed may be gaps now.
-		if err := s.classifyUnlisted(ctx, t, nameSet{}, d); err != nil {
+		if err := s.classifyUnlisted(ctx, t, nameSet{}, nil, d); err != nil {
 			return err
 		}
 		if err := applyGapDeltas(ctx, t, d); err != nil {

@@ -31,3 +31,21 @@ func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 	}
 	return out, rows.Err()
 }
+
+// serverIDs runs a query for server ids (those due for some derived work).
+func (s *Store) serverIDs(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -86,7 +86,7 @@ func BenchmarkServerPage(b *testing.B) {
 	}
 	h := web.New(st, web.Config{})
 	b.Run("first-page", func(b *testing.B) { benchPage(b, h, "/servers/"+name) })
-	for _, q := range []string{"?gap=stale_report", "?sort=-last_report", "?q=pc0", "?gap=never_reported", "?gap=stale_report&q=pc0&sort=-last_report"} {
+	for _, q := range []string{"?category=stale_report", "?sort=-last_report", "?q=pc0", "?category=never_reported", "?category=stale_report&q=pc0&sort=-last_report"} {
 		b.Run(q, func(b *testing.B) { benchPage(b, h, "/servers/"+name+q) })
 	}
 }

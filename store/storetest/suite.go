@@ -795,6 +795,14 @@ func testClientGaps(t *testing.T, open Opener) {
 	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 2 {
 		t.Errorf("after deleting wsus02, ghost is unlisted again: duplicate_id = %d", n)
 	}
+	// The clone gets its own SusClientId (the image fix): neither name is a duplicate any more.
+	clock.Advance(time.Minute)
+	if _, _, err := s.SaveClientReport(ctx(), clientReport("ghost.corp.example", r.Server.URL, r.Server.URL, "FIXED", T0.Add(2*time.Minute)), ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 0 {
+		t.Errorf("after the clone got its own SusClientId: duplicate_id = %d, want 0", n)
+	}
 	if _, _, err := s.Settle(ctx()); err != nil {
 		t.Fatal(err)
 	}
