@@ -121,3 +121,64 @@ func BenchmarkSnapshot100k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClassify100k: the gap categories of a server's 100,000 clients
+// right after its first list, for a healthy server (about 10% of clients
+// stale or never reported) and a sick one (about 65%, report ages spread
+// evenly over 20 days): every client in a category gets it written.
+// Reproduce: go test -run '^$' -bench Classify100k -benchtime 3x ./store/
+func BenchmarkClassify100k(b *testing.B) {
+	for name, open := range storetest.Dialects(b) {
+		for _, c := range []struct {
+			label string
+			age   func(j int) time.Duration
+		}{
+			{"healthy", func(j int) time.Duration {
+				switch {
+				case j%50 == 0:
+					return -1
+				case j%12 == 0:
+					return time.Duration(8+j%30) * 24 * time.Hour
+				}
+				return time.Duration(j%(6*24)) * time.Hour
+			}},
+			{"sick", func(j int) time.Duration {
+				if j%50 == 0 {
+					return -1
+				}
+				return time.Duration(j%(20*24)) * time.Hour
+			}},
+		} {
+			b.Run(name+"/"+c.label, func(b *testing.B) {
+				st := open(b, store.Options{})
+				now := time.Now().UTC()
+				var took time.Duration
+				var inGaps int64
+				for i := range b.N {
+					server := fmt.Sprintf("wsus-%s-%d", c.label, i)
+					r := storetest.Report(fmt.Sprintf("cl-%d-%d", now.UnixNano(), i), server, now)
+					r.VDirChecks = nil
+					r.Clients = &probes.ClientList{Complete: true, Items: storetest.ClientRange(i*100000, 100000, now, c.age)}
+					if _, _, err := st.SaveReport(b.Context(), r, ""); err != nil {
+						b.Fatal(err)
+					}
+					t0 := time.Now()
+					if n, _, err := st.Settle(b.Context()); err != nil || n != 1 {
+						b.Fatalf("settle: %d servers, %v", n, err)
+					}
+					took += time.Since(t0)
+					st, err := st.ServerState(b.Context(), server)
+					if err != nil {
+						b.Fatal(err)
+					}
+					inGaps = 0
+					for _, n := range st.Gaps {
+						inGaps += n
+					}
+				}
+				b.ReportMetric(took.Seconds()/float64(b.N), "gaps-s")
+				b.ReportMetric(float64(inGaps)/1000, "k-in-gaps")
+			})
+		}
+	}
+}
