@@ -60,10 +60,25 @@ type ServerState struct {
 	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
 	// those it should list); GapCause is the server-wide finding its stale
 	// clients are attributed to.
-	Gaps      map[string]int64     `json:"gaps"`
-	GapCause  string               `json:"gap_cause"`
-	Findings  []Finding            `json:"findings"`
-	Collected map[string]time.Time `json:"collected"` // section name → when it was collected
+	Gaps     map[string]int64 `json:"gaps"`
+	GapCause string           `json:"gap_cause"`
+	// ClientChecks is the clients' vantage: what their own checks of the
+	// WSUS URLs saw, counted over the clients this server serves.
+	ClientChecks []ClientCheckCount   `json:"client_checks"`
+	Findings     []Finding            `json:"findings"`
+	Collected    map[string]time.Time `json:"collected"` // section name → when it was collected
+}
+
+// ClientCheckCount is how many of a server's clients saw one vDir URL answer
+// with one status and verdict in their latest report.
+type ClientCheckCount struct {
+	VDir    string    `json:"vdir"`
+	URL     string    `json:"url"`
+	Status  string    `json:"status"` // status.substatus; "-" without an HTTP answer
+	Verdict string    `json:"verdict"`
+	Clients int64     `json:"clients"`
+	Example string    `json:"example"` // the client whose report last changed the count
+	LastAt  time.Time `json:"last_at"` // when that report was collected
 }
 
 // ObservedCheck is a vDir check with where and when it was made: reachability

@@ -69,23 +69,23 @@ func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.Clien
 	sus := strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
 	// In one read: this name's stored view, and the names sharing its
 	// SusClientId (cloned images).
-	var oldSus string
-	var stored sql.NullInt64
+	var oldSus, oldChecks string
+	var stored, oldServer sql.NullInt64
 	sharing := []string{name}
-	rows, err := t.QueryContext(ctx, `SELECT name, sus_client_id, collected_at FROM client_reports
+	rows, err := t.QueryContext(ctx, `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
 		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, name, sus)
 	if err != nil {
 		return fmt.Errorf("read client report: %w", err)
 	}
 	for rows.Next() {
-		var n, id string
-		var at sql.NullInt64
-		if err := rows.Scan(&n, &id, &at); err != nil {
+		var n, id, checks string
+		var at, server sql.NullInt64
+		if err := rows.Scan(&n, &id, &at, &server, &checks); err != nil {
 			rows.Close()
 			return err
 		}
 		if n == name {
-			oldSus, stored = id, at
+			oldSus, stored, oldServer, oldChecks = id, at, server, checks
 		} else {
 			sharing = append(sharing, n)
 		}
@@ -95,12 +95,17 @@ func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.Clien
 		return nil // a newer view of this client is stored: a late report changes nothing
 	}
 	policy, detail := probes.PolicyGap(cr.Client, srv, known)
-	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail, body)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	checks := checkKeys(cr.VDirChecks)
+	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail, body, checks)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, collected_at = excluded.collected_at, server_id = excluded.server_id,
-			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail, body = excluded.body`,
-		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, policy, detail, body); err != nil {
+			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail, body = excluded.body,
+			checks = excluded.checks`,
+		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, policy, detail, body, checks); err != nil {
 		return fmt.Errorf("store client report: %w", err)
+	}
+	if err := countClientChecks(ctx, t, oldServer, oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time)); err != nil {
+		return err
 	}
 	// Its name, the names sharing its SusClientId, and those that shared the
 	// one it reported before (which may be a clone no longer).

@@ -173,10 +173,13 @@ func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func
 	return func() { conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key) }, nil
 }
 
-func placeholders(n int) string {
+func placeholders(n int) string { return placeholdersFrom(1, n) }
+
+// placeholdersFrom numbers n parameters from first: "$first, ...".
+func placeholdersFrom(first, n int) string {
 	var b strings.Builder
-	for i := 1; i <= n; i++ {
-		if i > 1 {
+	for i := first; i < first+n; i++ {
+		if i > first {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "$%d", i)

@@ -96,6 +96,9 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 	if st.Gaps, st.GapCause, err = serverGaps(ctx, q, row.id); err != nil {
 		return nil, err
 	}
+	if st.ClientChecks, err = clientChecks(ctx, q, row.id); err != nil {
+		return nil, err
+	}
 	return st, nil
 }
 

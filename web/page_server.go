@@ -44,6 +44,9 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
+	if g, ok := clientsVantage(st.ClientChecks, now); ok {
+		v.Reach.Groups = append(v.Reach.Groups, g)
+	}
 	v.Layout.Refresh = pageRefreshSeconds
 	if v.Clients, err = a.clientsView(r, st, now); err != nil {
 		return err
@@ -133,6 +136,50 @@ func reachView(latest, hist []probes.ObservedCheck, now time.Time) ui.ReachView 
 		g.Rows = append(g.Rows, row)
 	}
 	return v
+}
+
+// clientsVantage is what the server's clients saw checking its URLs
+// themselves: a row per vDir URL with how many clients got which answer, the
+// worst verdict and one client that saw it.
+func clientsVantage(counts []probes.ClientCheckCount, now time.Time) (ui.VantageGroup, bool) {
+	if len(counts) == 0 {
+		return ui.VantageGroup{}, false
+	}
+	g := ui.VantageGroup{Vantage: probes.VantageClient, Label: "From the clients"}
+	var latest time.Time
+	clients := int64(0)
+	for i := 0; i < len(counts); {
+		j, total, worst := i, int64(0), counts[i]
+		var answers []string
+		for ; j < len(counts) && counts[j].VDir == counts[i].VDir && counts[j].URL == counts[i].URL; j++ {
+			c := counts[j]
+			total += c.Clients
+			answers = append(answers, fmt.Sprintf("%s ×%d", c.Status, c.Clients))
+			if rank(c.Verdict) > rank(worst.Verdict) {
+				worst = c
+			}
+			if c.LastAt.After(latest) {
+				latest = c.LastAt
+			}
+		}
+		clients = max(clients, total)
+		reason := fmt.Sprintf("all %d clients got an answer that is fine", total)
+		if worst.Verdict != probes.VerdictOK {
+			bad := int64(0)
+			for _, c := range counts[i:j] {
+				if c.Verdict != probes.VerdictOK {
+					bad += c.Clients
+				}
+			}
+			reason = fmt.Sprintf("%d of %d clients: %s %s, e.g. %s", bad, total, worst.Status, worst.Verdict, worst.Example)
+		}
+		g.Rows = append(g.Rows, ui.CheckRow{VDir: worst.VDir, Path: urlPath(worst.URL), Status: strings.Join(answers, " · "),
+			Verdict: worst.Verdict, Reason: reason, Latency: "–"})
+		i = j
+	}
+	g.Origin = fmt.Sprintf("%d clients' own checks", clients)
+	g.CheckedAt = ui.NewStamp(latest, now)
+	return g, true
 }
 
 func emptyStrip(start time.Time, slot time.Duration) []ui.HistCell {

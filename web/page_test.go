@@ -609,3 +609,28 @@ func TestServerPageShowsEvidence(t *testing.T) {
 	}
 	checkSafeHTML(t, "evidence", p)
 }
+
+// The clients' own checks of the server's URLs make a vantage of their own:
+// how many clients got which answer, the worst verdict and a client to ask.
+func TestServerPageShowsTheClientsVantage(t *testing.T) {
+	e := newPageEnv(t, web.Config{})
+	seedScenario(t, e.env)
+	base := "http://wsus-west.corp.example:8530"
+	for i, status := range []int{503, 503, 200} {
+		cr := clientReport(fmt.Sprintf("west-pc%d.corp.example", i), base, base, fmt.Sprintf("w%d", i), nil)
+		cr.VDirChecks = []probes.VDirCheck{{VDir: "ClientWebService", URL: base + "/ClientWebService/client.asmx", Status: status, LatencyMS: 20}}
+		e.mustPost("/api/v1/client-reports", cr)
+	}
+	p := e.page("GET", "/servers/wsus-west.corp.example", nil)
+	rows := p.find(t, testid("vantage")+`[data-vantage="client"] `+testid("check"))
+	if rows.Length() != 1 {
+		t.Fatalf("%d client-vantage rows, want 1 (ClientWebService)", rows.Length())
+	}
+	status, why := rows.Find(testid("check-status")).Text(), rows.Find(".why").Text()
+	if !strings.Contains(status, "503 ×2") || !strings.Contains(status, "200 ×1") || !strings.Contains(why, "2 of 3 clients") || !strings.Contains(why, "west-pc") {
+		t.Errorf("client vantage: status %q, why %q", status, why)
+	}
+	if rows.Find(".verdict.v-fault").Length() != 1 {
+		t.Errorf("the worst answer decides the verdict: %q", rows.Find(".verdict").AttrOr("class", ""))
+	}
+}

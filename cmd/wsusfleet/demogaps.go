@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -47,7 +48,8 @@ func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
 			cv.UseWUServer = nil
 		}
 		cr := &probes.ClientReport{Schema: probes.SchemaClientReport, ID: probes.NewID(), CollectedAt: probes.TimeOf(now.Add(-time.Duration(i%50) * time.Minute)),
-			Collector: probes.Collector{Name: "Send-WsusFleetClientReport.ps1", Version: "1.0.0", Host: v.name, Vantage: probes.VantageClient}, Client: cv}
+			Collector: probes.Collector{Name: "Send-WsusFleetClientReport.ps1", Version: "1.0.0", Host: v.name, Vantage: probes.VantageClient}, Client: cv,
+			VDirChecks: clientChecks(v.wu, i)}
 		if _, _, err := srv.st.SaveClientReport(ctx, cr, ""); err != nil {
 			return fmt.Errorf("seed client report %s: %w", v.name, err)
 		}
@@ -67,4 +69,26 @@ func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
 	}
 	_, _, err := srv.st.Settle(ctx)
 	return err
+}
+
+// clientChecks is what the client script's own checks of its WUServer see:
+// the three URLs a client needs, answering as a healthy WSUS does, or no
+// connection at all where the GPO left out the port (port 80 is closed).
+func clientChecks(wuServer string, i int) []probes.VDirCheck {
+	u, err := url.Parse(wuServer)
+	if err != nil {
+		return nil
+	}
+	var out []probes.VDirCheck
+	for _, v := range probes.VDirs() {
+		if v.Name != "SelfUpdate" && v.Name != "ClientWebService" && v.Name != "SimpleAuthWebService" {
+			continue
+		}
+		c := probes.VDirCheck{VDir: v.Name, URL: wuServer + v.Path, Method: "GET", Status: v.Healthy[0], LatencyMS: float64(8 + i%40)}
+		if u.Port() == "" {
+			c.Status, c.ErrorKind, c.Error, c.LatencyMS = 0, probes.ErrorConnect, "connectex: No connection could be made because the target machine actively refused it.", 1
+		}
+		out = append(out, c)
+	}
+	return out
 }

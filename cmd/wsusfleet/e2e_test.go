@@ -259,6 +259,14 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 			t.Errorf("demo %s = %d, want at least %d", cat, gaps.Categories[cat], min)
 		}
 	}
+	// The clients' own checks: east's clients, whose GPO left out the port, cannot connect.
+	var east probes.ServerState
+	getJSON(t, demo.url+"/api/v1/servers/wsus-east.corp.example", &east)
+	if !slices.ContainsFunc(east.ClientChecks, func(c probes.ClientCheckCount) bool {
+		return c.VDir == "ClientWebService" && c.Status == "-" && c.Verdict == probes.VerdictFault && c.Clients == 120
+	}) {
+		t.Errorf("east's clients' vantage: %+v", east.ClientChecks)
+	}
 	// Every simulated fault shows up as a finding (DESIGN §3's demo faults).
 	want := map[string][]string{
 		"wsus-hq.corp.example":           {probes.GapBadURL, probes.GapPolicyOff},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"RegisterAndClaimProbes", testRegisterAndClaim},
 		{"FleetStripsAndSync", testFleet},
 		{"ClientGaps", testClientGaps},
+		{"ClientsVantageCounts", testClientChecks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -814,4 +816,52 @@ func testClientGaps(t *testing.T, open Opener) {
 		t.Error("a bad severity filter is accepted")
 	}
 	_ = findings // no Diagnose configured here: none expected
+}
+
+// The clients' own checks are counted per server, vDir URL, status and
+// verdict, moved by each client's latest report.
+func testClientChecks(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	for _, name := range []string{"wsus01.corp.example", "wsus02.corp.example"} {
+		mustSave(t, s, Report("r-"+name, name, T0))
+	}
+	cws := "http://wsus01.corp.example:8530/ClientWebService/client.asmx"
+	report := func(client, server string, status, sub int, at time.Time) {
+		t.Helper()
+		base := "http://" + server + ":8530"
+		cr := clientReport(client, base, base, "", at)
+		cr.ID += "-" + server
+		c := probes.VDirCheck{VDir: "ClientWebService", URL: strings.Replace(cws, "wsus01.corp.example", server, 1), Status: status, LatencyMS: 9}
+		if sub > 0 {
+			c.Substatus, c.WWWAuthenticate = &sub, []string{"Negotiate", "NTLM"}
+		}
+		cr.VDirChecks = []probes.VDirCheck{c}
+		if _, _, err := s.SaveClientReport(ctx(), cr, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts := func(server string) map[string]int64 {
+		t.Helper()
+		out := map[string]int64{}
+		for _, c := range mustState(t, s, server).ClientChecks {
+			out[c.VDir+" "+c.Status+" "+c.Verdict] = c.Clients
+		}
+		return out
+	}
+	report("pc1.corp.example", "wsus01.corp.example", 200, 0, T0)
+	report("pc2.corp.example", "wsus01.corp.example", 401, 2, T0)
+	want := map[string]int64{"ClientWebService 200 ok": 1, "ClientWebService 401.2 fault": 1}
+	if got := counts("wsus01.corp.example"); !reflect.DeepEqual(got, want) {
+		t.Errorf("two clients: %v, want %v", got, want)
+	}
+	clock.Advance(time.Minute)
+	report("pc2.corp.example", "wsus01.corp.example", 200, 0, T0.Add(time.Minute)) // anonymous access fixed
+	report("pc1.corp.example", "wsus01.corp.example", 200, 0, T0.Add(time.Minute)) // the same again: nothing moves
+	if got := counts("wsus01.corp.example"); !reflect.DeepEqual(got, map[string]int64{"ClientWebService 200 ok": 2}) {
+		t.Errorf("after the fix: %v", got)
+	}
+	report("pc1.corp.example", "wsus02.corp.example", 200, 0, T0.Add(2*time.Minute)) // moved to wsus02
+	if a, b := counts("wsus01.corp.example"), counts("wsus02.corp.example"); a["ClientWebService 200 ok"] != 1 || b["ClientWebService 200 ok"] != 1 {
+		t.Errorf("after pc1 moved: wsus01 %v, wsus02 %v", a, b)
+	}
 }
