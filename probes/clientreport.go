@@ -9,7 +9,29 @@ type ClientReport struct {
 	Collector   Collector   `json:"collector"`
 	Client      ClientView  `json:"client"`
 	VDirChecks  []VDirCheck `json:"vdir_checks,omitempty" v:"max=100"`
+	// UpdateErrors are the client's latest Windows Update failures, from the
+	// WindowsUpdateClient operational log (or its WindowsUpdate.log).
+	UpdateErrors []UpdateError `json:"update_errors,omitempty" v:"max=100"`
 }
+
+// UpdateError is one failed Windows Update operation on a client.
+type UpdateError struct {
+	Time      Time   `json:"time" v:"required"`
+	Operation string `json:"operation" v:"required,enum=update_operation"`
+	Code      string `json:"code" v:"required,max=10,hresult"`       // HRESULT as 0x + 8 hex digits, e.g. 0x80244022
+	EventID   int    `json:"event_id,omitempty" v:"min=0,max=65535"` // 20, 25, 31 … when read from the event log
+	Message   string `json:"message,omitempty" v:"max=2048,text"`
+}
+
+// Windows Update operations an UpdateError can be about.
+const (
+	UpdateOpScan       = "scan"
+	UpdateOpDownload   = "download"
+	UpdateOpInstall    = "install"
+	UpdateOpReport     = "report"
+	UpdateOpSelfUpdate = "selfupdate"
+	UpdateOpOther      = "other"
+)
 
 // ClientView holds the policy values of DESIGN §7.6 as read from
 // HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate[\AU]. Pointers are
@@ -32,6 +54,24 @@ type ClientView struct {
 	Services               *ClientServices `json:"services,omitempty"`
 	WinHTTPProxy           string          `json:"winhttp_proxy,omitempty" v:"max=2048"`
 	DualScan               *DualScan       `json:"dual_scan,omitempty"`
+	// DoNotConnectToWUInternet is DoNotConnectToWindowsUpdateInternetLocations.
+	DoNotConnectToWUInternet *bool `json:"do_not_connect_to_wu_internet,omitempty"`
+	// UpdateSource holds the Windows 11 / Intune policies that choose the
+	// scan source per update class: a client set to Windows Update by policy
+	// is not one whose WSUS policy failed to apply.
+	UpdateSource *UpdateSourcePolicy `json:"update_source,omitempty"`
+}
+
+// UpdateSourcePolicy is "Specify source service for specific classes of
+// Windows Updates": SetPolicyDrivenUpdateSourceFor{Feature,Quality,Driver,
+// Other}Updates, each 0 (Windows Update) or 1 (WSUS), in effect only when
+// AU\UseUpdateClassPolicySource is 1.
+type UpdateSourcePolicy struct {
+	UseUpdateClassPolicySource *bool `json:"use_update_class_policy_source,omitempty"`
+	FeatureUpdates             *int  `json:"feature_updates,omitempty" v:"min=0,max=1"`
+	QualityUpdates             *int  `json:"quality_updates,omitempty" v:"min=0,max=1"`
+	DriverUpdates              *int  `json:"driver_updates,omitempty" v:"min=0,max=1"`
+	OtherUpdates               *int  `json:"other_updates,omitempty" v:"min=0,max=1"`
 }
 
 // ClientServices is the state of the services Windows Update needs.

@@ -45,6 +45,10 @@ func enumValues(name string) []string {
 		return GapCategories()
 	case "severity":
 		return []string{SeverityInfo, SeverityWarning, SeverityCritical}
+	case "sdlog_issue":
+		return SDLogIssueKinds()
+	case "update_operation":
+		return []string{UpdateOpScan, UpdateOpDownload, UpdateOpInstall, UpdateOpReport, UpdateOpSelfUpdate, UpdateOpOther}
 	case "sync_result":
 		return []string{"Succeeded", "Failed", "Canceled", "NeverRun", "Running", "Unknown"}
 	}

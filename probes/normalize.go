@@ -23,7 +23,7 @@ func (r *Report) Normalize() {
 // (name and URL), i.e. whether it came from someone who looked at the server.
 func (s ServerInfo) HasFacts() bool {
 	return s.Version != "" || s.HTTPPort != 0 || s.HTTPSPort != 0 || s.SSL || s.ContentDir != "" ||
-		s.Database != "" || s.NotDeclinedUpdates != nil || s.Targeting != ""
+		s.Database != "" || s.NotDeclinedUpdates != nil || s.Targeting != "" || len(s.Aliases) > 0 || len(s.Addresses) > 0
 }
 
 // Normalize puts a validated client report into its stored form: the name

@@ -11,21 +11,23 @@ const (
 // is optional: a section that is present (even as an empty list) replaces that
 // section's current state for the server; an absent (nil) one leaves it alone.
 type Report struct {
-	Schema      string        `json:"schema" v:"required,enum=report_schema"`
-	ID          string        `json:"id" v:"required,id"`
-	CollectedAt Time          `json:"collected_at" v:"required"`
-	Collector   Collector     `json:"collector"`
-	Server      ServerInfo    `json:"server"`
-	VDirChecks  []VDirCheck   `json:"vdir_checks,omitempty" v:"max=1000"`
-	VDirConfig  []VDirConfig  `json:"vdir_config,omitempty" v:"max=100"`
-	AppPool     *AppPool      `json:"app_pool,omitempty"`
-	Services    []Service     `json:"services,omitempty" v:"max=100"`
-	ACLs        []ACL         `json:"acls,omitempty" v:"max=1000"`
-	Events      []Event       `json:"events,omitempty" v:"max=5000"`
-	Sync        *Sync         `json:"sync,omitempty"`
-	Clients     *ClientList   `json:"clients,omitempty"`
-	Denials     *DenialDigest `json:"denials,omitempty"` // from a Process Monitor capture
-	IISLog      *IISLogDigest `json:"iislog,omitempty"`  // from an IIS W3C log
+	Schema      string         `json:"schema" v:"required,enum=report_schema"`
+	ID          string         `json:"id" v:"required,id"`
+	CollectedAt Time           `json:"collected_at" v:"required"`
+	Collector   Collector      `json:"collector"`
+	Server      ServerInfo     `json:"server"`
+	VDirChecks  []VDirCheck    `json:"vdir_checks,omitempty" v:"max=1000"`
+	VDirConfig  []VDirConfig   `json:"vdir_config,omitempty" v:"max=100"`
+	AppPool     *AppPool       `json:"app_pool,omitempty"`
+	Services    []Service      `json:"services,omitempty" v:"max=100"`
+	ACLs        []ACL          `json:"acls,omitempty" v:"max=1000"`
+	Events      []Event        `json:"events,omitempty" v:"max=5000"`
+	Sync        *Sync          `json:"sync,omitempty"`
+	Clients     *ClientList    `json:"clients,omitempty"`
+	Denials     *DenialDigest  `json:"denials,omitempty"`                  // from a Process Monitor capture
+	IISLog      *IISLogDigest  `json:"iislog,omitempty"`                   // from an IIS W3C log
+	HTTPErr     *HTTPErrDigest `json:"httperr,omitempty"`                  // from an HTTP.sys HTTPERR log
+	SDLog       *SDLogDigest   `json:"softwaredistribution_log,omitempty"` // from WSUS's SoftwareDistribution.log
 }
 
 // Collector says what produced a document and from where.
@@ -34,6 +36,10 @@ type Collector struct {
 	Version string `json:"version,omitempty" v:"max=50"`
 	Host    string `json:"host,omitempty" v:"max=253,host"`
 	Vantage string `json:"vantage" v:"required,enum=vantage"`
+	// Error says the collector could not collect (e.g. it needs Windows
+	// PowerShell 5.1): the document then carries little beyond the names, and
+	// what is missing is not a fact about the machine.
+	Error string `json:"error,omitempty" v:"max=1024,text"`
 }
 
 // Vantages: where a document was collected. Reachability differs by vantage.
@@ -56,6 +62,11 @@ type ServerInfo struct {
 	Database           string `json:"database,omitempty" v:"max=256"`
 	NotDeclinedUpdates *int   `json:"not_declined_updates,omitempty" v:"min=0,max=10000000"`
 	Targeting          string `json:"targeting,omitempty" v:"enum=targeting"`
+	// Aliases are other names clients may use for this server (its NetBIOS
+	// name, CNAMEs); Addresses its IP addresses. A client whose WUServer
+	// names one of them points at this server.
+	Aliases   []string `json:"aliases,omitempty" v:"max=32,each=max=253"`
+	Addresses []string `json:"addresses,omitempty" v:"max=32,each=max=64"`
 }
 
 // VDirCheck is one HTTP request to one WSUS virtual directory and what came back.
@@ -139,7 +150,8 @@ type ACL struct {
 	Inherited bool     `json:"inherited,omitempty"`
 }
 
-// Event is one Application log entry.
+// Event is one Windows event log entry: the Application log's WSUS events,
+// and the System log's WAS events about WsusPool (Source names the provider).
 type Event struct {
 	ID      int    `json:"id" v:"min=0,max=65535"`
 	Source  string `json:"source" v:"required,max=256"`

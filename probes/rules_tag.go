@@ -18,14 +18,15 @@ import (
 //	url        an absolute http(s) URL
 //	id         letters, digits and - _ . : { }
 //	text       free text: newlines and tabs allowed
+//	hresult    an HRESULT as 0x and 8 hex digits (0x80244022)
 //	never      a time that may be a WSUS "never" value (stored as null)
 //	future     a time that may lie far ahead (a certificate's expiry)
 //	each=...   the constraint of each list element (must come last)
 type constraint struct {
-	required, host, url, id, text, never, future bool
-	enum                                         string
-	min, max                                     *float64
-	each                                         *constraint
+	required, host, url, id, text, never, future, hresult bool
+	enum                                                  string
+	min, max                                              *float64
+	each                                                  *constraint
 }
 
 func parseConstraint(tag string) constraint {
@@ -50,6 +51,8 @@ func parseConstraint(tag string) constraint {
 			c.id = true
 		case "text":
 			c.text = true
+		case "hresult":
+			c.hresult = true
 		case "never":
 			c.never = true
 		case "future":

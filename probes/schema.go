@@ -81,6 +81,9 @@ func (s *SchemaSet) of(t reflect.Type, c constraint) map[string]any {
 		if c.url {
 			out["format"] = "uri"
 		}
+		if c.hresult {
+			out["pattern"] = "^0[xX][0-9a-fA-F]{8}$"
+		}
 		return out
 	case reflect.Bool:
 		return map[string]any{"type": "boolean"}

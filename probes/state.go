@@ -54,8 +54,10 @@ type ServerState struct {
 	ACLs          []ACL           `json:"acls"`
 	Events        []Event         `json:"events"`
 	Sync          *Sync           `json:"sync"`
-	Denials       *DenialDigest   `json:"denials"` // the latest Process Monitor capture
-	IISLog        *IISLogSummary  `json:"iislog"`  // the latest IIS log
+	Denials       *DenialDigest   `json:"denials"`                  // the latest Process Monitor capture
+	IISLog        *IISLogSummary  `json:"iislog"`                   // the latest IIS log
+	HTTPErr       *HTTPErrDigest  `json:"httperr"`                  // the latest HTTP.sys error log
+	SDLog         *SDLogDigest    `json:"softwaredistribution_log"` // the latest SoftwareDistribution.log
 	ClientSummary ClientCounts    `json:"client_summary"`
 	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
 	// those it should list); GapCause is the server-wide finding its stale
@@ -114,6 +116,8 @@ const (
 	SectionClients    = "clients"
 	SectionDenials    = "denials"
 	SectionIISLog     = "iislog"
+	SectionHTTPErr    = "httperr"
+	SectionSDLog      = "softwaredistribution_log"
 )
 
 // Client list filters of the API (?gap=). The diagnosis adds categories.

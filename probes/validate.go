@@ -151,6 +151,8 @@ func validateString(s string, ptr *pointer, c constraint, p *problems) {
 		if err := checkHTTPURL(s); err != nil {
 			p.add(ptr.String(), "%s", err.Error())
 		}
+	case c.hresult && !IsHRESULT(s):
+		p.add(ptr.String(), "must be an HRESULT as 0x and 8 hex digits, e.g. 0x80244022; got %q", s)
 	}
 }
 
@@ -225,4 +227,17 @@ func validateTime(t Time, ptr *pointer, c constraint, now time.Time, p *problems
 	case !c.future && !now.IsZero() && t.After(now.Add(maxClockSkew)):
 		p.add(at, "is more than a day in the future (%s); check the collector's clock", t.Format(time.RFC3339))
 	}
+}
+
+// IsHRESULT reports whether s is written 0x followed by 8 hex digits.
+func IsHRESULT(s string) bool {
+	if len(s) != 10 || (s[:2] != "0x" && s[:2] != "0X") {
+		return false
+	}
+	for _, r := range s[2:] {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
 }

@@ -54,6 +54,8 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		{probes.SectionSync, r.Sync != nil, r.Sync},
 		{probes.SectionDenials, r.Denials != nil, r.Denials},
 		{probes.SectionIISLog, r.IISLog != nil, iislogSummary(r.IISLog)},
+		{probes.SectionHTTPErr, r.HTTPErr != nil, r.HTTPErr},
+		{probes.SectionSDLog, r.SDLog != nil, r.SDLog},
 	}
 	for _, st := range steps {
 		if st.present {
