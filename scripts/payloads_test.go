@@ -36,6 +36,10 @@ type payloadCase struct {
 	Endpoint string
 	Want     []want
 	Check    func(tb testing.TB, doc any) // typed checks Want cannot express
+	// Preamble marks what the script's PowerShell 2.0 preamble sends from
+	// PowerShell before 5.1: its $WfLegacyDocument filled in, not built by
+	// New-WfObject (preamble_test.go checks it against that template).
+	Preamble bool
 }
 
 type want struct {
@@ -73,6 +77,11 @@ var payloadCases = []payloadCase{
 			{"/events/0/id", 12072},
 			{"/events/0/level", "Error"},
 			{"/events/0/time", "2026-11-21T09:12:04Z"},
+			{"/events/3/id", 5186},
+			{"/events/3/source", "Microsoft-Windows-WAS"},
+			{"/events/3/level", "Information"},
+			{"/server/aliases", []string{"wsus01", "wsus.corp.example"}},
+			{"/server/addresses", []string{"10.0.0.11"}},
 			{"/sync/from", "microsoft_update"},
 			{"/sync/upstream", nil},
 			{"/sync/last/result", "Succeeded"},
@@ -98,8 +107,14 @@ var payloadCases = []payloadCase{
 			{"/vdir_checks/0/tls/not_after", "2027-03-14T11:59:59Z"},
 			{"/vdir_checks/9/url", "http://wsus02.corp.example:8530/selfupdate/wuident.cab"},
 			{"/vdir_checks/9/tls", nil},
-			{"/vdir_checks/10/status", 301},
-			{"/vdir_checks/10/location", "https://wsus02.corp.example/selfupdate/wuident.cab"},
+			// SSL mode: clients download content over HTTP, on the SSL port - 1.
+			{"/vdir_checks/10/vdir", "Content"},
+			{"/vdir_checks/10/url", "http://wsus02.corp.example:8530/Content/"},
+			{"/vdir_checks/10/status", 403},
+			{"/vdir_checks/11/status", 301},
+			{"/vdir_checks/11/location", "https://wsus02.corp.example/selfupdate/wuident.cab"},
+			{"/server/aliases", []string{"wsus02", "wsus-sec.corp.example"}},
+			{"/server/addresses", []string{"10.0.0.12", "fd00:10::12"}},
 			{"/vdir_config/0/require_ssl", true},
 			{"/vdir_config/5/require_ssl", false},
 			{"/app_pool/queue_length", 2000},
@@ -153,7 +168,68 @@ var payloadCases = []payloadCase{
 			{"/sync/last/finished_at", "2026-11-21T03:00:41Z"},
 			{"/clients/complete", true},
 			{"/clients/items/0/groups", []string{"Branch", "Kiosks"}},
+			// What stopped the pool: rapid-fail protection after crashes, and
+			// memory-limit recycles before them (System log, WAS).
+			{"/events/2/id", 5002},
+			{"/events/2/source", "Microsoft-Windows-WAS"},
+			{"/events/2/level", "Error"},
+			{"/events/5/id", 5117},
+			{"/events/5/level", "Information"},
 		},
+	},
+	{
+		File: "report-iis-stopped.json", Script: "Send-WsusFleetReport.ps1", Endpoint: "/api/v1/reports",
+		Want: []want{
+			{"/vdir_checks/0/error_kind", "connect"},
+			{"/vdir_checks/0/error", "Unable to connect to the remote server"},
+			// Not asked again after the refused connection, but reported failed.
+			{"/vdir_checks/8/vdir", "Content"},
+			{"/vdir_checks/8/status", 0},
+			{"/vdir_checks/8/error_kind", "connect"},
+			{"/vdir_checks/8/latency_ms", 0},
+			{"/vdir_checks/9/url", "http://wsus07.corp.example/selfupdate/wuident.cab"},
+			{"/vdir_checks/9/error_kind", "connect"},
+			{"/services/1/name", "W3SVC"},
+			{"/services/1/state", "Stopped"},
+		},
+		Check: func(tb testing.TB, doc any) {
+			r := doc.(*probes.Report)
+			if len(r.VDirChecks) != 10 {
+				tb.Errorf("%d vdir checks; want all 10 of the server's list, the skipped ones failed", len(r.VDirChecks))
+			}
+			for i, c := range r.VDirChecks {
+				if c.Status != 0 || c.ErrorKind != probes.ErrorConnect {
+					tb.Errorf("vdir_checks/%d: %d %q; want a failed connect", i, c.Status, c.ErrorKind)
+				}
+			}
+		},
+	},
+	{
+		File: "report-wsus-api-missing.json", Script: "Send-WsusFleetReport.ps1", Endpoint: "/api/v1/reports",
+		Want: []want{
+			{"/server/name", "wsus06.corp.example"},
+			{"/server/url", nil},
+			{"/vdir_checks", nil},
+		},
+		Check: func(tb testing.TB, doc any) {
+			// Only the name and why: every section stays absent, so the
+			// dashboard keeps what it had.
+			r := doc.(*probes.Report)
+			if !strings.Contains(r.Collector.Error, "Install-WindowsFeature UpdateServices-API") {
+				tb.Errorf("collector.error = %q; want the fix", r.Collector.Error)
+			}
+			if r.VDirChecks != nil || r.VDirConfig != nil || r.AppPool != nil || r.Services != nil || r.ACLs != nil || r.Events != nil || r.Sync != nil || r.Clients != nil {
+				tb.Errorf("a collector error carries no sections: %+v", r)
+			}
+		},
+	},
+	{
+		File: "report-powershell-4.json", Script: "Send-WsusFleetReport.ps1", Endpoint: "/api/v1/reports", Preamble: true,
+		Want: []want{
+			{"/collector/vantage", "server"},
+			{"/server/name", "wsus05.corp.example"},
+		},
+		Check: checkWMFError,
 	},
 	{
 		File: "client-report-ok.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
@@ -192,8 +268,10 @@ var payloadCases = []payloadCase{
 			{"/client/dual_scan/defer_quality_updates", true},
 			{"/client/dual_scan/disable_dual_scan", nil},
 			{"/vdir_checks/0/tls/name_matches", true},
-			{"/vdir_checks/3/url", "http://wsus-old.corp.example:8530/ReportingWebService/ReportingWebService.asmx"},
-			{"/vdir_checks/3/error_kind", "dns"},
+			{"/vdir_checks/3/url", "http://wsus02.corp.example:8530/Content/"},
+			{"/vdir_checks/3/status", 403},
+			{"/vdir_checks/4/url", "http://wsus-old.corp.example:8530/ReportingWebService/ReportingWebService.asmx"},
+			{"/vdir_checks/4/error_kind", "dns"},
 		},
 	},
 	{
@@ -204,6 +282,15 @@ var payloadCases = []payloadCase{
 			{"/vdir_checks/0/tls/chain_valid", false},
 			{"/vdir_checks/0/tls/error", "RemoteCertificateChainErrors"},
 			{"/client/dual_scan/disable_dual_scan", true},
+			// The DMZ firewall lets 8531 through but not the HTTP port
+			// clients download content from.
+			{"/vdir_checks/3/vdir", "Content"},
+			{"/vdir_checks/3/url", "http://wsus02.corp.example:8530/Content/"},
+			{"/vdir_checks/3/error_kind", "connect"},
+			{"/update_errors/0/operation", "scan"},
+			{"/update_errors/0/code", "0x800B0109"},
+			{"/update_errors/0/event_id", 25},
+			{"/update_errors/0/time", "2026-11-21T07:40:12Z"},
 		},
 	},
 	{
@@ -213,7 +300,42 @@ var payloadCases = []payloadCase{
 			{"/vdir_checks/1/status", 401},
 			{"/vdir_checks/1/substatus", 2},
 			{"/vdir_checks/1/www_authenticate", []string{"Negotiate", "NTLM"}},
+			{"/update_errors/0/code", "0x80244017"},
+			{"/update_errors/1/operation", "scan"},
 		},
+	},
+	{
+		File: "client-report-update-source.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
+		Want: []want{
+			{"/client/do_not_connect_to_wu_internet", false},
+			{"/client/update_source/use_update_class_policy_source", true},
+			{"/client/update_source/feature_updates", 0},
+			{"/client/update_source/quality_updates", 1},
+			{"/update_errors/0/operation", "download"},
+			{"/update_errors/0/code", "0x80072EE2"},
+			{"/update_errors/0/event_id", 31},
+			{"/update_errors/1/operation", "install"},
+			{"/update_errors/1/code", "0x80070643"},
+		},
+	},
+	{
+		File: "client-report-collection-failed.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
+		Want: []want{
+			{"/collector/error", "the client could not be collected: Requested registry access is not allowed."},
+			{"/client/name", "pc0045.corp.example"},
+			{"/client/use_wu_server", nil},
+			{"/vdir_checks", nil},
+		},
+	},
+	{
+		File: "client-report-powershell-4.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports", Preamble: true,
+		Want: []want{
+			{"/collector/vantage", "client"},
+			{"/client/name", "pc0046.corp.example"},
+			{"/client/wu_server", "http://wsus01.corp.example:8530"},
+			{"/client/use_wu_server", nil},
+		},
+		Check: checkWMFError,
 	},
 	{
 		File: "client-report-no-policy.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
@@ -238,6 +360,22 @@ var payloadCases = []payloadCase{
 			{"/items/4/name", "kiosk07.branch.corp.example"},
 		},
 	},
+}
+
+// checkWMFError checks the note a collector sends from PowerShell before 5.1.
+func checkWMFError(tb testing.TB, doc any) {
+	var c probes.Collector
+	switch d := doc.(type) {
+	case *probes.Report:
+		c = d.Collector
+	case *probes.ClientReport:
+		c = d.Collector
+	}
+	for _, want := range []string{"Windows PowerShell 5.1", "Windows Management Framework 5.1", "https://aka.ms/wmf51download"} {
+		if !strings.Contains(c.Error, want) {
+			tb.Errorf("collector.error = %q; want it to name %q", c.Error, want)
+		}
+	}
 }
 
 // decodePayload decodes a payload through the dashboard's strict decoder.
@@ -350,6 +488,9 @@ func TestPayloadsMatchPublishedSchema(t *testing.T) {
 func TestPayloadsFollowTheScripts(t *testing.T) {
 	used := map[string]map[string]bool{} // script -> "Type.name"
 	for _, pc := range payloadCases {
+		if pc.Preamble {
+			continue // not built by New-WfObject: preamble_test.go checks it
+		}
 		c := collectorOf(t, pc.Script)
 		s := loadScript(t, c.File)
 		root, err := parseOrdered(readPayload(t, pc.File))
