@@ -1325,13 +1325,19 @@ function Write-WfInventoryItems {
             if ($Server) { $query['Server'] = $Server }
             $before = $state.Written
             Get-ADComputer @query | ForEach-Object {
-                $spns = @(Get-WfPropertyValue $_ 'servicePrincipalName')
-                switch (Test-WfInventoryComputer -OperatingSystem ([string](Get-WfPropertyValue $_ 'operatingSystem')) -ServicePrincipalNames ([string[]]$spns)) {
-                    'cluster' { $state.Cluster++; return }
-                    'not-windows' { $state.Other++; return }
+                $computer = $_
+                $spns = @(Get-WfPropertyValue $computer 'servicePrincipalName')
+                $leftOut = Test-WfInventoryComputer -OperatingSystem ([string](Get-WfPropertyValue $computer 'operatingSystem')) -ServicePrincipalNames ([string[]]$spns)
+                if ($leftOut -eq 'cluster') {
+                    $state.Cluster++
+                    return
+                }
+                if ($leftOut -eq 'not-windows') {
+                    $state.Other++
+                    return
                 }
                 $item = $null
-                try { $item = ConvertTo-WfInventoryItem $_ } catch { $item = $null }
+                try { $item = ConvertTo-WfInventoryItem $computer } catch { $item = $null }
                 if ($null -eq $item) {
                     $state.Skipped++
                     return
