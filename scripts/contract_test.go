@@ -18,12 +18,13 @@ type collector struct {
 	File    string
 	Root    reflect.Type // the document type: probes.Report, ClientReport or Inventory
 	Regions []string     // shared regions the script must contain
+	Main    string       // the function that collects and sends
 }
 
 var collectors = []collector{
-	{"Send-WsusFleetReport.ps1", reflect.TypeFor[probes.Report](), []string{"common", "windows-checks"}},
-	{"Send-WsusFleetClientReport.ps1", reflect.TypeFor[probes.ClientReport](), []string{"common", "windows-checks"}},
-	{"Export-WsusFleetInventory.ps1", reflect.TypeFor[probes.Inventory](), []string{"common"}},
+	{"Send-WsusFleetReport.ps1", reflect.TypeFor[probes.Report](), []string{"preamble", "common", "windows-checks"}, "Invoke-WfServerReport"},
+	{"Send-WsusFleetClientReport.ps1", reflect.TypeFor[probes.ClientReport](), []string{"preamble", "common", "windows-checks"}, "Invoke-WfClientReport"},
+	{"Export-WsusFleetInventory.ps1", reflect.TypeFor[probes.Inventory](), []string{"preamble", "common"}, "Invoke-WfInventory"},
 }
 
 var (
