@@ -650,11 +650,11 @@ func testRegisterAndClaim(t *testing.T, open Opener) {
 		}
 	}
 	mustSave(t, s, Report("r", "reported-only", T0)) // known from a report, not registered
-	got, err := s.ClaimProbes(ctx(), "a", 10, interval)
+	got, err := s.ClaimProbes(ctx(), "a", 10, interval, time.Minute)
 	if err != nil || len(got) != 3 {
 		t.Fatalf("first claim: %v, %v; want the 3 registered servers", got, err)
 	}
-	if again, _ := s.ClaimProbes(ctx(), "b", 10, interval); len(again) != 0 {
+	if again, _ := s.ClaimProbes(ctx(), "b", 10, interval, time.Minute); len(again) != 0 {
 		t.Errorf("claimed twice within one interval: %v", again)
 	}
 	next, err := s.NextProbeAt(ctx(), "wsus00.corp.example")
@@ -662,7 +662,7 @@ func testRegisterAndClaim(t *testing.T, open Opener) {
 		t.Errorf("next probe at %v, want %v ±10%%", next, T0.Add(interval))
 	}
 	clock.Advance(interval * 12 / 10)
-	if got, _ := s.ClaimProbes(ctx(), "b", 2, interval); len(got) != 2 {
+	if got, _ := s.ClaimProbes(ctx(), "b", 2, interval, time.Minute); len(got) != 2 {
 		t.Errorf("limit 2 after an interval: %v", got)
 	}
 	if created, err := s.RegisterServer(ctx(), "wsus00.corp.example", "https://wsus00:8531"); err != nil || created {
