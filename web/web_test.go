@@ -93,6 +93,7 @@ func (e *env) do(method, path, token string, body io.Reader, header ...string) r
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
+	checkAgainstOpenAPI(e.t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
