@@ -112,3 +112,25 @@ func TestInvalidUTF8IsRefused(t *testing.T) {
 		t.Errorf("the error does not locate the byte: %v", err)
 	}
 }
+
+// FuzzName: an accepted name's stored form is stable and accepted too, and
+// two spellings that normalize alike are both accepted or both refused
+// alike in their stored form.
+func FuzzName(f *testing.F) {
+	for _, s := range []string{"wsus01.corp.example", "CONTOSO", "müller-pc.corp.example", "xn--mller-pc-65a", "東京-pc", "fe80::1%3",
+		"10.1.2.3", "sql_srv01.", "p\u0430ypal", "..", "ＷＳＵＳ０１", "mu\u0308ller", "a\uff0fb", "pc\u202e1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		norm := NormalizeName(s)
+		if again := NormalizeName(norm); again != norm {
+			t.Fatalf("NormalizeName(%q) = %q, then %q", s, norm, again)
+		}
+		if CheckName(s) != nil {
+			return
+		}
+		if err := CheckName(norm); err != nil {
+			t.Fatalf("%q is accepted but its stored form %q is not: %v", s, norm, err)
+		}
+	})
+}
