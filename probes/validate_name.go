@@ -50,14 +50,19 @@ var nameProfile = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.B
 // A-labels. A name that is not valid (only lookups ever see one) is just
 // lower-cased.
 func NormalizeName(name string) string {
-	name = strings.TrimSuffix(strings.TrimSpace(name), ".")
+	name = trimName(name)
 	if asciiName(name) && !hasACELabel(name) {
 		return strings.ToLower(name) // nearly every name: no IDNA work
 	}
 	if u, err := nameProfile.ToUnicode(name); err == nil {
-		return u
+		return trimName(u)
 	}
 	return strings.ToLower(name)
+}
+
+// trimName drops surrounding space and the root dot(s).
+func trimName(name string) string {
+	return strings.TrimRightFunc(strings.TrimLeftFunc(name, unicode.IsSpace), func(r rune) bool { return r == '.' || unicode.IsSpace(r) })
 }
 
 // CheckName reports why s cannot be the name of a server or computer, or
@@ -66,18 +71,23 @@ func CheckName(s string) error {
 	if !utf8.ValidString(s) {
 		return errors.New("is not valid UTF-8")
 	}
-	if ip, err := netip.ParseAddr(s); err == nil && !strings.ContainsFunc(ip.Zone(), func(r rune) bool { return r >= utf8.RuneSelf || !nameASCII(byte(r)) }) {
-		return nil // an IP address (10.1.2.3, fe80::1%3)
-	}
-	if i := strings.IndexFunc(s, isBidiControl); i >= 0 {
-		return fmt.Errorf("contains a bidirectional formatting character (%U) at byte %d; a host name cannot", []rune(s[i:])[0], i)
+	if strings.ContainsAny(s, ":%") { // IPv6 (an IPv4 address is a valid DNS name too)
+		if ip, err := netip.ParseAddr(s); err == nil && !strings.ContainsFunc(ip.Zone(), func(r rune) bool { return r >= utf8.RuneSelf || !nameASCII(byte(r)) }) {
+			return nil // fe80::1%3, as IIS logs it
+		}
 	}
 	name := strings.TrimSuffix(s, ".")
-	if err := checkDNSForm(name, s, true); err != nil {
+	ascii := asciiName(name)
+	if !ascii {
+		if i := strings.IndexFunc(s, isBidiControl); i >= 0 {
+			return fmt.Errorf("contains a bidirectional formatting character (%U) at byte %d; a host name cannot", []rune(s[i:])[0], i)
+		}
+	}
+	if err := checkDNSForm(name, s, true, ascii); err != nil {
 		return err
 	}
-	if asciiName(name) && !hasACELabel(name) {
-		return nil
+	if ascii && !hasACELabel(name) {
+		return nil // nearly every name: no IDNA work
 	}
 	a, err := nameProfile.ToASCII(name)
 	if err != nil {
@@ -85,7 +95,7 @@ func CheckName(s string) error {
 	}
 	// The mapping turns look-alikes such as a full-width solidus into ASCII:
 	// check the A-label form again.
-	if err := checkDNSForm(a, s, false); err != nil {
+	if err := checkDNSForm(a, s, false, true); err != nil {
 		return err
 	}
 	u, err := nameProfile.ToUnicode(a)
@@ -100,11 +110,20 @@ func CheckName(s string) error {
 	return nil
 }
 
-// checkDNSForm checks the ASCII characters, labels and lengths of name (the
-// whole of it when it is in A-label form, else its ASCII characters only).
-func checkDNSForm(name, orig string, raw bool) error {
+// checkDNSForm checks the ASCII characters, labels and lengths of name in one
+// pass; the lengths only when name is ASCII (as typed, or in A-label form).
+func checkDNSForm(name, orig string, raw, ascii bool) error {
+	label := 0
 	for i := range len(name) {
-		if c := name[i]; c < utf8.RuneSelf && !nameASCII(c) {
+		c := name[i]
+		switch {
+		case c == '.':
+			if label == 0 {
+				return fmt.Errorf("must be a host name; %q has an empty label (a leading dot or two dots in a row)", clip(orig))
+			}
+			label = 0
+			continue
+		case c < utf8.RuneSelf && !nameASCII(c):
 			if raw && c == ' ' {
 				return fmt.Errorf("must be a host name without spaces; got %q", clip(orig))
 			}
@@ -113,18 +132,14 @@ func checkDNSForm(name, orig string, raw bool) error {
 			}
 			return fmt.Errorf("must be a host name (letters, digits, hyphens, underscores and dots); %q holds a character that stands for %q", clip(orig), c)
 		}
-	}
-	for label := range strings.SplitSeq(name, ".") {
-		if label == "" {
-			return fmt.Errorf("must be a host name; %q has an empty label (a leading dot or two dots in a row)", clip(orig))
-		}
-		if !raw || asciiName(name) {
-			if len(label) > 63 {
-				return fmt.Errorf("has a label of %d bytes (as a DNS name); at most 63 allowed; got %q", len(label), clip(orig))
-			}
+		if label++; ascii && label > 63 {
+			return fmt.Errorf("has a label of more than 63 bytes (as a DNS name); got %q", clip(orig))
 		}
 	}
-	if (!raw || asciiName(name)) && len(name) > 253 {
+	if label == 0 {
+		return fmt.Errorf("must be a host name; %q has an empty label (a leading dot or two dots in a row)", clip(orig))
+	}
+	if ascii && len(name) > 253 {
 		return fmt.Errorf("is %d bytes long as a DNS name; at most 253 allowed", len(name))
 	}
 	return nil
@@ -146,8 +161,8 @@ func asciiName(s string) bool {
 
 // hasACELabel reports an A-label (xn--…), which IDNA must decode and check.
 func hasACELabel(s string) bool {
-	for label := range strings.SplitSeq(s, ".") {
-		if len(label) >= 4 && strings.EqualFold(label[:4], "xn--") {
+	for i := 0; i+4 <= len(s); i++ {
+		if (i == 0 || s[i-1] == '.') && (s[i] == 'x' || s[i] == 'X') && (s[i+1] == 'n' || s[i+1] == 'N') && s[i+2] == '-' && s[i+3] == '-' {
 			return true
 		}
 	}

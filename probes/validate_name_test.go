@@ -55,9 +55,9 @@ func TestCheckNameRefuses(t *testing.T) {
 		{"a\uff0fb", "stands for '/'"},                           // a full-width solidus maps to '/'
 		{"xn--zz.example", "internationalized host name"},        // broken punycode
 		{"fe80::1%<b>", "must be a host name"},                   // an IPv6 zone holding markup
-		{strings.Repeat("a", 64) + ".example", "label of 64 bytes"},
+		{strings.Repeat("a", 64) + ".example", "label of more than 63 bytes"},
 		{strings.Repeat("abcdefgh.", 29) + "ab", "at most 253"},
-		{strings.Repeat("a", 60) + "üü.example", "label of"}, // over 63 bytes only as an A-label
+		{strings.Repeat("a", 60) + "üü.example", "label of more than 63"}, // over 63 bytes only as an A-label
 	} {
 		err := CheckName(tc.name)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
