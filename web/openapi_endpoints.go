@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/evidence"
 )
 
 // The operations of routes.go, one method each (see openapi.go). A new
@@ -39,13 +41,13 @@ func (endpoints) PostInventory() operation {
 }
 
 func (endpoints) PostEvidence() operation {
-	return post("/api/v1/servers/{name}/evidence/{kind}", "Upload a raw evidence file").by(ingestAPI).
+	return post("/api/v1/servers/{name}/evidence/{kind}", "Upload a raw evidence file of a server").by(ingestAPI).
 		describe("The body is the file itself (Content-Encoding: gzip accepted; up to 1 GiB decompressed, streamed). It is parsed, stored as the server's sections "+
 			"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot) and diagnosed. "+
 			"The answer is the receipt (id, server, kind) with what the file held; the same file again answers 200 and stores nothing twice. "+
 			"A file that is not of its kind is refused with the line at fault. The {name} must be a host name.").
 		with(serverNameParam(),
-			pathParam("kind", "what the file is", strSchema()),
+			evidenceKindParam(),
 			queryParam("file", "the file's name (iislog: uploading the same file again replaces its hours)", strSchema()),
 			queryParam("date_order", "computers: dmy or mdy when the file's dates are ambiguous", enumSchema("dmy", "mdy")),
 			queryParam("partial", "computers: true when the file does not list every computer", boolSchema()),
@@ -53,6 +55,17 @@ func (endpoints) PostEvidence() operation {
 		takesFile("the evidence file").
 		returns(http.StatusCreated, "stored; the summary of what the file held", map[string]any{}).
 		returns(http.StatusOK, "this very file was stored before", map[string]any{})
+}
+
+// evidenceKindParam is the {kind} of an evidence upload, one of the kinds the
+// evidence package parses (each described).
+func evidenceKindParam() param {
+	var names, desc []string
+	for _, k := range evidence.Kinds() {
+		names = append(names, k.Name)
+		desc = append(desc, k.Name+": "+k.Description)
+	}
+	return pathParam("kind", "what the file is; "+strings.Join(desc, "; "), enumSchema(names...))
 }
 
 // Servers.
