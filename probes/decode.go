@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Decode reads one JSON document into T strictly (unknown fields rejected, no
@@ -44,6 +46,9 @@ func decodeStrict(data []byte, dst any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return &ValidationError{Syntax: true, Errors: []FieldError{{Detail: "the body is empty; expected a JSON object"}}}
 	}
+	if err := checkUTF8(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
@@ -70,6 +75,31 @@ func decodeStrict(data []byte, dst any) error {
 		return e
 	}
 	return Invalid("", "%s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// checkUTF8 refuses a body that is not UTF-8. encoding/json would turn each
+// bad byte into U+FFFD, so "pc\xfc" and "pc\xe9" (Latin-1 from a script that
+// did not say UTF-8) became one computer.
+func checkUTF8(data []byte) error {
+	if utf8.Valid(data) {
+		return nil
+	}
+	detail := "the body is not UTF-8"
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		detail = "the body is UTF-16; send JSON as UTF-8"
+	} else {
+		off := 0
+		for off < len(data) {
+			r, n := utf8.DecodeRune(data[off:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		line, col := lineCol(data, int64(off)+1)
+		detail = fmt.Sprintf("the body is not UTF-8: byte 0x%02X at line %d, column %d (Latin-1 or ANSI text?); send JSON as UTF-8", data[off], line, col)
+	}
+	return &ValidationError{Syntax: true, Errors: []FieldError{{Detail: detail}}}
 }
 
 func syntaxError(data []byte, err error) error {

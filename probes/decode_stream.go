@@ -16,6 +16,9 @@ import (
 // times the list's size in memory. A document the streaming pass refuses is
 // decoded again strictly, which names every problem.
 func DecodeReport(data []byte, now time.Time) (*Report, error) {
+	if err := checkUTF8(data); err != nil {
+		return nil, err
+	}
 	r, err := streamReport(data)
 	if err != nil {
 		return Decode[Report](data, now)

@@ -65,8 +65,8 @@ type ServerInfo struct {
 	// Aliases are other names clients may use for this server (its NetBIOS
 	// name, CNAMEs); Addresses its IP addresses. A client whose WUServer
 	// names one of them points at this server.
-	Aliases   []string `json:"aliases,omitempty" v:"max=32,each=max=253"`
-	Addresses []string `json:"addresses,omitempty" v:"max=32,each=max=64"`
+	Aliases   []string `json:"aliases,omitempty" v:"max=32,each=max=253,host"`
+	Addresses []string `json:"addresses,omitempty" v:"max=32,each=max=64,host"`
 }
 
 // VDirCheck is one HTTP request to one WSUS virtual directory and what came back.

@@ -143,8 +143,10 @@ func validateString(s string, ptr *pointer, c constraint, p *problems) {
 		return
 	}
 	switch {
-	case c.host && strings.ContainsFunc(s, unicode.IsSpace):
-		p.add(ptr.String(), "must be a host name without spaces; got %q", s)
+	case c.host:
+		if err := CheckName(s); err != nil {
+			p.add(ptr.String(), "%s", err.Error())
+		}
 	case c.id && strings.ContainsFunc(s, func(r rune) bool { return !idRune(r) }):
 		p.add(ptr.String(), "may contain only letters, digits and - _ . : { }; got %q", s)
 	case c.url:

@@ -65,12 +65,6 @@ func (inv *Inventory) Validate(now time.Time) error {
 	return p.err()
 }
 
-// NormalizeName is the identity of a server or computer name: names are
-// case-insensitive FQDNs, and a trailing root dot is not significant.
-func NormalizeName(name string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
-}
-
 // Key identifies a computer target within one server's list: its SusClientId
 // when known, otherwise its name.
 func (c Client) Key() string {

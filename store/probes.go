@@ -69,23 +69,28 @@ func (s *Store) DeleteServer(ctx context.Context, name string) error {
 	})
 }
 
-// ClaimProbes leases up to limit registered servers that are due to holder:
-// their next probe moves one interval ahead (with a stable per-server jitter
-// of ±10%, so a fleet spreads out), in the same atomic update that selects
-// them. However many dashboard instances share the database, each due
-// server is handed to exactly one of them per interval.
-func (s *Store) ClaimProbes(ctx context.Context, holder string, limit int, interval time.Duration) ([]probes.ProbeTarget, error) {
+// ClaimProbes leases up to limit registered servers that are due and not
+// leased to holder until now+lease: their next probe moves one interval ahead
+// (with a stable per-server jitter of ±10%, so a fleet spreads out), in the
+// same atomic update that selects them. However many dashboard instances
+// share the database, each due server is handed to one of them per interval,
+// and a probe that runs past its interval is not handed out again while its
+// lease lasts: the holder ends it with ReleaseProbe, or it lapses (an
+// instance that died mid-probe). The caller must stop probing before the
+// lease ends.
+func (s *Store) ClaimProbes(ctx context.Context, holder string, limit int, interval, lease time.Duration) ([]probes.ProbeTarget, error) {
 	var out []probes.ProbeTarget
 	err := s.write(ctx, func(ctx context.Context, t *wtx) error {
 		out = out[:0]
 		now := ms(t.now)
 		spread := max(interval.Milliseconds()/5, 1)
 		rows, err := t.QueryContext(ctx, `UPDATE servers SET
-				next_probe_at = $2 + (id * 7919) % $3 - $3 / 2, lease_holder = $4, lease_until = $2
+				next_probe_at = $2 + (id * 7919) % $3 - $3 / 2, lease_holder = $4, lease_until = $6
 			WHERE id IN (SELECT id FROM servers WHERE registered AND url <> '' AND next_probe_at <= $1
+				AND (lease_until IS NULL OR lease_until <= $1)
 				ORDER BY next_probe_at LIMIT $5)
-			AND next_probe_at <= $1
-			RETURNING name, url`, now, now+interval.Milliseconds(), spread, holder, limit)
+			AND next_probe_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+			RETURNING name, url`, now, now+interval.Milliseconds(), spread, holder, limit, now+lease.Milliseconds())
 		if err != nil {
 			return err
 		}
@@ -103,6 +108,21 @@ func (s *Store) ClaimProbes(ctx context.Context, holder string, limit int, inter
 		return nil, fmt.Errorf("claim probes: %w", err)
 	}
 	return out, nil
+}
+
+// ReleaseProbe ends holder's lease on a server once its probe is stored (or
+// given up): the server is claimable again when its next probe is due. A
+// lease that lapsed and went to another holder is left alone.
+func (s *Store) ReleaseProbe(ctx context.Context, holder, name string) error {
+	err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.ExecContext(ctx, `UPDATE servers SET lease_holder = NULL, lease_until = NULL WHERE name = $1 AND lease_holder = $2`,
+			probes.NormalizeName(name), holder)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release probe of %s: %w", name, err)
+	}
+	return nil
 }
 
 // NextProbeAt says when a registered server is next due (for tests and the UI).

@@ -1,6 +1,8 @@
 // Package store persists wsusfleet's documents and serves its read models over
 // SQLite (modernc.org/sqlite, the embedded default) or PostgreSQL (pgx). Both
-// pass the same conformance suite in store/storetest.
+// pass the same conformance suite in store/storetest. Writes store what was
+// sent and mark what it changes due; derived state (gap categories, findings)
+// follows off the ingest path, in Settle and before the reads that need it.
 package store
 
 import (
@@ -22,8 +24,11 @@ type Options struct {
 	Logger       *slog.Logger
 	StaleAfter   time.Duration // a client whose last status report is older is stale (7 days)
 	UnknownAfter time.Duration // a server silent this long is "unknown" (15 minutes: 3 probe intervals)
-	// Diagnose re-derives a server's findings from its current state; it runs
-	// inside every save, so findings are stored, never computed on read.
+	// Diagnose re-derives a server's findings from its current state. A save
+	// only marks its server due; due servers are diagnosed in chunks by
+	// Settle (serve runs it every few seconds) and by every read of findings
+	// or severity before it reads (RediagnoseDue), so findings are stored, and
+	// a reader still sees each acknowledged write's diagnosis.
 	Diagnose func(probes.Facts) []probes.Finding
 	// ReadConns bounds concurrent readers (SQLite) or all connections (PostgreSQL).
 	ReadConns int

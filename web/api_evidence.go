@@ -22,7 +22,7 @@ import (
 // one ingest path. Its content hash is its document id: the same file again
 // answers 200 and stores nothing twice.
 func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
-	name, err := serverName(r)
+	name, err := newServerName(r)
 	if err != nil {
 		return err
 	}

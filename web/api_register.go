@@ -21,6 +21,11 @@ func (a *app) registerServer(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !a.cfg.AllowLinkLocal {
+		if err := reg.CheckTarget(); err != nil {
+			return err
+		}
+	}
 	name := reg.ServerName()
 	created, err := a.store.RegisterServer(r.Context(), name, reg.URL)
 	if err != nil {

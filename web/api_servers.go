@@ -32,6 +32,20 @@ func serverName(r *http.Request) (string, error) {
 	return name, nil
 }
 
+// newServerName reads a {name} that a write will store: it must be a host
+// name (probes.CheckName). Lookups take any name, so a row stored before
+// names were checked stays reachable and deletable.
+func newServerName(r *http.Request) (string, error) {
+	name, err := serverName(r)
+	if err != nil {
+		return "", err
+	}
+	if err := probes.CheckName(name); err != nil {
+		return "", probes.InvalidParam("name", "%s", err.Error())
+	}
+	return name, nil
+}
+
 func (a *app) getServer(w http.ResponseWriter, r *http.Request) error {
 	name, err := serverName(r)
 	if err != nil {

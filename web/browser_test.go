@@ -31,8 +31,8 @@ import (
 // Browser tests drive headless Chromium (Debian package "chromium") against
 // a simulated fleet: what only a browser shows — the script's behaviour,
 // console errors, failed requests, themes, layout at phone and desktop
-// widths (saved as screenshots under artifacts/screenshots, or
-// $WSUSFLEET_ARTIFACTS/screenshots).
+// widths (screenshots go to a temporary directory, or to
+// $WSUSFLEET_SCREENSHOTS when set: .ci/run keeps them as artifacts).
 
 // chromiumPath finds the browser; outside CI its absence skips the test,
 // in CI (CI=true) it fails it.
@@ -53,13 +53,12 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-func artifactsDir(t *testing.T) string {
+func screenshotsDir(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("WSUSFLEET_ARTIFACTS")
+	dir := os.Getenv("WSUSFLEET_SCREENSHOTS")
 	if dir == "" {
-		dir = filepath.Join("..", "artifacts")
+		return t.TempDir() // a test run leaves nothing in the work tree unless asked
 	}
-	dir = filepath.Join(dir, "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +228,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("browser tests take a while")
 	}
 	base, admin := browserFleet(t)
-	shots := artifactsDir(t)
+	shots := screenshotsDir(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("hide-scrollbars", true))

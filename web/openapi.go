@@ -3,184 +3,252 @@ package web
 import (
 	"encoding/json"
 	"net/http"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// renderOpenAPI builds the OpenAPI 3.1 document. Its schemas are generated
-// from the Go types the handlers decode and encode, so the document cannot
-// drift from the code; tests check real responses against it.
+// The OpenAPI 3.1 document is built from typed operations. Each route is one
+// exported method of endpoints returning an operation, written beside the
+// handler it describes or in openapi_endpoints.go; the document finds the
+// methods by reflection, so adding an endpoint to it is adding one method
+// and parallel changes never edit the same list. Bodies' JSON Schemas come
+// from the Go types the handlers decode and encode (probes.SchemaSet), so the
+// document cannot drift from the code. Tests check that the router's routes
+// and the document's paths agree, and validate the API responses of the web
+// tests against the document.
+
+// endpoints carries one method per documented operation.
+type endpoints struct{}
+
+// access is who may call an operation.
+type access int
+
+const (
+	open       access = iota // anyone
+	readAPI                  // a read (or admin) token, or nobody with --read-auth=none
+	ingestAPI                // a token with scope ingest (or admin)
+	adminAPI                 // a token with scope admin
+	readPage                 // a signed-in session, or nobody with --read-auth=none
+	adminPage                // a signed-in admin session
+	signInPage               // the sign-in form's own cookies (CSRF)
+)
+
+// operation is one method on one path: what it takes and what it answers.
+type operation struct {
+	method, path         string
+	summary, description string
+	access               access
+	params               []param
+	body                 *media // request body
+	bodyDesc             string
+	responses            []response
+}
+
+// param is a path or query parameter.
+type param struct {
+	name, in, desc string
+	schema         map[string]any
+}
+
+// media is a body: a content type and a Go value whose type gives its
+// schema (nil: no schema).
+type media struct {
+	contentType string
+	of          any
+	schema      map[string]any // instead of of, for bodies that are not a Go type
+}
+
+// response is one status an operation answers with.
+type response struct {
+	status  int
+	desc    string
+	content []media
+}
+
+func get(path, summary string) operation {
+	return operation{method: "GET", path: path, summary: summary}
+}
+func post(path, summary string) operation {
+	return operation{method: "POST", path: path, summary: summary}
+}
+func del(path, summary string) operation {
+	return operation{method: "DELETE", path: path, summary: summary}
+}
+
+// by says who may call it.
+func (o operation) by(a access) operation { o.access = a; return o }
+
+// describe adds the longer explanation.
+func (o operation) describe(text string) operation { o.description = text; return o }
+
+// with adds parameters.
+func (o operation) with(p ...param) operation { o.params = append(o.params, p...); return o }
+
+// takes is a JSON request body of v's type.
+func (o operation) takes(v any, desc string) operation {
+	o.body, o.bodyDesc = &media{contentType: "application/json", of: v}, desc
+	return o
+}
+
+// takesFile is a request body that is a file, streamed.
+func (o operation) takesFile(desc string) operation {
+	o.body = &media{contentType: "application/octet-stream", schema: map[string]any{"type": "string", "format": "binary"}}
+	o.bodyDesc = desc
+	return o
+}
+
+// returns is a JSON answer of v's type (v nil: no body).
+func (o operation) returns(status int, desc string, v any) operation {
+	r := response{status: status, desc: desc}
+	if v != nil {
+		r.content = []media{{contentType: "application/json", of: v}}
+	}
+	o.responses = append(o.responses, r)
+	return o
+}
+
+// orCSV adds text/csv to the last answer (Accept: text/csv or format=csv).
+func (o operation) orCSV() operation {
+	last := &o.responses[len(o.responses)-1]
+	last.content = append(last.content, media{contentType: "text/csv"})
+	return o
+}
+
+// returnsAs is an answer of another content type, without a schema.
+func (o operation) returnsAs(status int, desc, contentType string) operation {
+	o.responses = append(o.responses, response{status: status, desc: desc, content: []media{{contentType: contentType}}})
+	return o
+}
+
+// pathParam, queryParam and the schema helpers describe parameters.
+func pathParam(name, desc string, schema map[string]any) param {
+	return param{name: name, in: "path", desc: desc, schema: schema}
+}
+
+func queryParam(name, desc string, schema map[string]any) param {
+	return param{name: name, in: "query", desc: desc, schema: schema}
+}
+
+func strSchema() map[string]any  { return map[string]any{"type": "string"} }
+func boolSchema() map[string]any { return map[string]any{"type": "boolean"} }
+func enumSchema(values ...string) map[string]any {
+	return map[string]any{"type": "string", "enum": values}
+}
+func intSchema(lo, hi int) map[string]any {
+	return map[string]any{"type": "integer", "minimum": lo, "maximum": hi}
+}
+
+// serverNameParam is the {name} of the server routes.
+func serverNameParam() param {
+	return pathParam("name", "the server's name (case-insensitive; Unicode or A-labels)", strSchema())
+}
+
+// The typed document: only what wsusfleet uses of OpenAPI 3.1.
+type (
+	openAPIDoc struct {
+		OpenAPI    string                          `json:"openapi"`
+		Info       openAPIInfo                     `json:"info"`
+		Tags       []map[string]string             `json:"tags"`
+		Paths      map[string]map[string]openAPIOp `json:"paths"`
+		Components openAPIComponents               `json:"components"`
+	}
+	openAPIInfo struct {
+		Title       string `json:"title"`
+		Version     string `json:"version"`
+		Description string `json:"description"`
+	}
+	openAPIComponents struct {
+		Schemas         map[string]any            `json:"schemas"`
+		SecuritySchemes map[string]map[string]any `json:"securitySchemes"`
+	}
+	openAPIOp struct {
+		Summary     string                   `json:"summary"`
+		Description string                   `json:"description,omitempty"`
+		Tags        []string                 `json:"tags"`
+		OperationID string                   `json:"operationId"`
+		Security    []map[string][]string    `json:"security"`
+		Parameters  []openAPIParam           `json:"parameters,omitempty"`
+		RequestBody *openAPIBody             `json:"requestBody,omitempty"`
+		Responses   map[string]openAPIAnswer `json:"responses"`
+	}
+	openAPIParam struct {
+		Name        string         `json:"name"`
+		In          string         `json:"in"`
+		Description string         `json:"description"`
+		Required    bool           `json:"required"`
+		Schema      map[string]any `json:"schema"`
+	}
+	openAPIBody struct {
+		Required    bool                    `json:"required"`
+		Description string                  `json:"description"`
+		Content     map[string]openAPIMedia `json:"content"`
+	}
+	openAPIMedia struct {
+		Schema map[string]any `json:"schema,omitempty"`
+	}
+	openAPIAnswer struct {
+		Description string                  `json:"description"`
+		Content     map[string]openAPIMedia `json:"content,omitempty"`
+	}
+)
+
+// operations lists every documented operation, ordered by path and method.
+func operations() []operation {
+	var ops []operation
+	v := reflect.ValueOf(endpoints{})
+	opType := reflect.TypeFor[operation]()
+	for i := range v.NumMethod() {
+		m := v.Method(i)
+		if m.Type().NumIn() != 0 || m.Type().NumOut() != 1 || m.Type().Out(0) != opType {
+			panic("openapi: endpoints." + v.Type().Method(i).Name + " must be func() operation")
+		}
+		op := m.Call(nil)[0].Interface().(operation)
+		op.description = strings.TrimSpace(op.description)
+		ops = append(ops, op)
+	}
+	slices.SortFunc(ops, func(a, b operation) int {
+		return strings.Compare(a.path+" "+a.method, b.path+" "+b.method)
+	})
+	return ops
+}
+
+// renderOpenAPI builds the document once at start.
 func renderOpenAPI(version string) []byte {
 	s := probes.NewSchemaSet("#/components/schemas/")
 	problem := s.Ref(Problem{})
-	body := func(schema map[string]any, desc string) map[string]any {
-		return map[string]any{"required": true, "description": desc,
-			"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
-	}
-	jsonResp := func(desc string, schema map[string]any) map[string]any {
-		return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
-	}
-	problems := func(codes ...string) map[string]any {
-		out := map[string]any{}
-		for _, c := range codes {
-			out[c] = map[string]any{"description": problemText[c], "content": map[string]any{"application/problem+json": map[string]any{"schema": problem}}}
-		}
-		return out
-	}
-	merge := func(ms ...map[string]any) map[string]any {
-		out := map[string]any{}
-		for _, m := range ms {
-			for k, v := range m {
-				out[k] = v
-			}
-		}
-		return out
-	}
-	param := func(name, in, desc string, schema map[string]any) map[string]any {
-		return map[string]any{"name": name, "in": in, "description": desc, "required": in == "path", "schema": schema}
-	}
-	str := map[string]any{"type": "string"}
-	serverName := param("name", "path", "the server's name (case-insensitive FQDN)", str)
-	ingest := []any{map[string]any{"bearer": []any{}}}
-	read := []any{map[string]any{}, map[string]any{"bearer": []any{}}} // open with --read-auth=none
-
-	paths := map[string]any{
-		"/api/v1/reports": map[string]any{"post": map[string]any{
-			"summary":     "Store a server report",
-			"description": "One WSUS server as seen from one vantage. Sections present replace the server's current ones; absent sections are kept. Idempotent on id: the same document again answers 200 with the same body. Content-Encoding: gzip is accepted.",
-			"security":    ingest, "requestBody": body(s.Ref(probes.Report{}), "a wsusfleet.report.v1 document"),
-			"responses": merge(map[string]any{
-				"201": jsonResp("stored", s.Ref(probes.Receipt{})),
-				"200": jsonResp("this document was stored before; nothing stored twice", s.Ref(probes.Receipt{})),
-			}, problems("400", "401", "403", "409", "413", "422")),
-		}},
-		"/api/v1/servers": map[string]any{
-			"get": map[string]any{
-				"summary": "List the fleet", "security": read,
-				"responses": merge(map[string]any{"200": jsonResp("every server", s.Ref(ServerList{}))}, problems("401")),
-			},
-			"post": map[string]any{
-				"summary":     "Register a server for the dashboard to probe",
-				"description": "The URL is the WSUS server's base URL (http://host:8530 or https://host:8531). name defaults to the URL's host. Needs scope admin.",
-				"security":    ingest, "requestBody": body(s.Ref(probes.Registration{}), "the server"),
-				"responses": merge(map[string]any{
-					"201": jsonResp("registered", s.Ref(probes.Registration{})),
-					"200": jsonResp("already known; its URL updated", s.Ref(probes.Registration{})),
-				}, problems("400", "401", "403", "422")),
-			},
+	doc := openAPIDoc{
+		OpenAPI: "3.1.0",
+		Info: openAPIInfo{Title: "wsusfleet API", Version: version,
+			Description: "Probe results and evidence from a fleet of WSUS servers. Writes need Authorization: Bearer <token> with scope ingest (or admin). " +
+				"Errors are application/problem+json (RFC 9457) whose errors list names each bad field by JSON pointer, query parameter or line."},
+		Paths: map[string]map[string]openAPIOp{},
+		Tags: []map[string]string{
+			{"name": "api", "description": "the JSON API"},
+			{"name": "health", "description": "liveness and readiness"},
+			{"name": "pages", "description": "the dashboard's HTML pages and downloads (sessions from sign-in)"},
 		},
-		"/api/v1/servers/{name}": map[string]any{
-			"get": map[string]any{
-				"summary": "The latest value of every section of one server, its client summary and open findings", "security": read,
-				"parameters": []any{serverName},
-				"responses":  merge(map[string]any{"200": jsonResp("the server", s.Ref(probes.ServerState{}))}, problems("401", "404")),
-			},
-			"delete": map[string]any{
-				"summary": "Forget a server and everything stored about it (scope admin)", "security": ingest,
-				"parameters": []any{serverName},
-				"responses":  merge(map[string]any{"204": map[string]any{"description": "deleted"}}, problems("401", "403", "404")),
-			},
-		},
-		"/api/v1/servers/{name}/clients": map[string]any{"get": map[string]any{
-			"summary": "One server's clients, paginated; Accept: text/csv (or format=csv) exports all of them", "security": read,
-			"parameters": []any{serverName,
-				param("gap", "query", "all (default), stale_report, never_reported or removed", map[string]any{"type": "string", "enum": []string{"all", "stale_report", "never_reported", "removed"}}),
-				param("older_than", "query", "what stale_report means, e.g. 30d (default 7d)", str),
-				param("category", "query", "only clients in this DESIGN §6 gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
-				param("q", "query", "part of the client's name", str),
-				param("sort", "query", "name (default) or last_report (oldest first); prefix - to reverse", str),
-				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
-				param("cursor", "query", "next_cursor of the previous page", str),
-				param("format", "query", "csv to download CSV", str),
-			},
-			"responses": merge(map[string]any{"200": map[string]any{"description": "a page of clients, or CSV",
-				"content": map[string]any{"application/json": map[string]any{"schema": s.Ref(probes.ClientPage{})}, "text/csv": map[string]any{"schema": str}}}},
-				problems("401", "404", "422")),
-		}},
-		"/api/v1/servers/{name}/vdirs": map[string]any{"get": map[string]any{
-			"summary": "vDir check history of one server, oldest first", "security": read,
-			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 24h or 7d (default 24h)", str)},
-			"responses":  merge(map[string]any{"200": jsonResp("checks", s.Ref(VDirHistory{}))}, problems("401", "404", "422")),
-		}},
-		"/api/v1/servers/{name}/evidence/{kind}": map[string]any{"post": map[string]any{
-			"summary": "Upload a raw evidence file: iislog (IIS W3C log), procmon (Process Monitor CSV), apphost (applicationHost.config) or computers (Get-WsusComputer Export-Csv)",
-			"description": "The body is the file itself (Content-Encoding: gzip accepted; up to 1 GiB decompressed, streamed). It is parsed, stored as the server's sections " +
-				"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot) and diagnosed. " +
-				"The answer is the receipt (id, server, kind) with what the file held; the same file again answers 200 and stores nothing twice. " +
-				"A file that is not of its kind is refused with the line at fault.",
-			"security": ingest,
-			"parameters": []any{serverName,
-				param("kind", "path", "iislog, procmon, apphost or computers", map[string]any{"type": "string", "enum": []string{"iislog", "procmon", "apphost", "computers"}}),
-				param("file", "query", "the file's name (iislog: uploading the same file again replaces its hours)", str),
-				param("date_order", "query", "computers: dmy or mdy when the file's dates are ambiguous", map[string]any{"type": "string", "enum": []string{"dmy", "mdy"}}),
-				param("partial", "query", "computers: true when the file does not list every computer", map[string]any{"type": "boolean"}),
-				param("site", "query", "apphost: the IIS site of WSUS when it is not WSUS Administration", str),
-			},
-			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}},
-			"responses": merge(map[string]any{
-				"201": jsonResp("stored; the summary of what the file held", map[string]any{"type": "object"}),
-				"200": jsonResp("this very file was stored before", map[string]any{"type": "object"}),
-			}, problems("400", "401", "403", "404", "413", "422")),
-		}},
-		"/api/v1/servers/{name}/iislog": map[string]any{"get": map[string]any{
-			"summary": "IIS log history of one server: hourly aggregates per vDir and status.substatus.win32, oldest first", "security": read,
-			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 7d (default 7d)", str)},
-			"responses":  merge(map[string]any{"200": jsonResp("hours", s.Ref(IISLogHistory{}))}, problems("401", "404", "422")),
-		}},
-		"/api/v1/client-reports": map[string]any{"post": map[string]any{
-			"summary":     "Store one Windows client's own view of its WSUS policy",
-			"description": "The server it belongs to is derived from WUServer (by name or URL). Its policy is judged (DESIGN §6: policy_off, wrong_server, bad_url, duplicate_id) and the answer says where it was filed and its gap now. Idempotent on id.",
-			"security":    ingest, "requestBody": body(s.Ref(probes.ClientReport{}), "a wsusfleet.client-report.v1 document"),
-			"responses": merge(map[string]any{
-				"201": jsonResp("stored", s.Ref(probes.ClientReceipt{})), "200": jsonResp("stored before", s.Ref(probes.ClientReceipt{})),
-			}, problems("400", "401", "403", "409", "413", "422")),
-		}},
-		"/api/v1/inventory": map[string]any{"post": map[string]any{
-			"summary":     "Store a directory inventory: the computers expected to use WSUS (e.g. from AD)",
-			"description": "A complete snapshot replaces its source and scope. Computers no server lists become expected_missing unless something more specific explains them.",
-			"security":    ingest, "requestBody": body(s.Ref(probes.Inventory{}), "a wsusfleet.inventory.v1 document"),
-			"responses": merge(map[string]any{
-				"201": jsonResp("stored", s.Ref(probes.InventoryReceipt{})), "200": jsonResp("stored before", s.Ref(probes.InventoryReceipt{})),
-			}, problems("400", "401", "403", "409", "413", "422")),
-		}},
-		"/api/v1/gaps": map[string]any{"get": map[string]any{
-			"summary": "The fleet's client-reporting gaps by category (DESIGN §6), per server and unassigned", "security": read,
-			"responses": merge(map[string]any{"200": jsonResp("counts", s.Ref(probes.FleetGaps{}))}, problems("401")),
-		}},
-		"/api/v1/gaps/{category}": map[string]any{"get": map[string]any{
-			"summary": "The clients of one gap category with their evidence; Accept: text/csv (or format=csv) exports them all", "security": read,
-			"parameters": []any{param("category", "path", "a gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
-				param("server", "query", "only this server's", str), param("cursor", "query", "next_cursor of the previous page", str),
-				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000})},
-			"responses": merge(map[string]any{"200": map[string]any{"description": "a page of clients, or CSV",
-				"content": map[string]any{"application/json": map[string]any{"schema": s.Ref(probes.GapPage{})}, "text/csv": map[string]any{"schema": str}}}},
-				problems("401", "404", "422")),
-		}},
-		"/api/v1/findings": map[string]any{"get": map[string]any{
-			"summary": "Open findings across the fleet, most severe first; Accept: text/csv exports them", "security": read,
-			"parameters": []any{param("severity", "query", "critical, warning or info", map[string]any{"type": "string", "enum": []string{"critical", "warning", "info"}}),
-				param("rule", "query", "a rule id", str), param("server", "query", "a server", str)},
-			"responses": merge(map[string]any{"200": jsonResp("findings", s.Ref(FindingList{}))}, problems("401", "422")),
-		}},
-		"/api/v1/hierarchy": map[string]any{"get": map[string]any{
-			"summary": "Upstream → downstream → replica tree with each server's sync result and age; a server below a failing one is marked affected", "security": read,
-			"responses": merge(map[string]any{"200": jsonResp("the tree", s.Ref(probes.Hierarchy{}))}, problems("401")),
-		}},
-		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{map[string]any{}},
-			"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
-		"/healthz": map[string]any{"get": map[string]any{"summary": "Liveness", "security": []any{map[string]any{}},
-			"responses": map[string]any{"200": map[string]any{"description": "alive"}}}},
-		"/readyz": map[string]any{"get": map[string]any{"summary": "Readiness: database reachable and migrated", "security": []any{map[string]any{}},
-			"responses": merge(map[string]any{"200": map[string]any{"description": "ready"}}, problems("503"))}},
 	}
-	doc := map[string]any{
-		"openapi": "3.1.0",
-		"info": map[string]any{"title": "wsusfleet API", "version": version,
-			"description": "Probe results and evidence from a fleet of WSUS servers. Writes need Authorization: Bearer <token> with scope ingest (or admin). Errors are application/problem+json (RFC 9457) whose errors list names each bad field by JSON pointer, query parameter or line."},
-		"paths": paths,
-		"components": map[string]any{
-			"schemas":         s.Defs(),
-			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "a token from wsusfleet token create"}},
+	seen := map[string]bool{}
+	for _, op := range operations() {
+		key := op.method + " " + op.path
+		if seen[key] {
+			panic("openapi: " + key + " is described twice")
+		}
+		seen[key] = true
+		if doc.Paths[op.path] == nil {
+			doc.Paths[op.path] = map[string]openAPIOp{}
+		}
+		doc.Paths[op.path][strings.ToLower(op.method)] = op.render(s, problem)
+	}
+	doc.Components = openAPIComponents{
+		Schemas: s.Defs(),
+		SecuritySchemes: map[string]map[string]any{
+			"bearer":  {"type": "http", "scheme": "bearer", "description": "a token from wsusfleet token create"},
+			"session": {"type": "apiKey", "in": "cookie", "name": sessionCookie, "description": "a dashboard session from POST /signin"},
 		},
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
@@ -190,15 +258,84 @@ func renderOpenAPI(version string) []byte {
 	return b
 }
 
-var problemText = map[string]string{
-	"400": "malformed request (not JSON, bad gzip)",
-	"401": "no token, or an unknown or revoked one",
-	"403": "the token's scope does not allow this",
-	"404": "no such server",
-	"409": "the id was already used for a different document",
-	"413": "the body is larger than the limit",
-	"422": "invalid fields, each named in errors",
-	"503": "not ready",
+func (o operation) render(s *probes.SchemaSet, problem map[string]any) openAPIOp {
+	out := openAPIOp{Summary: o.summary, Description: o.description, OperationID: operationID(o), Security: security(o.access),
+		Responses: map[string]openAPIAnswer{}}
+	switch {
+	case strings.HasPrefix(o.path, "/api/"):
+		out.Tags = []string{"api"}
+	case o.path == "/healthz" || o.path == "/readyz":
+		out.Tags = []string{"health"}
+	default:
+		out.Tags = []string{"pages"}
+	}
+	for _, p := range o.params {
+		out.Parameters = append(out.Parameters, openAPIParam{Name: p.name, In: p.in, Description: p.desc, Required: p.in == "path", Schema: p.schema})
+	}
+	if o.body != nil {
+		out.RequestBody = &openAPIBody{Required: true, Description: o.bodyDesc, Content: map[string]openAPIMedia{o.body.contentType: o.body.render(s)}}
+	}
+	for _, r := range o.responses {
+		a := openAPIAnswer{Description: r.desc}
+		for _, m := range r.content {
+			if a.Content == nil {
+				a.Content = map[string]openAPIMedia{}
+			}
+			a.Content[m.contentType] = m.render(s)
+		}
+		out.Responses[strconv.Itoa(r.status)] = a
+	}
+	// Every other status is a problem document: the one error path (errors.go).
+	out.Responses["default"] = openAPIAnswer{Description: "an error: 400 malformed, 401 no or bad token, 403 scope, 404 not found, 409 id reused, 413 too large, 422 invalid fields (each named), 503 not ready",
+		Content: map[string]openAPIMedia{"application/problem+json": {Schema: problem}}}
+	return out
+}
+
+func (m media) render(s *probes.SchemaSet) openAPIMedia {
+	switch {
+	case m.schema != nil:
+		return openAPIMedia{Schema: m.schema}
+	case m.of != nil:
+		return openAPIMedia{Schema: s.Ref(m.of)}
+	}
+	return openAPIMedia{}
+}
+
+// security says how an operation is authorised: the alternatives, any of
+// which will do ({} is "no credentials").
+func security(a access) []map[string][]string {
+	none := map[string][]string{}
+	switch a {
+	case readAPI:
+		return []map[string][]string{none, {"bearer": {}}}
+	case ingestAPI, adminAPI:
+		return []map[string][]string{{"bearer": {}}}
+	case readPage:
+		return []map[string][]string{none, {"session": {}}}
+	case adminPage:
+		return []map[string][]string{{"session": {}}}
+	}
+	return []map[string][]string{none}
+}
+
+// operationID is the method and path in camel case, e.g. getApiV1ServersName.
+func operationID(o operation) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(o.method))
+	upper := true
+	for _, r := range o.path {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			if upper && r >= 'a' && r <= 'z' {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			upper = false
+		default:
+			upper = true
+		}
+	}
+	return b.String()
 }
 
 func (a *app) openAPI(w http.ResponseWriter, r *http.Request) error {

@@ -58,6 +58,7 @@ type Config struct {
 	MaxEvidenceBytes int64  // evidence files, decompressed and streamed (1 GiB)
 	Version          string
 	TrustProxyHeads  bool // honour X-Request-ID from a reverse proxy
+	AllowLinkLocal   bool // register servers at link-local and cloud metadata addresses
 }
 
 func (c *Config) defaults() {

@@ -93,6 +93,7 @@ func (e *env) do(method, path, token string, body io.Reader, header ...string) r
 	}
 	rec := httptest.NewRecorder()
 	e.h.ServeHTTP(rec, req)
+	checkAgainstOpenAPI(e.t, req, rec.Code, rec.Header(), rec.Body.Bytes())
 	return response{rec.Code, rec.Header(), rec.Body.Bytes()}
 }
 
@@ -330,8 +331,13 @@ func TestHostileNamesStayData(t *testing.T) {
 	name := `<script>alert(1)</script>`
 	r := storetest.Report("x", name, storetest.T0)
 	r.Server.URL, r.VDirChecks = "", nil
-	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
-		t.Fatalf("%d %s", res.status, res.body)
+	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 422 {
+		t.Fatalf("markup as a server name: %d %s", res.status, res.body)
+	}
+	// Stored before names were checked, it is still data, never markup.
+	r.Normalize()
+	if _, _, err := e.st.SaveReport(t.Context(), r, ""); err != nil {
+		t.Fatal(err)
 	}
 	res := e.do("GET", "/api/v1/servers/%3Cscript%3Ealert%281%29%3C%2Fscript%3E", "", nil)
 	if res.status != 200 || bytes.Contains(res.body, []byte("<script>")) {

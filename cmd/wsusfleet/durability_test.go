@@ -19,12 +19,12 @@ func TestAcknowledgedReportsSurviveKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the real server twice")
 	}
-	dbs := map[string]string{"sqlite": "sqlite:" + filepath.Join(t.TempDir(), "durable.db")}
-	if storetest.PostgresURL(t) != "" {
-		dbs["postgres"] = storetest.PostgresSchemaURL(t)
+	dbs := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "durable.db") },
+		"postgres": func(t *testing.T) string { return storetest.PostgresSchemaURL(t) }, // skips without PostgreSQL
 	}
 	for name, db := range dbs {
-		t.Run(name, func(t *testing.T) { killNine(t, db) })
+		t.Run(name, func(t *testing.T) { killNine(t, db(t)) })
 	}
 }
 

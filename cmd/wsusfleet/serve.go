@@ -41,6 +41,7 @@ type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
 	retention, staleAfter, probeInterval    time.Duration
 	prober                                  prober.Options
+	allowLinkLocal                          bool // probe link-local and cloud metadata addresses too
 }
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -55,6 +56,7 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.staleAfter}, "stale-after", "a client whose last status report is older is stale")
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
+	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", false, "let registered servers be link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10), refused by default")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -108,7 +110,7 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	}
 	s := &server{url: "http://" + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
 	s.http = &http.Server{
-		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion()}),
+		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -116,6 +118,9 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	go func() { s.served <- s.http.Serve(ln) }()
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBG = stopBG
+	if !c.allowLinkLocal {
+		c.prober.Deny = probes.ProbeAddrAllowed // checked on the address dialled, after DNS
+	}
 	sched := newScheduler(st, c.probeInterval, c.prober, log)
 	go func() {
 		defer close(s.bgDone)

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -23,7 +25,7 @@ func (p *Prober) check(serverCtx context.Context, c probes.VDirCheck, t target, 
 		return p.judged(c, p.classify(serverCtx, phase, err))
 	}
 
-	conn, connect, err := dial(ctx, addrs, t.port)
+	conn, connect, err := dial(ctx, addrs, t.port, p.o.Deny)
 	if err != nil {
 		return fail("connect", err)
 	}
@@ -72,9 +74,18 @@ func (p *Prober) judged(c probes.VDirCheck, f *failure) probes.VDirCheck {
 	return c
 }
 
-// dial connects to the first address that accepts.
-func dial(ctx context.Context, addrs []string, port string) (net.Conn, float64, error) {
+// dial connects to the first address that accepts (and deny allows).
+func dial(ctx context.Context, addrs []string, port string, deny func(netip.Addr) error) (net.Conn, float64, error) {
 	d := net.Dialer{KeepAlive: -1}
+	if deny != nil {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return err
+			}
+			return deny(ap.Addr())
+		}
+	}
 	var first error
 	for _, a := range addrs {
 		start := time.Now()

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -53,6 +54,11 @@ type Options struct {
 	AltPaths bool
 	// Resolver looks up server names; nil means net.DefaultResolver.
 	Resolver *net.Resolver
+	// Deny, when set, refuses to connect to an address (the dashboard's
+	// prober keeps off link-local and cloud metadata addresses). It sees the
+	// address actually dialled, after DNS, so a name that resolves there, or
+	// is re-bound there between checks, is refused too.
+	Deny func(netip.Addr) error
 	// Now is the clock for certificate validity and judging; nil means
 	// time.Now. Latencies always use the real monotonic clock.
 	Now func() time.Time

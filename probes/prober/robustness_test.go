@@ -338,7 +338,14 @@ func TestConcurrentServers(t *testing.T) {
 // Cancelling the caller's context ends a probe of a silent server at once,
 // long before its own timeouts, and says why.
 func TestCancelDuringProbe(t *testing.T) {
-	silent := rawServer(t, drain)
+	connected := make(chan struct{}, 1)
+	silent := rawServer(t, func(c net.Conn) {
+		select {
+		case connected <- struct{}{}:
+		default:
+		}
+		drain(c)
+	})
 	o := testOptions()
 	o.RequestTimeout, o.ServerTimeout = time.Minute, time.Minute
 	ctx, cancel := context.WithCancel(context.Background())
@@ -347,7 +354,11 @@ func TestCancelDuringProbe(t *testing.T) {
 		checks, _ := New(o).Probe(ctx, "http://"+silent)
 		done <- checks
 	}()
-	time.Sleep(100 * time.Millisecond) // let the requests start; either order passes
+	select { // cancel once the probe is waiting on the server, not before it started
+	case <-connected:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the probe never connected")
+	}
 	cancel()
 	select {
 	case checks := <-done:

@@ -2,8 +2,8 @@
 // reporting in", each a small function over a server's evidence (probes,
 // IIS configuration and logs, ProcMon, services, events, sync) that says what
 // it saw, where and when, and the numbered steps with exact commands that fix
-// it. The store runs it at every save, so findings are stored, not computed
-// on read.
+// it. The store runs it for each server a write marked due (in the background
+// and before reads of findings), so findings are stored, not computed per page.
 package rules
 
 import (

@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -141,11 +143,21 @@ func TestCloseDropsSlowRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
+	sent := make(chan struct{})
 	go func() {
-		_, err := get(t, client(nil), s.URL()+"/Inventory/")
+		trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { close(sent) }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), "GET", s.URL()+"/Inventory/", nil)
+		resp, err := client(nil).Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
 		errc <- err
 	}()
-	time.Sleep(50 * time.Millisecond) // let the request reach the handler; either order passes
+	select { // close while the request is with the server, not before it was sent
+	case <-sent:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the request was never sent")
+	}
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	select {

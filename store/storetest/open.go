@@ -23,35 +23,34 @@ const PostgresEnv = "WSUSFLEET_TEST_POSTGRES"
 // Opener opens a fresh, migrated store that only the calling test uses.
 type Opener func(tb testing.TB, opts store.Options) *store.Store
 
-// Dialects returns the openers to run a test against: SQLite always, and
-// PostgreSQL when WSUSFLEET_TEST_POSTGRES holds a URL. In CI (CI=true) a
-// missing URL is a failure, not a skip.
+// Dialects returns the openers to run a test against: SQLite, and
+// PostgreSQL. Where WSUSFLEET_TEST_POSTGRES is not set, the PostgreSQL opener
+// skips the (sub)test that calls it, so `go test -v` shows the PostgreSQL half
+// as SKIP with the reason; in CI (CI=true) a missing URL fails it instead.
 func Dialects(tb testing.TB) map[string]Opener {
 	tb.Helper()
-	out := map[string]Opener{"sqlite": OpenSQLite}
-	if PostgresURL(tb) != "" {
-		out["postgres"] = OpenPostgres
-	}
-	return out
+	return map[string]Opener{"sqlite": OpenSQLite, "postgres": OpenPostgres}
 }
 
-// PostgresURL returns the test database URL, or "" (after logging why) when
-// PostgreSQL tests cannot run here.
+// PostgresURL returns the test database URL, or "" when PostgreSQL tests
+// cannot run here (outside CI). In CI (CI=true) a missing URL fails tb.
 func PostgresURL(tb testing.TB) string {
 	tb.Helper()
 	u := os.Getenv(PostgresEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set in CI: the PostgreSQL tests must run there (.ci/run sets it)", PostgresEnv)
-		}
-		logOnce.Do(func() {
-			tb.Logf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them", PostgresEnv)
-		})
+	if u == "" && os.Getenv("CI") == "true" {
+		tb.Fatalf("%s is not set in CI: the PostgreSQL tests must run there (.ci/run sets it)", PostgresEnv)
 	}
 	return u
 }
 
-var logOnce sync.Once
+// SkipWithoutPostgres skips tb (a test or subtest named for PostgreSQL) when
+// PostgreSQL tests cannot run here, saying how to run them; in CI it fails.
+func SkipWithoutPostgres(tb testing.TB) {
+	tb.Helper()
+	if PostgresURL(tb) == "" {
+		tb.Skipf("PostgreSQL tests skipped: set %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run them", PostgresEnv)
+	}
+}
 
 // OpenSQLite opens a migrated SQLite store in the test's temp directory.
 func OpenSQLite(tb testing.TB, opts store.Options) *store.Store {
@@ -60,7 +59,8 @@ func OpenSQLite(tb testing.TB, opts store.Options) *store.Store {
 }
 
 // OpenPostgres opens a migrated store in a schema of its own, dropped when
-// the test ends, so test packages can run in parallel on one database.
+// the test ends, so test packages can run in parallel on one database. It
+// skips tb when PostgreSQL tests cannot run here (see Dialects).
 func OpenPostgres(tb testing.TB, opts store.Options) *store.Store {
 	tb.Helper()
 	return openMigrated(tb, PostgresSchemaURL(tb), opts)
@@ -72,10 +72,8 @@ func OpenPostgres(tb testing.TB, opts store.Options) *store.Store {
 // cannot run here.
 func PostgresSchemaURL(tb testing.TB) string {
 	tb.Helper()
+	SkipWithoutPostgres(tb)
 	base := PostgresURL(tb)
-	if base == "" {
-		tb.Skipf("PostgreSQL tests skipped: %s is not set", PostgresEnv)
-	}
 	schema := "wft_" + randomHex(6)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
