@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"github.com/wsusfleet/wsusfleet/web"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -8,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"github.com/wsusfleet/wsusfleet/web"
 )
 
 func (e *env) from(addr, method, path, token string, header ...string) response {

@@ -116,9 +116,9 @@ type app struct {
 	log     *slog.Logger
 	openapi []byte // rendered once at start
 	assets  *static.Assets
-	guard   *guard       // resource budgets and failed-auth limits (limits.go)
-	outage  outage       // the database outage in progress, if any (errors.go)
-	oidc    *oidcClient  // nil without single sign-on
+	guard   *guard      // resource budgets and failed-auth limits (limits.go)
+	outage  outage      // the database outage in progress, if any (errors.go)
+	oidc    *oidcClient // nil without single sign-on
 }
 
 // New returns the HTTP handler of the dashboard and its API.
