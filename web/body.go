@@ -160,6 +160,7 @@ type pacedBody struct {
 	pace  BodyPace
 	read  int64
 	eof   bool
+	err   error // the read error other than EOF, if any
 
 	gzipRatio int64 // Limits.MaxGzipRatio, for bodyReader
 }
@@ -173,24 +174,28 @@ func (b *pacedBody) setPace(p BodyPace) {
 	b.mu.Lock()
 	b.pace = p
 	if !b.eof {
-		b.extend(0)
+		b.extend()
 	}
 	b.mu.Unlock()
 }
 
-// extend sets the deadline for the next want bytes.
-func (b *pacedBody) extend(want int64) {
-	allowed := b.pace.Grace + time.Duration(float64(b.read+want)/float64(b.pace.MinRate)*float64(time.Second))
+// extend sets the deadline by which the next bytes must arrive: Grace
+// after the start, plus 1/MinRate seconds for every byte that came already.
+func (b *pacedBody) extend() {
+	allowed := b.pace.Grace + time.Duration(float64(b.read)/float64(b.pace.MinRate)*float64(time.Second))
 	b.rc.SetReadDeadline(b.start.Add(allowed)) // not supported by test recorders: no deadline there
 }
 
 func (b *pacedBody) Read(p []byte) (int, error) {
 	b.mu.Lock()
-	b.extend(int64(min(len(p), 64<<10)))
+	b.extend()
 	b.mu.Unlock()
 	n, err := b.ReadCloser.Read(p)
 	b.mu.Lock()
 	b.read += int64(n)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
 	if err == io.EOF && !b.eof {
 		// The whole body is in: no deadline any more. Left in place, it
 		// would fire on the server's own background read while the
@@ -200,6 +205,21 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 	}
 	b.mu.Unlock()
 	return n, err
+}
+
+// failedRead returns the error that reading the body met, if err is (or
+// wraps) it: the client's connection failed, not the server.
+func failedRead(r *http.Request, err error) error {
+	pb := pacedBodyOf(r)
+	if pb == nil {
+		return nil
+	}
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	if pb.err != nil && errors.Is(err, pb.err) {
+		return pb.err
+	}
+	return nil
 }
 
 func (b *pacedBody) done() bool {
@@ -219,7 +239,7 @@ func (a *app) paceBodies(next http.Handler) http.Handler {
 		}
 		pb := &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(),
 			pace: a.guard.limits.FormPace, gzipRatio: a.guard.limits.MaxGzipRatio}
-		pb.extend(0)
+		pb.extend()
 		r = r.WithContext(context.WithValue(r.Context(), keyBody, pb))
 		r.Body = pb
 		next.ServeHTTP(w, r)

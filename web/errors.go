@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -76,6 +77,12 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Detail = http.StatusConflict, err.Error()
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client went away; nobody to answer
+	case failedRead(r, err) != nil:
+		// Reading the body failed: the client's doing, never an outage.
+		p.Status, p.Detail = http.StatusBadRequest, "the body could not be read to its end"
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			p.Status, p.Detail = http.StatusRequestTimeout, "the body arrived too slowly; send it again over a faster link"
+		}
 	case a.store.Unavailable(err):
 		a.outage.begin(a, err, p.RequestID)
 		p.Status, p.Detail = http.StatusServiceUnavailable, "the database is unavailable right now; try again shortly"
@@ -87,8 +94,10 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.Title = http.StatusText(p.Status)
 	if unreadBody(r) {
 		// Refused before the body was read (401, 403, 413, 429, 503...):
-		// close rather than read the rest of it to keep the connection.
+		// close rather than read the rest of it to keep the connection,
+		// and do not wait for it after answering either.
 		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 	if wantsHTML(r) {
 		a.failPage(w, r, p)

@@ -109,6 +109,9 @@ func (a *app) formCSRF(w http.ResponseWriter, r *http.Request) string {
 // carry the session's CSRF token; without one, the double-submit cookie.
 // SameSite alone is not relied on.
 func (a *app) checkCSRF(r *http.Request, s *session) error {
+	if err := r.ParseForm(); err != nil {
+		return err // too large, too slow, or cut off (see fail)
+	}
 	got := r.PostFormValue("csrf")
 	want := ""
 	if s != nil {
