@@ -118,7 +118,9 @@ func TestPostgresOutageAnswers503(t *testing.T) {
 	logs := &logBuffer{}
 	e := &env{t: t, st: st, h: web.New(st, web.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})}
 	e.ingest = e.token(probes.ScopeIngest)
-	report := func(id string) response { return e.post("/api/v1/reports", e.ingest, storetest.Report(id, "wsus01.corp.example", time.Now())) }
+	report := func(id string) response {
+		return e.post("/api/v1/reports", e.ingest, storetest.Report(id, "wsus01.corp.example", time.Now()))
+	}
 	if res := report("before"); res.status != 201 {
 		t.Fatalf("before the outage: %d %s", res.status, res.body)
 	}
