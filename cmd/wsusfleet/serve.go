@@ -41,6 +41,7 @@ type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
 	retention, staleAfter, probeInterval    time.Duration
 	prober                                  prober.Options
+	security                                securityConfig
 }
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -55,7 +56,11 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.staleAfter}, "stale-after", "a client whose last status report is older is stale")
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
+	c.security.flags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := c.security.check(); err != nil {
 		return err
 	}
 	if c.probeInterval < time.Second {
@@ -101,19 +106,37 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig, err := c.security.tlsConfig()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		st.Close()
 		return nil, usageError(fmt.Sprintf("--addr: %v", err))
 	}
-	s := &server{url: "http://" + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	s := &server{url: scheme + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion()}
+	c.security.apply(&cfg)
 	s.http = &http.Server{
-		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion()}),
+		Handler:           web.New(st, cfg),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			s.served <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		s.served <- s.http.Serve(ln)
+	}()
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBG = stopBG
 	sched := newScheduler(st, c.probeInterval, c.prober, log)
