@@ -125,6 +125,9 @@ func (s *Store) SaveSignInAttempt(ctx context.Context, state string, a probes.Si
 		return probes.Invalid("/state", "must be 32 to 100 characters")
 	}
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		if _, err := t.ExecContext(ctx, `DELETE FROM signin_attempts WHERE expires_at <= $1`, ms(t.now)); err != nil {
+			return err
+		}
 		_, err := t.ExecContext(ctx, `INSERT INTO signin_attempts (state_hash, nonce, verifier, next, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 			hashSecret(state), a.Nonce, a.Verifier, a.Next, ms(a.ExpiresAt))
 		if err != nil {

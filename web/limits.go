@@ -92,12 +92,20 @@ type guard struct {
 	limits   Limits
 	inflight *semaphore.Weighted
 	parses   *semaphore.Weighted
-	failures *failureLimiter
+	failures *addrLimiter
+	// starts counts single sign-ons begun per address: each stores an
+	// attempt, so an anonymous loop must not fill the table.
+	starts *addrLimiter
 }
 
 func newGuard(l Limits) *guard {
 	return &guard{limits: l, inflight: semaphore.NewWeighted(l.InflightBytes), parses: semaphore.NewWeighted(l.EvidenceParses),
-		failures: &failureLimiter{every: rate.Every(l.AuthFailureEvery), burst: l.AuthFailures, byAddr: map[netip.Prefix]*rate.Limiter{}}}
+		failures: newAddrLimiter(l.AuthFailureEvery, l.AuthFailures),
+		starts:   newAddrLimiter(2*time.Second, 30)}
+}
+
+func newAddrLimiter(every time.Duration, burst int) *addrLimiter {
+	return &addrLimiter{every: rate.Every(every), burst: burst, byAddr: map[netip.Prefix]*rate.Limiter{}}
 }
 
 // errBusy answers a request the server has no room for right now.
@@ -199,10 +207,11 @@ func (a *app) body(kind bodyKind, limit int64) func(http.Handler) http.Handler {
 	}
 }
 
-// failureLimiter counts failed authentications per client address (an IPv6
-// client by its /64, which one host usually owns whole). Successes cost
-// nothing; each failure takes a token from the address's bucket.
-type failureLimiter struct {
+// addrLimiter counts events per client address (an IPv6 client by its /64,
+// which one host usually owns whole): failed authentications, sign-ins
+// begun. Each event takes a token from the address's bucket; an empty
+// bucket means wait.
+type addrLimiter struct {
 	mu     sync.Mutex
 	every  rate.Limit
 	burst  int
@@ -225,7 +234,7 @@ func addrKey(ip netip.Addr) netip.Prefix {
 
 // wait returns how long ip must wait before its next attempt; 0 when it may
 // try now.
-func (f *failureLimiter) wait(ip netip.Addr, now time.Time) time.Duration {
+func (f *addrLimiter) wait(ip netip.Addr, now time.Time) time.Duration {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	l := f.byAddr[addrKey(ip)]
@@ -239,8 +248,8 @@ func (f *failureLimiter) wait(ip netip.Addr, now time.Time) time.Duration {
 	return time.Duration((1 - tokens) / float64(f.every) * float64(time.Second))
 }
 
-// fail records a failed attempt from ip.
-func (f *failureLimiter) fail(ip netip.Addr, now time.Time) {
+// spend records an event from ip.
+func (f *addrLimiter) spend(ip netip.Addr, now time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	k := addrKey(ip)
@@ -280,5 +289,5 @@ func (a *app) authThrottle(r *http.Request) error {
 
 // authFailed records a failed sign-in or bearer token of the request's client.
 func (a *app) authFailed(r *http.Request) {
-	a.guard.failures.fail(clientAddr(r), a.now())
+	a.guard.failures.spend(clientAddr(r), a.now())
 }

@@ -134,6 +134,11 @@ func (a *app) errProvider(r *http.Request, err error) error {
 // the nonce and the PKCE verifier; only this browser can finish the sign-in,
 // and only once.
 func (a *app) oidcStart(w http.ResponseWriter, r *http.Request) error {
+	if d := a.guard.starts.wait(clientAddr(r), a.now()); d > 0 {
+		return &httpError{status: http.StatusTooManyRequests, detail: "too many sign-ins begun from your address; try again in " + retryAfter(d) + " s",
+			header: map[string]string{"Retry-After": retryAfter(d)}}
+	}
+	a.guard.starts.spend(clientAddr(r), a.now())
 	p, err := a.oidc.discover()
 	if err != nil {
 		return a.errProvider(r, err)

@@ -281,3 +281,27 @@ func TestParseGroupScopes(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleSignOnStartsAreLimited: each sign-in begun stores an attempt, so
+// one address may begin only so many in a row.
+func TestSingleSignOnStartsAreLimited(t *testing.T) {
+	s := newSSOEnv(t)
+	b := s.browser()
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	status := func() int {
+		res, err := b.Get(s.srv.URL + "/auth/oidc/start")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for i := range 30 {
+		if got := status(); got != http.StatusFound {
+			t.Fatalf("sign-in %d begun: %d", i, got)
+		}
+	}
+	if got := status(); got != http.StatusTooManyRequests {
+		t.Errorf("the 31st sign-in begun in a row: %d, want 429", got)
+	}
+}
