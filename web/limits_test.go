@@ -214,7 +214,7 @@ func TestEvidenceParseSlots(t *testing.T) {
 // refused after a few MiB, long before the size limit.
 func TestGzipBombStopsEarly(t *testing.T) {
 	e := newEnv(t, web.Config{})
-	bomb, inflated := gzipBomb(t, 256<<20)
+	bomb, inflated := gzipBomb(t, 32<<20) // 8 times the size at which the ratio is judged
 	res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/iislog", e.ingest, bytes.NewReader(bomb), "Content-Encoding", "gzip")
 	if res.status != 413 || !strings.Contains(res.problem(t).Detail, "decompression bomb") {
 		t.Errorf("a %d MiB bomb in %d KiB: %d %s", inflated>>20, len(bomb)>>10, res.status, res.body)
