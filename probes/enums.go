@@ -40,7 +40,7 @@ func enumValues(name string) []string {
 	case "server_status":
 		return []string{StatusOK, StatusWarning, StatusCritical, StatusUnknown}
 	case "scope":
-		return []string{ScopeIngest, ScopeRead, ScopeAdmin}
+		return Scopes()
 	case "gap":
 		return GapCategories()
 	case "severity":

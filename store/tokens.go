@@ -22,9 +22,19 @@ const tokenPrefix = "wsf_"
 // lastUsedEvery throttles last_used_at updates so authentication stays a read.
 const lastUsedEvery = time.Minute
 
-func hashToken(secret string) string {
+// hashSecret is how every secret is stored (tokens, session ids, sign-in
+// states): its SHA-256. The secrets are 32 random bytes, so a plain hash is
+// enough; nothing stored can be turned back into one.
+func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// newSecret returns 32 random bytes, URL-safe.
+func newSecret() string {
+	raw := make([]byte, 32)
+	rand.Read(raw) // never fails (crypto/rand panics instead)
+	return base64.RawURLEncoding.EncodeToString(raw)
 }
 
 // CreateToken makes a new token: 32 random bytes, returned once as secret;
@@ -35,16 +45,14 @@ func (s *Store) CreateToken(ctx context.Context, name, scope string) (secret str
 		return "", tok, probes.Invalid("/name", "must be 1 to 100 printable characters")
 	}
 	if !probes.ValidScope(scope) {
-		return "", tok, probes.Invalid("/scope", "must be one of ingest, read, admin; got %q", scope)
+		return "", tok, probes.Invalid("/scope", "must be one of %s; got %q", strings.Join(probes.Scopes(), ", "), scope)
 	}
-	raw := make([]byte, 32)
-	rand.Read(raw) // never fails (crypto/rand panics instead)
-	secret = tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	secret = tokenPrefix + newSecret()
 	tok = probes.Token{Name: name, Scope: scope, Hint: secret[:len(tokenPrefix)+4] + "…"}
 	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
 		tok.CreatedAt = fromMS(ms(t.now))
 		return t.QueryRowContext(ctx, `INSERT INTO tokens (name, scope, hash, hint, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-			name, scope, hashToken(secret), tok.Hint, ms(t.now)).Scan(&tok.ID)
+			name, scope, hashSecret(secret), tok.Hint, ms(t.now)).Scan(&tok.ID)
 	})
 	if err != nil {
 		return "", probes.Token{}, fmt.Errorf("create token: %w", err)
@@ -52,13 +60,15 @@ func (s *Store) CreateToken(ctx context.Context, name, scope string) (secret str
 	return secret, tok, nil
 }
 
+// tokenColumns are what scanToken reads, in its order.
 const tokenColumns = `id, name, scope, hint, created_at, last_used_at, revoked_at`
 
-func scanToken(sc interface{ Scan(...any) error }) (probes.Token, error) {
+// scanToken reads tokenColumns, then any extra columns into extra.
+func scanToken(sc interface{ Scan(...any) error }, extra ...any) (probes.Token, error) {
 	var t probes.Token
 	var created int64
 	var used, revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &t.Name, &t.Scope, &t.Hint, &created, &used, &revoked); err != nil {
+	if err := sc.Scan(append([]any{&t.ID, &t.Name, &t.Scope, &t.Hint, &created, &used, &revoked}, extra...)...); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.LastUsedAt, t.RevokedAt = fromMS(created), fromNullMS(used), fromNullMS(revoked)
@@ -83,7 +93,8 @@ func (s *Store) Tokens(ctx context.Context) ([]probes.Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken revokes a token at once, everywhere (tokens are never cached).
+// RevokeToken revokes a token at once, everywhere (tokens are never cached),
+// and ends every dashboard session signed in with it.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		res, err := t.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, ms(t.now))
@@ -92,6 +103,9 @@ func (s *Store) RevokeToken(ctx context.Context, id int64) error {
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("token %d: %w", id, probes.ErrNotFound)
+		}
+		if _, err := t.ExecContext(ctx, `DELETE FROM sessions WHERE token_id = $1`, id); err != nil {
+			return fmt.Errorf("end the token's sessions: %w", err)
 		}
 		return nil
 	})
@@ -103,30 +117,27 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (probes.Token, 
 	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 100 {
 		return probes.Token{}, probes.ErrNotFound
 	}
-	want := hashToken(secret)
+	want := hashSecret(secret)
 	var stored string
-	row := s.queryRow(ctx, `SELECT hash, `+tokenColumns+` FROM tokens WHERE hash = $1`, want)
-	var t probes.Token
-	var created int64
-	var used, revoked sql.NullInt64
-	err := row.Scan(&stored, &t.ID, &t.Name, &t.Scope, &t.Hint, &created, &used, &revoked)
+	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenColumns+`, hash FROM tokens WHERE hash = $1`, want), &stored)
 	if errors.Is(err, sql.ErrNoRows) {
 		return probes.Token{}, probes.ErrNotFound
 	}
 	if err != nil {
 		return probes.Token{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if subtle.ConstantTimeCompare([]byte(stored), []byte(want)) != 1 || revoked.Valid {
+	if subtle.ConstantTimeCompare([]byte(stored), []byte(want)) != 1 || t.RevokedAt != nil {
 		return probes.Token{}, probes.ErrNotFound
 	}
-	t.CreatedAt, t.LastUsedAt = fromMS(created), fromNullMS(used)
 	if now := s.now(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
 		err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
 			_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, t.ID, ms(tx.now))
 			return err
 		})
 		if err != nil {
-			s.opts.Logger.Warn("token last-used not recorded", "token", t.ID, "err", err)
+			if !s.Unavailable(err) { // an outage is reported once, by the caller
+				s.opts.Logger.Warn("token last-used not recorded", "token", t.ID, "err", err)
+			}
 		}
 	}
 	return t, nil

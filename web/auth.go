@@ -23,23 +23,46 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(token)
 }
 
-// authenticate resolves the request's token and checks it allows scope.
+// authenticate resolves the request's token and checks it allows scope. A
+// client address that sent too many unknown tokens is answered 429 before
+// its next one is even looked up.
 func (a *app) authenticate(r *http.Request, scope string) (probes.Token, error) {
 	secret := bearer(r)
 	if secret == "" {
 		return probes.Token{}, unauthorized("this needs a token with scope " + scope + ": send Authorization: Bearer <token> (create one with wsusfleet token create)")
 	}
+	if err := a.authThrottle(r); err != nil {
+		return probes.Token{}, err
+	}
 	tok, err := a.store.Authenticate(r.Context(), secret)
 	if errors.Is(err, probes.ErrNotFound) {
+		a.authFailed(r)
 		return probes.Token{}, unauthorized("the token is unknown or revoked")
 	}
 	if err != nil {
 		return probes.Token{}, err
 	}
 	if !tok.Allows(scope) {
-		return probes.Token{}, errStatus(http.StatusForbidden, "token %q has scope %s; this needs %s (or admin)", tok.Name, tok.Scope, scope)
+		return probes.Token{}, errStatus(http.StatusForbidden, "token %q has scope %s; this needs %s", tok.Name, tok.Scope, scopeNeed(scope))
 	}
 	return tok, nil
+}
+
+// scopeNeed names the scopes that allow scope, for error messages.
+func scopeNeed(scope string) string {
+	var ok []string
+	for _, s := range probes.Scopes() {
+		if probes.ScopeAllows(s, scope) {
+			ok = append(ok, s)
+		}
+	}
+	switch len(ok) {
+	case 1:
+		return ok[0]
+	case 2:
+		return ok[0] + " (or " + ok[1] + ")"
+	}
+	return strings.Join(ok[:len(ok)-1], ", ") + " or " + ok[len(ok)-1]
 }
 
 // require admits requests whose bearer token allows scope.

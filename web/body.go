@@ -3,11 +3,15 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
+	"time"
 )
 
 // readBody reads a request body of at most limit bytes after decompression
@@ -21,7 +25,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	// Sized by Content-Length when it is known and allowed: a 30 MB client
 	// list read by growing a buffer leaves several times that behind.
 	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= limit && r.Header.Get("Content-Encoding") == "" {
+	if n := r.ContentLength; n > 0 && n <= limit && identityEncoded(r) {
 		buf.Grow(int(n) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(body); err != nil {
@@ -30,33 +34,227 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	return buf.Bytes(), nil
 }
 
-// bodyReader returns the decompressed, size-limited request body.
+func identityEncoded(r *http.Request) bool {
+	enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	return enc == "" || enc == "identity"
+}
+
+// bodyReader returns the decompressed, size-limited request body. A gzip
+// body that inflates past the ratio limit is stopped at once (a
+// decompression bomb), and a body of unknown size is charged to the
+// in-flight budget as it arrives.
 func bodyReader(w http.ResponseWriter, r *http.Request, limit int64) (io.ReadCloser, error) {
+	var body io.ReadCloser
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
-		return http.MaxBytesReader(w, r.Body, limit), nil
+		body = http.MaxBytesReader(w, r.Body, limit)
 	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(r.Body)
+		wire := &countingReader{r: r.Body}
+		zr, err := gzip.NewReader(wire)
 		if err != nil {
 			return nil, errStatus(http.StatusBadRequest, "Content-Encoding is gzip but the body is not gzip data: %v", err)
 		}
-		return http.MaxBytesReader(w, struct {
+		inflated := &ratioReader{r: zr, wire: wire, ratio: maxGzipRatio(r)}
+		body = http.MaxBytesReader(w, struct {
 			io.Reader
 			io.Closer
-		}{zr, r.Body}, limit), nil
+		}{inflated, r.Body}, limit)
 	default:
 		return nil, errStatus(http.StatusUnsupportedMediaType, "Content-Encoding %q is not supported; send the body plain or gzip", enc)
 	}
+	if c := chargeOf(r.Context()); c != nil && c.factor > 0 {
+		body = &chargedReader{ReadCloser: body, c: c}
+	}
+	return body, nil
 }
 
-// bodyError classifies a failed body read: too large, bad gzip, or cut off.
+// bodyError classifies a failed body read: too large, too slow, no room,
+// bad gzip, or cut off.
 func bodyError(err error) error {
 	var mbe *http.MaxBytesError
+	var he *httpError
 	switch {
-	case errors.As(err, &mbe):
+	case errors.As(err, &mbe), errors.As(err, &he):
 		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errStatus(http.StatusRequestTimeout, "the body arrived too slowly; send it again over a faster link")
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, io.ErrUnexpectedEOF):
 		return errStatus(http.StatusBadRequest, "the body is truncated or its gzip data is corrupt: %v", err)
 	}
 	return fmt.Errorf("read body: %w", err)
+}
+
+// countingReader counts the compressed bytes read off the wire.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ratioFloor: below this much inflated data the ratio is not judged (a
+// small, very regular file compresses far better than any real upload).
+const ratioFloor = 4 << 20
+
+// ratioReader stops a gzip body that inflates too far beyond its size on
+// the wire: real IIS logs, CSVs and JSON compress 5–30 times; zeros
+// compress 1,000 times. Judged as it streams, so a bomb is refused after a
+// few MiB instead of being parsed to the size limit.
+type ratioReader struct {
+	r     io.Reader
+	wire  *countingReader
+	ratio int64
+	n     int64
+}
+
+func (z *ratioReader) Read(p []byte) (int, error) {
+	n, err := z.r.Read(p)
+	z.n += int64(n)
+	if z.n > ratioFloor && z.n > z.ratio*max(z.wire.n, 1) {
+		return n, &httpError{status: http.StatusRequestEntityTooLarge,
+			detail: fmt.Sprintf("the gzip body inflates more than %d times its size: refused as a decompression bomb", z.ratio)}
+	}
+	return n, err
+}
+
+func maxGzipRatio(r *http.Request) int64 {
+	if pb := pacedBodyOf(r); pb != nil {
+		return pb.gzipRatio
+	}
+	return 200
+}
+
+// chargedReader charges the in-flight budget as the body arrives.
+type chargedReader struct {
+	io.ReadCloser
+	c    *charge
+	read int64
+}
+
+func (b *chargedReader) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	for b.c.held < b.read*b.c.factor && b.c.held < b.c.limit {
+		if !b.c.take(chargeChunk * b.c.factor) {
+			return n, errBusy("the dashboard is holding as much request data as it may")
+		}
+	}
+	return n, err
+}
+
+// pacedBody enforces a BodyPace on a request body with read deadlines on
+// the connection: the deadline starts at Grace and moves forward as bytes
+// arrive, by 1/MinRate seconds a byte. A client that stalls or trickles
+// hits it; its read fails and it is answered 408. It also tells whether the
+// body was read to its end (see fail: a refusal before that closes the
+// connection instead of reading the rest).
+type pacedBody struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	mu    sync.Mutex
+	start time.Time
+	pace  BodyPace
+	read  int64
+	eof   bool
+	err   error // the read error other than EOF, if any
+
+	gzipRatio int64 // Limits.MaxGzipRatio, for bodyReader
+}
+
+func pacedBodyOf(r *http.Request) *pacedBody {
+	pb, _ := r.Context().Value(keyBody).(*pacedBody)
+	return pb
+}
+
+func (b *pacedBody) setPace(p BodyPace) {
+	b.mu.Lock()
+	b.pace = p
+	if !b.eof {
+		b.extend()
+	}
+	b.mu.Unlock()
+}
+
+// extend sets the deadline by which the next bytes must arrive: Grace
+// after the start, plus 1/MinRate seconds for every byte that came already.
+func (b *pacedBody) extend() {
+	allowed := b.pace.Grace + time.Duration(float64(b.read)/float64(b.pace.MinRate)*float64(time.Second))
+	b.rc.SetReadDeadline(b.start.Add(allowed)) // not supported by test recorders: no deadline there
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	b.extend()
+	b.mu.Unlock()
+	n, err := b.ReadCloser.Read(p)
+	b.mu.Lock()
+	b.read += int64(n)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	if err == io.EOF && !b.eof {
+		// The whole body is in: no deadline any more. Left in place, it
+		// would fire on the server's own background read while the
+		// handler is still working, and cancel the request.
+		b.eof = true
+		b.rc.SetReadDeadline(time.Time{})
+	}
+	b.mu.Unlock()
+	return n, err
+}
+
+// failedRead returns the error that reading the body met, if err is (or
+// wraps) it: the client's connection failed, not the server.
+func failedRead(r *http.Request, err error) error {
+	pb := pacedBodyOf(r)
+	if pb == nil {
+		return nil
+	}
+	pb.mu.Lock()
+	defer pb.mu.Unlock()
+	if pb.err != nil && errors.Is(err, pb.err) {
+		return pb.err
+	}
+	return nil
+}
+
+func (b *pacedBody) done() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.eof
+}
+
+// paceBodies gives every request body the default pace (routes that take
+// large bodies set theirs with body) and a deadline even if nobody reads
+// it, so a connection that trickles a body nobody wants is dropped too.
+func (a *app) paceBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		pb := &pacedBody{ReadCloser: r.Body, rc: http.NewResponseController(w), start: time.Now(),
+			pace: a.guard.limits.FormPace, gzipRatio: a.guard.limits.MaxGzipRatio}
+		pb.extend()
+		r = r.WithContext(context.WithValue(r.Context(), keyBody, pb))
+		r.Body = pb
+		next.ServeHTTP(w, r)
+	})
+}
+
+// unreadBody reports whether the request has a body that was not read to
+// its end: answering now and keeping the connection would mean reading the
+// rest first.
+func unreadBody(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return false
+	}
+	if pb := pacedBodyOf(r); pb != nil {
+		return !pb.done()
+	}
+	return true
 }

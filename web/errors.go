@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"sync"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -74,11 +77,28 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p.Status, p.Detail = http.StatusConflict, err.Error()
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client went away; nobody to answer
+	case failedRead(r, err) != nil:
+		// Reading the body failed: the client's doing, never an outage.
+		p.Status, p.Detail = http.StatusBadRequest, "the body could not be read to its end"
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			p.Status, p.Detail = http.StatusRequestTimeout, "the body arrived too slowly; send it again over a faster link"
+		}
+	case a.store.Unavailable(err):
+		a.outage.begin(a, err, p.RequestID)
+		p.Status, p.Detail = http.StatusServiceUnavailable, "the database is unavailable right now; try again shortly"
+		w.Header().Set("Retry-After", retryAfter(retryOutage))
 	default:
 		a.log.Error("request failed", "err", err, "method", r.Method, "path", r.URL.Path, "request_id", p.RequestID)
 		p.Status, p.Detail = http.StatusInternalServerError, "internal error; the server log has the details under this request_id"
 	}
 	p.Title = http.StatusText(p.Status)
+	if unreadBody(r) {
+		// Refused before the body was read (401, 403, 413, 429, 503...):
+		// close rather than read the rest of it to keep the connection,
+		// and do not wait for it after answering either.
+		w.Header().Set("Connection", "close")
+		http.NewResponseController(w).SetReadDeadline(time.Now())
+	}
 	if wantsHTML(r) {
 		a.failPage(w, r, p)
 		return
@@ -104,4 +124,61 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
 	return nil
+}
+
+// retryOutage is the Retry-After of a 503 while the database is unavailable.
+const retryOutage = 10 * time.Second
+
+// outage remembers a database outage in progress, so it is logged once when
+// it begins and once when it ends, not once per refused request.
+type outage struct {
+	mu      sync.Mutex
+	since   time.Time // zero: no outage
+	refused int64
+}
+
+// begin notes a request refused for the outage; the first one logs it and
+// starts watching for the database to come back.
+func (o *outage) begin(a *app, err error, requestID string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.refused++
+	if !o.since.IsZero() {
+		return
+	}
+	o.since = time.Now()
+	a.log.Error("database unavailable: answering 503 until it is back", "err", err, "request_id", requestID)
+	go o.watch(a)
+}
+
+// watch checks the database with growing pauses until it answers again.
+func (o *outage) watch(a *app) {
+	pause := 250 * time.Millisecond
+	for {
+		time.Sleep(pause)
+		pause = min(2*pause, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := a.store.Check(ctx)
+		cancel()
+		if err != nil && a.store.Unavailable(err) {
+			continue
+		}
+		o.mu.Lock()
+		since, refused := o.since, o.refused
+		o.since, o.refused = time.Time{}, 0
+		o.mu.Unlock()
+		if err != nil { // no longer an outage but something else (the store was closed): stop watching
+			a.log.Warn("database check stopped", "err", err)
+			return
+		}
+		a.log.Info("database available again", "after", time.Since(since).Round(time.Millisecond).String(), "refused", refused)
+		return
+	}
+}
+
+// down reports whether an outage is in progress.
+func (o *outage) down() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return !o.since.IsZero()
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -18,6 +20,9 @@ const (
 	keyToken
 	keyHTML    // the request is for an HTML page: errors are pages too
 	keySession // the signed-in dashboard session (*session)
+	keyClient  // where the request came from (client)
+	keyCharge  // what the request holds of the in-flight budget (*charge)
+	keyBody    // the request's body with its pace (*pacedBody)
 )
 
 func requestID(ctx context.Context) string {
@@ -27,11 +32,12 @@ func requestID(ctx context.Context) string {
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// withRequestID tags every request with an id for the logs and error bodies.
+// withRequestID tags every request with an id for the logs and error bodies
+// (a trusted proxy's own id is kept, so the two logs line up).
 func (a *app) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
-		if !a.cfg.TrustProxyHeads || !validRequestID.MatchString(id) {
+		if !clientOf(r).viaProxy || !validRequestID.MatchString(id) {
 			b := make([]byte, 8)
 			rand.Read(b)
 			id = hex.EncodeToString(b)
@@ -94,9 +100,16 @@ func (a *app) logRequests(next http.Handler) http.Handler {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+// hstsMaxAge: once a browser has reached the dashboard over HTTPS, it never
+// tries plain HTTP again for a year.
+const hstsMaxAge = "max-age=31536000"
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if clientOf(r).https {
+			h.Set("Strict-Transport-Security", hstsMaxAge)
+		}
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
@@ -104,4 +117,61 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// client is where a request came from, as far as we can trust it.
+type client struct {
+	addr     netip.Addr // the client's address: the peer's, or the one a trusted proxy names
+	https    bool       // the browser's connection is TLS (ours, or a trusted proxy's)
+	viaProxy bool       // the peer is a trusted proxy
+}
+
+func clientOf(r *http.Request) client {
+	c, _ := r.Context().Value(keyClient).(client)
+	return c
+}
+
+func clientAddr(r *http.Request) netip.Addr { return clientOf(r).addr }
+
+// withClient works out the client's address and whether it came over TLS.
+// X-Forwarded-For and X-Forwarded-Proto are believed only from the
+// configured proxies (--trust-proxy): anyone else could write them. The
+// client is the right-most X-Forwarded-For address that is not itself a
+// trusted proxy (the left-most entries are whatever the client sent).
+func (a *app) withClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var c client
+		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+			c.addr = ap.Addr().Unmap()
+		}
+		c.https = r.TLS != nil
+		if a.trusted(c.addr) {
+			c.viaProxy = true
+			hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+			for i := len(hops) - 1; i >= 0; i-- {
+				ip, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+				if err != nil {
+					break
+				}
+				c.addr = ip.Unmap()
+				if !a.trusted(c.addr) {
+					break
+				}
+			}
+			if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
+				first, _, _ := strings.Cut(proto, ",")
+				c.https = strings.EqualFold(strings.TrimSpace(first), "https")
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), keyClient, c)))
+	})
+}
+
+func (a *app) trusted(ip netip.Addr) bool {
+	for _, p := range a.cfg.TrustedProxies {
+		if ip.IsValid() && p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -234,3 +234,17 @@ func (endpoints) StaticAsset() operation {
 		with(pathParam("asset", "the asset's hashed name", strSchema())).
 		returnsAs(http.StatusOK, "the asset", "application/octet-stream")
 }
+
+// Single sign-on: served only when serve runs with --oidc-issuer.
+
+func (endpoints) OIDCStart() operation {
+	return get(oidcStartPath, "Start single sign-on: redirect to the OpenID Connect provider (only with --oidc-issuer)").by(signInPage).
+		with(queryParam("next", "the dashboard page to return to (a same-origin path)", strSchema())).
+		returnsAs(http.StatusFound, "to the provider's sign-in", "text/html")
+}
+
+func (endpoints) OIDCCallback() operation {
+	return get(oidcCallbackPath, "Finish single sign-on: the provider's redirect back (only with --oidc-issuer)").by(signInPage).
+		with(queryParam("code", "the authorization code", strSchema()), queryParam("state", "the state this browser was given", strSchema())).
+		returnsAs(http.StatusSeeOther, "signed in: to the page asked for", "text/html")
+}

@@ -67,7 +67,7 @@ func (a *app) requirePageScope(scope string, next http.Handler) http.Handler {
 		case s == nil:
 			a.fail(w, r, &httpError{status: http.StatusUnauthorized, detail: "your session has ended; sign in again"})
 		default:
-			a.fail(w, r, errStatus(http.StatusForbidden, "this page needs a sign-in with an %s token; you are signed in with %q (scope %s)", scope, s.tok.Name, s.tok.Scope))
+			a.fail(w, r, errStatus(http.StatusForbidden, "this page needs a sign-in with scope %s; you are signed in as %q (scope %s)", scope, s.User, s.Scope))
 		}
 	})
 }
@@ -81,7 +81,7 @@ func (a *app) layout(r *http.Request, title, active string) ui.Layout {
 		SignIn: true,
 	}
 	if s := sessionOf(r); s != nil {
-		l.User, l.CSRF = &ui.User{Name: s.tok.Name, Scope: s.tok.Scope}, s.csrf()
+		l.User, l.CSRF = &ui.User{Name: s.User, Scope: s.Scope}, s.csrf()
 	}
 	return l
 }
@@ -130,15 +130,6 @@ func (a *app) failPage(w http.ResponseWriter, r *http.Request, p Problem) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(p.Status)
 	w.Write(buf.Bytes())
-}
-
-// localPath admits only a path on this dashboard as a place to return to
-// (no "//host" or "/\host" open redirects).
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
-		return "/"
-	}
-	return p
 }
 
 // serverHref is the page of a server; the name is percent-encoded, "/" too.

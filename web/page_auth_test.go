@@ -57,8 +57,8 @@ func TestSignInWithReadAuthToken(t *testing.T) {
 	if c == nil || p.status != http.StatusSeeOther || p.header.Get("Location") != "/servers/wsus-west.corp.example?gap=removed" {
 		t.Fatalf("sign-in: %d → %q", p.status, p.header.Get("Location"))
 	}
-	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure || c.Path != "/" || c.MaxAge <= 0 {
-		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, not Secure over plain HTTP", c)
+	if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.Path != "/" || c.MaxAge <= 0 {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Lax, not Secure over plain HTTP", c)
 	}
 	if p := e.page("GET", "/", nil, c); p.status != 200 || p.find(t, testid("signed-in")).Text() != "test-read · read" {
 		t.Errorf("with a session: %d %q", p.status, p.find(t, testid("signed-in")).Text())
@@ -76,7 +76,7 @@ func TestSignInWithReadAuthToken(t *testing.T) {
 	}
 
 	// A forged or altered cookie is no session.
-	for _, v := range []string{c.Value + "x", strings.Replace(c.Value, "v1.", "v1.9", 1), "v1.1.99999999999.n.mac", ""} {
+	for _, v := range []string{c.Value + "x", c.Value[:len(c.Value)-1], flipFirst(c.Value), "v1.1.99999999999.n.mac", ""} {
 		if p := e.page("GET", "/", nil, &http.Cookie{Name: "wsf_session", Value: v}); p.status != http.StatusSeeOther {
 			t.Errorf("cookie %q: %d", v, p.status)
 		}

@@ -28,12 +28,11 @@ func (a *app) tokensView(r *http.Request) (ui.TokensView, error) {
 		return ui.TokensView{}, err
 	}
 	now := a.now()
-	v := ui.TokensView{Layout: a.layout(r, "Tokens", ui.NavTokens), Scope: probes.ScopeIngest,
-		Scopes: []string{probes.ScopeIngest, probes.ScopeRead, probes.ScopeAdmin}}
+	v := ui.TokensView{Layout: a.layout(r, "Tokens", ui.NavTokens), Scope: probes.ScopeIngest, Scopes: probes.Scopes()}
 	s := sessionOf(r)
 	for _, t := range toks {
 		row := ui.TokenRow{ID: t.ID, Name: t.Name, Scope: t.Scope, Hint: t.Hint, Created: ui.NewStamp(t.CreatedAt, now),
-			LastUsed: ui.StampOf(t.LastUsedAt, now), Revoked: ui.StampOf(t.RevokedAt, now), Current: s != nil && s.tok.ID == t.ID}
+			LastUsed: ui.StampOf(t.LastUsedAt, now), Revoked: ui.StampOf(t.RevokedAt, now), Current: s != nil && s.TokenID == t.ID}
 		if t.RevokedAt == nil {
 			row.Revoke = templ.SafeURL("/settings/tokens/" + strconv.FormatInt(t.ID, 10) + "/revoke")
 		}
@@ -63,7 +62,7 @@ func (a *app) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.log.Info("token created", "token", tok.ID, "scope", tok.Scope, "by", sessionOf(r).tok.ID, "request_id", requestID(r.Context()))
+	a.log.Info("token created", "token", tok.ID, "scope", tok.Scope, "by", sessionOf(r).User, "request_id", requestID(r.Context()))
 	v, err := a.tokensView(r)
 	if err != nil {
 		return err
@@ -85,7 +84,7 @@ func (a *app) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err := a.store.RevokeToken(r.Context(), id); err != nil {
 		return err
 	}
-	a.log.Info("token revoked", "token", id, "by", sessionOf(r).tok.ID, "request_id", requestID(r.Context()))
+	a.log.Info("token revoked", "token", id, "by", sessionOf(r).User, "request_id", requestID(r.Context()))
 	http.Redirect(w, r, "/settings/tokens", http.StatusSeeOther)
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 // routes lists every route of the dashboard and its API.
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(a.withRequestID, a.logRequests, securityHeaders)
+	r.Use(a.withClient, a.withRequestID, a.logRequests, securityHeaders, a.paceBodies)
 	r.NotFound(a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errStatus(http.StatusNotFound, "no such page or endpoint: %s", r.URL.Path)
 	}))
@@ -35,6 +35,10 @@ func (a *app) routes() http.Handler {
 		r.Get("/signin", a.handle(a.signInPage))
 		r.Post("/signin", a.handle(a.signIn))
 		r.Post("/signout", a.handle(a.signOut))
+		if a.oidc != nil {
+			r.Get(oidcStartPath, a.handle(a.oidcStart))
+			r.Get(oidcCallbackPath, a.handle(a.oidcCallback))
+		}
 		r.With(a.requirePageAdmin).Get("/settings/tokens", a.handle(a.tokensPage))
 		r.With(a.requirePageAdmin).Post("/settings/tokens", a.handle(a.createToken))
 		r.With(a.requirePageAdmin).Post("/settings/tokens/{id}/revoke", a.handle(a.revokeToken))
@@ -43,21 +47,21 @@ func (a *app) routes() http.Handler {
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", a.handle(a.openAPI))
-		r.With(a.require(probes.ScopeIngest)).Post("/reports", a.handle(a.postReport))
-		r.With(a.require(probes.ScopeIngest)).Post("/client-reports", a.handle(a.postClientReport))
-		r.With(a.require(probes.ScopeIngest)).Post("/inventory", a.handle(a.postInventory))
+		r.With(a.require(probes.ScopeIngest), a.body(bodyJSON, a.cfg.MaxReportBytes)).Post("/reports", a.handle(a.postReport))
+		r.With(a.require(probes.ScopeClient), a.body(bodyJSON, maxClientReportBytes)).Post("/client-reports", a.handle(a.postClientReport))
+		r.With(a.require(probes.ScopeIngest), a.body(bodyJSON, a.cfg.MaxReportBytes)).Post("/inventory", a.handle(a.postInventory))
 		r.With(a.requireRead).Get("/gaps", a.handle(a.getGaps))
 		r.With(a.requireRead).Get("/gaps/{category}", a.handle(a.getGapClients))
 		r.With(a.requireRead).Get("/findings", a.handle(a.getFindings))
 		r.With(a.requireRead).Get("/hierarchy", a.handle(a.getHierarchy))
 		r.With(a.requireRead).Get("/servers", a.handle(a.listServers))
-		r.With(a.require(probes.ScopeAdmin)).Post("/servers", a.handle(a.registerServer))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/servers", a.handle(a.registerServer))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/servers/{name}", a.handle(a.deleteServer))
 		r.With(a.requireRead).Get("/servers/{name}", a.handle(a.getServer))
 		r.With(a.requireRead).Get("/servers/{name}/clients", a.handle(a.listClients))
 		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))
 		r.With(a.requireRead).Get("/servers/{name}/iislog", a.handle(a.iislogHistory))
-		r.With(a.require(probes.ScopeIngest)).Post("/servers/{name}/evidence/{kind}", a.handle(a.postEvidence))
+		r.With(a.require(probes.ScopeIngest), a.body(bodyEvidence, a.cfg.MaxEvidenceBytes)).Post("/servers/{name}/evidence/{kind}", a.handle(a.postEvidence))
 	})
 	return r
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,106 +8,90 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// Dashboard sign-in: a read or admin token is exchanged for a session cookie
-// "v1.<token id>.<expiry>.<nonce>.<mac>", the MAC keyed by a per-token key
-// the store derives from the token's stored hash. Nothing lives in process
-// memory, so any instance on the same database verifies any session; every
-// request re-reads the token, so revoking it ends its sessions at once.
+// Dashboard sessions live on the server: the cookie holds a random id, the
+// store only its SHA-256 with who signed in, the scope, and when the
+// session ends (idle and absolute). Every request reads it back, so any
+// instance on the same database knows every session, and signing out or
+// revoking the token ends it at once.
 const (
 	sessionCookie = "wsf_session"
 	csrfCookie    = "wsf_csrf" // double-submit token for forms shown before sign-in
-	sessionTTL    = 12 * time.Hour
 )
 
-// session is a verified sign-in.
+// session is the signed-in session of a request.
 type session struct {
-	tok   probes.Token
-	nonce string
-	key   []byte
+	id string // the cookie's value
+	probes.Session
 }
 
-func (s *session) allows(scope string) bool { return s != nil && s.tok.Allows(scope) }
+func (s *session) allows(scope string) bool { return s != nil && s.Session.Allows(scope) }
 
-// csrf is the form token of this session: bound to the session's nonce and
-// its token's key, so it cannot be planted from another origin or session.
+// csrf is the form token of this session: derived from the session id,
+// which only this browser holds (in an HttpOnly cookie), so another site
+// cannot know it and another session's does not work here.
 func (s *session) csrf() string {
 	if s == nil {
 		return ""
 	}
-	return mac(s.key, "csrf", s.nonce)
-}
-
-func mac(key []byte, purpose, msg string) string {
-	h := hmac.New(sha256.New, key)
-	h.Write([]byte(purpose + "\x00" + msg))
+	h := hmac.New(sha256.New, []byte(s.id))
+	h.Write([]byte("wsusfleet csrf v2"))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 func randomToken() string {
-	b := make([]byte, 24)
+	b := make([]byte, 32)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newSession signs a session for tok.
-func (a *app) newSession(ctx context.Context, tok probes.Token) (value string, s *session, err error) {
-	_, key, err := a.store.TokenSessionKey(ctx, tok.ID)
+// startSession signs this browser in: it stores the session and sets its
+// cookie. The cookie lives as long as the session may.
+func (a *app) startSession(w http.ResponseWriter, r *http.Request, sess probes.Session) error {
+	sess.ExpiresAt, sess.Idle = a.now().Add(a.cfg.SessionMaxAge), a.cfg.SessionIdle
+	id, err := a.store.CreateSession(r.Context(), sess)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	s = &session{tok: tok, nonce: randomToken(), key: key}
-	payload := "v1." + strconv.FormatInt(tok.ID, 10) + "." + strconv.FormatInt(a.now().Add(sessionTTL).Unix(), 10) + "." + s.nonce
-	return payload + "." + mac(key, "session", payload), s, nil
+	a.setCookie(w, r, sessionCookie, id, int(a.cfg.SessionMaxAge.Seconds()))
+	a.log.Info("signed in", "via", sess.Via, "user", sess.User, "scope", sess.Scope, "client", clientAddr(r).String(), "request_id", requestID(r.Context()))
+	return nil
 }
 
-// errNoSession: no cookie, or one that is not (or no longer) valid.
+// errNoSession: no cookie, or one that is not (or no longer) a session.
 var errNoSession = errors.New("no valid session")
 
-// readSession verifies the session cookie and re-reads its token.
+// readSession looks the session cookie up.
 func (a *app) readSession(r *http.Request) (*session, error) {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil || len(c.Value) > 512 {
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
 		return nil, errNoSession
 	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 5 || parts[0] != "v1" {
-		return nil, errNoSession
-	}
-	id, err1 := strconv.ParseInt(parts[1], 10, 64)
-	exp, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil || a.now().Unix() >= exp {
-		return nil, errNoSession
-	}
-	tok, key, err := a.store.TokenSessionKey(r.Context(), id)
+	sess, err := a.store.Session(r.Context(), c.Value)
 	if errors.Is(err, probes.ErrNotFound) {
 		return nil, errNoSession
 	}
 	if err != nil {
 		return nil, err
 	}
-	want := mac(key, "session", strings.Join(parts[:4], "."))
-	if subtle.ConstantTimeCompare([]byte(want), []byte(parts[4])) != 1 || tok.RevokedAt != nil {
-		return nil, errNoSession
-	}
-	return &session{tok: tok, nonce: parts[3], key: key}, nil
+	return &session{id: c.Value, Session: sess}, nil
 }
 
-// secure: the cookie may only travel over TLS when the dashboard is served
-// over TLS (directly, or behind a trusted proxy that says so).
-func (a *app) secure(r *http.Request) bool {
-	return r.TLS != nil || (a.cfg.TrustProxyHeads && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"))
-}
+// secure: the request reached us over TLS, directly or through a trusted
+// proxy that says so; cookies set in answer to it may travel only over TLS.
+func (a *app) secure(r *http.Request) bool { return clientOf(r).https }
 
+// setCookie sets an HttpOnly cookie for the whole dashboard. SameSite=Lax,
+// not Strict: a single sign-on returns from the provider's site, and a
+// Strict cookie would not come along on the redirect that follows it. The
+// forms that change anything carry a CSRF token besides (checkCSRF), and no
+// GET changes anything.
 func (a *app) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true,
-		Secure: a.secure(r), SameSite: http.SameSiteStrictMode})
+		Secure: a.secure(r), SameSite: http.SameSiteLaxMode})
 }
 
 // formCSRF returns the double-submit token for a form shown before sign-in,
@@ -124,8 +107,11 @@ func (a *app) formCSRF(w http.ResponseWriter, r *http.Request) string {
 
 // checkCSRF admits a state-changing form: with a session its token must
 // carry the session's CSRF token; without one, the double-submit cookie.
-// SameSite=Strict alone is not relied on.
+// SameSite alone is not relied on.
 func (a *app) checkCSRF(r *http.Request, s *session) error {
+	if err := r.ParseForm(); err != nil {
+		return err // too large, too slow, or cut off (see fail)
+	}
 	got := r.PostFormValue("csrf")
 	want := ""
 	if s != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -35,12 +36,25 @@ type Store interface {
 	DeleteServer(ctx context.Context, name string) error
 	Authenticate(ctx context.Context, secret string) (probes.Token, error)
 	Ready(ctx context.Context) error
+	// Check is Ready plus a harmless write: a read-only database is not ready.
+	Check(ctx context.Context) error
 
 	// The dashboard pages.
 	Tokens(ctx context.Context) ([]probes.Token, error)
 	CreateToken(ctx context.Context, name, scope string) (secret string, tok probes.Token, err error)
 	RevokeToken(ctx context.Context, id int64) error
-	TokenSessionKey(ctx context.Context, id int64) (probes.Token, []byte, error)
+
+	// Dashboard sessions and single sign-on (server-side: the cookie holds a
+	// random id, the store its hash).
+	CreateSession(ctx context.Context, s probes.Session) (id string, err error)
+	Session(ctx context.Context, id string) (probes.Session, error)
+	DeleteSession(ctx context.Context, id string) error
+	SaveSignInAttempt(ctx context.Context, state string, a probes.SignInAttempt) error
+	TakeSignInAttempt(ctx context.Context, state string) (probes.SignInAttempt, error)
+
+	// Unavailable reports whether err means the database cannot serve right
+	// now (down, unreachable, read-only, busy): answered 503, not 500.
+	Unavailable(err error) bool
 }
 
 // Read-auth modes: who may read the dashboard and the GET API.
@@ -57,8 +71,15 @@ type Config struct {
 	MaxReportBytes   int64  // JSON documents, decompressed (64 MiB)
 	MaxEvidenceBytes int64  // evidence files, decompressed and streamed (1 GiB)
 	Version          string
-	TrustProxyHeads  bool // honour X-Request-ID from a reverse proxy
-	AllowLinkLocal   bool // register servers at link-local and cloud metadata addresses
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For,
+	// X-Forwarded-Proto and X-Request-ID are believed; from anyone else
+	// those headers are ignored.
+	TrustedProxies []netip.Prefix
+	SessionMaxAge  time.Duration // a dashboard session ends this long after sign-in (12 h)
+	SessionIdle    time.Duration // ... or this long after its last use (1 h)
+	Limits         Limits        // resource and rate limits (see limits.go)
+	OIDC           *OIDCConfig   // single sign-on; nil: token sign-in only
+	AllowLinkLocal bool          // register servers at link-local and cloud metadata addresses
 }
 
 func (c *Config) defaults() {
@@ -80,6 +101,13 @@ func (c *Config) defaults() {
 	if c.Version == "" {
 		c.Version = "dev"
 	}
+	if c.SessionMaxAge <= 0 {
+		c.SessionMaxAge = 12 * time.Hour
+	}
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = time.Hour
+	}
+	c.Limits.defaults()
 }
 
 // app holds the dependencies the handlers share.
@@ -89,12 +117,18 @@ type app struct {
 	log     *slog.Logger
 	openapi []byte // rendered once at start
 	assets  *static.Assets
+	guard   *guard      // resource budgets and failed-auth limits (limits.go)
+	outage  outage      // the database outage in progress, if any (errors.go)
+	oidc    *oidcClient // nil without single sign-on
 }
 
 // New returns the HTTP handler of the dashboard and its API.
 func New(store Store, cfg Config) http.Handler {
 	cfg.defaults()
-	a := &app{store: store, cfg: cfg, log: cfg.Logger, assets: static.Load()}
+	a := &app{store: store, cfg: cfg, log: cfg.Logger, assets: static.Load(), guard: newGuard(cfg.Limits)}
+	if cfg.OIDC != nil {
+		a.oidc = newOIDCClient(*cfg.OIDC)
+	}
 	a.openapi = renderOpenAPI(cfg.Version)
 	return a.routes()
 }

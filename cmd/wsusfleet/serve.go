@@ -42,6 +42,7 @@ type serverConfig struct {
 	retention, staleAfter, probeInterval    time.Duration
 	prober                                  prober.Options
 	allowLinkLocal                          bool // probe link-local and cloud metadata addresses too
+	security                                securityConfig
 }
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -57,7 +58,11 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
 	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", false, "let registered servers be link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10), refused by default")
+	c.security.flags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := c.security.check(); err != nil {
 		return err
 	}
 	if c.probeInterval < time.Second {
@@ -103,19 +108,37 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
+	tlsConfig, err := c.security.tlsConfig()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		st.Close()
 		return nil, usageError(fmt.Sprintf("--addr: %v", err))
 	}
-	s := &server{url: "http://" + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	scheme := "http://"
+	if tlsConfig != nil {
+		scheme = "https://"
+	}
+	s := &server{url: scheme + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal}
+	c.security.apply(&cfg)
 	s.http = &http.Server{
-		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal}),
+		Handler:           web.New(st, cfg),
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go func() { s.served <- s.http.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			s.served <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		s.served <- s.http.Serve(ln)
+	}()
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopBG = stopBG
 	if !c.allowLinkLocal {

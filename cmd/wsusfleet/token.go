@@ -13,7 +13,7 @@ import (
 
 func cmdToken(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: wsusfleet token create --name NAME --scope ingest|read|admin | token list | token revoke --id ID")
+		fmt.Fprintln(stderr, "Usage: wsusfleet token create --name NAME --scope client|ingest|read|admin | token list | token revoke --id ID")
 		return usageError("token: give create, list or revoke")
 	}
 	switch args[0] {
@@ -36,7 +36,7 @@ func tokenStore(ctx context.Context, db string) (*store.Store, error) {
 func tokenCreate(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("token create", "Create an API token; the secret is shown once, as the last line.", stderr)
 	name := fs.String("name", "", "what the token is for, e.g. wsus01-collector (required)")
-	scope := fs.String("scope", "", "ingest (collectors), read (dashboards, API readers) or admin (required)")
+	scope := fs.String("scope", "", "client (Windows clients: their own reports only), ingest (collectors on WSUS servers), read (people, API readers) or admin (required)")
 	db := fs.String("db", "sqlite:wsusfleet.db", "database: sqlite:PATH or postgres://user@host/db")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
@@ -45,7 +45,7 @@ func tokenCreate(ctx context.Context, args []string, getenv env, stdout, stderr 
 		return usageError("--name is required")
 	}
 	if *scope == "" {
-		return usageError("--scope is required: ingest, read or admin")
+		return usageError("--scope is required: client, ingest, read or admin")
 	}
 	st, err := tokenStore(ctx, *db)
 	if err != nil {
@@ -90,7 +90,7 @@ func tokenList(ctx context.Context, args []string, getenv env, stdout, stderr io
 }
 
 func tokenRevoke(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	fs := newFlags("token revoke", "Revoke an API token at once.", stderr)
+	fs := newFlags("token revoke", "Revoke an API token at once; dashboard sessions signed in with it end too.", stderr)
 	id := fs.String("id", "", "the token's ID from token list (required)")
 	db := fs.String("db", "sqlite:wsusfleet.db", "database: sqlite:PATH or postgres://user@host/db")
 	if err := parseFlags(fs, args, getenv); err != nil {

@@ -43,6 +43,8 @@ func Run(t *testing.T, open Opener) {
 		{"DiagnosisCoalescesAndMissesNoWrite", testDiagnosisFollowsWrites},
 		{"ServerStatusUnknownWhenSilent", testUnknown},
 		{"Tokens", testTokens},
+		{"Sessions", testSessions},
+		{"SignInAttempts", testSignInAttempts},
 		{"PruneKeepsCurrentState", testPrune},
 		{"RegisterAndClaimProbes", testRegisterAndClaim},
 		{"FleetStripsAndSync", testFleet},

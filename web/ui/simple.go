@@ -20,4 +20,5 @@ type SignInView struct {
 	Error   string
 	Reason  string // why sign-in is asked for
 	FormKey string // CSRF token of the form
+	SSO     Link   // single sign-on, when configured
 }

@@ -42,7 +42,7 @@ func TokensPage(v TokensView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Tokens</h1><p class=\"muted\">Collectors send with an <b>ingest</b> token, people and scripts read with <b>read</b>, <b>admin</b> may do everything.</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><h1>Tokens</h1><p class=\"muted\">Windows clients send their own reports with a <b>client</b> token (it may post nothing else), collectors on WSUS servers send with <b>ingest</b>, people and scripts read with <b>read</b>, <b>admin</b> may do everything.</p></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
