@@ -31,6 +31,7 @@ const (
 	open       access = iota // anyone
 	readAPI                  // a read (or admin) token, or nobody with --read-auth=none
 	ingestAPI                // a token with scope ingest (or admin)
+	clientAPI                // a token with scope client, ingest or admin (what Windows clients hold)
 	adminAPI                 // a token with scope admin
 	readPage                 // a signed-in session, or nobody with --read-auth=none
 	adminPage                // a signed-in admin session
@@ -223,7 +224,8 @@ func renderOpenAPI(version string) []byte {
 	doc := openAPIDoc{
 		OpenAPI: "3.1.0",
 		Info: openAPIInfo{Title: "wsusfleet API", Version: version,
-			Description: "Probe results and evidence from a fleet of WSUS servers. Writes need Authorization: Bearer <token> with scope ingest (or admin). " +
+			Description: "Probe results and evidence from a fleet of WSUS servers. Writes need Authorization: Bearer <token> with scope ingest (or admin); " +
+				"client reports also take scope client, the token deployed to Windows clients. " +
 				"Errors are application/problem+json (RFC 9457) whose errors list names each bad field by JSON pointer, query parameter or line."},
 		Paths: map[string]map[string]openAPIOp{},
 		Tags: []map[string]string{
@@ -286,7 +288,8 @@ func (o operation) render(s *probes.SchemaSet, problem map[string]any) openAPIOp
 		out.Responses[strconv.Itoa(r.status)] = a
 	}
 	// Every other status is a problem document: the one error path (errors.go).
-	out.Responses["default"] = openAPIAnswer{Description: "an error: 400 malformed, 401 no or bad token, 403 scope, 404 not found, 409 id reused, 413 too large, 422 invalid fields (each named), 503 not ready",
+	out.Responses["default"] = openAPIAnswer{Description: "an error: 400 malformed, 401 no or bad token, 403 scope, 404 not found, 408 body too slow, 409 id reused, 413 too large, "+
+		"422 invalid fields (each named), 429 too many failed attempts (Retry-After), 503 busy or database unavailable (Retry-After)",
 		Content: map[string]openAPIMedia{"application/problem+json": {Schema: problem}}}
 	return out
 }
@@ -308,7 +311,7 @@ func security(a access) []map[string][]string {
 	switch a {
 	case readAPI:
 		return []map[string][]string{none, {"bearer": {}}}
-	case ingestAPI, adminAPI:
+	case ingestAPI, adminAPI, clientAPI:
 		return []map[string][]string{{"bearer": {}}}
 	case readPage:
 		return []map[string][]string{none, {"session": {}}}

@@ -24,7 +24,7 @@ func (endpoints) PostReport() operation {
 }
 
 func (endpoints) PostClientReport() operation {
-	return post("/api/v1/client-reports", "Store one Windows client's own view of its WSUS policy").by(ingestAPI).
+	return post("/api/v1/client-reports", "Store one Windows client's own view of its WSUS policy").by(clientAPI).
 		describe("The server it belongs to is derived from WUServer (by name or URL). Its policy is judged (policy_off, wrong_server, bad_url, duplicate_id) "+
 			"and the answer says where it was filed and its gap now. Idempotent on id.").
 		takes(probes.ClientReport{}, "a wsusfleet.client-report.v1 document").
