@@ -288,7 +288,7 @@ func (o operation) render(s *probes.SchemaSet, problem map[string]any) openAPIOp
 		out.Responses[strconv.Itoa(r.status)] = a
 	}
 	// Every other status is a problem document: the one error path (errors.go).
-	out.Responses["default"] = openAPIAnswer{Description: "an error: 400 malformed, 401 no or bad token, 403 scope, 404 not found, 408 body too slow, 409 id reused, 413 too large, "+
+	out.Responses["default"] = openAPIAnswer{Description: "an error: 400 malformed, 401 no or bad token, 403 scope, 404 not found, 408 body too slow, 409 id reused, 413 too large, " +
 		"422 invalid fields (each named), 429 too many failed attempts (Retry-After), 503 busy or database unavailable (Retry-After)",
 		Content: map[string]openAPIMedia{"application/problem+json": {Schema: problem}}}
 	return out
