@@ -26,6 +26,10 @@ type dialect interface {
 	retryable(err error) bool
 	// lockMigrations serialises migrators across processes.
 	lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// lockRows ends a SELECT that claims rows inside a write: FOR UPDATE
+	// (SKIP LOCKED when skip) on PostgreSQL; nothing on SQLite, whose single
+	// writer already serialises.
+	lockRows(skip bool) string
 }
 
 // sqliteDSN puts the pragmas in the DSN so every pooled connection gets them.
@@ -114,6 +118,8 @@ func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) 
 	return func() {}, nil // the single writer connection serialises; BEGIN IMMEDIATE locks other processes out
 }
 
+func (sqliteDialect) lockRows(bool) string { return "" }
+
 type postgresDialect struct{}
 
 func (postgresDialect) name() string { return "postgres" }
@@ -171,6 +177,13 @@ func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
 	return func() { conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key) }, nil
+}
+
+func (postgresDialect) lockRows(skip bool) string {
+	if skip {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return " FOR UPDATE"
 }
 
 func placeholders(n int) string { return placeholdersFrom(1, n) }
