@@ -303,12 +303,12 @@ const (
 type MaintenanceWindow struct {
 	ID        int64     `json:"id"`
 	Name      string    `json:"name" v:"required,max=100"`
-	Server    string    `json:"server,omitempty" v:"max=253"` // name or pattern; empty: every server
-	Every     string    `json:"every" v:"required,max=10"`    // day, week or month
-	Weekday   string    `json:"weekday,omitempty" v:"max=10"` // week and month: Monday … Sunday
+	Server    string    `json:"server,omitempty" v:"max=253"`   // name or pattern; empty: every server
+	Every     string    `json:"every" v:"required,max=10"`      // day, week or month
+	Weekday   string    `json:"weekday,omitempty" v:"max=10"`   // week and month: Monday … Sunday
 	Week      int       `json:"week,omitempty" v:"min=0,max=5"` // month: the 1st … 4th such weekday, 5 = the last
-	Start     string    `json:"start" v:"required,max=5"`     // HH:MM in the time zone
-	Duration  string    `json:"duration" v:"required,max=10"` // e.g. 6h; at most 7d
+	Start     string    `json:"start" v:"required,max=5"`       // HH:MM in the time zone
+	Duration  string    `json:"duration" v:"required,max=10"`   // e.g. 6h; at most 7d
 	TimeZone  string    `json:"time_zone,omitempty" v:"max=64"` // IANA name, e.g. Europe/Berlin (default UTC)
 	CreatedBy string    `json:"created_by,omitempty"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
@@ -448,4 +448,34 @@ func (w MaintenanceWindow) Describe() string {
 		when = "the " + map[int]string{1: "first", 2: "second", 3: "third", 4: "fourth", 5: "last"}[w.Week] + " " + w.Weekday + " of every month"
 	}
 	return fmt.Sprintf("%s at %s %s for %s", when, w.Start, tz, w.Duration)
+}
+
+// DecodeNotifierUpdate decodes a channel's replacement. It validates like a
+// new channel, except that secrets (the URL, the signing secret, the SMTP
+// password) may be left out to keep the stored ones: they are never shown,
+// so a form cannot send them back.
+func DecodeNotifierUpdate(data []byte, now time.Time) (*NotifierInput, error) {
+	var n NotifierInput
+	if err := decodeStrict(data, &n); err != nil {
+		return nil, err
+	}
+	const kept = "https://kept.invalid/"
+	keepURL := n.URL == "" && n.Kind != NotifierEmail
+	if keepURL {
+		n.URL = kept
+	}
+	keepPassword := n.Email != nil && n.Email.Username != "" && n.Email.Password == ""
+	if keepPassword {
+		n.Email.Password = kept
+	}
+	if err := n.Validate(now); err != nil {
+		return nil, err
+	}
+	if keepURL {
+		n.URL = ""
+	}
+	if keepPassword {
+		n.Email.Password = ""
+	}
+	return &n, nil
 }

@@ -259,10 +259,10 @@ type DeliveryResult struct {
 // admin tolerates, on one server or across the fleet.
 type GapThreshold struct {
 	Category string  `json:"category" v:"required,enum=gap"`
-	Scope    string  `json:"scope,omitempty" v:"max=10"`      // server (default) or fleet
-	MinCount int64   `json:"min_count,omitempty" v:"min=0"`   // at least this many clients
+	Scope    string  `json:"scope,omitempty" v:"max=10"`            // server (default) or fleet
+	MinCount int64   `json:"min_count,omitempty" v:"min=0"`         // at least this many clients
 	MinShare float64 `json:"min_share,omitempty" v:"min=0,max=100"` // and at least this percent of the clients
-	Severity string  `json:"severity,omitempty" v:"max=10"`   // warning (default) or critical
+	Severity string  `json:"severity,omitempty" v:"max=10"`         // warning (default) or critical
 }
 
 // Crossed reports whether count of total clients crosses the threshold.
@@ -405,4 +405,20 @@ func NewNotification(server string, f Finding) Notification {
 		n.Fix = f.Remediation[0]
 	}
 	return n
+}
+
+// DecodeAlertSettings decodes settings over the defaults: what is left out keeps its default.
+func DecodeAlertSettings(data []byte, now time.Time) (*AlertSettings, error) {
+	a := DefaultAlertSettings()
+	a.GapThresholds = nil
+	if err := decodeStrict(data, &a); err != nil {
+		return nil, err
+	}
+	if a.GapThresholds == nil {
+		a.GapThresholds = DefaultAlertSettings().GapThresholds
+	}
+	if err := a.Validate(now); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }

@@ -93,8 +93,8 @@ func (j *judgement) unknownServers() error {
 		x := silent[id]
 		last := fromMS(x.last)
 		f := probes.Finding{Rule: probes.RuleServerUnknown, Severity: probes.SeverityWarning,
-			Title:   "Nothing heard from the server for " + probes.FormatAge(j.t.now.Sub(last).Truncate(time.Minute)),
-			Summary: "No report or probe result arrived: its collector stopped, or the dashboard cannot reach it. Its findings are as old as its last report.",
+			Title:    "Nothing heard from the server for " + probes.FormatAge(j.t.now.Sub(last).Truncate(time.Minute)),
+			Summary:  "No report or probe result arrived: its collector stopped, or the dashboard cannot reach it. Its findings are as old as its last report.",
 			Evidence: []probes.Evidence{{Fact: "the last report or probe result was collected at " + last.Format("2006-01-02 15:04 UTC"), Source: "wsusfleet", At: last}},
 			Remediation: []probes.Step{{Text: "Check the collector's scheduled task on the server (or that the dashboard can reach it), and run it once by hand",
 				Command: `Get-ScheduledTask -TaskName *WsusFleet* | Get-ScheduledTaskInfo | Format-List TaskName, LastRunTime, LastTaskResult`}}}

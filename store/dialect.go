@@ -74,7 +74,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	rdb.SetMaxOpenConns(s.opts.ReadConns)
 	rdb.SetMaxIdleConns(s.opts.ReadConns)
 	s.d, s.db = sqliteDialect{}, rdb
-	s.w = newWriter(wdb, s.opts.Logger)
+	s.w = newWriter(wdb, s.opts.Logger, s.opts.Observer)
 	return nil
 }
 

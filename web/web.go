@@ -41,6 +41,10 @@ type Store interface {
 	CreateToken(ctx context.Context, name, scope string) (secret string, tok probes.Token, err error)
 	RevokeToken(ctx context.Context, id int64) error
 	TokenSessionKey(ctx context.Context, id int64) (probes.Token, []byte, error)
+
+	// Alerts and metrics (api_notifiers.go, metrics.go).
+	AlertStore
+	MetricsStore
 }
 
 // Read-auth modes: who may read the dashboard and the GET API.
@@ -57,7 +61,9 @@ type Config struct {
 	MaxReportBytes   int64  // JSON documents, decompressed (64 MiB)
 	MaxEvidenceBytes int64  // evidence files, decompressed and streamed (1 GiB)
 	Version          string
-	TrustProxyHeads  bool // honour X-Request-ID from a reverse proxy
+	TrustProxyHeads  bool     // honour X-Request-ID from a reverse proxy
+	Metrics          *Metrics // the Prometheus registry (nil: a new one)
+	Notify           Notify   // sends channel tests (nil: not offered)
 }
 
 func (c *Config) defaults() {
@@ -79,6 +85,9 @@ func (c *Config) defaults() {
 	if c.Version == "" {
 		c.Version = "dev"
 	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
 }
 
 // app holds the dependencies the handlers share.
@@ -88,12 +97,14 @@ type app struct {
 	log     *slog.Logger
 	openapi []byte // rendered once at start
 	assets  *static.Assets
+	metrics *Metrics
 }
 
 // New returns the HTTP handler of the dashboard and its API.
 func New(store Store, cfg Config) http.Handler {
 	cfg.defaults()
-	a := &app{store: store, cfg: cfg, log: cfg.Logger, assets: static.Load()}
+	a := &app{store: store, cfg: cfg, log: cfg.Logger, assets: static.Load(), metrics: cfg.Metrics}
+	a.metrics.watchStore(store)
 	a.openapi = renderOpenAPI(cfg.Version)
 	return a.routes()
 }

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
+	"github.com/wsusfleet/wsusfleet/notify"
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/prober"
 	"github.com/wsusfleet/wsusfleet/probes/rules"
@@ -39,6 +42,7 @@ func (a ageFlag) Set(s string) error {
 // serverConfig is what serve (and demo) run with.
 type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
+	publicURL                               string // base of links in notifications
 	retention, staleAfter, probeInterval    time.Duration
 	prober                                  prober.Options
 }
@@ -55,7 +59,11 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.staleAfter}, "stale-after", "a client whose last status report is older is stale")
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
+	fs.StringVar(&c.publicURL, "public-url", "", "the dashboard's address as people reach it (e.g. https://wsusfleet.corp.example), for the links in notifications")
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := checkPublicURL(c.publicURL); err != nil {
 		return err
 	}
 	if c.probeInterval < time.Second {
@@ -97,7 +105,8 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose})
+	metrics := web.NewMetrics()
+	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +116,9 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 		return nil, usageError(fmt.Sprintf("--addr: %v", err))
 	}
 	s := &server{url: "http://" + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
+	dispatcher := notify.New(st, notify.Options{PublicURL: c.publicURL, Logger: log, Registerer: metrics.Registry(), Retention: c.retention, Version: buildVersion()})
 	s.http = &http.Server{
-		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion()}),
+		Handler:           web.New(st, web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), Metrics: metrics, Notify: dispatcher}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -120,7 +130,10 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	go func() {
 		defer close(s.bgDone)
 		go maintain(bg, st, c.retention, log)
-		sched.run(bg) // returns after its probes in flight have ended
+		var notifying sync.WaitGroup
+		notifying.Go(func() { dispatcher.Run(bg) }) // the outbox, reminders, unknown servers; waited for like the probes
+		sched.run(bg)                               // returns after its probes in flight have ended
+		notifying.Wait()
 	}()
 	log.Info("wsusfleet listening", "url", s.url, "db", st.Dialect(), "read_auth", readAuth, "version", buildVersion())
 	return s, nil
@@ -145,6 +158,18 @@ func (s *server) wait(ctx context.Context) error {
 	<-s.bgDone
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkPublicURL accepts an empty value or an absolute http(s) URL.
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return usageError(fmt.Sprintf("--public-url: %q is not an http(s) URL like https://wsusfleet.corp.example", v))
 	}
 	return nil
 }
