@@ -28,8 +28,8 @@ func alertKey(serverID int64, rule, subject string) string {
 
 func fleetAlertKey(rule string) string { return "fleet|" + rule }
 
-// clientGrace: after a cause that kept clients from reporting resolves, its
-// server's gap thresholds wait this long: the clients report again at their
+// clientGrace: while a cause that kept clients from reporting is open, and
+// this long after it resolved, its server's gap thresholds wait: the clients report again at their
 // next detection (every 22 hours by default), not at once.
 const clientGrace = 24 * time.Hour
 
@@ -466,7 +466,7 @@ func (j *judgement) serverGapThresholds(row serverRow, findings []probes.Finding
 		if !graceChecked {
 			graceChecked = true
 			var n int
-			if err := j.t.QueryRowContext(j.ctx, `SELECT COUNT(*) FROM alerts WHERE server_id = $1 AND state = 'resolved' AND explained_clients > 0 AND resolved_at > $2`,
+			if err := j.t.QueryRowContext(j.ctx, `SELECT COUNT(*) FROM alerts WHERE server_id = $1 AND explained_clients > 0 AND (state <> 'resolved' OR resolved_at > $2)`,
 				row.id, ms(j.t.now.Add(-clientGrace))).Scan(&n); err != nil {
 				return err
 			}
@@ -486,8 +486,10 @@ func (j *judgement) serverGapThresholds(row serverRow, findings []probes.Finding
 	return nil
 }
 
-// upstreamCause returns how to ask for the open critical cause of this
-// server's upstream (a fleet server), for the root-cause decision.
+// upstreamCause returns how to ask for the critical cause on this server's
+// upstream (a fleet server) that explains its failing synchronization: one
+// open now, or one that was open when the last synchronization ran (the
+// replica reports its failure until it syncs again after the upstream recovered).
 func (s *Store) upstreamCause(ctx context.Context, t *wtx, server string, st *probes.ServerState) func() (probes.CauseRef, bool) {
 	return func() (probes.CauseRef, bool) {
 		if st == nil || st.Sync == nil || st.Sync.From != probes.SyncFromUpstream || st.Sync.Upstream == nil {
@@ -497,9 +499,14 @@ func (s *Store) upstreamCause(ctx context.Context, t *wtx, server string, st *pr
 		if !ok || up.Name == server {
 			return probes.CauseRef{}, false
 		}
+		ran := t.now
+		if last := st.Sync.Last; last != nil {
+			ran = cmp.Or(last.FinishedAt.Time, last.StartedAt.Time, ran)
+		}
 		var rule string
 		err := t.QueryRowContext(ctx, `SELECT a.rule FROM alerts a JOIN servers s ON s.id = a.server_id
-			WHERE s.name = $1 AND a.state <> 'resolved' AND a.severity = $2 ORDER BY a.state = 'firing' DESC, a.id LIMIT 1`, up.Name, probes.SeverityCritical).Scan(&rule)
+			WHERE s.name = $1 AND a.severity = $2 AND a.rule <> $3 AND (a.state <> 'resolved' OR a.resolved_at >= $4)
+			ORDER BY a.state = 'resolved', a.state = 'firing' DESC, a.id LIMIT 1`, up.Name, probes.SeverityCritical, probes.RuleServerUnknown, ms(ran)).Scan(&rule)
 		if err != nil {
 			return probes.CauseRef{}, false
 		}
