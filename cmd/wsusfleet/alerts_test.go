@@ -312,4 +312,3 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 		t.Errorf("want %d notifications in %d attempts, got %d in %d", servers, servers, len(seen), hook.attempts())
 	}
 }
-
