@@ -84,7 +84,7 @@ func TestAlertSettingsSilencesWindowsRoutesAPI(t *testing.T) {
 		t.Errorf("silences: %+v", sl)
 	}
 	for body, ptr := range map[string]string{
-		`{"server": "x", "reason": "r"}`:                                 "/until",
+		`{"server": "x", "reason": "r"}`:                                  "/until",
 		`{"server": "x", "until": "2020-01-01T00:00:00Z", "reason": "r"}`: "/until",
 		`{"server": "[", "for": "1h", "reason": "r"}`:                     "/server",
 		`{"server": "x", "for": "1h"}`:                                    "/reason",
