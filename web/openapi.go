@@ -166,6 +166,54 @@ func renderOpenAPI(version string) []byte {
 			"summary": "Upstream → downstream → replica tree with each server's sync result and age; a server below a failing one is marked affected", "security": read,
 			"responses": merge(map[string]any{"200": jsonResp("the tree", s.Ref(probes.Hierarchy{}))}, problems("401")),
 		}},
+		// Alerts (api_notifiers.go, api_alerts.go); the webhook body is the Notification schema.
+		"/api/v1/notifiers": map[string]any{
+			"get": map[string]any{"summary": "Notification channels, never with their secrets (scope admin)", "security": ingest,
+				"responses": merge(map[string]any{"200": jsonResp("channels", s.Ref(NotifierList{}))}, problems("401", "403"))},
+			"post": map[string]any{"summary": "Add a channel: webhook, teams, slack or email (scope admin)",
+				"description": "Secrets (secret, email.password, and the URL of Teams and Slack) are write-only. A webhook's body is a Notification (see its schema), signed in X-Wsusfleet-Signature: sha256=<hex HMAC-SHA256 of the raw body keyed with secret>.",
+				"security":    ingest, "requestBody": body(s.Ref(probes.NotifierInput{}), "the channel"),
+				"responses": merge(map[string]any{"201": jsonResp("created", s.Ref(Created{}))}, problems("400", "401", "403", "409", "422"))},
+		},
+		"/api/v1/notifiers/{id}": map[string]any{
+			"put": map[string]any{"summary": "Replace a channel; secrets left out are kept (scope admin)", "security": ingest,
+				"parameters": []any{param("id", "path", "the channel's id", map[string]any{"type": "integer"})}, "requestBody": body(s.Ref(probes.NotifierInput{}), "the channel"),
+				"responses": merge(map[string]any{"204": map[string]any{"description": "replaced"}}, problems("400", "401", "403", "404", "409", "422"))},
+			"delete": map[string]any{"summary": "Remove a channel, its routes and its undelivered messages (scope admin)", "security": ingest,
+				"parameters": []any{param("id", "path", "the channel's id", map[string]any{"type": "integer"})},
+				"responses":  merge(map[string]any{"204": map[string]any{"description": "removed"}}, problems("401", "403", "404"))},
+		},
+		"/api/v1/notifiers/{id}/test": map[string]any{"post": map[string]any{"summary": "Send a test message now and answer what the receiver said (scope admin)", "security": ingest,
+			"parameters": []any{param("id", "path", "the channel's id", map[string]any{"type": "integer"})},
+			"responses":  merge(map[string]any{"200": jsonResp("the receiver's answer", s.Ref(TestResult{}))}, problems("401", "403", "404"))}},
+		"/api/v1/alerts": map[string]any{"get": map[string]any{"summary": "Delivery history, newest first: sent, failed with the receiver's answer, pending", "security": read,
+			"parameters": []any{param("state", "query", "pending, sending, sent or failed", map[string]any{"type": "string", "enum": []string{"pending", "sending", "sent", "failed"}}),
+				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
+				param("before", "query", "next_cursor of the previous page", str)},
+			"responses": merge(map[string]any{"200": jsonResp("deliveries", s.Ref(DeliveryList{}))}, problems("401", "422"))}},
+		"/api/v1/alerts/active": map[string]any{"get": map[string]any{"summary": "Open alerts (firing, then pending) and those resolved within a day", "security": read,
+			"responses": merge(map[string]any{"200": jsonResp("alerts", s.Ref(AlertList{}))}, problems("401"))}},
+		"/api/v1/alerts/{id}/ack": map[string]any{"post": map[string]any{"summary": "Acknowledge an open alert: no more reminders (scope admin)", "security": ingest,
+			"parameters": []any{param("id", "path", "the alert's id", map[string]any{"type": "integer"})},
+			"responses":  merge(map[string]any{"204": map[string]any{"description": "acknowledged"}}, problems("401", "403", "404"))}},
+		"/api/v1/alerts/routes": map[string]any{
+			"get":  map[string]any{"summary": "Routes (scope admin)", "security": ingest, "responses": merge(map[string]any{"200": jsonResp("routes", s.Ref(RouteList{}))}, problems("401", "403"))},
+			"post": map[string]any{"summary": "Add a route: a channel with routes gets what any of them matches (scope admin)", "security": ingest, "requestBody": body(s.Ref(probes.AlertRoute{}), "the route"), "responses": merge(map[string]any{"201": jsonResp("created", s.Ref(Created{}))}, problems("400", "401", "403", "422"))},
+		},
+		"/api/v1/alerts/silences": map[string]any{
+			"get":  map[string]any{"summary": "Silences in force and those ended within a week (scope admin)", "security": ingest, "responses": merge(map[string]any{"200": jsonResp("silences", s.Ref(SilenceList{}))}, problems("401", "403"))},
+			"post": map[string]any{"summary": "Hold back notifications about a server and/or rule until a time (until, or for: an age) with a reason (scope admin)", "security": ingest, "requestBody": body(s.Ref(probes.Silence{}), "the silence"), "responses": merge(map[string]any{"201": jsonResp("created", s.Ref(Created{}))}, problems("400", "401", "403", "422"))},
+		},
+		"/api/v1/alerts/windows": map[string]any{
+			"get":  map[string]any{"summary": "Recurring maintenance windows (scope admin)", "security": ingest, "responses": merge(map[string]any{"200": jsonResp("windows", s.Ref(WindowList{}))}, problems("401", "403"))},
+			"post": map[string]any{"summary": "Add a recurring maintenance window (scope admin)", "security": ingest, "requestBody": body(s.Ref(probes.MaintenanceWindow{}), "the window"), "responses": merge(map[string]any{"201": jsonResp("created", s.Ref(Created{}))}, problems("400", "401", "403", "422"))},
+		},
+		"/api/v1/alerts/settings": map[string]any{
+			"get": map[string]any{"summary": "Noise-control settings (scope admin)", "security": ingest, "responses": merge(map[string]any{"200": jsonResp("settings", s.Ref(probes.AlertSettings{}))}, problems("401", "403"))},
+			"put": map[string]any{"summary": "Replace the noise-control settings; fields left out take their defaults (scope admin)", "security": ingest, "requestBody": body(s.Ref(probes.AlertSettings{}), "the settings"), "responses": merge(map[string]any{"200": jsonResp("saved", s.Ref(probes.AlertSettings{}))}, problems("400", "401", "403", "422"))},
+		},
+		"/metrics": map[string]any{"get": map[string]any{"summary": "Prometheus exposition (guarded like the GET API)", "security": read,
+			"responses": map[string]any{"200": map[string]any{"description": "text/plain; version=0.0.4"}}}},
 		"/api/v1/openapi.json": map[string]any{"get": map[string]any{"summary": "This document", "security": []any{map[string]any{}},
 			"responses": map[string]any{"200": map[string]any{"description": "OpenAPI 3.1"}}}},
 		"/healthz": map[string]any{"get": map[string]any{"summary": "Liveness", "security": []any{map[string]any{}},
@@ -173,6 +221,7 @@ func renderOpenAPI(version string) []byte {
 		"/readyz": map[string]any{"get": map[string]any{"summary": "Readiness: database reachable and migrated", "security": []any{map[string]any{}},
 			"responses": merge(map[string]any{"200": map[string]any{"description": "ready"}}, problems("503"))}},
 	}
+	s.Ref(probes.Notification{}) // the generic webhook's body (wsusfleet.notification.v1)
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "wsusfleet API", "version": version,
