@@ -309,6 +309,7 @@ func alertSettings(ctx context.Context, q querier) (probes.AlertSettings, error)
 		return probes.AlertSettings{}, fmt.Errorf("read alert settings: %w", err)
 	}
 	out := probes.DefaultAlertSettings()
+	out.GapThresholds = nil // decoding into the defaults' slice would mix old and new thresholds
 	if err := json.Unmarshal([]byte(body), &out); err != nil {
 		return probes.AlertSettings{}, fmt.Errorf("decode alert settings: %w", err)
 	}
