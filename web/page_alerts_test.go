@@ -77,7 +77,7 @@ func TestAlertSettingsPage(t *testing.T) {
 	var testURL string
 	p.find(t, testid("channel-row")).Each(func(_ int, s *goquery.Selection) {
 		if strings.Contains(s.Text(), "ops hook") {
-			testURL = s.Find(`form:has(` + testid("channel-test") + `)`).AttrOr("action", "")
+			testURL = s.Find(`form:has(`+testid("channel-test")+`)`).AttrOr("action", "")
 		}
 	})
 	res = post(testURL, url.Values{})

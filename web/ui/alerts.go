@@ -10,12 +10,12 @@ type AlertsView struct {
 	Layout
 	Alerts     []AlertRow
 	Deliveries []DeliveryRow
-	State      string         // the history's state filter ("" all)
-	States     []Link         // the filter links
-	CanAck     bool           // an admin session: acknowledge buttons
-	More       templ.SafeURL  // the next page of history
-	Settings   templ.SafeURL  // the settings page, for admins
-	Channels   int            // how many channels exist (0: say how to add one)
+	State      string        // the history's state filter ("" all)
+	States     []Link        // the filter links
+	CanAck     bool          // an admin session: acknowledge buttons
+	More       templ.SafeURL // the next page of history
+	Settings   templ.SafeURL // the settings page, for admins
+	Channels   int           // how many channels exist (0: say how to add one)
 }
 
 // AlertRow is one alert.
@@ -56,19 +56,19 @@ type DeliveryRow struct {
 // maintenance windows and the noise-control settings (admin only).
 type AlertSettingsView struct {
 	Layout
-	Notice   string // what the last action did
-	Error    string // why the last form was refused
-	Test     *TestAnswer
-	Channels []ChannelRow
-	Routes   []RouteRow
-	Silences []SilenceRow
-	Windows  []WindowRow
-	Settings SettingsForm
-	Kinds    []string
-	Security []string
+	Notice     string // what the last action did
+	Error      string // why the last form was refused
+	Test       *TestAnswer
+	Channels   []ChannelRow
+	Routes     []RouteRow
+	Silences   []SilenceRow
+	Windows    []WindowRow
+	Settings   SettingsForm
+	Kinds      []string
+	Security   []string
 	Severities []string
-	Everies  []string
-	Weekdays []string
+	Everies    []string
+	Weekdays   []string
 }
 
 // TestAnswer is what a channel's receiver answered to a test.
@@ -118,9 +118,9 @@ type WindowRow struct {
 
 // SettingsForm is the noise-control form's values.
 type SettingsForm struct {
-	FailureThreshold, SuccessThreshold   int
-	Reminder, RetryAfter, GiveUpAfter    string
-	GapThresholds                        string // one per line: category scope min_count min_share% severity
+	FailureThreshold, SuccessThreshold int
+	Reminder, RetryAfter, GiveUpAfter  string
+	GapThresholds                      string // one per line: category scope min_count min_share% severity
 }
 
 // ChannelOption is a channel in the route form's list.
