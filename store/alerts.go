@@ -47,6 +47,7 @@ type alertRow struct {
 	notifiedSeverity     string
 	ackedAt, resolvedAt  sql.NullInt64
 	ackedBy              string
+	order                int // a candidate's place in its judgement
 }
 
 const alertColumns = `id, key, server_id, rule, subject, severity, state, fails, oks, body, explained_clients, opened_at,
@@ -294,6 +295,9 @@ func (j *judgement) advance(open []alertRow, cands map[string]*alertRow) error {
 			return err
 		}
 	}
+	// New alerts open in the order the judgement found them (the rules'
+	// catalogue order: the cause that explains most first), so the first
+	// critical cause of a server is the one its symptoms elsewhere name.
 	keys := make([]string, 0, len(cands))
 	for k := range cands {
 		if byKey[k] == nil {
@@ -301,6 +305,7 @@ func (j *judgement) advance(open []alertRow, cands map[string]*alertRow) error {
 		}
 	}
 	slices.Sort(keys)
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(cands[a].order, cands[b].order) })
 	for _, k := range keys {
 		a := cands[k]
 		ok, err := j.open(a)
@@ -358,7 +363,7 @@ func (s *Store) judgeAlerts(ctx context.Context, t *wtx, row serverRow, st *prob
 		}
 		k := alertKey(row.id, f.Rule, f.Subject)
 		a := &alertRow{key: k, serverID: sql.NullInt64{Int64: row.id, Valid: true}, rule: f.Rule, subject: f.Subject,
-			severity: f.Severity, msg: probes.NewNotification(row.name, f)}
+			severity: f.Severity, msg: probes.NewNotification(row.name, f), order: len(cands)}
 		cands[k] = a
 		if byRule[f.Rule] == nil {
 			byRule[f.Rule] = a
@@ -481,7 +486,8 @@ func (j *judgement) serverGapThresholds(row serverRow, findings []probes.Finding
 		}
 		f.Severity = g.Severity
 		k := alertKey(row.id, g.Category, "")
-		cands[k] = &alertRow{key: k, serverID: sql.NullInt64{Int64: row.id, Valid: true}, rule: g.Category, severity: g.Severity, msg: probes.NewNotification(row.name, f)}
+		cands[k] = &alertRow{key: k, serverID: sql.NullInt64{Int64: row.id, Valid: true}, rule: g.Category, severity: g.Severity,
+			msg: probes.NewNotification(row.name, f), order: len(cands)}
 	}
 	return nil
 }
