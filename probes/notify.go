@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	_ "time/tzdata" // maintenance windows name IANA zones; Windows and minimal images have no zoneinfo
 )
 
 // Notifications tell people about root causes: one message per cause, with

@@ -45,6 +45,10 @@ func TestNotifierAPI(t *testing.T) {
 			t.Errorf("%v: %d %+v, want 422 naming %s", tc.body, r.status, p.Errors, tc.pointer)
 		}
 	}
+	if doc := string(e.do(http.MethodGet, "/api/v1/openapi.json", "", nil).body); !strings.Contains(doc, `"/api/v1/notifiers"`) ||
+		!strings.Contains(doc, `"Notification"`) || !strings.Contains(doc, `"explains"`) || !strings.Contains(doc, `"/api/v1/alerts/silences"`) {
+		t.Error("the OpenAPI document lacks the alert paths or the notification schema")
+	}
 	if r := e.post("/api/v1/notifiers/1/test", e.admin, nil); r.status != http.StatusServiceUnavailable {
 		t.Errorf("test without a dispatcher: %d", r.status)
 	}
