@@ -26,6 +26,10 @@ type dialect interface {
 	retryable(err error) bool
 	// lockMigrations serialises migrators across processes.
 	lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
+	// lockRows ends a SELECT that claims rows inside a write: FOR UPDATE
+	// (SKIP LOCKED when skip) on PostgreSQL; nothing on SQLite, whose single
+	// writer already serialises.
+	lockRows(skip bool) string
 }
 
 // sqliteDSN puts the pragmas in the DSN so every pooled connection gets them.
@@ -70,7 +74,7 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 	rdb.SetMaxOpenConns(s.opts.ReadConns)
 	rdb.SetMaxIdleConns(s.opts.ReadConns)
 	s.d, s.db = sqliteDialect{}, rdb
-	s.w = newWriter(wdb, s.opts.Logger)
+	s.w = newWriter(wdb, s.opts.Logger, s.opts.Observer)
 	return nil
 }
 
@@ -113,6 +117,8 @@ func (sqliteDialect) retryable(error) bool { return false } // one writer: no co
 func (sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) {
 	return func() {}, nil // the single writer connection serialises; BEGIN IMMEDIATE locks other processes out
 }
+
+func (sqliteDialect) lockRows(bool) string { return "" }
 
 type postgresDialect struct{}
 
@@ -171,6 +177,13 @@ func (postgresDialect) lockMigrations(ctx context.Context, conn *sql.Conn) (func
 		return nil, fmt.Errorf("lock migrations: %w", err)
 	}
 	return func() { conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, key) }, nil
+}
+
+func (postgresDialect) lockRows(skip bool) string {
+	if skip {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return " FOR UPDATE"
 }
 
 func placeholders(n int) string { return placeholdersFrom(1, n) }

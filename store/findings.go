@@ -42,6 +42,11 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err := s.storeFindings(ctx, t, row, findings); err != nil {
 		return err
 	}
+	// Alerts (store/alerts.go): this diagnosis is a judgement of the
+	// server's root causes; what fires or resolves is queued in this transaction.
+	if err := s.judgeAlerts(ctx, t, row, st, findings, gaps); err != nil {
+		return fmt.Errorf("diagnose: alerts: %w", err)
+	}
 	cause := ""
 	for _, f := range findings {
 		if f.Cause != "" {

@@ -32,6 +32,8 @@ type Options struct {
 	Diagnose func(probes.Facts) []probes.Finding
 	// ReadConns bounds concurrent readers (SQLite) or all connections (PostgreSQL).
 	ReadConns int
+	// Observer is told about every write transaction (metrics); nil ignores them.
+	Observer WriteObserver
 }
 
 func (o *Options) defaults() {

@@ -37,6 +37,7 @@ type writer struct {
 	db     *sql.DB // one connection: every write goes through it
 	stmts  *stmtCache
 	log    *slog.Logger
+	obs    WriteObserver // nil: nobody watches
 	jobs   chan *job
 	done   chan struct{}
 	closed sync.Once
@@ -52,8 +53,8 @@ type job struct {
 	done chan struct{}
 }
 
-func newWriter(db *sql.DB, log *slog.Logger) *writer {
-	w := &writer{db: db, stmts: newStmtCache(db), log: log, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
+func newWriter(db *sql.DB, log *slog.Logger, obs WriteObserver) *writer {
+	w := &writer{db: db, stmts: newStmtCache(db), log: log, obs: obs, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -142,7 +143,11 @@ func (w *writer) commit(batch []*job) {
 	if len(live) == 0 {
 		return
 	}
+	start := time.Now()
 	err := w.runBatch(ctx, live)
+	if w.obs != nil {
+		w.obs.Committed(len(live), time.Since(start), err)
+	}
 	w.stmts.prepareWanted(ctx)
 	for _, j := range live {
 		if err != nil && j.err == nil {
@@ -244,11 +249,16 @@ func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	start := time.Now()
 	if err := fn(ctx, &wtx{Tx: tx, conn: conn, now: s.now()}); err != nil {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if s.opts.Observer != nil {
+		s.opts.Observer.Committed(1, time.Since(start), err)
+	}
+	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil

@@ -181,9 +181,14 @@ func TestInflightBudget(t *testing.T) {
 	}
 
 	// One upload in progress holds its share; a second does not fit.
+	// Each probe is a document of its own: one that got in before the first
+	// upload held its share is stored, and must not make the last post a replay.
 	second := []byte(strings.Replace(string(half), "budget-1", "budget-2", 1))
+	probes := 0
 	c, br := l.hold(head("/api/v1/reports", l.ingest, int64(len(half))), half, func() bool {
-		return l.post("/api/v1/reports", l.ingest, json.RawMessage(second)).status == 503
+		probes++
+		probe := []byte(strings.Replace(string(half), "budget-1", fmt.Sprintf("budget-probe-%d", probes), 1))
+		return l.post("/api/v1/reports", l.ingest, json.RawMessage(probe)).status == 503
 	})
 	c.Write(half[10:])
 	if first, err := http.ReadResponse(br, nil); err != nil || first.StatusCode != 201 {

@@ -76,6 +76,9 @@ func get(path, summary string) operation {
 func post(path, summary string) operation {
 	return operation{method: "POST", path: path, summary: summary}
 }
+func put(path, summary string) operation {
+	return operation{method: "PUT", path: path, summary: summary}
+}
 func del(path, summary string) operation {
 	return operation{method: "DELETE", path: path, summary: summary}
 }
@@ -246,6 +249,7 @@ func renderOpenAPI(version string) []byte {
 		}
 		doc.Paths[op.path][strings.ToLower(op.method)] = op.render(s, problem)
 	}
+	s.Ref(probes.Notification{}) // the generic webhook's body (wsusfleet.notification.v1)
 	doc.Components = openAPIComponents{
 		Schemas: s.Defs(),
 		SecuritySchemes: map[string]map[string]any{

@@ -12,6 +12,7 @@ import (
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(a.withClient, a.withRequestID, a.logRequests, securityHeaders, a.paceBodies)
+	r.Use(a.observe) // metrics.go: requests by route pattern, ingest by kind
 	r.NotFound(a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errStatus(http.StatusNotFound, "no such page or endpoint: %s", r.URL.Path)
 	}))
@@ -42,8 +43,14 @@ func (a *app) routes() http.Handler {
 		r.With(a.requirePageAdmin).Get("/settings/tokens", a.handle(a.tokensPage))
 		r.With(a.requirePageAdmin).Post("/settings/tokens", a.handle(a.createToken))
 		r.With(a.requirePageAdmin).Post("/settings/tokens/{id}/revoke", a.handle(a.revokeToken))
+		r.With(a.requirePageRead).Get("/alerts", a.handle(a.alertsPage))
+		r.With(a.requirePageAdmin).Post("/alerts/{id}/ack", a.handle(a.ackAlertForm))
+		r.With(a.requirePageAdmin).Get("/settings/alerts", a.handle(a.alertSettingsPage))
+		r.With(a.requirePageAdmin).Post("/settings/alerts/{section}", a.handle(a.alertSettingsPost))
+		r.With(a.requirePageAdmin).Post("/settings/alerts/{section}/{id}/{action}", a.handle(a.alertSettingsAction))
 	})
 	r.Get("/readyz", a.handle(a.readyz))
+	r.With(a.requireRead).Method(http.MethodGet, "/metrics", a.metricsHandler())
 
 	r.Route("/api/v1", func(r chi.Router) {
 		r.Get("/openapi.json", a.handle(a.openAPI))
@@ -62,6 +69,27 @@ func (a *app) routes() http.Handler {
 		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))
 		r.With(a.requireRead).Get("/servers/{name}/iislog", a.handle(a.iislogHistory))
 		r.With(a.require(probes.ScopeIngest), a.body(bodyEvidence, a.cfg.MaxEvidenceBytes)).Post("/servers/{name}/evidence/{kind}", a.handle(a.postEvidence))
+
+		// Alerts (api_notifiers.go, api_alerts.go): configuration needs admin.
+		r.With(a.require(probes.ScopeAdmin)).Get("/notifiers", a.handle(a.listNotifiers))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/notifiers", a.handle(a.createNotifier))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/notifiers/{id}", a.handle(a.updateNotifier))
+		r.With(a.require(probes.ScopeAdmin)).Delete("/notifiers/{id}", a.handle(a.deleteNotifier))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/notifiers/{id}/test", a.handle(a.testNotifier))
+		r.With(a.requireRead).Get("/alerts", a.handle(a.listDeliveries))
+		r.With(a.requireRead).Get("/alerts/active", a.handle(a.listAlerts))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/{id}/ack", a.handle(a.ackAlert))
+		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/routes", a.handle(a.listRoutes))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/routes", a.handle(a.createRoute))
+		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/routes/{id}", a.handle(a.deleteRoute))
+		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/silences", a.handle(a.listSilences))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/silences", a.handle(a.createSilence))
+		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/silences/{id}", a.handle(a.expireSilence))
+		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/windows", a.handle(a.listWindows))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/windows", a.handle(a.createWindow))
+		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/windows/{id}", a.handle(a.deleteWindow))
+		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/settings", a.handle(a.getAlertSettings))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/settings", a.handle(a.putAlertSettings))
 	})
 	return r
 }

@@ -55,6 +55,10 @@ type Store interface {
 	// Unavailable reports whether err means the database cannot serve right
 	// now (down, unreachable, read-only, busy): answered 503, not 500.
 	Unavailable(err error) bool
+
+	// Alerts and metrics (api_notifiers.go, metrics.go).
+	AlertStore
+	MetricsStore
 }
 
 // Read-auth modes: who may read the dashboard and the GET API.
@@ -80,6 +84,8 @@ type Config struct {
 	Limits         Limits        // resource and rate limits (see limits.go)
 	OIDC           *OIDCConfig   // single sign-on; nil: token sign-in only
 	AllowLinkLocal bool          // register servers at link-local and cloud metadata addresses
+	Metrics        *Metrics      // the Prometheus registry (nil: a new one)
+	Notify         Notify        // sends channel tests (nil: not offered)
 }
 
 func (c *Config) defaults() {
@@ -108,6 +114,9 @@ func (c *Config) defaults() {
 		c.SessionIdle = time.Hour
 	}
 	c.Limits.defaults()
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
+	}
 }
 
 // app holds the dependencies the handlers share.
@@ -120,6 +129,7 @@ type app struct {
 	guard   *guard      // resource budgets and failed-auth limits (limits.go)
 	outage  outage      // the database outage in progress, if any (errors.go)
 	oidc    *oidcClient // nil without single sign-on
+	metrics *Metrics
 }
 
 // New returns the HTTP handler of the dashboard and its API.
@@ -129,6 +139,8 @@ func New(store Store, cfg Config) http.Handler {
 	if cfg.OIDC != nil {
 		a.oidc = newOIDCClient(*cfg.OIDC)
 	}
+	a.metrics = cfg.Metrics
+	a.metrics.watchStore(store)
 	a.openapi = renderOpenAPI(cfg.Version)
 	return a.routes()
 }

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 
+	"github.com/wsusfleet/wsusfleet/notify"
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/prober"
 	"github.com/wsusfleet/wsusfleet/probes/rules"
@@ -39,6 +42,7 @@ func (a ageFlag) Set(s string) error {
 // serverConfig is what serve (and demo) run with.
 type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
+	publicURL                               string // base of links in notifications
 	retention, staleAfter, probeInterval    time.Duration
 	prober                                  prober.Options
 	allowLinkLocal                          bool // probe link-local and cloud metadata addresses too
@@ -58,8 +62,12 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
 	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", false, "let registered servers be link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10), refused by default")
+	fs.StringVar(&c.publicURL, "public-url", "", "the dashboard's address as people reach it (e.g. https://wsusfleet.corp.example), for the links in notifications")
 	c.security.flags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return err
+	}
+	if err := checkPublicURL(c.publicURL); err != nil {
 		return err
 	}
 	if err := c.security.check(); err != nil {
@@ -104,7 +112,8 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose})
+	metrics := web.NewMetrics()
+	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +132,8 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 		scheme = "https://"
 	}
 	s := &server{url: scheme + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
-	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal}
+	dispatcher := notify.New(st, notify.Options{PublicURL: c.publicURL, Logger: log, Registerer: metrics.Registry(), Retention: c.retention, Version: buildVersion()})
+	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal, Metrics: metrics, Notify: dispatcher}
 	c.security.apply(&cfg)
 	s.http = &http.Server{
 		Handler:           web.New(st, cfg),
@@ -148,7 +158,10 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	go func() {
 		defer close(s.bgDone)
 		go maintain(bg, st, c.retention, log)
-		sched.run(bg) // returns after its probes in flight have ended
+		var notifying sync.WaitGroup
+		notifying.Go(func() { dispatcher.Run(bg) }) // the outbox, reminders, unknown servers; waited for like the probes
+		sched.run(bg)                               // returns after its probes in flight have ended
+		notifying.Wait()
 	}()
 	log.Info("wsusfleet listening", "url", s.url, "db", st.Dialect(), "read_auth", readAuth, "version", buildVersion())
 	return s, nil
@@ -173,6 +186,18 @@ func (s *server) wait(ctx context.Context) error {
 	<-s.bgDone
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkPublicURL accepts an empty value or an absolute http(s) URL.
+func checkPublicURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return usageError(fmt.Sprintf("--public-url: %q is not an http(s) URL like https://wsusfleet.corp.example", v))
 	}
 	return nil
 }
