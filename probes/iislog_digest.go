@@ -79,6 +79,11 @@ type IISLogFaultClients struct {
 	// they are in Requests but not in Clients or Top.
 	Untracked int64               `json:"untracked,omitempty" v:"min=0"`
 	Top       []IISLogClientCount `json:"top" v:"max=10"` // most requests first
+	// Followed counts the requests of a 401.1 fault that the same client
+	// followed, within two minutes, with a request the same vDir answered
+	// successfully: a challenge answered (the Negotiate/NTLM handshake logs
+	// 401.2, then 401.1 with win32 2148074254, then 200), not a refusal.
+	Followed int64 `json:"followed_by_success,omitempty" v:"min=0"`
 }
 
 // IISLogClientCount is one client IP (c-ip, IPv6 zone id kept) and its requests.
