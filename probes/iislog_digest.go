@@ -161,6 +161,9 @@ type IISLogTotal struct {
 	Requests  int64  `json:"requests"`
 	WUA       int64  `json:"wua"`    // of them from Windows Update Agent
 	MaxMS     int64  `json:"max_ms"` // longest time-taken
+	// P50MS is the typical time-taken: the median of the hourly medians,
+	// weighted by their requests (0 when none was logged).
+	P50MS int64 `json:"p50_ms,omitempty"`
 	Hours     int64  `json:"hours"`  // UTC hours in which it occurred
 	LastHour  Time   `json:"last_hour"`
 }
@@ -175,6 +178,8 @@ func (d *IISLogDigest) Summary() IISLogSummary {
 		status, sub int
 	}
 	idx := map[key]int{}
+	type hourly struct{ p50, n int64 }
+	medians := map[int][]hourly{} // per total
 	s := IISLogSummary{File: d.File, Lines: d.Lines, Skipped: d.Skipped, Other: d.Other, First: d.First, Last: d.Last,
 		Totals: []IISLogTotal{}, TopClients: d.TopClients}
 	if s.TopClients == nil {
@@ -194,14 +199,28 @@ func (d *IISLogDigest) Summary() IISLogSummary {
 		t := &s.Totals[i]
 		t.Requests += b.Requests
 		t.WUA += b.WUA
-		if b.TimeTaken != nil && b.TimeTaken.Max > t.MaxMS {
-			t.MaxMS = b.TimeTaken.Max
+		if b.TimeTaken != nil {
+			t.MaxMS = max(t.MaxMS, b.TimeTaken.Max)
+			medians[i] = append(medians[i], hourly{b.TimeTaken.P50, b.TimeTaken.N})
 		}
 		if !b.Hour.Equal(t.LastHour.Time) {
 			t.Hours++ // buckets come ordered by hour, so each new hour counts once per total
 		}
 		if b.Hour.After(t.LastHour.Time) {
 			t.LastHour = b.Hour
+		}
+	}
+	for i, hs := range medians {
+		slices.SortFunc(hs, func(a, b hourly) int { return cmp.Compare(a.p50, b.p50) })
+		var n, seen int64
+		for _, h := range hs {
+			n += h.n
+		}
+		for _, h := range hs {
+			if seen += h.n; 2*seen >= n {
+				s.Totals[i].P50MS = h.p50
+				break
+			}
 		}
 	}
 	slices.SortStableFunc(s.Totals, func(a, b IISLogTotal) int { return cmp.Compare(b.Requests, a.Requests) })

@@ -321,9 +321,9 @@ func rightName(right string) string {
 // RightRank orders rights: a grant of a higher one includes the lower ones.
 func RightRank(right string) int {
 	switch right {
-	case RightReadKey, RightReadAndExecute, "Read", "ReadData", "ListDirectory":
+	case RightReadKey, RightReadAndExecute, "Read", "ReadData", "ListDirectory", "Write", "WriteKey":
 		return 1
-	case "Write", "WriteKey", RightModify:
+	case RightModify:
 		return 2
 	case RightFullControl:
 		return 3
