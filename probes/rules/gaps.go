@@ -40,13 +40,13 @@ var gapRules = map[string]gapRule{
 			return []probes.Step{
 				ps("On one of them, see whether the WSUS policy applies and which GPO sets it", "gpresult /r /scope computer"),
 				ps("Enable \"Configure Automatic Updates\" and \"Specify intranet Microsoft update service location\" in the GPO linked to their OU, then refresh the policy on the client", "gpupdate /force"),
-				ps("Make sure the services may start (on the client)", "Set-Service wuauserv -StartupType Manual; Set-Service BITS -StartupType Manual; Start-Service BITS, wuauserv"),
+				ps("Make sure the services may start (on the client)", "Set-Service wuauserv -StartupType Manual; Set-Service BITS -StartupType Manual; Start-Service 'BITS', 'wuauserv'"),
 			}
 		}},
 	probes.GapWrongServer: {"%s clients belong elsewhere: their policy names another or an unknown server, or another server now has them", "client reports and the servers' lists",
 		func(e *eval, g probes.GapCount) []probes.Step {
 			return []probes.Step{
-				ps("On one of them, see which server its policy names", `Get-ItemProperty -Path '`+policyKey+`' | Format-List WUServer, WUStatusServer`),
+				ps("On one of them, see which server its policy names", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
 				ps("Fix the URL in the GPO when it names a wrong or retired server, then refresh the policy on the client", "gpupdate /force"),
 				ps("Remove an obsolete entry from this server's list (on the WSUS server)", "Get-WsusComputer -NameIncludes "+sample(g)+" | Remove-WsusComputer"),
 			}
@@ -54,7 +54,7 @@ var gapRules = map[string]gapRule{
 	probes.GapBadURL: {"%s clients have a wrong WSUS URL: a missing or wrong port, the wrong scheme, or a statistics server that differs", "client reports",
 		func(e *eval, g probes.GapCount) []probes.Step {
 			return []probes.Step{
-				ps("On one of them, read both URLs", `Get-ItemProperty -Path '`+policyKey+`' | Format-List WUServer, WUStatusServer`),
+				ps("On one of them, read both URLs", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
 				note("In \"Specify intranet Microsoft update service location\", set both to " + e.serverURL() + " (the full address with its port)"),
 				ps("Refresh the policy on the client", "gpupdate /force"),
 				scanNow("Make it scan now"),
@@ -64,7 +64,7 @@ var gapRules = map[string]gapRule{
 		func(e *eval, g probes.GapCount) []probes.Step {
 			return []probes.Step{
 				ps("On each clone, give it a new WSUS identity (elevated, on the client)",
-					`Stop-Service wuauserv; Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate' -Name SusClientId, SusClientIdValidation -ErrorAction SilentlyContinue; Start-Service wuauserv`),
+					`Stop-Service wuauserv; Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate' -Name 'SusClientId', 'SusClientIdValidation' -ErrorAction SilentlyContinue; Start-Service wuauserv`),
 				scanNow("Make it register with the new identity"),
 				ps("Fix the image: generalize it with Sysprep before cloning (on the reference machine)", `& "$env:windir\system32\sysprep\sysprep.exe" /generalize /oobe /shutdown`),
 			}
@@ -91,7 +91,7 @@ var gapRules = map[string]gapRule{
 	probes.GapScanOKReportStale: {"%s clients scan but their status reports do not arrive (a statistics-server problem)", "the server's client list",
 		func(e *eval, g probes.GapCount) []probes.Step {
 			return []probes.Step{
-				ps("On one of them, check WUStatusServer equals WUServer", `Get-ItemProperty -Path '`+policyKey+`' | Format-List WUServer, WUStatusServer`),
+				ps("On one of them, check WUStatusServer equals WUServer", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
 				ps("Check ReportingWebService on this server answers 200 (anonymous authentication on)",
 					`(Invoke-WebRequest -UseBasicParsing -Uri `+q(strings.TrimRight(e.serverURL(), "/")+"/ReportingWebService/ReportingWebService.asmx")+`).StatusCode`),
 			}

@@ -39,7 +39,7 @@ func unreachable(e *eval) []probes.Finding {
 			ps("Check that the name resolves to the WSUS server", "Resolve-DnsName "+q(host)),
 			ps("Check the port is open from the same place", fmt.Sprintf("Test-NetConnection %s -Port %s", q(host), port)),
 			ps("On the server: IIS and WSUS running, and the firewall allowing the WSUS port",
-				`Get-Service W3SVC, WsusService; Get-NetFirewallRule -DisplayName '*Update Services*' | Format-Table DisplayName, Enabled, Action`),
+				`Get-Service 'W3SVC', 'WsusService'; Get-NetFirewallRule -DisplayName '*Update Services*' | Format-Table 'DisplayName', 'Enabled', 'Action'`),
 		)
 		f.Title = "The server cannot be reached from " + source(c)[len("probe "):]
 		if c.Vantage != probes.VantageDashboard {

@@ -17,7 +17,7 @@ const (
 	port80Site   = "Default Web Site"
 	setupKey     = `HKLM:\SOFTWARE\Microsoft\Update Services\Server\Setup`
 	widQuery     = `sqlcmd -S np:\\.\pipe\MICROSOFT##WID\tsql\query -E`
-	wasEventsCmd = `Get-WinEvent -FilterHashtable @{LogName='System'; ProviderName='Microsoft-Windows-WAS'} -MaxEvents 30 | Format-List TimeCreated, Id, Message`
+	wasEventsCmd = `Get-WinEvent -FilterHashtable @{LogName='System'; ProviderName='Microsoft-Windows-WAS'} -MaxEvents 30 | Format-List 'TimeCreated', 'Id', 'Message'`
 )
 
 // ps is a PowerShell step; note is a step without a command.

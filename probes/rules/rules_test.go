@@ -93,28 +93,62 @@ func TestHealthyServerHasNoFindings(t *testing.T) {
 	}
 }
 
-func TestRules(t *testing.T) {
-	upstreams := fleetOf(map[string]probes.FleetServer{
-		"wsus-hq.corp.example": {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
-		"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
-			Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-3 * time.Hour)}}},
-		"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
-			Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
-	})
-	downstreamOf := func(host string) func(st *probes.ServerState) {
-		return func(st *probes.ServerState) {
-			st.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: host, Port: 8530, Replica: true},
-				Last: &probes.SyncRun{StartedAt: at(time.Hour), FinishedAt: at(59 * time.Minute), Result: "Failed", Error: "(503) Server Unavailable"}}
-		}
+// upstreams is the fleet a downstream of the scenarios may sync from.
+var upstreams = fleetOf(map[string]probes.FleetServer{
+	"wsus-hq.corp.example": {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
+	"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-3 * time.Hour)}}},
+	"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
+})
+
+func downstreamOf(host string) func(st *probes.ServerState) {
+	return func(st *probes.ServerState) {
+		st.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: host, Port: 8530, Replica: true},
+			Last: &probes.SyncRun{StartedAt: at(time.Hour), FinishedAt: at(59 * time.Minute), Result: "Failed", Error: "(503) Server Unavailable"}}
 	}
+}
+
+// scenario is one server state (a healthy server changed) and what the
+// diagnosis must say about it.
+type scenario struct {
+	name     string
+	change   func(st *probes.ServerState)
+	want     []string // the rules that fire, in order
+	severity string   // of the first finding, when set
+	says     string   // in the first finding's title, summary, evidence or commands
+	// facts adds what is not state (gaps, timing); not are words no finding may contain.
+	facts func(f *probes.Facts)
+	not   []string
+}
+
+// diagnose runs a scenario.
+func (sc scenario) diagnose() []probes.Finding {
+	st := healthy()
+	sc.change(st)
+	f := probes.Facts{State: st, Now: now, Upstream: upstreams}
+	if sc.facts != nil {
+		sc.facts(&f)
+	}
+	return Diagnose(f)
+}
+
+// scenarios are every scenario of the package: the catalogue's table here,
+// and the deeper ones of the other test files.
+func scenarios() []scenario {
+	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios())
+}
+
+func ruleScenarios() []scenario {
 	expired := &probes.TLSInfo{Subject: "CN=wsus01", NotAfter: at(24 * time.Hour), ChainValid: false, NameMatches: true, Error: "certificate has expired"}
-	cases := []struct {
+	type brief struct {
 		name     string
 		change   func(st *probes.ServerState)
 		want     []string
-		severity string // of the first finding, when set
-		says     string // in the first finding's title, summary, evidence or commands
-	}{
+		severity string
+		says     string
+	}
+	briefs := []brief{
 		{"pool stopped: 503 everywhere", func(st *probes.ServerState) {
 			all(st, func(c *probes.VDirCheck) { c.Status, c.Server = 503, "Microsoft-HTTPAPI/2.0" })
 		},
@@ -282,12 +316,18 @@ func TestRules(t *testing.T) {
 				Example: "/Content/5F/5F1D7C0E2B3A4C5D6E7F8091A2B3C4D5E6F70819.cab", First: at(20 * time.Hour), Last: at(time.Hour)})
 		}, []string{"slow_clients"}, info, "Timer_MinBytesPerSecond"},
 	}
+	out := make([]scenario, len(briefs))
+	for i, b := range briefs {
+		out[i] = scenario{name: b.name, change: b.change, want: b.want, severity: b.severity, says: b.says}
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
 	fired := map[string]bool{}
-	for _, tc := range cases {
+	for _, tc := range scenarios() {
 		t.Run(tc.name, func(t *testing.T) {
-			st := healthy()
-			tc.change(st)
-			got := Diagnose(probes.Facts{State: st, Now: now, Upstream: upstreams})
+			got := tc.diagnose()
 			var ids []string
 			for _, f := range got {
 				ids = append(ids, f.Rule)
@@ -298,6 +338,11 @@ func TestRules(t *testing.T) {
 				for _, ev := range f.Evidence {
 					if ev.Fact == "" || ev.Source == "" {
 						t.Errorf("%s: evidence without fact or source: %+v", f.Rule, ev)
+					}
+				}
+				for _, w := range tc.not {
+					if text := describe(f); strings.Contains(text, w) {
+						t.Errorf("%s says %q, which it must not:\n%s", f.Rule, w, text)
 					}
 				}
 			}

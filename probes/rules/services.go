@@ -43,7 +43,7 @@ func wsusServiceStopped(e *eval) []probes.Finding {
 	}
 	f := finding("WsusService", ev,
 		ps("Start the service and make it start with Windows", "Set-Service WsusService -StartupType Automatic; Start-Service WsusService"),
-		ps("If it stops again, read why", `Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='Windows Server Update Services'} -MaxEvents 20 | Format-List TimeCreated, Id, Message`))
+		ps("If it stops again, read why", `Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='Windows Server Update Services'} -MaxEvents 20 | Format-List 'TimeCreated', 'Id', 'Message'`))
 	e.addCause(f, nil, timeZero, "")
 	return []probes.Finding{f}
 }
@@ -55,7 +55,7 @@ func iisStopped(e *eval) []probes.Finding {
 		return nil
 	}
 	f := finding("W3SVC", []probes.Evidence{e.serviceEvidence(s)},
-		ps("Start IIS (and the Windows Process Activation Service it needs)", "Set-Service W3SVC -StartupType Automatic; Start-Service WAS, W3SVC"))
+		ps("Start IIS (and the Windows Process Activation Service it needs)", "Set-Service W3SVC -StartupType Automatic; Start-Service 'WAS', 'W3SVC'"))
 	e.addCause(f, nil, timeZero, "")
 	return []probes.Finding{f}
 }
@@ -160,7 +160,7 @@ func selfUpdateBroken(e *eval) []probes.Finding {
 	site := q(e.site())
 	return []probes.Finding{finding("SelfUpdate", ev,
 		ps("Check the selfupdate vDir of the WSUS site and the folder it maps to",
-			`Import-Module WebAdministration; Get-WebVirtualDirectory -Site `+site+` -Name selfupdate | Format-List Path, PhysicalPath; Test-Path "$env:ProgramFiles\Update Services\Selfupdate\wuident.cab"`),
+			`Import-Module WebAdministration; Get-WebVirtualDirectory -Site `+site+` -Name selfupdate | Format-List 'Path', 'PhysicalPath'; Test-Path "$env:ProgramFiles\Update Services\Selfupdate\wuident.cab"`),
 		e.authStep("Selfupdate", "anonymousAuthentication", true, "Make sure anonymous authentication is on there"),
 		iisreset())}
 }
@@ -181,7 +181,7 @@ func selfUpdatePort80(e *eval) []probes.Finding {
 	if c.Status == 0 {
 		steps = append(steps,
 			ps("On the server: is a site listening on port 80, and does the firewall let it in?",
-				`Import-Module WebAdministration; Get-Website | Format-Table Name, State, @{n='Bindings'; e={$_.Bindings.Collection.bindingInformation}}; Get-NetTCPConnection -LocalPort 80 -State Listen -ErrorAction SilentlyContinue`),
+				`Import-Module WebAdministration; Get-Website | Format-Table 'Name', 'State', @{n='Bindings'; e={$_.Bindings.Collection.bindingInformation}}; Get-NetTCPConnection -LocalPort 80 -State Listen -ErrorAction SilentlyContinue`),
 			ps("From a client, check port 80 of the server", "Test-NetConnection "+q(host)+" -Port 80"))
 	}
 	steps = append(steps,

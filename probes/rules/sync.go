@@ -99,7 +99,7 @@ func syncFailing(e *eval) []probes.Finding {
 	} else {
 		f.Remediation = []probes.Step{
 			ps("Check this server reaches Microsoft Update (proxy, firewall, TLS inspection)",
-				"Test-NetConnection sws.update.microsoft.com -Port 443; (Get-WsusServer).GetConfiguration() | Format-List UseProxy, ProxyName, ProxyServerPort"),
+				"Test-NetConnection sws.update.microsoft.com -Port 443; (Get-WsusServer).GetConfiguration() | Format-List 'UseProxy', 'ProxyName', 'ProxyServerPort'"),
 			e.syncAgain(),
 		}
 	}
@@ -208,7 +208,7 @@ func syncStale(e *eval) []probes.Finding {
 		return nil
 	}
 	f := finding("", []probes.Evidence{syncEvidence(e, fact)},
-		ps("Check the synchronization schedule is on", "(Get-WsusServer).GetSubscription() | Format-List SynchronizeAutomatically, SynchronizeAutomaticallyTimeOfDay, NumberOfSynchronizationsPerDay"),
+		ps("Check the synchronization schedule is on", "(Get-WsusServer).GetSubscription() | Format-List 'SynchronizeAutomatically', 'SynchronizeAutomaticallyTimeOfDay', 'NumberOfSynchronizationsPerDay'"),
 		e.syncAgain())
 	// Synchronizations run in WsusService: stopped before the schedule was
 	// due, it explains the gap.
@@ -237,7 +237,7 @@ func upstreamUnknown(e *eval) []probes.Finding {
 	}
 	body := fmt.Sprintf(`{"name":"%s","url":"%s://%s"}`, s.Upstream.Host, scheme, hp)
 	return []probes.Finding{finding(hp, []probes.Evidence{syncEvidence(e, "this server synchronizes from "+hp+", which is not a server of this fleet")},
-		ps("Check the upstream setting", "(Get-WsusServer).GetConfiguration() | Format-List UpstreamWsusServerName, UpstreamWsusServerPortNumber, UpstreamWsusServerUseSsl, IsReplicaServer"),
+		ps("Check the upstream setting", "(Get-WsusServer).GetConfiguration() | Format-List 'UpstreamWsusServerName', 'UpstreamWsusServerPortNumber', 'UpstreamWsusServerUseSsl', 'IsReplicaServer'"),
 		ps("If it is right, let the dashboard watch it too (set WSUSFLEET_URL to the dashboard and WSUSFLEET_TOKEN to an admin token first)",
 			`Invoke-RestMethod -Method Post -Uri "$env:WSUSFLEET_URL/api/v1/servers" -Headers @{ Authorization = "Bearer $env:WSUSFLEET_TOKEN" } -ContentType 'application/json' -Body `+q(body)))}
 }

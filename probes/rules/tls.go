@@ -14,7 +14,7 @@ func (e *eval) certSteps() []probes.Step {
 	find := `$cert = Get-ChildItem Cert:\LocalMachine\My | Where-Object { $_.NotAfter -gt (Get-Date) -and $_.HasPrivateKey -and $_.DnsNameList.Unicode -contains ` + name +
 		` } | Sort-Object NotAfter -Descending | Select-Object -First 1`
 	return []probes.Step{
-		ps("Find a valid certificate for the name clients use, issued by a CA the clients trust (none listed: request one first)", find+`; $cert | Format-List Subject, DnsNameList, NotAfter, Thumbprint`),
+		ps("Find a valid certificate for the name clients use, issued by a CA the clients trust (none listed: request one first)", find+`; $cert | Format-List 'Subject', 'DnsNameList', 'NotAfter', 'Thumbprint'`),
 		ps("Bind it to the WSUS site's HTTPS binding", find+`; Import-Module WebAdministration; (Get-WebBinding -Name `+q(e.site())+` -Protocol https).AddSslCertificate($cert.Thumbprint, 'My')`),
 		ps("Let WSUS use it", wsusutil+" configuressl "+name),
 		iisreset(),
