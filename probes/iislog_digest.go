@@ -163,9 +163,9 @@ type IISLogTotal struct {
 	MaxMS     int64  `json:"max_ms"` // longest time-taken
 	// P50MS is the typical time-taken: the median of the hourly medians,
 	// weighted by their requests (0 when none was logged).
-	P50MS int64 `json:"p50_ms,omitempty"`
-	Hours     int64  `json:"hours"`  // UTC hours in which it occurred
-	LastHour  Time   `json:"last_hour"`
+	P50MS    int64 `json:"p50_ms,omitempty"`
+	Hours    int64 `json:"hours"` // UTC hours in which it occurred
+	LastHour Time  `json:"last_hour"`
 }
 
 // StatusText renders status.substatus as IIS logs do.

@@ -27,7 +27,7 @@ const (
 // thousands of separate problems (when it began before they went silent).
 type clientCause struct {
 	rule, subject string
-	title         string // for the sentences that name it
+	title         string    // for the sentences that name it
 	vdirs         []string  // the vDirs it breaks; nil means all
 	notBefore     time.Time // it did not hold before this; zero when unknown
 	began         string    // how notBefore is known, for the summary

@@ -12,15 +12,15 @@ import (
 // Microsoft-Windows-WAS) says about an application pool. Matched by message
 // first, then by ID (the IDs of IIS 7 and later).
 const (
-	wasRapidFail  = "rapid_fail"  // 5002: the pool was disabled after a series of worker process failures
-	wasMemory     = "memory"      // 5117 (private bytes), 5077 (virtual memory): recycled at its memory limit
-	wasPing       = "ping"        // 5010: the worker process did not answer WAS's ping
-	wasCrash      = "crash"       // 5009, 5011: the worker process ended unexpectedly
-	wasStartup    = "startup"     // 5012: the worker process took too long to start
-	wasShutdown   = "shutdown"    // 5013: the worker process took too long to shut down
-	wasScheduled  = "scheduled"   // 5074 (time), 5075 (schedule), 5076 (requests): a routine recycle
-	wasIdle       = "idle"        // 5186: shut down after its idle time-out
-	wasUnrelated  = ""
+	wasRapidFail = "rapid_fail" // 5002: the pool was disabled after a series of worker process failures
+	wasMemory    = "memory"     // 5117 (private bytes), 5077 (virtual memory): recycled at its memory limit
+	wasPing      = "ping"       // 5010: the worker process did not answer WAS's ping
+	wasCrash     = "crash"      // 5009, 5011: the worker process ended unexpectedly
+	wasStartup   = "startup"    // 5012: the worker process took too long to start
+	wasShutdown  = "shutdown"   // 5013: the worker process took too long to shut down
+	wasScheduled = "scheduled"  // 5074 (time), 5075 (schedule), 5076 (requests): a routine recycle
+	wasIdle      = "idle"       // 5186: shut down after its idle time-out
+	wasUnrelated = ""
 )
 
 var wasKinds = []struct {
