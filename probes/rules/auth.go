@@ -253,8 +253,17 @@ func impersonation(e *eval) []probes.Finding {
 		steps = append(steps, ps("See which vDirs have impersonation on (look for impersonate=\"true\" under system.web/identity)",
 			`Select-String -Path "$env:windir\system32\inetsrv\config\applicationHost.config", "$env:ProgramFiles\Update Services\WebServices\*\web.config" -Pattern 'impersonate="true"'`))
 	}
-	for _, v := range vdirs {
-		steps = append(steps, ps("Turn ASP.NET impersonation off on "+v, appcmd+" set config "+e.location(v)+" -section:system.web/identity /impersonate:false"))
+	if len(vdirs) > 2 {
+		quoted := make([]string, len(vdirs))
+		for i, v := range vdirs {
+			quoted[i] = q(v)
+		}
+		steps = append(steps, ps("Turn ASP.NET impersonation off on "+vdirList(vdirs),
+			"foreach ($vdir in "+strings.Join(quoted, ", ")+") { "+appcmd+` set config "`+strings.ReplaceAll(e.site(), `"`, "")+`/$vdir" -section:system.web/identity /impersonate:false }`))
+	} else {
+		for _, v := range vdirs {
+			steps = append(steps, ps("Turn ASP.NET impersonation off on "+v, appcmd+" set config "+e.location(v)+" -section:system.web/identity /impersonate:false"))
+		}
 	}
 	steps = append(steps, iisreset())
 	f := finding("", ev, steps...)

@@ -162,6 +162,11 @@ func (e *eval) attribute(f *probes.Finding, g probes.GapCount) {
 		f.Cause, f.CauseSubject = c.rule, c.subject
 		f.Severity = probes.SeverityInfo
 		f.Summary = fmt.Sprintf("Explained by %q on this server: fix that and these clients report again.", c.title)
+		if cf, ok := e.firing(c.rule); ok && cf.Cause != "" && cf.CauseServer == "" {
+			if root, ok := e.firing(cf.Cause); ok {
+				f.Summary = fmt.Sprintf("Explained by %q on this server, itself explained by %q: fix that and these clients report again.", c.title, root.Title)
+			}
+		}
 		if explained < g.Count {
 			f.Summary += fmt.Sprintf(" %s went silent before it began and need a look of their own.", plural(g.Count-explained, "client", "clients"))
 			f.Severity = gapSeverity(g.Category)

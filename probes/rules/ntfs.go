@@ -65,8 +65,11 @@ func ntfsACL(e *eval) []probes.Finding {
 				fact += " (" + g.Access + ")"
 			}
 			fact += fmt.Sprintf(" on %s %s", g.Path, plural(g.Count, "time", "times"))
-			if g.First != "" {
+			switch {
+			case g.First != "" && g.Count > 1 && g.Last != g.First:
 				fact += " (" + g.First + " to " + g.Last + ")"
+			case g.First != "":
+				fact += " (at " + g.First + ")"
 			}
 			ev = append(ev, probes.Evidence{Fact: fact, Source: "Process Monitor capture", At: e.st.Collected[probes.SectionDenials]})
 			for _, s := range g.Remediation {
@@ -92,6 +95,12 @@ func ntfsACL(e *eval) []probes.Finding {
 	if len(contentEvents) > 0 && len(denied) == 0 && !slices.ContainsFunc(steps, func(s probes.Step) bool { return strings.Contains(strings.ToLower(s.Command), "wsuscontent") }) {
 		for _, s := range e.contentGrant(probes.NetworkService, probes.RightFullControl) {
 			add(s)
+		}
+		if slices.ContainsFunc(contentEvents, func(i int) bool { return exceptionKind(e.st.Events[i].Message) == exDenied }) {
+			// The health check fetches a file over /Content as Content's anonymous identity.
+			for _, s := range e.readGrant("Content") {
+				add(s)
+			}
 		}
 	}
 	steps = append(steps, ps("Restart IIS and WSUS, then re-run the WSUS health check", "iisreset; Restart-Service WsusService; "+wsusutil+" checkhealth"))

@@ -206,10 +206,12 @@ func poolRecycling(e *eval) []probes.Finding {
 	minor := len(ev) == 0 && len(shutdowns) > 0
 	ev = append(ev, e.claim(shutdowns)...)
 	onlyEvents := len(ev) == 0
-	ev = append(ev, e.claimEvents(exUnavailable)...) // the health check met a 503
+	healthIdx := e.wsusEvents(func(ev probes.Event, _ knownEvent, _ bool) bool { return exceptionKind(ev.Message) == exUnavailable })
+	ev = append(ev, e.claim(healthIdx)...) // the health check met a 503
 	if len(ev) == 0 {
 		return nil
 	}
+	servedSince, served := e.servedAfter(e.latestEvent(healthIdx))
 	ev = append(ev, e.claimVDirEvents(probes.VDirNames(), exUnavailable)...)
 	var steps []probes.Step
 	p := e.st.AppPool
@@ -223,7 +225,7 @@ func poolRecycling(e *eval) []probes.Finding {
 	if len(e.wasEvents(wasPing)) > 0 || (p != nil && p.PingEnabled != nil && *p.PingEnabled) {
 		steps = append(steps, e.poolStep("Turn pinging off: a worker busy with scans misses WAS's pings and is killed", "/processModel.pingingEnabled:false"))
 	}
-	if onlyEvents {
+	if onlyEvents && !served {
 		name := q(e.poolName())
 		steps = append([]probes.Step{ps("See whether the pool runs now, and start it if it does not",
 			`Import-Module WebAdministration; (Get-WebAppPoolState -Name `+name+`).Value; if ((Get-WebAppPoolState -Name `+name+`).Value -ne 'Started') { Start-WebAppPool -Name `+name+` }`)}, steps...)
@@ -239,6 +241,9 @@ func poolRecycling(e *eval) []probes.Finding {
 	if onlyEvents {
 		f.Title = e.poolName() + " answered 503 Server Unavailable to WSUS's health check"
 		f.Summary = "The health check's own request got 503: the pool was stopped or recycling when it ran. Nothing else collected shows which; the first step tells."
+		if served {
+			f.Summary = "The health check's own request got 503, but the pool serves again since (" + servedSince + "): it was recycling or was restarted. Its WAS events say why."
+		}
 	}
 	switch {
 	case wsusRequests >= 50 && float64(n503) >= overloadShare*float64(wsusRequests):

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -41,7 +42,7 @@ func unreachable(e *eval) []probes.Finding {
 			ps("On the server: IIS and WSUS running, and the firewall allowing the WSUS port",
 				`Get-Service 'W3SVC', 'WsusService'; Get-NetFirewallRule -DisplayName '*Update Services*' | Format-Table 'DisplayName', 'Enabled', 'Action'`),
 		)
-		f.Title = "The server cannot be reached from " + source(c)[len("probe "):]
+		f.Title = "The server cannot be reached " + strings.TrimPrefix(source(c), "probe ")
 		if c.Vantage != probes.VantageDashboard {
 			e.addCause(f, nil, timeZero, "") // clients share a remote agent's or the server's own view, not the dashboard's
 		}

@@ -98,6 +98,9 @@ var upstreams = fleetOf(map[string]probes.FleetServer{
 	"wsus-hq.corp.example": {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
 	"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
 		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-3 * time.Hour)}}},
+	// Watched for months; its pool was first seen stopped an hour ago.
+	"wsus-late.corp.example": {Name: "wsus-late.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-time.Hour)}}},
 	"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
 		Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
 })
@@ -238,7 +241,7 @@ func ruleScenarios() []scenario {
 		{"event 507", func(st *probes.ServerState) {
 			st.Events = []probes.Event{wsusEvent(507, "Update Services failed its initialization and stopped.")}
 		}, []string{"wsus_service_stopped"}, critical, "event 507"},
-		{"W3SVC stopped", func(st *probes.ServerState) { st.Services[1].State = "Stopped" }, []string{"iis_stopped"}, critical, "Start-Service WAS, W3SVC"},
+		{"W3SVC stopped", func(st *probes.ServerState) { st.Services[1].State = "Stopped" }, []string{"iis_stopped"}, critical, "Start-Service 'WAS', 'W3SVC'"},
 		{"WID stopped", func(st *probes.ServerState) { st.Services[2].State = "Stopped" },
 			[]string{"database_unavailable"}, critical, "MSSQL$MICROSOFT##WID"},
 		{"bloat with failing scans", func(st *probes.ServerState) {
