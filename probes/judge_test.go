@@ -100,3 +100,37 @@ func TestVDirReference(t *testing.T) {
 		t.Error("ApiRemoting30 must be Windows auth only")
 	}
 }
+
+// When SelfUpdate answers on the WSUS port, a closed port 80 matters only to
+// legacy agents: a warning, so the strip's SelfUpdate cell is not a fault.
+func TestJudgeChecksSelfUpdatePort80(t *testing.T) {
+	run := func(port80 VDirCheck, wsusPort int) []VDirCheck {
+		cs := []VDirCheck{
+			{VDir: "ClientWebService", URL: "http://wsus01.corp.example:8530/ClientWebService/client.asmx", Status: 200},
+			{VDir: "SelfUpdate", URL: "http://wsus01.corp.example:8530/selfupdate/wuident.cab", Status: wsusPort},
+			port80,
+		}
+		JudgeChecks(cs, testNow)
+		return cs
+	}
+	refused := VDirCheck{VDir: "SelfUpdate", URL: "http://wsus01.corp.example/selfupdate/wuident.cab", ErrorKind: ErrorConnect, Error: "connection refused"}
+	cs := run(refused, 200)
+	if c := cs[2]; c.Verdict != VerdictWarning || !strings.Contains(c.Reason, "port 80: cannot connect") || !strings.Contains(c.Reason, "legacy clients") {
+		t.Errorf("port 80 refused while SelfUpdate answers on 8530: %s %q", c.Verdict, c.Reason)
+	}
+	if cell := Cells(cs)[7]; cell.VDir != "SelfUpdate" || cell.Verdict != VerdictWarning {
+		t.Errorf("the strip's SelfUpdate cell: %+v", cell)
+	}
+	missing := VDirCheck{VDir: "SelfUpdate", URL: "http://wsus01.corp.example:80/selfupdate/wuident.cab", Status: 404}
+	if c := run(missing, 200)[2]; c.Verdict != VerdictWarning {
+		t.Errorf("port 80 404: %s %q", c.Verdict, c.Reason)
+	}
+	// SelfUpdate broken on the WSUS port too: both are faults.
+	cs = run(refused, 404)
+	if cs[1].Verdict != VerdictFault || cs[2].Verdict != VerdictFault {
+		t.Errorf("both broken: %s / %s", cs[1].Verdict, cs[2].Verdict)
+	}
+	if cell := Cells(cs)[7]; cell.Verdict != VerdictFault {
+		t.Errorf("the strip hides a broken SelfUpdate: %+v", cell)
+	}
+}

@@ -142,7 +142,7 @@ func (e *eval) isPort80SelfUpdate(c probes.ObservedCheck) bool {
 		return false
 	}
 	_, port := hostPort(c.URL)
-	return port == "80" && strings.HasPrefix(strings.ToLower(c.URL), "http:") && e.serverPort() != "80"
+	return port != e.serverPort() && strings.HasPrefix(strings.ToLower(c.URL), "http:")
 }
 
 // selfUpdateBroken: the SelfUpdate tree must answer on the WSUS port (event
@@ -188,8 +188,9 @@ func selfUpdatePort80(e *eval) []probes.Finding {
 		ps("Give the Default Web Site (port 80) a selfupdate vDir mapped to WSUS's Selfupdate folder, as WSUS setup does",
 			appcmd+` add vdir /app.name:"Default Web Site/" /path:/selfupdate /physicalPath:"$env:ProgramFiles\Update Services\Selfupdate"`),
 		ps("Let anonymous clients read it", appcmd+` set config "Default Web Site/selfupdate" -section:system.webServer/security/authentication/anonymousAuthentication /enabled:"True" /commit:apphost`))
-	f := finding("SelfUpdate port 80", e.checkEvidence(idx), steps...)
-	f.Title = "SelfUpdate is not served on port 80 (legacy clients only)"
+	_, port := hostPort(c.URL)
+	f := finding("SelfUpdate port "+port, e.checkEvidence(idx), steps...)
+	f.Title = "SelfUpdate is not served on port " + port + " (legacy clients only)"
 	f.Summary = "Current clients fetch SelfUpdate on the WSUS port, where it answers; only older Windows Update agents also look on port 80."
 	if ok := !e.hasFired("selfupdate_broken"); ok {
 		f.Summary = "SelfUpdate answers on the WSUS port; only older Windows Update agents also look for it on port 80."
