@@ -219,3 +219,27 @@ func TestNoInternalReferencesInAdminText(t *testing.T) {
 		}
 	}
 }
+
+// docs/rules.md documents every rule of the catalogue, each with its source.
+func TestRulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "rules.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	for _, r := range Catalogue() {
+		if r.ID == "client_gaps" {
+			if !strings.Contains(text, "### Client-reporting gaps") {
+				t.Error("docs/rules.md does not document the gap findings")
+			}
+			continue
+		}
+		i := strings.Index(text, "### "+r.ID)
+		if i < 0 {
+			i = strings.Index(text, "/ "+r.ID+" —")
+		}
+		if i < 0 {
+			t.Errorf("docs/rules.md has no section for %s", r.ID)
+		}
+	}
+}
