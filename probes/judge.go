@@ -203,7 +203,7 @@ func judgeStatus(v VDir, c VDirCheck) (verdict, reason string) {
 	st, sub := c.Status, c.sub()
 	switch {
 	case st == 503:
-		return VerdictFault, "503 Service Unavailable: WsusPool stopped or crashing"
+		return VerdictFault, "503 Service Unavailable: WsusPool stopped, recycling or overloaded"
 	case st == 500 && sub == 24:
 		return VerdictFault, "500.24: ASP.NET impersonation is enabled"
 	case st == 500 && v.Name == "ClientWebService" && c.LatencyMS > SlowMS:
@@ -244,7 +244,7 @@ func judge401(v VDir, c VDirCheck) (verdict, reason string) {
 	}
 	switch sub := c.sub(); {
 	case sub == 1:
-		return VerdictFault, "401.1: the anonymous (IUSR) credentials are rejected"
+		return VerdictFault, "401.1: IIS cannot log on the anonymous identity"
 	case sub == 3:
 		return VerdictFault, "401.3: NTFS permissions deny the anonymous identity"
 	case sub == 2 || (sub < 0 && c.OffersWindowsAuth()):

@@ -25,7 +25,7 @@ func TestJudge(t *testing.T) {
 		{"api remoting 401 without windows auth", VDirCheck{VDir: "ApiRemoting30", Status: 401, WWWAuthenticate: []string{"Basic realm=\"x\""}}, VerdictWarning, "Windows authentication looks off"},
 		{"anonymous vdir 401 + negotiate = 401.2", VDirCheck{VDir: "SimpleAuthWebService", Status: 401, WWWAuthenticate: negotiate}, VerdictFault, "401.2: anonymous authentication is disabled"},
 		{"explicit 401.2", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(2)}, VerdictFault, "401.2"},
-		{"401.1 iusr", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(1), WWWAuthenticate: negotiate}, VerdictFault, "401.1: the anonymous (IUSR) credentials"},
+		{"401.1 iusr", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(1), WWWAuthenticate: negotiate}, VerdictFault, "401.1: IIS cannot log on the anonymous identity"},
 		{"401.3 ntfs", VDirCheck{VDir: "Content", Status: 401, Substatus: intp(3)}, VerdictFault, "401.3: NTFS permissions"},
 		{"bare 401", VDirCheck{VDir: "Inventory", Status: 401}, VerdictFault, "unauthorized on an anonymous vDir"},
 		{"content listing off", VDirCheck{VDir: "Content", Status: 403}, VerdictOK, "directory listing off"},
