@@ -52,8 +52,24 @@ func isWSUSEvent(ev probes.Event) bool {
 	return strings.Contains(strings.ToLower(ev.Source), "update services")
 }
 
+// isProblem: errors and warnings, and the known failure events whatever
+// level they carry (a pasted event often lacks its Level line, and WSUS logs
+// these as errors).
 func isProblem(ev probes.Event) bool {
-	return ev.Level == "Error" || ev.Level == "Warning" || ev.Level == "Critical"
+	if ev.Level == "Error" || ev.Level == "Warning" || ev.Level == "Critical" {
+		return true
+	}
+	_, _, known := matchEvent(ev)
+	return known
+}
+
+// isError: an error, or a known failure event logged without a level.
+func isError(ev probes.Event) bool {
+	if ev.Level == "Error" || ev.Level == "Critical" {
+		return true
+	}
+	_, _, known := matchEvent(ev)
+	return known && ev.Level != "Warning"
 }
 
 // What the exception inside an event's text says (DESIGN §7.3: read the
@@ -199,7 +215,7 @@ func healthEvents(e *eval) []probes.Finding {
 			if _, byText, _ := matchEvent(first); !byText {
 				f.Summary = fmt.Sprintf("Matched by event ID only; the message differs from the usual %q, so read it as logged.", g.k.text)
 			}
-			if first.Level == "Error" && g.k.vdir != "" && g.k.vdir != "SelfUpdate" {
+			if isError(first) && g.k.vdir != "" && g.k.vdir != "SelfUpdate" {
 				f.Severity = probes.SeverityCritical
 			}
 		default:

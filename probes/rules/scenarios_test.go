@@ -26,6 +26,17 @@ func eventScenarios() []scenario {
 			change: func(st *probes.ServerState) { st.Events = []probes.Event{excerpt12072, excerptSMS, excerptWAS5074} },
 			want:   []string{"wsuspool_recycling"}, severity: warning, says: "(503) Server Unavailable",
 			not: []string{"icacls", "NTFS", "5074"}},
+		{name: "a pasted 12072 without its Level line is still the pool's 503",
+			change: func(st *probes.ServerState) {
+				ev := excerpt12072
+				ev.Level = "Information" // what a parser may default to
+				st.VDirChecks, st.Events = nil, []probes.Event{ev}
+			},
+			want: []string{"wsuspool_recycling"}, severity: warning, says: "the first step tells", not: []string{"icacls"}},
+		{name: "a web service that works is not a finding",
+			change: func(st *probes.ServerState) {
+				st.Events = []probes.Event{{ID: 12001, Source: "Windows Server Update Services", Level: "Information", Time: at(time.Hour), Message: "The Reporting Web Service is working."}}
+			}},
 		{name: "WAS 5074 noise alone fires nothing",
 			change: func(st *probes.ServerState) { st.Events = []probes.Event{excerptWAS5074} }},
 		{name: "12042 refused with 401 and nothing else in evidence",

@@ -91,7 +91,7 @@ func databaseUnavailable(e *eval) []probes.Finding {
 		}
 	}
 	ev = append(ev, e.claim(e.wsusEvents(func(ev probes.Event, _ knownEvent, _ bool) bool {
-		return ev.Level == "Error" && exceptionKind(ev.Message) == exDatabase
+		return isError(ev) && exceptionKind(ev.Message) == exDatabase
 	}))...)
 	for _, i := range e.sdlogIssues(probes.SDLogSQLUnavailable) {
 		if e.current(i) {
