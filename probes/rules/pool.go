@@ -131,6 +131,9 @@ func poolStopped(e *eval) []probes.Finding {
 		}
 		ev = append(ev, probes.Evidence{Fact: fact, Source: source(first), At: first.CheckedAt})
 	}
+	if t, ok := e.onlyUnavailableAtEnd(); ok {
+		ev = append(ev, e.logEvidence([]probes.IISLogTotal{t})...)
+	}
 	if h := e.st.HTTPErr; h != nil {
 		for _, g := range e.poolGroups(offlineReasons) {
 			// Offline until the end of the log, and nothing served since.
@@ -173,6 +176,39 @@ func poolStopped(e *eval) []probes.Finding {
 	f.Summary = "Every client request fails with 503 while WsusPool is stopped: clients can neither scan nor report."
 	e.addCause(f, nil, time.Time{}, "")
 	return []probes.Finding{f}
+}
+
+// onlyUnavailableAtEnd finds an IIS log whose last hour holds nothing but
+// 503s (at least ten): every request failed when the log ends, and nothing
+// was served since.
+func (e *eval) onlyUnavailableAtEnd() (probes.IISLogTotal, bool) {
+	l := e.st.IISLog
+	if l == nil {
+		return probes.IISLogTotal{}, false
+	}
+	var last probes.IISLogTotal
+	for _, t := range l.Totals {
+		if t.LastHour.After(last.LastHour.Time) {
+			last = t
+		}
+	}
+	var n int64
+	for _, t := range l.Totals {
+		if !t.LastHour.Equal(last.LastHour.Time) {
+			continue
+		}
+		if t.Status != 503 {
+			return probes.IISLogTotal{}, false
+		}
+		n += t.Requests
+	}
+	if n < 10 || last.Status != 503 {
+		return probes.IISLogTotal{}, false
+	}
+	if _, served := e.servedAfter(last.LastHour.Add(time.Hour)); served {
+		return probes.IISLogTotal{}, false
+	}
+	return last, true
 }
 
 // poolRecycling: sporadic 503s among successes, a full request queue, or

@@ -93,6 +93,28 @@ func poolScenarios() []scenario {
 			},
 			want: []string{"wsuspool_recycling"}, severity: warning, says: "8 requests to ClientWebService answered 503.0",
 			not: []string{"start apppool", "is stopped"}},
+		{name: "the IIS log ends with nothing but 503s",
+			change: func(st *probes.ServerState) {
+				noProbes(st)
+				var lines []string
+				for i := range 120 {
+					lines = append(lines, iisLine(fmt.Sprintf("09:%02d:%02d", i/2, i%2*30), "POST", "/ClientWebService/client.asmx", "-", fmt.Sprintf("10.4.0.%d", i%200+1), wuaAgent, "200 0 0", 400))
+				}
+				for i := range 60 {
+					lines = append(lines, iisLine(fmt.Sprintf("10:%02d:00", i), "POST", "/ClientWebService/client.asmx", "-", fmt.Sprintf("10.4.0.%d", i%200+1), wuaAgent, "503 0 0", 1))
+				}
+				st.IISLog = mustIISLog(lines...)
+			},
+			want: []string{"wsuspool_stopped"}, severity: critical, says: "60 requests to ClientWebService answered 503.0"},
+		{name: "the IIS log ends with 503s, but the pool answers the probes since",
+			change: func(st *probes.ServerState) {
+				var lines []string
+				for i := range 60 {
+					lines = append(lines, iisLine(fmt.Sprintf("10:%02d:00", i), "POST", "/ClientWebService/client.asmx", "-", fmt.Sprintf("10.4.0.%d", i%200+1), wuaAgent, "503 0 0", 1))
+				}
+				st.IISLog = mustIISLog(lines...)
+			},
+			want: []string{"wsuspool_recycling"}, severity: critical, not: []string{"start apppool"}},
 		{name: "HTTP.sys answered AppOffline for WsusPool until the end of its log",
 			change: func(st *probes.ServerState) { noProbes(st); st.HTTPErr = httperr(appOffline) },
 			want:   []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered 4210 requests itself with 503 AppOffline for the application pool WsusPool"},
