@@ -153,7 +153,9 @@ func causeCases() []causeCase {
 				}
 			}},
 		{scenario{name: "anonymous authentication off on ReportingWebService explains clients that scan but do not report",
-			change: func(st *probes.ServerState) { cfg(st, "ReportingWebService", func(c *probes.VDirConfig) { c.Anonymous = false }) },
+			change: func(st *probes.ServerState) {
+				cfg(st, "ReportingWebService", func(c *probes.VDirConfig) { c.Anonymous = false })
+			},
 			facts: func(f *probes.Facts) {
 				f.Gaps = []probes.GapCount{{Category: probes.GapScanOKReportStale, Count: 40}}
 			},

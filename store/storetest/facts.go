@@ -85,7 +85,7 @@ func testFactsAssembly(t *testing.T, open Opener) {
 	f = seen["wsus01.corp.example"]
 	mu.Unlock()
 	want := map[probes.FindingKey]time.Time{
-		{Rule: "wsuspool_stopped"}: T0,
+		{Rule: "wsuspool_stopped"}:                                        T0,
 		{Rule: probes.GapStaleReport, Subject: probes.GapStaleReport}:     T0,
 		{Rule: probes.GapNeverReported, Subject: probes.GapNeverReported}: T0,
 	}
