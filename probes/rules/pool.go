@@ -157,7 +157,7 @@ func poolStopped(e *eval) []probes.Finding {
 	}
 	ev = append(ev, e.claimVDirEvents(probes.VDirNames(), exUnavailable, exTimeout)...) // every web service fails with the pool
 	ev = append(ev, e.claimEvents(exUnavailable)...)
-	ev = append(ev, e.claim(e.wasEvents(wasCrash, wasPing, wasStartup, wasMemory))...) // the failures that tripped it
+	ev = append(ev, e.claim(e.wasEvents(wasCrash, wasPing, wasStartup))...) // the failures that tripped it (memory recycles go to their own finding)
 	steps := []probes.Step{
 		e.startPool(),
 		ps("See why it stopped: WAS logs rapid-fail protection (5002), worker process failures (5009–5013) and memory-limit recycles (5117) in the System log", wasEventsCmd),

@@ -152,7 +152,7 @@ func poolScenarios() []scenario {
 					wasEvent(5002, "Error", "Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool.", 45*time.Minute),
 				}
 			},
-			want: []string{"wsuspool_stopped"}, severity: critical, says: "rapid-fail protection disabled it"},
+			want: []string{"wsuspool_stopped", "wsuspool_memory_limit"}, severity: critical, says: "rapid-fail protection disabled it"},
 		{name: "WAS disabled WsusPool yesterday; it serves now",
 			change: func(st *probes.ServerState) {
 				st.Events = []probes.Event{wasEvent(5002, "Error", "Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool.", 26*time.Hour)}
