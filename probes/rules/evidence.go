@@ -96,7 +96,7 @@ func (e *eval) poolEvidence(fact string) probes.Evidence {
 func (e *eval) eventEvidence(ev probes.Event) probes.Evidence {
 	msg := strings.TrimSpace(ev.Message)
 	first, _, _ := strings.Cut(msg, "\n")
-	fact := fmt.Sprintf("event %d (%s): %s", ev.ID, ev.Level, strings.TrimSpace(first))
+	fact := fmt.Sprintf("event %d (%s): %s", ev.ID, ev.Level, clip(strings.TrimSpace(first), 300))
 	if x := exceptionLine(msg); x != "" && x != strings.TrimSpace(first) {
 		fact += " — " + x
 	}
