@@ -36,17 +36,24 @@ type ProcessCount struct {
 	Count   int64  `json:"count" v:"min=1"`
 }
 
-// Denial is one process denied one operation on one path, Count times between
-// First and Last (time of day as exported: ProcMon writes no date), with the
-// NETWORK SERVICE right DESIGN §7.5 asks for there and how to grant it.
+// Denial is one process, running as one account, denied one operation on one
+// path, Count times between First and Last (time of day as exported: ProcMon
+// writes no date), with the right the grant gives that account and how to
+// grant it (DESIGN §7.5 for its folders, else what the rows asked for).
 type Denial struct {
-	Process     string `json:"process" v:"required,max=256"`
-	Path        string `json:"path" v:"required,max=2048"`
-	Operation   string `json:"operation" v:"required,max=64"`
-	Count       int64  `json:"count" v:"min=1"`
-	First       string `json:"first,omitempty" v:"max=40"`
-	Last        string `json:"last,omitempty" v:"max=40"`
-	Right       string `json:"right,omitempty" v:"max=32"` // RightFullControl, …; "" when §7.5 says nothing
+	Process   string `json:"process" v:"required,max=256"`
+	Path      string `json:"path" v:"required,max=2048"`
+	Operation string `json:"operation" v:"required,max=64"`
+	Count     int64  `json:"count" v:"min=1"`
+	First     string `json:"first,omitempty" v:"max=40"`
+	Last      string `json:"last,omitempty" v:"max=40"`
+	// User is the account that was denied (ProcMon's User column); when the
+	// capture has none, UserAssumed is set and User is the process's usual
+	// identity (NETWORK SERVICE for w3wp.exe and WsusService.exe).
+	User        string `json:"user,omitempty" v:"max=256"`
+	UserAssumed bool   `json:"user_assumed,omitempty"`
+	Access      string `json:"access,omitempty" v:"max=256"` // the Desired Access the row logged, e.g. "Generic Write, Read Attributes"
+	Right       string `json:"right,omitempty" v:"max=32"`   // RightFullControl, …; "" when no grant is proposed
 	Why         string `json:"why,omitempty" v:"max=512"`
 	Remediation []Step `json:"remediation" v:"max=10"`
 }

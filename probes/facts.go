@@ -12,10 +12,41 @@ type Facts struct {
 	Upstream func(host string, port int) (FleetServer, bool)
 	// Gaps are the server's clients per gap category, with examples.
 	Gaps []GapCount
+	// Silence says when each gap category's clients went silent: per
+	// category, its listed clients counted by the UTC day of their last
+	// status report (never-reported ones by the day they were first listed).
+	// A category that is absent has no timing (e.g. expected_missing).
+	Silence map[string][]DayCount
+	// Opened is when each currently open finding of the server was first
+	// seen; a finding the rules produce that is not in it opens now.
+	Opened map[FindingKey]time.Time
+	// WatchedSince is when the dashboard first heard of the server. A finding
+	// first seen well after it was not there before (the server was watched);
+	// one first seen at once may be older than the dashboard's knowledge.
+	WatchedSince time.Time
 }
+
+// DayCount is how many clients fall on one UTC day.
+type DayCount struct {
+	Day   time.Time `json:"day"` // midnight UTC
+	Count int64     `json:"count"`
+}
+
+// MaxSilenceDays bounds Facts.Silence per category: older days are folded
+// into the oldest day kept.
+const MaxSilenceDays = 400
 
 // FleetServer is another server of the fleet as a rule may see it.
 type FleetServer struct {
-	Name   string
-	Status string // ok, warning, critical or unknown
+	Name         string
+	Status       string // ok, warning, critical or unknown
+	WatchedSince time.Time
+	// Findings are its open findings (what may explain a downstream's trouble).
+	Findings []FleetFinding
+}
+
+// FleetFinding is an open finding of another fleet server.
+type FleetFinding struct {
+	Rule, Subject, Severity, Title string
+	FirstSeen                      time.Time
 }

@@ -79,6 +79,11 @@ type IISLogFaultClients struct {
 	// they are in Requests but not in Clients or Top.
 	Untracked int64               `json:"untracked,omitempty" v:"min=0"`
 	Top       []IISLogClientCount `json:"top" v:"max=10"` // most requests first
+	// Followed counts the requests of a 401.1 fault that the same client
+	// followed, within two minutes, with a request the same vDir answered
+	// successfully: a challenge answered (the Negotiate/NTLM handshake logs
+	// 401.2, then 401.1 with win32 2148074254, then 200), not a refusal.
+	Followed int64 `json:"followed_by_success,omitempty" v:"min=0"`
 }
 
 // IISLogClientCount is one client IP (c-ip, IPv6 zone id kept) and its requests.
@@ -156,8 +161,11 @@ type IISLogTotal struct {
 	Requests  int64  `json:"requests"`
 	WUA       int64  `json:"wua"`    // of them from Windows Update Agent
 	MaxMS     int64  `json:"max_ms"` // longest time-taken
-	Hours     int64  `json:"hours"`  // UTC hours in which it occurred
-	LastHour  Time   `json:"last_hour"`
+	// P50MS is the typical time-taken: the median of the hourly medians,
+	// weighted by their requests (0 when none was logged).
+	P50MS    int64 `json:"p50_ms,omitempty"`
+	Hours    int64 `json:"hours"` // UTC hours in which it occurred
+	LastHour Time  `json:"last_hour"`
 }
 
 // StatusText renders status.substatus as IIS logs do.
@@ -170,6 +178,8 @@ func (d *IISLogDigest) Summary() IISLogSummary {
 		status, sub int
 	}
 	idx := map[key]int{}
+	type hourly struct{ p50, n int64 }
+	medians := map[int][]hourly{} // per total
 	s := IISLogSummary{File: d.File, Lines: d.Lines, Skipped: d.Skipped, Other: d.Other, First: d.First, Last: d.Last,
 		Totals: []IISLogTotal{}, TopClients: d.TopClients}
 	if s.TopClients == nil {
@@ -189,14 +199,28 @@ func (d *IISLogDigest) Summary() IISLogSummary {
 		t := &s.Totals[i]
 		t.Requests += b.Requests
 		t.WUA += b.WUA
-		if b.TimeTaken != nil && b.TimeTaken.Max > t.MaxMS {
-			t.MaxMS = b.TimeTaken.Max
+		if b.TimeTaken != nil {
+			t.MaxMS = max(t.MaxMS, b.TimeTaken.Max)
+			medians[i] = append(medians[i], hourly{b.TimeTaken.P50, b.TimeTaken.N})
 		}
 		if !b.Hour.Equal(t.LastHour.Time) {
 			t.Hours++ // buckets come ordered by hour, so each new hour counts once per total
 		}
 		if b.Hour.After(t.LastHour.Time) {
 			t.LastHour = b.Hour
+		}
+	}
+	for i, hs := range medians {
+		slices.SortFunc(hs, func(a, b hourly) int { return cmp.Compare(a.p50, b.p50) })
+		var n, seen int64
+		for _, h := range hs {
+			n += h.n
+		}
+		for _, h := range hs {
+			if seen += h.n; 2*seen >= n {
+				s.Totals[i].P50MS = h.p50
+				break
+			}
 		}
 	}
 	slices.SortStableFunc(s.Totals, func(a, b IISLogTotal) int { return cmp.Compare(b.Requests, a.Requests) })

@@ -96,6 +96,66 @@ func Judge(c VDirCheck, now time.Time) (verdict, reason string) {
 	return verdict, reason
 }
 
+// JudgeChecks judges a run of checks (one report, one probe) against
+// DESIGN §7.1–§7.2: each on its own, then the extra SelfUpdate check on port
+// 80 in the light of the others (see SettleSelfUpdate).
+func JudgeChecks(cs []VDirCheck, now time.Time) {
+	for i := range cs {
+		cs[i].Verdict, cs[i].Reason = Judge(cs[i], now)
+	}
+	SettleSelfUpdate(cs)
+}
+
+// SettleSelfUpdate: clients fetch SelfUpdate on the WSUS port; only legacy
+// agents also look on port 80 (the prober's extra check). When SelfUpdate
+// answers on one port, a failing check of it on another is a warning about
+// those agents, not a fault of the SelfUpdate vDir (the fleet strip shows
+// the worst verdict of a vDir).
+func SettleSelfUpdate(cs []VDirCheck) {
+	served := ""
+	for _, c := range cs {
+		if c.VDir == "SelfUpdate" && c.Verdict == VerdictOK {
+			served = portOf(c.URL)
+		}
+	}
+	if served == "" {
+		return
+	}
+	for i := range cs {
+		c := &cs[i]
+		if p := portOf(c.URL); c.VDir == "SelfUpdate" && c.Verdict == VerdictFault && p != served && p != "" {
+			c.Verdict = VerdictWarning
+			c.Reason = clipText("port "+p+": "+c.Reason+"; SelfUpdate answers on the WSUS port ("+served+"), so only legacy clients that look on port "+p+" are affected", 512)
+		}
+	}
+}
+
+// portOf is the port a check URL connects to ("" when it cannot be read).
+func portOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "https") {
+		return "443"
+	}
+	return "80"
+}
+
+// clipText cuts s to at most n bytes on a rune boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
 func unreachableReason(c VDirCheck) string {
 	detail := ""
 	if c.Error != "" {
@@ -143,7 +203,7 @@ func judgeStatus(v VDir, c VDirCheck) (verdict, reason string) {
 	st, sub := c.Status, c.sub()
 	switch {
 	case st == 503:
-		return VerdictFault, "503 Service Unavailable: WsusPool stopped or crashing"
+		return VerdictFault, "503 Service Unavailable: WsusPool stopped, recycling or overloaded"
 	case st == 500 && sub == 24:
 		return VerdictFault, "500.24: ASP.NET impersonation is enabled"
 	case st == 500 && v.Name == "ClientWebService" && c.LatencyMS > SlowMS:
@@ -184,7 +244,7 @@ func judge401(v VDir, c VDirCheck) (verdict, reason string) {
 	}
 	switch sub := c.sub(); {
 	case sub == 1:
-		return VerdictFault, "401.1: the anonymous (IUSR) credentials are rejected"
+		return VerdictFault, "401.1: IIS cannot log on the anonymous identity"
 	case sub == 3:
 		return VerdictFault, "401.3: NTFS permissions deny the anonymous identity"
 	case sub == 2 || (sub < 0 && c.OffersWindowsAuth()):

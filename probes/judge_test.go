@@ -25,7 +25,7 @@ func TestJudge(t *testing.T) {
 		{"api remoting 401 without windows auth", VDirCheck{VDir: "ApiRemoting30", Status: 401, WWWAuthenticate: []string{"Basic realm=\"x\""}}, VerdictWarning, "Windows authentication looks off"},
 		{"anonymous vdir 401 + negotiate = 401.2", VDirCheck{VDir: "SimpleAuthWebService", Status: 401, WWWAuthenticate: negotiate}, VerdictFault, "401.2: anonymous authentication is disabled"},
 		{"explicit 401.2", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(2)}, VerdictFault, "401.2"},
-		{"401.1 iusr", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(1), WWWAuthenticate: negotiate}, VerdictFault, "401.1: the anonymous (IUSR) credentials"},
+		{"401.1 iusr", VDirCheck{VDir: "ClientWebService", Status: 401, Substatus: intp(1), WWWAuthenticate: negotiate}, VerdictFault, "401.1: IIS cannot log on the anonymous identity"},
 		{"401.3 ntfs", VDirCheck{VDir: "Content", Status: 401, Substatus: intp(3)}, VerdictFault, "401.3: NTFS permissions"},
 		{"bare 401", VDirCheck{VDir: "Inventory", Status: 401}, VerdictFault, "unauthorized on an anonymous vDir"},
 		{"content listing off", VDirCheck{VDir: "Content", Status: 403}, VerdictOK, "directory listing off"},
@@ -98,5 +98,39 @@ func TestVDirReference(t *testing.T) {
 	api, _ := LookupVDir("apiremoting30")
 	if !api.WindowsAuth || api.Anonymous {
 		t.Error("ApiRemoting30 must be Windows auth only")
+	}
+}
+
+// When SelfUpdate answers on the WSUS port, a closed port 80 matters only to
+// legacy agents: a warning, so the strip's SelfUpdate cell is not a fault.
+func TestJudgeChecksSelfUpdatePort80(t *testing.T) {
+	run := func(port80 VDirCheck, wsusPort int) []VDirCheck {
+		cs := []VDirCheck{
+			{VDir: "ClientWebService", URL: "http://wsus01.corp.example:8530/ClientWebService/client.asmx", Status: 200},
+			{VDir: "SelfUpdate", URL: "http://wsus01.corp.example:8530/selfupdate/wuident.cab", Status: wsusPort},
+			port80,
+		}
+		JudgeChecks(cs, testNow)
+		return cs
+	}
+	refused := VDirCheck{VDir: "SelfUpdate", URL: "http://wsus01.corp.example/selfupdate/wuident.cab", ErrorKind: ErrorConnect, Error: "connection refused"}
+	cs := run(refused, 200)
+	if c := cs[2]; c.Verdict != VerdictWarning || !strings.Contains(c.Reason, "port 80: cannot connect") || !strings.Contains(c.Reason, "legacy clients") {
+		t.Errorf("port 80 refused while SelfUpdate answers on 8530: %s %q", c.Verdict, c.Reason)
+	}
+	if cell := Cells(cs)[7]; cell.VDir != "SelfUpdate" || cell.Verdict != VerdictWarning {
+		t.Errorf("the strip's SelfUpdate cell: %+v", cell)
+	}
+	missing := VDirCheck{VDir: "SelfUpdate", URL: "http://wsus01.corp.example:80/selfupdate/wuident.cab", Status: 404}
+	if c := run(missing, 200)[2]; c.Verdict != VerdictWarning {
+		t.Errorf("port 80 404: %s %q", c.Verdict, c.Reason)
+	}
+	// SelfUpdate broken on the WSUS port too: both are faults.
+	cs = run(refused, 404)
+	if cs[1].Verdict != VerdictFault || cs[2].Verdict != VerdictFault {
+		t.Errorf("both broken: %s / %s", cs[1].Verdict, cs[2].Verdict)
+	}
+	if cell := Cells(cs)[7]; cell.Verdict != VerdictFault {
+		t.Errorf("the strip hides a broken SelfUpdate: %+v", cell)
 	}
 }

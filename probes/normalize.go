@@ -5,10 +5,7 @@ package probes
 // as of the time it was collected, whatever the collector said. Idempotent.
 func (r *Report) Normalize() {
 	r.Server.Name = NormalizeName(r.Server.Name)
-	for i := range r.VDirChecks {
-		c := &r.VDirChecks[i]
-		c.Verdict, c.Reason = Judge(*c, r.CollectedAt.Time)
-	}
+	JudgeChecks(r.VDirChecks, r.CollectedAt.Time)
 	if r.Sync != nil && r.Sync.Upstream != nil {
 		r.Sync.Upstream.Host = NormalizeName(r.Sync.Upstream.Host)
 	}
@@ -30,8 +27,5 @@ func (s ServerInfo) HasFacts() bool {
 // lower-cased, its vDir checks judged.
 func (r *ClientReport) Normalize() {
 	r.Client.Name = NormalizeName(r.Client.Name)
-	for i := range r.VDirChecks {
-		c := &r.VDirChecks[i]
-		c.Verdict, c.Reason = Judge(*c, r.CollectedAt.Time)
-	}
+	JudgeChecks(r.VDirChecks, r.CollectedAt.Time)
 }

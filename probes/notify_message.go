@@ -361,16 +361,21 @@ type CauseRef struct {
 	Rule   string
 }
 
-// ExplainedBy is the one place that decides "root cause": a finding is a
-// symptom, not notified on its own, when an open cause explains it. Today
-// a finding names its cause on the same server (Cause), and a failing
-// synchronization is explained by an open critical cause on its upstream
-// (asked through upstream, nil when unknown).
-func ExplainedBy(server string, f Finding, all []Finding, upstream func() (CauseRef, bool)) (CauseRef, bool) {
-	if f.Cause != "" && f.Cause != f.Rule {
+// AlertCauseOf is the one place that decides "root cause" for alerts: a
+// finding is a symptom, not notified on its own, when an open cause explains
+// it. The rules name the cause (see Finding's causality): on the same server
+// when Cause is one of this diagnosis's findings, on another server when
+// CauseServer says so. A failing synchronization is also explained by an
+// open critical cause on its upstream (asked through upstream, nil when
+// unknown), for replicas whose error text the rules could not tie to it.
+func AlertCauseOf(server string, f Finding, all []Finding, upstream func() (CauseRef, bool)) (CauseRef, bool) {
+	if ref, ok := f.CauseRef(server); ok && !(ref.Server == server && ref.Rule == f.Rule && ref.Subject == f.Subject) {
+		if ref.Server != server {
+			return CauseRef{Server: ref.Server, Rule: ref.Rule}, true
+		}
 		for _, o := range all {
-			if o.Rule == f.Cause {
-				return CauseRef{Server: server, Rule: f.Cause}, true
+			if o.Rule == ref.Rule {
+				return CauseRef{Server: server, Rule: ref.Rule}, true
 			}
 		}
 	}

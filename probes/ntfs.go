@@ -2,6 +2,7 @@ package probes
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // NTFS rights as .NET FileSystemRights / RegistryRights names, the words
@@ -172,46 +173,137 @@ func registryKey(path string) (hive, rest string, ok bool) {
 	return "", "", false
 }
 
-// icaclsPerms are the icacls grants for each right: inherited by subfolders
-// (CI) and files (OI) so a denial on a file is fixed by a grant on its folder.
+// Principal is who a grant is for: a well-known SID when there is one, since
+// commands that name accounts break on non-English Windows, where NETWORK
+// SERVICE is "NETZWERKDIENST" or "SERVICE RÉSEAU".
+type Principal struct {
+	Name string // as an administrator reads it: NT AUTHORITY\NETWORK SERVICE, IIS APPPOOL\WsusPool
+	SID  string // well-known SID, "" for other accounts (granted by name)
+}
+
+// The identities WSUS runs as.
+var (
+	NetworkService = Principal{Name: `NT AUTHORITY\NETWORK SERVICE`, SID: NetworkServiceSID}
+	AnonymousUser  = Principal{Name: `NT AUTHORITY\IUSR`, SID: "S-1-5-17"} // the built-in IIS anonymous user
+	LocalSystem    = Principal{Name: `NT AUTHORITY\SYSTEM`, SID: "S-1-5-18"}
+	LocalService   = Principal{Name: `NT AUTHORITY\LOCAL SERVICE`, SID: "S-1-5-19"}
+	// WIDService is the Windows Internal Database's service account.
+	WIDService = Principal{Name: `NT SERVICE\MSSQL$MICROSOFT##WID`}
+)
+
+// wellKnown maps the spellings of the well-known identities (English, IIS
+// identityType names, and common translations of the account names) to them.
+var wellKnown = map[string]Principal{
+	"NETWORK SERVICE": NetworkService, "NETWORKSERVICE": NetworkService, NetworkServiceSID: NetworkService,
+	"NETZWERKDIENST": NetworkService, "SERVICE RÉSEAU": NetworkService, "SERVICIO DE RED": NetworkService,
+	"SERVIZIO DI RETE": NetworkService, "NETWERKSERVICE": NetworkService, "SERVIÇO DE REDE": NetworkService,
+	"IUSR": AnonymousUser, "S-1-5-17": AnonymousUser,
+	"SYSTEM": LocalSystem, "LOCALSYSTEM": LocalSystem, "S-1-5-18": LocalSystem,
+	"LOCAL SERVICE": LocalService, "LOCALSERVICE": LocalService, "S-1-5-19": LocalService, "LOKALER DIENST": LocalService,
+	"SERVICE LOCAL": LocalService,
+}
+
+// PrincipalOf reads an account as ProcMon's User column, Get-Acl or IIS
+// write it ("NT AUTHORITY\NETWORK SERVICE", "NetworkService", "IUSR",
+// "IIS APPPOOL\WsusPool", "CORP\svc-wsus"). ok is false for an empty or
+// unreadable name.
+func PrincipalOf(account string) (p Principal, ok bool) {
+	a := strings.TrimSpace(account)
+	if a == "" || strings.ContainsFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '"' }) {
+		return Principal{}, false
+	}
+	short := a
+	if i := strings.LastIndexByte(a, '\\'); i >= 0 {
+		short = a[i+1:]
+		domain := strings.ToUpper(a[:i])
+		// Only the NT AUTHORITY domain (in any language) holds the well-known
+		// accounts; CORP\SYSTEM would be an ordinary account.
+		if !strings.HasPrefix(domain, "NT") && !strings.HasPrefix(domain, "AUTORIT") && domain != "BUILTIN" {
+			return Principal{Name: a}, true
+		}
+	}
+	if w, found := wellKnown[strings.ToUpper(short)]; found {
+		return w, true
+	}
+	return Principal{Name: a}, true
+}
+
+// IsNetworkService reports whether p is NETWORK SERVICE.
+func (p Principal) IsNetworkService() bool { return p.SID == NetworkServiceSID }
+
+// icaclsPerms are the icacls rights for each right name.
 var icaclsPerms = map[string]string{
-	RightFullControl:    "(OI)(CI)F",
-	RightModify:         "(OI)(CI)M",
-	RightReadAndExecute: "(OI)(CI)RX",
+	RightFullControl:    "F",
+	RightModify:         "M",
+	RightReadAndExecute: "RX",
 }
 
 // GrantCommand is the remediation step that grants NETWORK SERVICE right on
-// path: an icacls command for a folder (for a UNC path, Modify for the WSUS
-// server's computer account), or a PowerShell Get-Acl/Set-Acl snippet granting
-// ReadKey for a registry key. When no exact command can be written safely (a
-// path cmd cannot quote, a key in the caller's own user hive), the step only
-// says what to do.
-func GrantCommand(path, right string) Step {
+// path and everything below it (DESIGN §7.5): an icacls command for a folder
+// (for a UNC path, Modify for the WSUS server's computer account), or a
+// PowerShell Get-Acl/Set-Acl snippet for a registry key. When no exact
+// command can be written safely (a path that cannot be quoted, a key in the
+// caller's own user hive), the step only says what to do.
+func GrantCommand(path, right string) Step { return Grant(NetworkService, path, right, true) }
+
+// Grant is the step that grants who right on path: with tree, inherited by
+// everything below a folder ((OI)(CI)); without, on the path itself only (a
+// file, or a folder outside the reference list where nothing more is known
+// to be needed). Every command is PowerShell.
+func Grant(who Principal, path, right string, tree bool) Step {
 	if hive, rest, ok := registryKey(path); ok {
-		return registryGrant(hive, rest, right)
+		return registryGrant(who, hive, rest, right)
 	}
 	perms, known := icaclsPerms[right]
-	quoted, quotable := cmdQuote(path)
+	quoted, quotable := psPath(path)
 	name := rightName(right)
+	whom := printable(who.Name)
 	switch {
 	case !known:
-		return Step{Text: "Grant NETWORK SERVICE " + name + " on " + printable(path) + " (Properties > Security > Edit)"}
+		return Step{Text: "Grant " + whom + " " + name + " on " + printable(path) + " (Properties > Security > Edit)"}
 	case !quotable:
-		return Step{Text: "Grant NETWORK SERVICE " + name + " on " + printable(path) +
+		return Step{Text: "Grant " + whom + " " + name + " on " + printable(path) +
 			" (Properties > Security > Edit); this path cannot be put in a command safely"}
 	}
-	if strings.HasPrefix(strings.TrimSpace(path), `\\`) {
+	if tree {
+		perms = "(OI)(CI)" + perms
+	} else {
+		perms = "(" + perms + ")"
+	}
+	if strings.HasPrefix(strings.TrimSpace(path), `\\`) && who.IsNetworkService() {
+		// NETWORK SERVICE reaches a share as the server's computer account.
 		return Step{
-			Text:    "On the WSUS server, in an elevated Command Prompt, grant its computer account " + name + " on the share folder " + printable(path) + " (run as a domain user so %USERDOMAIN% is the server's domain)",
-			Command: `icacls ` + quoted + ` /grant "%USERDOMAIN%\%COMPUTERNAME%$:` + perms + `"`,
+			Text: "On the WSUS server, in an elevated PowerShell run as a domain administrator, grant the server's computer account " + name +
+				" on the share folder " + printable(path) + " (NETWORK SERVICE reaches a share as DOMAIN\\SERVER$)",
+			Command: `$account = "$env:USERDOMAIN\$env:COMPUTERNAME" + '$'; icacls ` + quoted + ` /grant "${account}:` + perms + `"`,
+			Shell:   ShellPowerShell,
 		}
 	}
+	account, ok := icaclsAccount(who)
+	if !ok {
+		return Step{Text: "Grant " + whom + " " + name + " on " + printable(path) + " (Properties > Security > Edit)"}
+	}
+	scope := " (inherited by everything below it)"
+	if !tree {
+		scope = " (on that path only)"
+	}
 	return Step{
-		Text:    "In an elevated Command Prompt on the WSUS server, grant NETWORK SERVICE " + name + " on " + path + " (inherited by everything below it)",
-		Command: `icacls ` + quoted + ` /grant *` + NetworkServiceSID + `:` + perms,
+		Text:    "In an elevated PowerShell on the WSUS server, grant " + whom + " " + name + " on " + printable(path) + scope,
+		Command: `icacls ` + quoted + ` /grant ` + psSingle(account+":"+perms),
+		Shell:   ShellPowerShell,
 	}
 }
 
+// icaclsAccount is how icacls names who: *SID for the well-known accounts.
+func icaclsAccount(who Principal) (string, bool) {
+	if who.SID != "" {
+		return "*" + who.SID, true
+	}
+	if who.Name == "" || strings.ContainsAny(who.Name, ":*?\"<>|") {
+		return "", false
+	}
+	return who.Name, true
+}
 func rightName(right string) string {
 	switch right {
 	case RightFullControl:
@@ -226,70 +318,117 @@ func rightName(right string) string {
 	return printable(right)
 }
 
-func registryGrant(hive, rest, right string) Step {
+// RightRank orders rights: a grant of a higher one includes the lower ones.
+func RightRank(right string) int {
+	switch right {
+	case RightReadKey, RightReadAndExecute, "Read", "ReadData", "ListDirectory", "Write", "WriteKey":
+		return 1
+	case RightModify:
+		return 2
+	case RightFullControl:
+		return 3
+	}
+	return 0
+}
+
+func registryGrant(who Principal, hive, rest, right string) Step {
 	key := hive
 	if rest != "" {
 		key += `\` + rest
 	}
-	if right == "" || right == RightReadAndExecute {
+	if right != RightFullControl {
 		right = RightReadKey
 	}
+	whom := printable(who.Name)
 	if hive == "HKEY_CURRENT_USER" {
 		// HKCU in ProcMon is the denied process's own hive, not the admin's.
-		return Step{Text: "The key " + printable(key) + " is in the denied process's own user hive (HKEY_USERS\\<its SID>); grant its account " +
+		return Step{Text: "The key " + printable(key) + " is in the denied process's own user hive (HKEY_USERS\\<its SID>); grant " + whom + " " +
 			rightName(right) + " there with regedit (Permissions…)"}
 	}
 	quoted, ok := psQuote(`Registry::` + key)
-	if !ok || strings.ContainsFunc(right, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') }) {
-		return Step{Text: "Grant NETWORK SERVICE " + rightName(right) + " on the registry key " + printable(key) + " with regedit (Permissions…)"}
+	var identity string
+	switch {
+	case who.SID != "":
+		identity = `[System.Security.Principal.SecurityIdentifier]'` + who.SID + `'`
+	default:
+		if q, qok := psQuote(who.Name); qok && who.Name != "" {
+			identity = `[System.Security.Principal.NTAccount]` + q
+		} else {
+			ok = false
+		}
+	}
+	if !ok {
+		return Step{Text: "Grant " + whom + " " + rightName(right) + " on the registry key " + printable(key) + " with regedit (Permissions…)"}
 	}
 	return Step{
-		Text: "In an elevated PowerShell on the WSUS server, grant NETWORK SERVICE " + rightName(right) + " on the registry key " + key +
-			" (or regedit > Permissions…)",
+		Text: "In an elevated PowerShell on the WSUS server, grant " + whom + " " + rightName(right) + " on the registry key " + printable(key) +
+			" and its subkeys (or regedit > Permissions…)",
 		Command: `$k = ` + quoted + `; $acl = Get-Acl -LiteralPath $k; ` +
-			`$sid = [System.Security.Principal.SecurityIdentifier]'` + NetworkServiceSID + `'; ` +
-			`$rule = New-Object System.Security.AccessControl.RegistryAccessRule -ArgumentList $sid, '` + right + `', 'ContainerInherit', 'None', 'Allow'; ` +
+			`$id = ` + identity + `; ` +
+			`$rule = New-Object System.Security.AccessControl.RegistryAccessRule -ArgumentList $id, '` + right + `', 'ContainerInherit', 'None', 'Allow'; ` +
 			`$acl.AddAccessRule($rule); Set-Acl -LiteralPath $k -AclObject $acl`,
+		Shell: ShellPowerShell,
 	}
 }
 
-// cmdVars are the environment variables a path may name on purpose; any other
-// % could be expanded by cmd into something else.
-var cmdVars = []string{"%windir%", "%SystemRoot%", "%SystemDrive%", "%ProgramFiles%", "%ProgramData%"}
+// envVars are the environment variables a path may name on purpose, as the
+// guide writes them, with their PowerShell spelling.
+var envVars = []struct{ cmd, ps string }{
+	{"%windir%", "$env:windir"}, {"%SystemRoot%", "$env:SystemRoot"}, {"%SystemDrive%", "$env:SystemDrive"},
+	{"%ProgramFiles%", "$env:ProgramFiles"}, {"%ProgramData%", "$env:ProgramData"},
+}
 
-// cmdQuote double-quotes a path for cmd.exe and icacls (MSVCRT argument
-// rules). Quotes and control characters cannot appear in Windows paths and
-// are refused, as is a % that is not one of cmdVars.
-func cmdQuote(path string) (string, bool) {
+// psPath renders a Windows path as a PowerShell double-quoted string: the
+// variables of envVars become $env: references, every other $ and ` (and
+// the typographic double quotes PowerShell also ends strings on) are
+// escaped. A trailing backslash is dropped (Windows PowerShell 5.1 would
+// pass it to icacls as an escaped closing quote), except after a drive.
+// Quotes and control characters cannot be in Windows paths and are refused,
+// as is any other %NAME% (its author meant an expansion we cannot know).
+func psPath(path string) (string, bool) {
 	p := strings.TrimSpace(path)
 	if p == "" || strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '"' }) {
 		return "", false
 	}
-	rest := p
-	for _, v := range cmdVars {
-		rest = replaceFold(rest, v)
+	for len(p) > 3 && strings.HasSuffix(p, `\`) {
+		p = p[:len(p)-1]
 	}
-	if strings.Contains(rest, "%") {
-		return "", false
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(p); {
+		if p[i] == '%' {
+			matched := false
+			for _, v := range envVars {
+				if hasPrefixFold(p[i:], v.cmd) {
+					b.WriteString(v.ps)
+					i += len(v.cmd)
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+			if j := strings.IndexByte(p[i+1:], '%'); j > 0 && isVarName(p[i+1:i+1+j]) {
+				return "", false
+			}
+		}
+		r, size := utf8.DecodeRuneInString(p[i:])
+		switch r {
+		case '$', '`', '\u201c', '\u201d', '\u201e':
+			b.WriteByte('`')
+		}
+		b.WriteString(p[i : i+size])
+		i += size
 	}
-	// A backslash run before the closing quote would escape it: double it.
-	trail := len(p) - len(strings.TrimRight(p, `\`))
-	return `"` + p + strings.Repeat(`\`, trail) + `"`, true
+	b.WriteByte('"')
+	return b.String(), true
 }
 
-// replaceFold removes every ASCII-case-insensitive occurrence of v from s
-// (byte-wise, so non-ASCII text cannot shift the indexes).
-func replaceFold(s, v string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if hasPrefixFold(s[i:], v) {
-			i += len(v)
-			continue
-		}
-		b.WriteByte(s[i])
-		i++
-	}
-	return b.String()
+func isVarName(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '(' || r == ')')
+	})
 }
 
 // psQuote single-quotes s for PowerShell, where ' and the typographic single
@@ -298,6 +437,10 @@ func psQuote(s string) (string, bool) {
 	if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "", false
 	}
+	return psSingle(s), true
+}
+
+func psSingle(s string) string {
 	var b strings.Builder
 	b.WriteByte('\'')
 	for _, r := range s {
@@ -307,8 +450,16 @@ func psQuote(s string) (string, bool) {
 		b.WriteRune(r)
 	}
 	b.WriteByte('\'')
-	return b.String(), true
+	return b.String()
 }
+
+// PSQuote single-quotes s as a PowerShell literal string; ok is false when
+// s holds control characters.
+func PSQuote(s string) (string, bool) { return psQuote(s) }
+
+// PSPath renders a Windows path (which may name %windir% and the like) as a
+// PowerShell string; ok is false when it cannot be written safely.
+func PSPath(path string) (string, bool) { return psPath(path) }
 
 // printable replaces control characters so untrusted text stays one line.
 func printable(s string) string {
@@ -321,19 +472,34 @@ func printable(s string) string {
 }
 
 // ShowACLCommand is the step that displays the current ACL of a folder or
-// registry key, for paths the guide says nothing about: compare it with the
-// same path on a healthy WSUS server before granting anything.
+// registry key: compare it with the same path on a healthy WSUS server.
 func ShowACLCommand(path string) Step {
-	text := "Show the current permissions of " + printable(path) + " and compare them with the same path on a healthy WSUS server before granting anything"
+	text := "Show the current permissions of " + printable(path) + " and compare them with the same path on a healthy WSUS server"
 	if hive, rest, ok := registryKey(path); ok {
 		key := strings.TrimSuffix(hive+`\`+rest, `\`)
 		if q, ok := psQuote(`Registry::` + key); ok && hive != "HKEY_CURRENT_USER" {
-			return Step{Text: text + " (elevated PowerShell)", Command: `Get-Acl -LiteralPath ` + q + ` | Format-List`}
+			return Step{Text: text + " (elevated PowerShell)", Command: `Get-Acl -LiteralPath ` + q + ` | Format-List`, Shell: ShellPowerShell}
 		}
 		return Step{Text: text + " (regedit > Permissions…)"}
 	}
-	if q, ok := cmdQuote(path); ok {
-		return Step{Text: text + " (Command Prompt)", Command: `icacls ` + q}
+	if q, ok := psPath(path); ok {
+		return Step{Text: text + " (elevated PowerShell)", Command: `icacls ` + q, Shell: ShellPowerShell}
 	}
 	return Step{Text: text + " (Properties > Security)"}
+}
+
+// RightName is a right as the Security tab names it ("Full Control").
+func RightName(right string) string { return rightName(right) }
+
+// RegistryPathLong spells a registry path with its full hive name
+// (HKLM\… → HKEY_LOCAL_MACHINE\…), or returns it unchanged.
+func RegistryPathLong(path string) string {
+	hive, rest, ok := registryKey(path)
+	if !ok {
+		return path
+	}
+	if rest == "" {
+		return hive
+	}
+	return hive + `\` + rest
 }

@@ -117,6 +117,10 @@ type VDirConfig struct {
 	ASPNETImpersonation bool   `json:"aspnet_impersonation"`
 	AppPool             string `json:"app_pool,omitempty" v:"max=256"`
 	PhysicalPath        string `json:"physical_path,omitempty" v:"max=1024"`
+	// Site is the IIS site the vDir is in ("WSUS Administration", or
+	// "Default Web Site" when WSUS was installed on port 80): the fixes name
+	// it in their configuration paths.
+	Site string `json:"site,omitempty" v:"max=256"`
 }
 
 // AppPool holds the WsusPool settings (compare DESIGN §7.4). Numbers are

@@ -357,7 +357,7 @@ func (s *Store) judgeAlerts(ctx context.Context, t *wtx, row serverRow, st *prob
 		if !probes.Notifiable(f) {
 			continue
 		}
-		if c, ok := probes.ExplainedBy(row.name, f, findings, upstream); ok {
+		if c, ok := probes.AlertCauseOf(row.name, f, findings, upstream); ok {
 			elsewhere = append(elsewhere, explainedSymptom{c, probes.Symptom{Server: row.name, Rule: f.Rule, Title: f.Title}})
 			continue
 		}

@@ -34,28 +34,125 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	gaps, err := loadGapFacts(ctx, t, serverID)
+	facts, err := loadFacts(ctx, t, serverID)
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	findings := s.opts.Diagnose(probes.Facts{State: st, Now: t.now, Upstream: s.upstream(ctx, t), Gaps: gaps})
+	facts.State, facts.Now, facts.Upstream = st, t.now, s.upstream(ctx, t)
+	findings := s.opts.Diagnose(facts)
 	if err := s.storeFindings(ctx, t, row, findings); err != nil {
 		return err
 	}
 	// Alerts (store/alerts.go): this diagnosis is a judgement of the
 	// server's root causes; what fires or resolves is queued in this transaction.
-	if err := s.judgeAlerts(ctx, t, row, st, findings, gaps); err != nil {
+	if err := s.judgeAlerts(ctx, t, row, st, findings, facts.Gaps); err != nil {
 		return fmt.Errorf("diagnose: alerts: %w", err)
 	}
+	// The server-wide cause its silent clients are attributed to: the cause
+	// of a gap finding (other findings may have causes of their own).
 	cause := ""
 	for _, f := range findings {
-		if f.Cause != "" {
+		if f.Cause != "" && f.CauseServer == "" && slices.Contains(probes.GapCategories(), f.Rule) {
 			cause = f.Cause
 			break
 		}
 	}
 	_, err = t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2 WHERE id = $1`, serverID, cause)
 	return err
+}
+
+// loadFacts assembles what the rules see of a server besides its state:
+// its gap counts with examples, when each silent category's clients went
+// silent, when each open finding was first seen, and since when the
+// dashboard knows the server.
+func loadFacts(ctx context.Context, t *wtx, serverID int64) (probes.Facts, error) {
+	var f probes.Facts
+	var err error
+	if f.Gaps, err = loadGapFacts(ctx, t, serverID); err != nil {
+		return f, err
+	}
+	if f.Silence, err = loadSilence(ctx, t, serverID); err != nil {
+		return f, err
+	}
+	open, err := loadOpenFindings(ctx, t, serverID)
+	if err != nil {
+		return f, err
+	}
+	f.Opened = map[probes.FindingKey]time.Time{}
+	for _, o := range open {
+		f.Opened[probes.FindingKey{Rule: o.Rule, Subject: o.Subject}] = o.FirstSeen
+	}
+	var created int64
+	if err := t.QueryRowContext(ctx, `SELECT created_at FROM servers WHERE id = $1`, serverID).Scan(&created); err != nil {
+		return f, fmt.Errorf("read server: %w", err)
+	}
+	f.WatchedSince = fromMS(created)
+	return f, nil
+}
+
+// silentCategories are the gap categories of clients that stopped reporting:
+// the ones a server-wide cause can explain, given when they went silent.
+var silentCategories = []string{probes.GapNeverReported, probes.GapScanOKReportStale, probes.GapStaleReport}
+
+const dayMS = 24 * 60 * 60 * 1000
+
+// loadSilence counts the server's silent clients per category and UTC day of
+// their last status report (never-reported ones by the day they were first
+// listed), keeping the newest probes.MaxSilenceDays days of each category
+// and folding older ones into the oldest kept.
+func loadSilence(ctx context.Context, t *wtx, serverID int64) (map[string][]probes.DayCount, error) {
+	rows, err := t.QueryContext(ctx, `SELECT gap, COALESCE(last_report, first_seen) / $2 AS day, COUNT(*) FROM clients
+		WHERE server_id = $1 AND gap IN ($3, $4, $5) AND removed_at IS NULL GROUP BY gap, day ORDER BY gap, day DESC`,
+		serverID, int64(dayMS), silentCategories[0], silentCategories[1], silentCategories[2])
+	if err != nil {
+		return nil, fmt.Errorf("read silence: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]probes.DayCount{}
+	for rows.Next() {
+		var gap string
+		var day, n int64
+		if err := rows.Scan(&gap, &day, &n); err != nil {
+			return nil, err
+		}
+		days := out[gap]
+		if len(days) == probes.MaxSilenceDays {
+			days[len(days)-1].Day = fromMS(day * dayMS)
+			days[len(days)-1].Count += n
+			continue
+		}
+		out[gap] = append(days, probes.DayCount{Day: fromMS(day * dayMS), Count: n})
+	}
+	return out, rows.Err()
+}
+
+// loadOpenFindings reads the rule, subject, severity, title and first
+// sighting of a server's open findings (for its own timing and for its
+// downstreams').
+func loadOpenFindings(ctx context.Context, q querier, serverID int64) ([]probes.FleetFinding, error) {
+	rows, err := q.QueryContext(ctx, `SELECT rule, subject, severity, body, first_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL ORDER BY rule, subject`, serverID)
+	if err != nil {
+		return nil, fmt.Errorf("read open findings: %w", err)
+	}
+	defer rows.Close()
+	var out []probes.FleetFinding
+	for rows.Next() {
+		var f probes.FleetFinding
+		var body string
+		var first int64
+		if err := rows.Scan(&f.Rule, &f.Subject, &f.Severity, &body, &first); err != nil {
+			return nil, err
+		}
+		var title struct {
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal([]byte(body), &title); err != nil {
+			return nil, fmt.Errorf("decode finding: %w", err)
+		}
+		f.Title, f.FirstSeen = title.Title, fromMS(first)
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // loadGapFacts reads a server's gap counts with up to five examples each.
@@ -253,6 +350,16 @@ func (s *Store) upstream(ctx context.Context, t *wtx) func(host string, port int
 		if err != nil {
 			return probes.FleetServer{}, false
 		}
-		return probes.FleetServer{Name: row.name, Status: s.status(row, t.now)}, true
+		up := probes.FleetServer{Name: row.name, Status: s.status(row, t.now)}
+		// What may explain a downstream's trouble, and since when it is watched;
+		// a failed read leaves them out rather than failing the diagnosis.
+		var created int64
+		if t.QueryRowContext(ctx, `SELECT created_at FROM servers WHERE id = $1`, row.id).Scan(&created) == nil {
+			up.WatchedSince = fromMS(created)
+		}
+		if open, err := loadOpenFindings(ctx, t, row.id); err == nil {
+			up.Findings = open
+		}
+		return up, true
 	}
 }

@@ -288,7 +288,9 @@ func TestParseVariations(t *testing.T) {
 				t.Fatalf("%d vDirs; want %d: %+v", len(cfg.VDirs), len(order), cfg.VDirs)
 			}
 			for i, got := range cfg.VDirs {
-				if w := want[order[i]]; got != w {
+				w := want[order[i]]
+				w.Site = cfg.Site // every vDir names the site it was found in
+				if got != w {
 					t.Errorf("vDir %d:\n got %+v\nwant %+v", i, got, w)
 				}
 			}

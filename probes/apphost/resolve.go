@@ -145,7 +145,7 @@ func scopeChain(target string) []string {
 // vdirConfig resolves one vDir's settings.
 func vdirConfig(doc *document, siteName string, p placed) (probes.VDirConfig, error) {
 	set := effective(doc, normPath(siteName+"/"+p.written), p.appPath)
-	c := probes.VDirConfig{VDir: p.vdir.Name, AppPool: p.pool, PhysicalPath: p.physicalPath, AnonymousUser: defaultAnonymousUser}
+	c := probes.VDirConfig{VDir: p.vdir.Name, AppPool: p.pool, PhysicalPath: p.physicalPath, AnonymousUser: defaultAnonymousUser, Site: siteName}
 	var err error
 	flag := func(key string, dst *bool) {
 		if err != nil {

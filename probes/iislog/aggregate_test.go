@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -237,5 +238,63 @@ func TestVDirCache(t *testing.T) {
 				t.Errorf("lookup(%q) = %q, VDirOfPath = %q", p, got, want)
 			}
 		}
+	}
+}
+
+// The console's Windows authentication handshake on ApiRemoting30 is 401.2,
+// 401.1 (win32 2148074254) and 200 from the same client within a second:
+// those 401s are followed by success. 401.1 on an anonymous vDir that the
+// client never gets past is not; nor is one answered only after the window.
+func TestFollowedBySuccess(t *testing.T) {
+	const console = "Mozilla/4.0+(compatible;+MSIE+6.0;+MS+Web+Services+Client+Protocol+4.0.30319.42000)"
+	log := "#Software: Microsoft Internet Information Services 10.0\r\n#Version: 1.0\r\n#Date: 2026-11-21 09:00:00\r\n" +
+		"#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\r\n" +
+		"2026-11-21 09:00:01 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 - 10.0.0.20 " + console + " - 401 2 5 2\r\n" +
+		"2026-11-21 09:00:01 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 - 10.0.0.20 " + console + " - 401 1 2148074254 1\r\n" +
+		"2026-11-21 09:00:01 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 CORP\\admin 10.0.0.20 " + console + " - 200 0 0 31\r\n" +
+		"2026-11-21 09:05:00 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 - 10.0.0.21 " + console + " - 401 2 5 2\r\n" +
+		"2026-11-21 09:05:00 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 - 10.0.0.21 " + console + " - 401 1 2148074254 1\r\n" +
+		// 10.0.0.21 succeeds only ten minutes later: its handshake failed.
+		"2026-11-21 09:15:00 10.0.0.5 POST /ApiRemoting30/WebService.asmx - 8530 CORP\\admin 10.0.0.21 " + console + " - 200 0 0 30\r\n" +
+		// A client whose anonymous identity is rejected, and whose success elsewhere does not count.
+		"2026-11-21 09:20:00 10.0.0.5 POST /SimpleAuthWebService/SimpleAuth.asmx - 8530 - 10.1.2.3 " + wua + " - 401 1 1326 3\r\n" +
+		"2026-11-21 09:20:01 10.0.0.5 POST /ClientWebService/client.asmx - 8530 - 10.1.2.3 " + wua + " - 200 0 0 45\r\n" +
+		"2026-11-21 09:20:02 10.0.0.5 POST /SimpleAuthWebService/SimpleAuth.asmx - 8530 - 10.1.2.3 " + wua + " - 401 1 1326 2\r\n"
+	s, err := Parse(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, f := range s.TopClients {
+		got[f.VDir+" "+f.StatusText()] = f.Followed
+		if f.Followed > f.Requests {
+			t.Errorf("%s %s: followed %d > requests %d", f.VDir, f.StatusText(), f.Followed, f.Requests)
+		}
+	}
+	want := map[string]int64{"ApiRemoting30 401.2": 0, "ApiRemoting30 401.1": 1, "SimpleAuthWebService 401.1": 0} // only 401.1 is followed
+	if !maps.Equal(got, want) {
+		t.Errorf("followed by success = %v, want %v", got, want)
+	}
+}
+
+// The waiting 401s are bounded: a storm of distinct clients that never
+// succeed does not grow memory past maxPending.
+func TestFollowedBySuccessBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(header85)
+	for i := range maxPending + 5000 {
+		b.WriteString(line85(fmt.Sprintf("09:%02d:%02d", i/60%60, i%60), "/ClientWebService/client.asmx",
+			fmt.Sprintf("10.%d.%d.%d", 1+i>>16, i>>8&255, i&255), wua, "401 1 1326", "3"))
+	}
+	p := &parser{agg: newAggregate(Options{MaxBuckets: defaultMaxBuckets, MaxFaultClients: defaultMaxFaultClients}), vdirs: newVDirIndex(), first: 1<<63 - 1, last: -1 << 63}
+	for line := range strings.SplitSeq(b.String(), "\n") {
+		if line != "" {
+			if err := p.handle([]byte(line)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := len(p.agg.pend); n > maxPending {
+		t.Errorf("%d waiting 401s kept, more than %d", n, maxPending)
 	}
 }

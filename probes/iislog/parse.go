@@ -217,6 +217,7 @@ func (p *parser) data(line []byte) *FormatError {
 	r.wua = isWUA(field(roleUserAgent))
 
 	ts := r.hour*3600 + p.secs
+	r.ts = ts
 	p.first, p.last = min(p.first, ts), max(p.last, ts)
 	p.lines++
 	if r.vdir = p.vdirs.lookup(field(roleStem)); r.vdir < 0 {

@@ -392,7 +392,7 @@ func checkInvariants(tb testing.TB, s *Summary) {
 		for _, c := range f.Top {
 			top += c.Requests
 		}
-		if top > f.Requests || int64(len(f.Top)) > f.Clients || len(f.Top) > 10 {
+		if top > f.Requests || int64(len(f.Top)) > f.Clients || len(f.Top) > 10 || f.Followed > f.Requests || (f.Followed > 0 && (f.Status != 401 || f.Substatus == nil || *f.Substatus != 1)) {
 			tb.Errorf("inconsistent top clients %+v", f)
 		}
 	}

@@ -119,6 +119,7 @@ func (p *parser) summary() *Summary {
 			Requests:  f.requests,
 			Clients:   int64(len(f.ip)),
 			Untracked: f.untracked,
+			Followed:  f.followed,
 			Top:       slices.Clone(top[:min(len(top), topClients)]),
 		})
 	}

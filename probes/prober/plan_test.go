@@ -3,7 +3,12 @@ package prober
 import (
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/sim"
 )
 
 func TestPlan(t *testing.T) {
@@ -68,5 +73,28 @@ func TestPlanAltPaths(t *testing.T) {
 	}
 	if len(got) != 11 {
 		t.Errorf("%d checks; want 9 + 2 alternates", len(got))
+	}
+}
+
+// A healthy server whose extra SelfUpdate port is closed: the WSUS port
+// serves SelfUpdate, so the closed port is a warning about legacy agents and
+// the strip's SelfUpdate cell is not a fault.
+func TestClosedSelfUpdatePortIsAWarning(t *testing.T) {
+	s := startSim(t, sim.Options{Profile: sim.Healthy})
+	o := testOptions()
+	closed := freePort(t)
+	o.SelfUpdatePort, _ = strconv.Atoi(closed)
+	checks := probe(t, New(o), s.URL())
+	var extra *probes.VDirCheck
+	for i, c := range checks {
+		if c.VDir == "SelfUpdate" && strings.Contains(c.URL, ":"+closed+"/") {
+			extra = &checks[i]
+		}
+	}
+	if extra == nil || extra.Verdict != probes.VerdictWarning || !strings.Contains(extra.Reason, "only legacy clients") {
+		t.Fatalf("the extra SelfUpdate check: %+v", extra)
+	}
+	if cell := probes.Cells(checks)[7]; cell.VDir != "SelfUpdate" || cell.Verdict == probes.VerdictFault {
+		t.Errorf("the SelfUpdate cell: %+v", cell)
 	}
 }

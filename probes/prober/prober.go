@@ -150,6 +150,7 @@ func (p *Prober) Probe(ctx context.Context, serverURL string) ([]probes.VDirChec
 		})
 	}
 	wg.Wait()
+	probes.SettleSelfUpdate(checks)
 	return checks, nil
 }
 

@@ -66,7 +66,7 @@ func TestProfilesJudged(t *testing.T) {
 				"Content":          {probes.VerdictOK, "403: directory listing off", "403"},
 			}},
 		{name: "iusr-credentials", sim: sim.Options{Profile: sim.IUSRCredentials},
-			want: anonymous(want{probes.VerdictFault, "401.1: the anonymous (IUSR) credentials are rejected", "401.1"})},
+			want: anonymous(want{probes.VerdictFault, "401.1: IIS cannot log on the anonymous identity", "401.1"})},
 		{name: "content-acl", sim: sim.Options{Profile: sim.ContentACL},
 			want: map[string]want{"Content": {probes.VerdictFault, "401.3: NTFS permissions deny the anonymous identity", "401.3"}}},
 		{name: "impersonation", sim: sim.Options{Profile: sim.Impersonation},

@@ -20,18 +20,30 @@ const (
 	maxTimeBytes     = 40 // matches Denial.First/Last
 	maxProcessBytes  = 256
 	maxOperationByte = 64
+	maxUserBytes     = 256 // matches Denial.User
+	maxAccessBytes   = 256 // matches Denial.Access
 )
 
 // otherProcesses names the folded remainder of OtherProcesses.
 const otherProcesses = "(other processes)"
 
-type groupKey struct{ process, path, operation string } // process and path lower-cased: Windows names are case-insensitive
+// groupKey: process, user and path lower-cased (Windows names are
+// case-insensitive); one grant answers one process, user and path.
+type groupKey struct{ process, user, path, operation string }
 
 type group struct {
 	key                      groupKey
 	process, path, operation string // as first seen, cleaned
+	user                     string // as first seen, cleaned; "" when the capture has no User column
+	access                   string // the first Desired Access logged, cleaned
+	right                    string // the widest right any row asked for
 	count                    int64
 	first, last              string
+}
+
+// capturedRow is one data row of the capture, by column.
+type capturedRow struct {
+	process, operation, path, result, timeOfDay, user, detail string
 }
 
 type processCount struct {
@@ -52,20 +64,21 @@ func newDigester() *digester {
 	return &digester{groups: map[groupKey]*group{}, others: map[string]*processCount{}}
 }
 
-func (d *digester) add(process, operation, path, result, timeOfDay string) {
+func (d *digester) add(r capturedRow) {
 	d.rows++
 	// The guide's ProcMon filter: Result contains DENIED, exclude Path contains CERTIFICATE.
-	if !containsFold(result, "DENIED") || containsFold(path, "CERTIFICATE") {
+	if !containsFold(r.result, "DENIED") || containsFold(r.path, "CERTIFICATE") {
 		return
 	}
 	d.denied++
-	process = strings.TrimSpace(process)
+	process, operation, path, timeOfDay := strings.TrimSpace(r.process), r.operation, r.path, r.timeOfDay
 	if !slices.ContainsFunc(wsusProcesses, func(p string) bool { return strings.EqualFold(p, process) }) {
 		d.other(process)
 		return
 	}
 	d.kept++
-	key := groupKey{strings.ToLower(process), strings.ToLower(path), operation}
+	user := strings.TrimSpace(r.user)
+	key := groupKey{strings.ToLower(process), strings.ToLower(user), strings.ToLower(path), operation}
 	g := d.groups[key]
 	if g == nil {
 		if len(d.groups) >= maxTrackedGroups {
@@ -73,15 +86,20 @@ func (d *digester) add(process, operation, path, result, timeOfDay string) {
 			return
 		}
 		// Clone: the record's strings share one buffer per line.
-		key = groupKey{strings.Clone(key.process), strings.Clone(key.path), strings.Clone(key.operation)}
+		key = groupKey{strings.Clone(key.process), strings.Clone(key.user), strings.Clone(key.path), strings.Clone(key.operation)}
 		g = &group{
 			key:       key,
 			process:   orDefault(clean(process, maxProcessBytes), "(no process name)"),
 			path:      orDefault(clean(path, probes.MaxDenialPathBytes), "(no path)"),
 			operation: orDefault(clean(operation, maxOperationByte), "(no operation)"),
+			user:      clean(user, maxUserBytes),
+			access:    clean(desiredAccess(r.detail), maxAccessBytes),
 			first:     clean(timeOfDay, maxTimeBytes),
 		}
 		d.groups[key] = g
+	}
+	if right := accessRight(desiredAccess(r.detail), operation, probes.IsRegistryPath(path)); probes.RightRank(right) > probes.RightRank(g.right) {
+		g.right = right
 	}
 	g.count++
 	if g.count == 1 {
@@ -123,10 +141,18 @@ func (d *digester) digest() *probes.DenialDigest {
 			out.Unlisted += g.count
 			continue
 		}
-		right, why, steps := remedy(g.process, g.operation, g.path)
+		who, assumed := deniedUser(g.process, g.user)
+		right, why, steps := "", "the row names no path: nothing to grant", []probes.Step{}
+		if g.key.path != "" {
+			right, why, steps = remedy(g.process, who, g.operation, g.path, g.right)
+		}
+		if assumed {
+			why += "; the capture has no User column, so the account is " + who.Name + ", the usual identity of " + g.process
+		}
 		out.Groups = append(out.Groups, probes.Denial{
-			Process: g.process, Path: g.path, Operation: g.operation, Count: g.count,
-			First: g.first, Last: g.last, Right: right, Why: why, Remediation: steps,
+			Process: g.process, Path: g.path, Operation: g.operation, Count: g.count, First: g.first, Last: g.last,
+			User: clean(who.Name, maxUserBytes), UserAssumed: assumed, Access: g.access,
+			Right: right, Why: why, Remediation: steps,
 		})
 	}
 

@@ -13,7 +13,7 @@ import (
 // FuzzParse: any input gives a storable digest or a *probes.ValidationError,
 // never a panic or a hang.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"testdata/denied-capture.csv", "testdata/procmon-w3wp-denied-excerpt.txt"} {
+	for _, name := range []string{"testdata/denied-capture.csv", "testdata/denied-with-user.csv", "testdata/procmon-w3wp-denied-excerpt.txt"} {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)

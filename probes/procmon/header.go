@@ -9,6 +9,7 @@ import (
 type columns struct {
 	process, operation, path, result int
 	time                             int // Time of Day, else Date & Time; optional
+	user, detail                     int // optional: older captures often hide them
 }
 
 // ProcMon exports the columns that were displayed, in display order, under
@@ -20,6 +21,8 @@ const (
 	colOperation = "Operation"
 	colPath      = "Path"
 	colResult    = "Result"
+	colUser      = "User"
+	colDetail    = "Detail"
 )
 
 // knownColumns are the names of every column ProcMon can display; a first
@@ -40,7 +43,7 @@ var gridRow = regexp.MustCompile(`^\s*\d+\s+\d{1,2}:\d{2}:\d{2}(\.\d+)?(\s*[AaPp
 // parseHeader finds the columns by name, case-insensitively; extra columns
 // are ignored.
 func parseHeader(rec []string, rawFirst string) (columns, error) {
-	c := columns{process: -1, operation: -1, path: -1, result: -1, time: -1}
+	c := columns{process: -1, operation: -1, path: -1, result: -1, time: -1, user: -1, detail: -1}
 	dateTime, known := -1, 0
 	for i, name := range rec {
 		name = strings.TrimSpace(name)
@@ -68,6 +71,10 @@ func parseHeader(rec []string, rawFirst string) (columns, error) {
 			set(&c.time)
 		case strings.EqualFold(name, colDateTime):
 			set(&dateTime)
+		case strings.EqualFold(name, colUser):
+			set(&c.user)
+		case strings.EqualFold(name, colDetail):
+			set(&c.detail)
 		}
 	}
 	if c.time < 0 {

@@ -48,13 +48,18 @@ func Parse(r io.Reader) (*probes.DenialDigest, error) {
 		if err != nil {
 			return nil, readProblem(err, "%s", rec, len(header))
 		}
-		tod := ""
-		if cols.time >= 0 {
-			tod = rec[cols.time]
-		}
-		d.add(rec[cols.process], rec[cols.operation], rec[cols.path], rec[cols.result], tod)
+		d.add(capturedRow{process: rec[cols.process], operation: rec[cols.operation], path: rec[cols.path], result: rec[cols.result],
+			timeOfDay: field(rec, cols.time), user: field(rec, cols.user), detail: field(rec, cols.detail)})
 	}
 	return d.digest(), nil
+}
+
+// field is rec[i], or "" for a column the export does not have.
+func field(rec []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return rec[i]
 }
 
 // readProblem words a read error: the input's own refusals pass through,

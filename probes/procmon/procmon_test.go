@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,35 +64,35 @@ func TestParseCapture(t *testing.T) {
 	wants := []want{
 		{"w3wp.exe", `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\0a1b2c3d`, "CreateFile", 3,
 			"10:33:05.5410857 AM", "10:33:05.6000000 AM", probes.RightFullControl,
-			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant *S-1-5-20:(OI)(CI)F`},
+			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant '*S-1-5-20:(OI)(CI)F'`},
 		{"WsusService.exe", `D:\WSUS\WsusContent\3A\0123456789ABCDEF0123456789ABCDEF01234567.cab`, "CreateFile", 2,
-			"10:33:07.0000000 AM", "10:33:07.2000000 AM", probes.RightFullControl, `icacls "D:\WSUS\WsusContent" /grant *S-1-5-20:(OI)(CI)F`},
-		{"sqlservr.exe", `C:\Windows\WID\Data\SUSDB.mdf`, "CreateFile", 1, "10:33:07.3000000 AM", "10:33:07.3000000 AM", "",
+			"10:33:07.0000000 AM", "10:33:07.2000000 AM", probes.RightFullControl, `icacls "D:\WSUS\WsusContent" /grant '*S-1-5-20:(OI)(CI)F'`},
+		{"sqlservr.exe", `C:\Windows\WID\Data\SUSDB.mdf`, "CreateFile", 1, "10:33:07.3000000 AM", "10:33:07.3000000 AM", probes.RightModify,
 			`icacls "C:\Windows\WID\Data\SUSDB.mdf"`},
 		{"w3wp.exe", `C:\Program Files\Update Services\WebServices\ClientWebService\Web.config`, "CreateFile", 1,
 			"10:33:06.2000000 AM", "10:33:06.2000000 AM", probes.RightReadAndExecute,
-			`icacls "C:\Program Files\Update Services\WebServices" /grant *S-1-5-20:(OI)(CI)RX`},
-		{"w3wp.exe", `C:\WINDOWS\Microsoft.NET`, "CreateFile", 1, "10:33:06.6000000 AM", "10:33:06.6000000 AM", "",
+			`icacls "C:\Program Files\Update Services\WebServices" /grant '*S-1-5-20:(OI)(CI)RX'`},
+		{"w3wp.exe", `C:\WINDOWS\Microsoft.NET`, "CreateFile", 1, "10:33:06.6000000 AM", "10:33:06.6000000 AM", probes.RightReadAndExecute,
 			`icacls "C:\WINDOWS\Microsoft.NET"`},
 		{"w3wp.exe", `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config\web.config`, "CreateFile", 1,
 			"10:33:06.1000000 AM", "10:33:06.1000000 AM", probes.RightFullControl,
-			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config" /grant *S-1-5-20:(OI)(CI)F`},
+			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Config" /grant '*S-1-5-20:(OI)(CI)F'`},
 		{"w3wp.exe", `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\0a1b2c3d`, "QueryDirectory", 1,
 			"10:33:07.9000000 AM", "10:33:07.9000000 AM", probes.RightFullControl,
-			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant *S-1-5-20:(OI)(CI)F`},
+			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant '*S-1-5-20:(OI)(CI)F'`},
 		{"w3wp.exe", `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\root\0a1b2c3d`, "QueryOpen", 1,
 			"10:33:05.5409017 AM", "10:33:05.5409017 AM", probes.RightFullControl,
-			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant *S-1-5-20:(OI)(CI)F`},
+			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant '*S-1-5-20:(OI)(CI)F'`},
 		{"w3wp.exe", `C:\Windows\Temp\tmpA1B2.tmp`, "CreateFile", 1, "10:33:06.3000000 AM", "10:33:06.3000000 AM",
-			probes.RightFullControl, `icacls "C:\Windows\Temp" /grant *S-1-5-20:(OI)(CI)F`},
+			probes.RightFullControl, `icacls "C:\Windows\Temp" /grant '*S-1-5-20:(OI)(CI)F'`},
 		{"w3wp.exe", `HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup\ContentDir`, "RegQueryValue", 1,
-			"10:33:06.4000000 AM", "10:33:06.4000000 AM", probes.RightReadKey,
+			"10:33:06.4000000 AM", "10:33:06.4000000 AM", probes.RightFullControl,
 			`$k = 'Registry::HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Update Services\Server\Setup'; $acl = Get-Acl -LiteralPath $k; ` +
-				`$sid = [System.Security.Principal.SecurityIdentifier]'S-1-5-20'; ` +
-				`$rule = New-Object System.Security.AccessControl.RegistryAccessRule -ArgumentList $sid, 'ReadKey', 'ContainerInherit', 'None', 'Allow'; ` +
+				`$id = [System.Security.Principal.SecurityIdentifier]'S-1-5-20'; ` +
+				`$rule = New-Object System.Security.AccessControl.RegistryAccessRule -ArgumentList $id, 'FullControl', 'ContainerInherit', 'None', 'Allow'; ` +
 				`$acl.AddAccessRule($rule); Set-Acl -LiteralPath $k -AclObject $acl`},
 		{"WsusService.exe", `C:\temp\WsusSetup.log`, "CreateFile", 1, "10:33:07.1000000 AM", "10:33:07.1000000 AM",
-			probes.RightFullControl, `icacls "C:\temp" /grant *S-1-5-20:(OI)(CI)F`},
+			probes.RightFullControl, `icacls "C:\temp" /grant '*S-1-5-20:(OI)(CI)F'`},
 	}
 	if len(d.Groups) != len(wants) {
 		t.Fatalf("%d groups; want %d: %+v", len(d.Groups), len(wants), d.Groups)
@@ -108,8 +109,11 @@ func TestParseCapture(t *testing.T) {
 		if len(g.Remediation) == 0 || g.Remediation[0].Command != w.command {
 			t.Errorf("group %d (%s): first step %+v; want command %s", i, g.Path, g.Remediation, w.command)
 		}
-		if g.Right != "" && (len(g.Remediation) != 2 || g.Remediation[1].Command != restart.Command) {
+		if last := g.Remediation[len(g.Remediation)-1]; last.Command != restart.Command {
 			t.Errorf("group %d (%s): a grant must be followed by the restart step: %+v", i, g.Path, g.Remediation)
+		}
+		if !g.UserAssumed || g.User == "" {
+			t.Errorf("group %d (%s): a capture without a User column must say whose identity it assumed: %q %v", i, g.Path, g.User, g.UserAssumed)
 		}
 	}
 	golden(t, "testdata/denied-capture.golden.json", d)
@@ -336,6 +340,106 @@ func TestDigestValidate(t *testing.T) {
 		ptr, detail, _ := strings.Cut(want, " ")
 		if !strings.Contains(got, ptr) || !strings.Contains(got, detail) {
 			t.Errorf("missing %q in %s", want, got)
+		}
+	}
+}
+
+// A capture with the User column: each denial is granted to the account
+// that was denied, with the right its Desired Access asked for; WSUS's
+// registry key gets Full Control for NETWORK SERVICE (a read grant would
+// leave the denial in place); a path outside the guide's list gets a grant
+// on that path only.
+func TestParseUserColumn(t *testing.T) {
+	data, err := os.ReadFile("testdata/denied-with-user.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := parseString(t, string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		path, user, right, access, grant string
+	}
+	wants := []want{
+		{`D:\WSUS\WsusContent\5F\5F1D7C0E2B3A4C5D6E7F8091A2B3C4D5E6F70819.cab`, `NT AUTHORITY\IUSR`, probes.RightReadAndExecute, "Generic Read",
+			`icacls "D:\WSUS\WsusContent" /grant '*S-1-5-17:(OI)(CI)RX'`},
+		{`C:\WINDOWS\Microsoft.NET\Framework`, `NT AUTHORITY\NETWORK SERVICE`, probes.RightReadAndExecute, "",
+			`icacls "C:\WINDOWS\Microsoft.NET\Framework" /grant '*S-1-5-20:(RX)'`},
+		{`C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files\clientwebservice\8f2a1c3b\App_Web_x1y2z3.dll`, `IIS APPPOOL\WsusPool`,
+			probes.RightModify, "Generic Write, Read Attributes",
+			`icacls "C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files" /grant 'IIS APPPOOL\WsusPool:(OI)(CI)M'`},
+		{`C:\Windows\Temp\tmp9C2E.tmp`, `NT AUTHORITY\NETWORK SERVICE`, probes.RightFullControl, "Generic Write, Read Attributes",
+			`icacls "C:\Windows\Temp" /grant '*S-1-5-20:(OI)(CI)F'`},
+		{`C:\Windows\WID\Log\ERRORLOG`, `NT SERVICE\MSSQL$MICROSOFT##WID`, probes.RightModify, "Generic Write, Read Attributes",
+			`icacls "C:\Windows\WID\Log\ERRORLOG" /grant 'NT SERVICE\MSSQL$MICROSOFT##WID:(M)'`},
+		{`HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup`, `NT AUTHORITY\NETWORK SERVICE`, probes.RightFullControl, "Read",
+			`'FullControl', 'ContainerInherit'`},
+		{`HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup\SqlServerName`, `NT AUTHORITY\NETWORK SERVICE`, probes.RightFullControl, "",
+			`[System.Security.Principal.SecurityIdentifier]'S-1-5-20'`},
+	}
+	if d.Kept != 8 || len(d.Groups) != len(wants) {
+		t.Fatalf("kept %d, %d groups: %+v", d.Kept, len(d.Groups), d.Groups)
+	}
+	byPath := map[string]probes.Denial{}
+	for _, g := range d.Groups {
+		byPath[g.Path] = g
+	}
+	for _, w := range wants {
+		g, ok := byPath[w.path]
+		if !ok {
+			t.Errorf("no group for %s", w.path)
+			continue
+		}
+		if g.User != w.user || g.UserAssumed || g.Right != w.right || g.Access != w.access {
+			t.Errorf("%s: user %q (assumed %v) right %q access %q; want %q %q %q", w.path, g.User, g.UserAssumed, g.Right, g.Access, w.user, w.right, w.access)
+		}
+		if !slices.ContainsFunc(g.Remediation, func(s probes.Step) bool { return strings.Contains(s.Command, w.grant) }) {
+			t.Errorf("%s: no step grants %s: %+v", w.path, w.grant, g.Remediation)
+		}
+		for _, s := range g.Remediation {
+			if s.Command != "" && s.Shell != probes.ShellPowerShell {
+				t.Errorf("%s: step without its shell: %+v", w.path, s)
+			}
+		}
+	}
+	if g := byPath[`D:\WSUS\WsusContent\5F\5F1D7C0E2B3A4C5D6E7F8091A2B3C4D5E6F70819.cab`]; g.Count != 2 {
+		t.Errorf("the IUSR rows are one group: %+v", g)
+	}
+}
+
+func TestDesiredAccess(t *testing.T) {
+	for detail, want := range map[string]string{
+		"Desired Access: Read Data/List Directory, Synchronize, Disposition: Open, Options: Directory": "Read Data/List Directory, Synchronize",
+		"Desired Access: Generic Write, Read Attributes, Disposition: OverwriteIf":                     "Generic Write, Read Attributes",
+		"Desired Access: Read":     "Read",
+		"Offset: 0, Length: 4,096": "",
+		"":                         "",
+		"Filter: *, 1: ., 2: ..":   "",
+		"desired access: Write DAC, Options: Synchron": "Write DAC",
+	} {
+		if got := desiredAccess(detail); got != want {
+			t.Errorf("desiredAccess(%q) = %q, want %q", detail, got, want)
+		}
+	}
+	for _, c := range []struct {
+		access, op string
+		registry   bool
+		want       string
+	}{
+		{"Read Data/List Directory, Synchronize", "CreateFile", false, probes.RightReadAndExecute},
+		{"Generic Write, Read Attributes", "CreateFile", false, probes.RightModify},
+		{"Generic Read/Write", "CreateFile", false, probes.RightModify},
+		{"Write DAC", "CreateFile", false, probes.RightFullControl},
+		{"", "SetSecurityFile", false, probes.RightFullControl},
+		{"", "WriteFile", false, probes.RightModify},
+		{"", "QueryOpen", false, probes.RightReadAndExecute},
+		{"Read", "RegOpenKey", true, probes.RightReadKey},
+		{"Query Value, Set Value", "RegOpenKey", true, probes.RightFullControl},
+		{"", "RegSetValue", true, probes.RightFullControl},
+	} {
+		if got := accessRight(c.access, c.op, c.registry); got != c.want {
+			t.Errorf("accessRight(%q, %s, %v) = %s, want %s", c.access, c.op, c.registry, got, c.want)
 		}
 	}
 }

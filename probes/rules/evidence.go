@@ -91,9 +91,76 @@ func (e *eval) poolEvidence(fact string) probes.Evidence {
 	return probes.Evidence{Fact: fact, Source: "IIS configuration of WsusPool", At: e.st.Collected[probes.SectionAppPool]}
 }
 
+// eventEvidence quotes an event's first line and, when it carries one, the
+// exception that says why (the line that names the HTTP status or error).
 func (e *eval) eventEvidence(ev probes.Event) probes.Evidence {
-	msg, _, _ := strings.Cut(ev.Message, "\n")
-	return probes.Evidence{Fact: fmt.Sprintf("event %d (%s): %s", ev.ID, ev.Level, msg), Source: "Application event log, " + ev.Source, At: ev.Time.Time}
+	msg := strings.TrimSpace(ev.Message)
+	first, _, _ := strings.Cut(msg, "\n")
+	fact := fmt.Sprintf("event %d (%s): %s", ev.ID, ev.Level, clip(strings.TrimSpace(first), 300))
+	if x := exceptionLine(msg); x != "" && x != strings.TrimSpace(first) {
+		fact += " — " + x
+	}
+	log := "Application"
+	if isWASEvent(ev) {
+		log = "System"
+	}
+	return probes.Evidence{Fact: fact, Source: log + " event log, " + ev.Source, At: ev.Time.Time}
+}
+
+func (e *eval) httperrEvidence(g probes.HTTPErrGroup) probes.Evidence {
+	fact := fmt.Sprintf("HTTP.sys answered %d requests itself with %s", g.Count, g.Reason)
+	if g.Status != 0 {
+		fact = fmt.Sprintf("HTTP.sys answered %d requests itself with %d %s", g.Count, g.Status, g.Reason)
+	}
+	if g.Queue != "" {
+		fact += " for the application pool " + g.Queue
+	}
+	fact += fmt.Sprintf(" between %s and %s", g.First.UTC().Format("2006-01-02 15:04"), g.Last.UTC().Format("2006-01-02 15:04 UTC"))
+	if g.Clients > 0 {
+		fact += fmt.Sprintf(" (%s)", plural(g.Clients, "client", "clients"))
+	}
+	if g.Example != "" {
+		fact += "; e.g. " + g.Example
+	}
+	file := e.st.HTTPErr.File
+	if file == "" {
+		file = "httperr.log"
+	}
+	return probes.Evidence{Fact: fact, Source: "HTTP.sys error log " + file, At: g.Last.Time}
+}
+
+func (e *eval) sdlogEvidence(i probes.SDLogIssue) probes.Evidence {
+	fact := fmt.Sprintf("%s %s between %s and %s", plural(i.Count, "entry", "entries"), sdlogKindText[i.Kind],
+		i.First.UTC().Format("2006-01-02 15:04"), i.Last.UTC().Format("2006-01-02 15:04 UTC"))
+	if i.Component != "" {
+		fact += " in " + i.Component
+	}
+	if i.Detail != "" {
+		fact += ": " + firstLine(i.Detail)
+	} else if i.Example != "" {
+		fact += ": " + firstLine(i.Example)
+	}
+	file := e.st.SDLog.File
+	if file == "" {
+		file = "SoftwareDistribution.log"
+	}
+	return probes.Evidence{Fact: fact, Source: "WSUS log " + file, At: i.Last.Time}
+}
+
+var sdlogKindText = map[string]string{
+	probes.SDLogSQLTimeout:        "of SQL timeouts from SUSDB",
+	probes.SDLogSQLDeadlock:       "of SQL deadlocks in SUSDB",
+	probes.SDLogSQLUnavailable:    "saying SUSDB could not be reached",
+	probes.SDLogSOAPException:     "of SOAP exceptions answered to clients or downstream servers",
+	probes.SDLogSyncError:         "of failed synchronizations",
+	probes.SDLogInvalidParameters: "of client requests refused with InvalidParameters",
+	probes.SDLogContentDownload:   "of failed content downloads",
+	probes.SDLogOtherError:        "of other errors",
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return clip(strings.TrimSpace(line), 300)
 }
 
 // events returns the WSUS events whose ID is one of ids.

@@ -3,95 +3,179 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// serverWideCauses explain a server's stale clients when one holds: the
-// clients are attributed to it rather than listed as thousands of problems.
-var serverWideCauses = []string{"server_unreachable", "wsuspool_stopped", "wsus_service_stopped", "iis_stopped", "database_unavailable",
-	"ssl_cert_invalid", "anonymous_auth_disabled", "iusr_credentials", "aspnet_impersonation", "ssl_required_wrong", "client_cert_required", "ntfs_acl"}
-
 // gapRule describes one category of DESIGN §6 for its finding.
 type gapRule struct {
-	category, what, source string
-	steps                  []probes.Step
+	what, source string
+	steps        func(e *eval, g probes.GapCount) []probes.Step
 }
 
-var gapRules = map[string]gapRule{
-	probes.GapPolicyOff: {probes.GapPolicyOff, "%d clients do not use WSUS: the policy is off, Automatic Updates is disabled, or Windows Update/BITS is disabled", "client reports", []probes.Step{
-		step("On one of them, see whether the WSUS policy applies and which GPO sets it", "gpresult /r /scope computer"),
-		step("Enable \"Configure Automatic Updates\" and \"Specify intranet Microsoft update service location\" in the GPO linked to their OU, then refresh", "gpupdate /force"),
-		step("Make sure the services may start", "Set-Service wuauserv -StartupType Manual; Set-Service BITS -StartupType Manual; Start-Service BITS, wuauserv"),
-	}},
-	probes.GapWrongServer: {probes.GapWrongServer, "%d clients belong elsewhere: their policy names another or an unknown server, or another server now has them", "client reports and the servers' lists", []probes.Step{
-		step("See which server a client's policy names", `reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /v WUServer`),
-		step("Fix the URL in the GPO when it names a wrong or retired server, then refresh", "gpupdate /force"),
-		step("Remove obsolete entries from this server's list", "Get-WsusComputer -NameIncludes <name> | Remove-WsusComputer"),
-	}},
-	probes.GapBadURL: {probes.GapBadURL, "%d clients have a wrong WSUS URL: the port is missing or the statistics server differs", "client reports", []probes.Step{
-		step("Set both URLs to the same full address with the port (e.g. http://wsus01.corp.example:8530) in \"Specify intranet Microsoft update service location\"",
-			`reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /v WUServer & reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /v WUStatusServer`),
-		step("Refresh the policy and scan again", "gpupdate /force & usoclient StartScan"),
-	}},
-	probes.GapDuplicateID: {probes.GapDuplicateID, "%d clients share a SusClientId with another computer (cloned images): WSUS sees them as one", "client reports and the servers' lists", []probes.Step{
-		step("On each clone, reset its WSUS identity",
-			`net stop wuauserv & reg delete "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate" /v SusClientId /f & reg delete "HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate" /v SusClientIdValidation /f & net start wuauserv & wuauclt /resetauthorization /detectnow`),
-		step("Fix the image: generalize it with Sysprep before cloning", `%windir%\system32\sysprep\sysprep.exe /generalize /oobe /shutdown`),
-	}},
-	probes.GapExpectedMissing: {probes.GapExpectedMissing, "%d computers should use this server but are not on its list", "the directory inventory and client reports", []probes.Step{
-		step("On one of them, check the WSUS policy reaches it (GPO linked to its OU, security filtering)", "gpresult /r /scope computer"),
-		step("Check it can reach this server's vDirs (run the client collector, or probe from its subnet)", `.\Send-WsusFleetClientReport.ps1 -OutFile C:\Temp\report.json`),
-		step("Make it register now", "usoclient StartScan"),
-	}},
-	probes.GapNeverReported: {probes.GapNeverReported, "%d clients are listed but never sent a status report", "the server's client list", []probes.Step{
-		step("On one of them, read the Windows Update log for reporting errors", "Get-WindowsUpdateLog; Select-String -Path $env:USERPROFILE\\Desktop\\WindowsUpdate.log -Pattern 'report|0x8024'"),
-		step("Check ReportingWebService answers from the client (200 expected)", "Invoke-WebRequest -UseBasicParsing <WUStatusServer>/ReportingWebService/ReportingWebService.asmx"),
-		step("Make it report", "usoclient StartScan & wuauclt /reportnow"),
-	}},
-	probes.GapScanOKReportStale: {probes.GapScanOKReportStale, "%d clients scan but their status reports do not arrive (a statistics-server problem)", "the server's client list", []probes.Step{
-		step("Check WUStatusServer equals WUServer on the clients", `reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /v WUStatusServer`),
-		step("Check ReportingWebService on the server (anonymous authentication on, 200 expected)", `wsusfleet probe --server <this server's URL>`),
-	}},
-	probes.GapStaleReport: {probes.GapStaleReport, "%d clients have not sent a status report for more than 7 days", "the server's client list", []probes.Step{
-		step("Check a sample of them is on and reaches this server", "Test-NetConnection <client> -CommonTCPPort WINRM"),
-		step("Run the client collector on one to see its policy and its view of the vDirs", `.\Send-WsusFleetClientReport.ps1 -Dashboard <dashboard URL> -Token <ingest token>`),
-	}},
-	probes.GapRemoved: {probes.GapRemoved, "%d clients dropped off the server's list", "the server's client list", []probes.Step{
-		step("If they still exist, they will register again at their next detection; force it on one", "usoclient StartScan"),
-		step("If they were retired, nothing to do (WSUS cleanup removes computers that stopped reporting)", ""),
-	}},
-}
-
-// gapFindings: one finding per gap category the server's clients are in.
-func gapFindings(e *eval) []probes.Finding {
-	cause := ""
-	for _, id := range serverWideCauses {
-		if slices.Contains(e.fired, id) {
-			cause = id
-			break
+// sample is a client of the category to run a step against: the first
+// example, else a prompt (PowerShell asks for the name when run).
+func sample(g probes.GapCount) string {
+	for _, s := range g.Samples {
+		if quoted, ok := quote(s.Name); ok && s.Name != "" {
+			return quoted
 		}
 	}
+	return "(Read-Host 'Name of one of these computers')"
+}
+
+const (
+	policyKey  = `HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate`
+	scanNowCmd = `$searcher = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher(); $result = $searcher.Search('IsInstalled=0 and IsHidden=0'); "$($result.Updates.Count) updates applicable; the client reports its status to WSUS after the scan"`
+)
+
+// scanNow makes a Windows client scan against its WSUS server now, with the
+// Windows Update Agent's COM API (wuauclt /detectnow is gone since Windows 10).
+func scanNow(text string) probes.Step { return ps(text+" (on the client, elevated)", scanNowCmd) }
+
+var gapRules = map[string]gapRule{
+	probes.GapPolicyOff: {"%s clients do not use WSUS: the policy is off, Automatic Updates is disabled, or Windows Update/BITS is disabled", "client reports",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, see whether the WSUS policy applies and which GPO sets it", "gpresult /r /scope computer"),
+				ps("Enable \"Configure Automatic Updates\" and \"Specify intranet Microsoft update service location\" in the GPO linked to their OU, then refresh the policy on the client", "gpupdate /force"),
+				ps("Make sure the services may start (on the client)", "Set-Service wuauserv -StartupType Manual; Set-Service BITS -StartupType Manual; Start-Service 'BITS', 'wuauserv'"),
+			}
+		}},
+	probes.GapWrongServer: {"%s clients belong elsewhere: their policy names another or an unknown server, or another server now has them", "client reports and the servers' lists",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, see which server its policy names", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
+				ps("Fix the URL in the GPO when it names a wrong or retired server, then refresh the policy on the client", "gpupdate /force"),
+				ps("Remove an obsolete entry from this server's list (on the WSUS server)", "Get-WsusComputer -NameIncludes "+sample(g)+" | Remove-WsusComputer"),
+			}
+		}},
+	probes.GapBadURL: {"%s clients have a wrong WSUS URL: a missing or wrong port, the wrong scheme, or a statistics server that differs", "client reports",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, read both URLs", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
+				note("In \"Specify intranet Microsoft update service location\", set both to " + e.serverURL() + " (the full address with its port)"),
+				ps("Refresh the policy on the client", "gpupdate /force"),
+				scanNow("Make it scan now"),
+			}
+		}},
+	probes.GapDuplicateID: {"%s clients share a SusClientId with another computer (cloned images): WSUS sees them as one", "client reports and the servers' lists",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On each clone, give it a new WSUS identity (elevated, on the client)",
+					`Stop-Service wuauserv; Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate' -Name 'SusClientId', 'SusClientIdValidation' -ErrorAction SilentlyContinue; Start-Service wuauserv`),
+				scanNow("Make it register with the new identity"),
+				ps("Fix the image: generalize it with Sysprep before cloning (on the reference machine)", `& "$env:windir\system32\sysprep\sysprep.exe" /generalize /oobe /shutdown`),
+			}
+		}},
+	probes.GapExpectedMissing: {"%s computers should use this server but are not on its list", "the directory inventory and client reports",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, check the WSUS policy reaches it (GPO linked to its OU, security filtering)", "gpresult /r /scope computer"),
+				ps("Run the client collector there: it records its policy and its own view of this server's vDirs in a file you can upload",
+					`.\Send-WsusFleetClientReport.ps1 -OutFile "$env:TEMP\wsusfleet-client.json"`),
+				scanNow("Make it register now"),
+			}
+		}},
+	probes.GapNeverReported: {"%s clients are listed but never sent a status report", "the server's client list",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, read the Windows Update log for reporting errors",
+					`Get-WindowsUpdateLog -LogPath "$env:TEMP\WindowsUpdate.log"; Select-String -Path "$env:TEMP\WindowsUpdate.log" -Pattern 'report|0x8024' | Select-Object -Last 40`),
+				ps("From that client, check ReportingWebService answers (200 expected)",
+					`$status = (Get-ItemProperty -Path '`+policyKey+`').WUStatusServer; (Invoke-WebRequest -UseBasicParsing -Uri "$status/ReportingWebService/ReportingWebService.asmx").StatusCode`),
+				scanNow("Make it scan and report"),
+			}
+		}},
+	probes.GapScanOKReportStale: {"%s clients scan but their status reports do not arrive (a statistics-server problem)", "the server's client list",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				ps("On one of them, check WUStatusServer equals WUServer", `Get-ItemProperty -Path '`+policyKey+`' | Format-List 'WUServer', 'WUStatusServer'`),
+				ps("Check ReportingWebService on this server answers 200 (anonymous authentication on)",
+					`(Invoke-WebRequest -UseBasicParsing -Uri `+q(strings.TrimRight(e.serverURL(), "/")+"/ReportingWebService/ReportingWebService.asmx")+`).StatusCode`),
+			}
+		}},
+	probes.GapStaleReport: {"%s clients have not sent a status report for more than 7 days", "the server's client list",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			host, port := hostPort(e.serverURL())
+			return []probes.Step{
+				ps("Check one of them is on and reachable", "Test-NetConnection "+sample(g)+" -CommonTCPPort WINRM"),
+				ps("From that client, check it reaches this server's WSUS port", "Test-NetConnection "+q(host)+" -Port "+port),
+				ps("Run the client collector on it: its policy and its own view of the vDirs, in a file you can upload",
+					`.\Send-WsusFleetClientReport.ps1 -OutFile "$env:TEMP\wsusfleet-client.json"`),
+			}
+		}},
+	probes.GapRemoved: {"%s clients dropped off the server's list", "the server's client list",
+		func(e *eval, g probes.GapCount) []probes.Step {
+			return []probes.Step{
+				scanNow("If they still exist, they register again at their next detection; force it on one"),
+				note("If they were retired, nothing to do (WSUS cleanup removes computers that stopped reporting)"),
+			}
+		}},
+}
+
+// silentCategories are the categories a server-wide cause can explain:
+// clients that stopped reporting.
+var silentCategories = []string{probes.GapNeverReported, probes.GapScanOKReportStale, probes.GapStaleReport}
+
+// gapFindings: one finding per gap category the server's clients are in.
+// Clients that went silent after a server-wide cause began are explained by
+// it (DESIGN §6): attributed, not listed as thousands of problems.
+func gapFindings(e *eval) []probes.Finding {
 	var out []probes.Finding
 	for _, g := range e.Gaps {
 		r, ok := gapRules[g.Category]
 		if !ok || g.Count == 0 {
 			continue
 		}
-		ev := []probes.Evidence{{Fact: fmt.Sprintf(r.what, g.Count), Source: r.source, At: e.now}}
+		title := fmt.Sprintf(r.what, thousands(g.Count))
+		ev := []probes.Evidence{{Fact: title, Source: r.source, At: e.now}}
 		for _, smp := range g.Samples {
 			ev = append(ev, probes.Evidence{Fact: smp.Name + ": " + smp.Detail, Source: r.source, At: e.now})
 		}
-		f := finding(g.Category, ev, r.steps...)
-		f.Rule, f.Title = g.Category, fmt.Sprintf(r.what, g.Count)
+		f := finding(g.Category, ev, r.steps(e, g)...)
+		f.Rule, f.Title = g.Category, title
 		f.Severity = gapSeverity(g.Category)
-		if cause != "" && slices.Contains([]string{probes.GapNeverReported, probes.GapScanOKReportStale, probes.GapStaleReport}, g.Category) {
-			f.Cause, f.Severity = cause, probes.SeverityInfo
-			f.Summary = "Explained by this server's " + cause + " finding: fix that and these clients report again."
+		if slices.Contains(silentCategories, g.Category) {
+			e.attribute(&f, g)
 		}
 		out = append(out, f)
 	}
 	return out
+}
+
+// attribute names the first server-wide cause that explains most of a
+// category's clients: one that breaks what they fail at and began before
+// they went silent.
+func (e *eval) attribute(f *probes.Finding, g probes.GapCount) {
+	var later []string
+	for _, c := range e.causes {
+		if !c.breaks(g.Category) {
+			continue
+		}
+		explained, newest := e.attribution(c, g.Category, g.Count)
+		if 2*explained < g.Count {
+			later = append(later, fmt.Sprintf("%q began after these clients went silent (%s; their newest report is from %s)", c.title, c.began, formatDay(newest)))
+			continue
+		}
+		f.Cause, f.CauseSubject = c.rule, c.subject
+		f.Severity = probes.SeverityInfo
+		f.Summary = fmt.Sprintf("Explained by %q on this server: fix that and these clients report again.", c.title)
+		if cf, ok := e.firing(c.rule); ok && cf.Cause != "" && cf.CauseServer == "" {
+			if root, ok := e.firing(cf.Cause); ok {
+				f.Summary = fmt.Sprintf("Explained by %q on this server, itself explained by %q: fix that and these clients report again.", c.title, root.Title)
+			}
+		}
+		if explained < g.Count {
+			f.Summary += fmt.Sprintf(" %s went silent before it began and need a look of their own.", plural(g.Count-explained, "client", "clients"))
+			f.Severity = gapSeverity(g.Category)
+		}
+		return
+	}
+	if len(later) > 0 {
+		f.Summary = "Not explained by a server-wide finding: " + strings.Join(later, "; ") + "."
+	}
 }
 
 func gapSeverity(category string) string {

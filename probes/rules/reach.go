@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"net/url"
+	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -11,11 +12,17 @@ import (
 // firewall or IIS is down, before any WSUS setting matters.
 func unreachable(e *eval) []probes.Finding {
 	runs := map[[2]string][]int{}
+	var order [][2]string
 	for i, c := range e.st.VDirChecks {
-		runs[[2]string{c.Vantage, c.Origin}] = append(runs[[2]string{c.Vantage, c.Origin}], i)
+		k := [2]string{c.Vantage, c.Origin}
+		if runs[k] == nil {
+			order = append(order, k)
+		}
+		runs[k] = append(runs[k], i)
 	}
 	var out []probes.Finding
-	for _, idx := range runs {
+	for _, k := range order {
+		idx := runs[k]
 		failed := 0
 		for _, i := range idx {
 			if k := e.check(i).ErrorKind; k == probes.ErrorDNS || k == probes.ErrorConnect || k == probes.ErrorTimeout {
@@ -30,11 +37,15 @@ func unreachable(e *eval) []probes.Finding {
 		c := e.check(idx[0])
 		host, port := hostPort(c.URL)
 		f := finding(c.Vantage+" "+c.Origin, []probes.Evidence{{Fact: fmt.Sprintf("%d of %d checks got no answer; e.g. %s", failed, len(idx), checkFact(c)), Source: source(c), At: c.CheckedAt}},
-			step("Check that the name resolves to the WSUS server", "Resolve-DnsName "+host),
-			step("Check the port is open from the same place", fmt.Sprintf("Test-NetConnection %s -Port %s", host, port)),
-			step("On the server: IIS and WSUS running, and the firewall allowing the WSUS port", `Get-Service W3SVC, WsusService; Get-NetFirewallRule -DisplayName "*Update Services*" | Format-Table DisplayName, Enabled, Action`),
+			ps("Check that the name resolves to the WSUS server", "Resolve-DnsName "+q(host)),
+			ps("Check the port is open from the same place", fmt.Sprintf("Test-NetConnection %s -Port %s", q(host), port)),
+			ps("On the server: IIS and WSUS running, and the firewall allowing the WSUS port",
+				`Get-Service 'W3SVC', 'WsusService'; Get-NetFirewallRule -DisplayName '*Update Services*' | Format-Table 'DisplayName', 'Enabled', 'Action'`),
 		)
-		f.Title = "The server cannot be reached from " + source(c)[len("probe "):]
+		f.Title = "The server cannot be reached " + strings.TrimPrefix(source(c), "probe ")
+		if c.Vantage != probes.VantageDashboard {
+			e.addCause(f, nil, timeZero, "") // clients share a remote agent's or the server's own view, not the dashboard's
+		}
 		out = append(out, f)
 	}
 	return out
@@ -42,8 +53,8 @@ func unreachable(e *eval) []probes.Finding {
 
 func hostPort(raw string) (host, port string) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return raw, "8530"
+	if err != nil || u.Host == "" {
+		return "", "8530"
 	}
 	port = u.Port()
 	if port == "" {
@@ -70,9 +81,11 @@ func vdirFault(e *eval) []probes.Finding {
 		e.explain(idx)
 		c := e.check(idx[0])
 		f := finding(v, e.checkEvidence(idx),
-			step("Browse the URL on the server itself to see IIS's detailed error (it shows the substatus)", "Invoke-WebRequest -UseBasicParsing "+c.URL),
-			step("Read the IIS log of the WSUS site for the status and substatus", `Get-Content (Get-ChildItem "$env:SystemDrive\inetpub\logs\LogFiles\W3SVC*" -Filter *.log | Sort-Object LastWriteTime | Select-Object -Last 1).FullName -Tail 200 | Select-String "`+v+`"`),
-			step("Check the vDir exists and maps to its folder", `Get-WebApplication -Site "WSUS Administration"; Get-WebVirtualDirectory -Site "WSUS Administration"`))
+			ps("Request the URL on the server itself to see IIS's detailed error (local requests show the substatus)",
+				`try { (Invoke-WebRequest -UseBasicParsing -Uri `+q(c.URL)+`).StatusCode } catch { $_.Exception.Response.StatusCode.value__; $_.ErrorDetails.Message | Select-String -Pattern 'HTTP Error [0-9.]+' }`),
+			ps("Read the IIS log of the WSUS site for the status and substatus",
+				`Get-Content (Get-ChildItem "$env:SystemDrive\inetpub\logs\LogFiles\W3SVC*" -Filter *.log | Sort-Object LastWriteTime | Select-Object -Last 1).FullName -Tail 200 | Select-String `+q(v)),
+			ps("Check the vDir exists and maps to its folder", `Import-Module WebAdministration; Get-WebApplication -Site `+q(e.site())+`; Get-WebVirtualDirectory -Site `+q(e.site())))
 		f.Title = v + ": " + c.Reason
 		out = append(out, f)
 	}
@@ -91,7 +104,7 @@ func vdirDegraded(e *eval) []probes.Finding {
 		e.explain(left)
 		c := e.check(left[0])
 		f := finding(v, e.checkEvidence(left),
-			step("Check the server's load and WsusPool (CPU, memory, queue) while clients scan", `Get-Counter '\Process(w3wp*)\% Processor Time','\Process(w3wp*)\Private Bytes'`))
+			ps("Check the server's load and WsusPool (CPU, memory) while clients scan", `Get-Counter '\Process(w3wp*)\% Processor Time','\Process(w3wp*)\Private Bytes'`))
 		f.Title = v + ": " + c.Reason
 		out = append(out, f)
 	}

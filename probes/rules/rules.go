@@ -1,13 +1,15 @@
 // Package rules is the diagnosis: the catalogue of causes of "clients are not
 // reporting in", each a small function over a server's evidence (probes,
-// IIS configuration and logs, ProcMon, services, events, sync) that says what
-// it saw, where and when, and the numbered steps with exact commands that fix
-// it. The store runs it for each server a write marked due (in the background
-// and before reads of findings), so findings are stored, not computed per page.
+// IIS configuration and logs, HTTP.sys errors, ProcMon, services, events,
+// SoftwareDistribution.log, sync) that says what it saw, where and when, and
+// the numbered steps with exact commands that fix it. The store runs it for
+// each server a write marked due (in the background and before reads of
+// findings), so findings are stored, not computed per page.
 package rules
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -34,32 +36,51 @@ func Diagnose(f probes.Facts) []probes.Finding {
 	e := &eval{Facts: f, st: f.State, now: f.Now, explained: map[int]bool{}, claimedEvents: map[int]bool{}}
 	var out []probes.Finding
 	for _, r := range catalogue {
+		e.rule, e.ruleTitle = r.ID, r.Title
 		for _, found := range r.check(e) {
 			if found.Rule == "" {
 				found.Rule = r.ID
 			}
-			e.fired = append(e.fired, found.Rule)
 			if found.Severity == "" {
 				found.Severity = r.Severity
 			}
 			if found.Title == "" {
 				found.Title = r.Title
 			}
+			e.fired = append(e.fired, found)
 			out = append(out, found)
 		}
 	}
-	return out
+	return link(out)
 }
 
-// eval is one evaluation: the facts, and which vDir checks a rule has
-// already explained.
+// eval is one evaluation: the facts, and which evidence a rule has already
+// explained.
 type eval struct {
 	probes.Facts
 	st            *probes.ServerState
 	now           time.Time
-	explained     map[int]bool // index into st.VDirChecks
-	claimedEvents map[int]bool // index into st.Events
-	fired         []string     // the rules that found something so far
+	explained     map[int]bool     // index into st.VDirChecks
+	claimedEvents map[int]bool     // index into st.Events
+	fired         []probes.Finding // what the rules found so far, in catalogue order
+	causes        []clientCause    // server-wide causes of client silence found so far
+	rule          string           // the rule being evaluated
+	ruleTitle     string           // and its title
+}
+
+// firing returns the finding of rule found so far.
+func (e *eval) firing(rule string) (probes.Finding, bool) {
+	for _, f := range e.fired {
+		if f.Rule == rule {
+			return f, true
+		}
+	}
+	return probes.Finding{}, false
+}
+
+func (e *eval) hasFired(rule string) bool {
+	_, ok := e.firing(rule)
+	return ok
 }
 
 // checks returns the indexes of the latest checks that match and that no
@@ -86,7 +107,7 @@ func (e *eval) check(i int) probes.ObservedCheck { return e.st.VDirChecks[i] }
 // configOf returns the IIS configuration of a vDir, if collected.
 func (e *eval) configOf(vdir string) (probes.VDirConfig, bool) {
 	for _, c := range e.st.VDirConfig {
-		if c.VDir == vdir {
+		if strings.EqualFold(c.VDir, vdir) {
 			return c, true
 		}
 	}
@@ -106,6 +127,50 @@ func (e *eval) logTotals(match func(t probes.IISLogTotal) bool) []probes.IISLogT
 	}
 	return out
 }
+
+// logRequests counts the IIS log's requests that match.
+func (e *eval) logRequests(match func(t probes.IISLogTotal) bool) int64 {
+	var n int64
+	for _, t := range e.logTotals(match) {
+		n += t.Requests
+	}
+	return n
+}
+
+// serverURL is the URL clients use for the server, as best known.
+func (e *eval) serverURL() string {
+	switch {
+	case e.st.Server != nil && e.st.Server.URL != "":
+		return e.st.Server.URL
+	case e.st.URL != "":
+		return e.st.URL
+	}
+	for _, c := range e.st.VDirChecks {
+		if host, port := hostPort(c.URL); host != "" {
+			scheme := "http"
+			if strings.HasPrefix(c.URL, "https:") {
+				scheme = "https"
+			}
+			return scheme + "://" + host + ":" + port
+		}
+	}
+	return "http://" + e.st.Name + ":8530"
+}
+
+// poolName is the application pool the WSUS vDirs run in.
+func (e *eval) poolName() string {
+	if p := e.st.AppPool; p != nil && p.Name != "" {
+		return p.Name
+	}
+	if c, ok := e.configOf("ClientWebService"); ok && c.AppPool != "" {
+		return c.AppPool
+	}
+	return "WsusPool"
+}
+
+// poolStopped reports whether the rules found WsusPool stopped: steps that
+// need a running pool (recycling it) are not offered then.
+func (e *eval) poolIsStopped() bool { return e.hasFired("wsuspool_stopped") }
 
 func sub(p *int) int {
 	if p == nil {

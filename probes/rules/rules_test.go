@@ -76,7 +76,7 @@ func wsusEvent(id int, msg string) probes.Event {
 	return probes.Event{ID: id, Source: "Windows Server Update Services", Level: "Error", Time: at(time.Hour), Message: msg}
 }
 
-func iislog(totals ...probes.IISLogTotal) *probes.IISLogSummary {
+func logOf(totals ...probes.IISLogTotal) *probes.IISLogSummary {
 	return &probes.IISLogSummary{File: "u_ex261121.log", Totals: totals}
 }
 
@@ -93,29 +93,69 @@ func TestHealthyServerHasNoFindings(t *testing.T) {
 	}
 }
 
-func TestRules(t *testing.T) {
-	upstreams := fleetOf(map[string]probes.FleetServer{
-		"wsus-hq.corp.example":   {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
-		"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical},
-	})
-	downstreamOf := func(host string) func(st *probes.ServerState) {
-		return func(st *probes.ServerState) {
-			st.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: host, Port: 8530, Replica: true},
-				Last: &probes.SyncRun{StartedAt: at(time.Hour), FinishedAt: at(59 * time.Minute), Result: "Failed", Error: "(503) Server Unavailable"}}
-		}
+// upstreams is the fleet a downstream of the scenarios may sync from.
+var upstreams = fleetOf(map[string]probes.FleetServer{
+	"wsus-hq.corp.example": {Name: "wsus-hq.corp.example", Status: probes.StatusOK},
+	"wsus-west.corp.example": {Name: "wsus-west.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-3 * time.Hour)}}},
+	// Watched for months; its pool was first seen stopped an hour ago.
+	"wsus-late.corp.example": {Name: "wsus-late.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-time.Hour)}}},
+	"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
+		Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
+})
+
+func downstreamOf(host string) func(st *probes.ServerState) {
+	return func(st *probes.ServerState) {
+		st.Sync = &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: host, Port: 8530, Replica: true},
+			Last: &probes.SyncRun{StartedAt: at(time.Hour), FinishedAt: at(59 * time.Minute), Result: "Failed", Error: "(503) Server Unavailable"}}
 	}
+}
+
+// scenario is one server state (a healthy server changed) and what the
+// diagnosis must say about it.
+type scenario struct {
+	name     string
+	change   func(st *probes.ServerState)
+	want     []string // the rules that fire, in order
+	severity string   // of the first finding, when set
+	says     string   // in the first finding's title, summary, evidence or commands
+	// facts adds what is not state (gaps, timing); not are words no finding may contain.
+	facts func(f *probes.Facts)
+	not   []string
+}
+
+// diagnose runs a scenario.
+func (sc scenario) diagnose() []probes.Finding {
+	st := healthy()
+	sc.change(st)
+	f := probes.Facts{State: st, Now: now, Upstream: upstreams}
+	if sc.facts != nil {
+		sc.facts(&f)
+	}
+	return Diagnose(f)
+}
+
+// scenarios are every scenario of the package: the catalogue's table here,
+// and the deeper ones of the other test files.
+func scenarios() []scenario {
+	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios())
+}
+
+func ruleScenarios() []scenario {
 	expired := &probes.TLSInfo{Subject: "CN=wsus01", NotAfter: at(24 * time.Hour), ChainValid: false, NameMatches: true, Error: "certificate has expired"}
-	cases := []struct {
+	type brief struct {
 		name     string
 		change   func(st *probes.ServerState)
 		want     []string
-		severity string // of the first finding, when set
-		says     string // in the first finding's title, summary, evidence or commands
-	}{
+		severity string
+		says     string
+	}
+	briefs := []brief{
 		{"pool stopped: 503 everywhere", func(st *probes.ServerState) {
 			all(st, func(c *probes.VDirCheck) { c.Status, c.Server = 503, "Microsoft-HTTPAPI/2.0" })
 		},
-			[]string{"wsuspool_stopped"}, critical, "appcmd start apppool /apppool.name:WsusPool"},
+			[]string{"wsuspool_stopped"}, critical, `& "$env:windir\system32\inetsrv\appcmd.exe" start apppool /apppool.name:"WsusPool"`},
 		{"pool stopped at its memory limit", func(st *probes.ServerState) { st.AppPool.State, st.AppPool.PrivateMemoryKB = "Stopped", i64(1843200) },
 			[]string{"wsuspool_stopped", "wsuspool_memory_limit"}, critical, "WsusPool is Stopped"},
 		{"memory limit only", func(st *probes.ServerState) { st.AppPool.PrivateMemoryKB = i64(1843200) },
@@ -129,14 +169,19 @@ func TestRules(t *testing.T) {
 			cfg(st, "SimpleAuthWebService", func(c *probes.VDirConfig) { c.Anonymous, c.WindowsAuth = false, true })
 		}, []string{"anonymous_auth_disabled"}, critical, "windowsAuthentication"},
 		{"401.2 in the IIS log", func(st *probes.ServerState) {
-			st.IISLog = iislog(probes.IISLogTotal{VDir: "ClientWebService", Status: 401, Substatus: ip(2), Requests: 840, WUA: 840, LastHour: at(time.Hour)})
+			st.IISLog = logOf(probes.IISLogTotal{VDir: "ClientWebService", Status: 401, Substatus: ip(2), Requests: 840, WUA: 840, LastHour: at(time.Hour)})
 		}, []string{"anonymous_auth_disabled"}, critical, "840 requests to ClientWebService answered 401.2"},
 		{"401.1: IUSR rejected", func(st *probes.ServerState) {
 			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status, c.Substatus = 401, ip(1) })
 		},
-			[]string{"iusr_credentials"}, critical, "anonymousAuthentication /userName:\"IUSR\""},
-		{"anonymous identities differ", func(st *probes.ServerState) { cfg(st, "Content", func(c *probes.VDirConfig) { c.AnonymousUser = "" }) },
-			[]string{"iusr_credentials"}, critical, "the application pool identity"},
+			[]string{"iusr_credentials"}, critical, "-Location 'WSUS Administration/ClientWebService' -Filter 'system.webServer/security/authentication/anonymousAuthentication' -Name userName -Value 'IUSR'"},
+		// Content running as the pool identity is WSUS's normal setup, not a fault.
+		{"Content runs as the pool identity", func(st *probes.ServerState) {
+			cfg(st, "Content", func(c *probes.VDirConfig) { c.AnonymousUser = "Application pool identity" })
+		}, nil, "", ""},
+		{"anonymous identities differ without a 401.1", func(st *probes.ServerState) {
+			cfg(st, "ReportingWebService", func(c *probes.VDirConfig) { c.AnonymousUser = `CORP\svc-wsus-anon` })
+		}, nil, "", ""},
 		{"ApiRemoting30 answers anonymously", func(st *probes.ServerState) {
 			set(st, "ApiRemoting30", func(c *probes.VDirCheck) { c.Status, c.WWWAuthenticate = 200, nil })
 		}, []string{"api_remoting_auth"}, warning, "windowsAuthentication"},
@@ -144,9 +189,15 @@ func TestRules(t *testing.T) {
 			all(st, func(c *probes.VDirCheck) { c.Status, c.Substatus = 500, ip(24) })
 		},
 			[]string{"aspnet_impersonation"}, critical, "system.web/identity /impersonate:false"},
-		{"event 7053", func(st *probes.ServerState) {
-			st.Events = []probes.Event{wsusEvent(7053, "The WSUS administration console has encountered an unexpected error.")}
-		}, []string{"aspnet_impersonation"}, critical, "event 7053"},
+		{"a lone event 7053 is the console's generic error", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(7053, "The WSUS administration console has encountered an unexpected error. This may be a transient error; try restarting the administration console.")}
+		}, []string{"health_events"}, warning, "the console's generic error"},
+		{"event 7053 with an HTML error page", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(7053, console7053HTML)}
+		}, []string{"aspnet_impersonation"}, warning, "may be enabled"},
+		{"impersonation in the configuration", func(st *probes.ServerState) {
+			cfg(st, "ClientWebService", func(c *probes.VDirConfig) { c.ASPNETImpersonation = true })
+		}, []string{"aspnet_impersonation"}, critical, `"WSUS Administration/ClientWebService" -section:system.web/identity /impersonate:false`},
 		{"Content requires SSL", func(st *probes.ServerState) { cfg(st, "Content", func(c *probes.VDirConfig) { c.RequireSSL = true }) },
 			[]string{"ssl_required_wrong"}, critical, "/sslFlags:None"},
 		{"403.4 on Content", func(st *probes.ServerState) { set(st, "Content", func(c *probes.VDirCheck) { c.Substatus = ip(4) }) },
@@ -158,16 +209,20 @@ func TestRules(t *testing.T) {
 		{"401.3 on Content", func(st *probes.ServerState) {
 			set(st, "Content", func(c *probes.VDirCheck) { c.Status, c.Substatus = 401, ip(3) })
 		},
-			[]string{"ntfs_acl"}, critical, `icacls "D:\WSUS\WsusContent" /grant`},
+			[]string{"ntfs_acl"}, critical, `icacls "D:\WSUS\WsusContent" /grant '*S-1-5-17:(OI)(CI)RX'`},
 		{"NETWORK SERVICE lost WsusContent", func(st *probes.ServerState) { st.ACLs[0].Principal = `BUILTIN\Administrators` },
-			[]string{"ntfs_acl"}, critical, `NETWORK SERVICE has no FullControl on D:\WSUS\WsusContent`},
+			[]string{"ntfs_acl"}, critical, `NETWORK SERVICE has no Full Control on D:\WSUS\WsusContent`},
 		{"ProcMon denials", func(st *probes.ServerState) {
 			st.Denials = &probes.DenialDigest{Groups: []probes.Denial{{Process: "w3wp.exe", Path: `C:\Windows\Temp\x.tmp`, Operation: "CreateFile", Count: 12,
 				Remediation: []probes.Step{probes.GrantCommand(`C:\Windows\Temp`, probes.RightFullControl)}}}}
 		}, []string{"ntfs_acl"}, critical, "w3wp.exe was denied CreateFile"},
-		{"event 12072", func(st *probes.ServerState) {
-			st.Events = []probes.Event{wsusEvent(12072, "The WSUS content directory is not accessible.\nSystem.Net.WebException: (503)")}
-		}, []string{"ntfs_acl"}, critical, "event 12072"},
+		{"event 12072 refused with 401", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(12072, "The WSUS content directory is not accessible.\r\nSystem.Net.WebException: The remote server returned an error: (401) Unauthorized.\r\n   at System.Net.HttpWebRequest.GetResponse()")}
+		}, []string{"ntfs_acl"}, warning, "event 12072"},
+		// Read the exception: a 12072 carrying a 503 is the pool, not NTFS.
+		{"event 12072 carrying a 503", func(st *probes.ServerState) {
+			st.Events = []probes.Event{wsusEvent(12072, event12072With503)}
+		}, []string{"wsuspool_recycling"}, warning, "answered 503 Server Unavailable to WSUS's health check"},
 		{"expired certificate", func(st *probes.ServerState) { all(st, func(c *probes.VDirCheck) { c.TLS = expired }) },
 			[]string{"ssl_cert_invalid"}, critical, "has expired"},
 		{"certificate expires in 10 days", func(st *probes.ServerState) {
@@ -176,7 +231,7 @@ func TestRules(t *testing.T) {
 			})
 		}, []string{"ssl_cert_expiring"}, warning, "in 10 days"},
 		{"SelfUpdate missing", func(st *probes.ServerState) { set(st, "SelfUpdate", func(c *probes.VDirCheck) { c.Status = 404 }) },
-			[]string{"selfupdate_broken"}, warning, "Default Web Site"},
+			[]string{"selfupdate_broken"}, warning, `Get-WebVirtualDirectory -Site 'WSUS Administration' -Name selfupdate`},
 		{"event 506", func(st *probes.ServerState) {
 			st.Events = []probes.Event{wsusEvent(506, "The SelfUpdate Tree is not working.")}
 		},
@@ -186,18 +241,20 @@ func TestRules(t *testing.T) {
 		{"event 507", func(st *probes.ServerState) {
 			st.Events = []probes.Event{wsusEvent(507, "Update Services failed its initialization and stopped.")}
 		}, []string{"wsus_service_stopped"}, critical, "event 507"},
-		{"W3SVC stopped", func(st *probes.ServerState) { st.Services[1].State = "Stopped" }, []string{"iis_stopped"}, critical, "Start-Service W3SVC"},
+		{"W3SVC stopped", func(st *probes.ServerState) { st.Services[1].State = "Stopped" }, []string{"iis_stopped"}, critical, "Start-Service 'WAS', 'W3SVC'"},
 		{"WID stopped", func(st *probes.ServerState) { st.Services[2].State = "Stopped" },
 			[]string{"database_unavailable"}, critical, "MSSQL$MICROSOFT##WID"},
 		{"bloat with failing scans", func(st *probes.ServerState) {
 			*st.Server.NotDeclinedUpdates = 8200
 			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status, c.LatencyMS = 500, 45000 })
 		}, []string{"catalog_bloat"}, critical, "Deny-WsusUpdate"},
-		{"bloat without symptoms", func(st *probes.ServerState) { *st.Server.NotDeclinedUpdates = 8200 }, []string{"catalog_bloat"}, warning, "8200 updates"},
+		{"bloat without symptoms", func(st *probes.ServerState) { *st.Server.NotDeclinedUpdates = 8200 }, []string{"catalog_bloat"}, warning, "8,200 updates"},
 		{"sync failing from Microsoft Update", func(st *probes.ServerState) { st.Sync.Last.Result, st.Sync.Last.Error = "Failed", "proxy refused" },
 			[]string{"sync_failing"}, warning, "proxy refused"},
-		{"a replica of a failing upstream is affected", downstreamOf("wsus-west.corp.example"),
-			[]string{"sync_failing"}, warning, "because upstream wsus-west.corp.example is failing"},
+		{"a replica of an upstream whose pool is stopped is affected", downstreamOf("wsus-west.corp.example"),
+			[]string{"sync_failing"}, warning, "because of upstream wsus-west.corp.example: WsusPool is stopped"},
+		{"a replica of an upstream with an unrelated finding is not explained by it", downstreamOf("wsus-east.corp.example"),
+			[]string{"sync_failing"}, warning, "Synchronization fails"},
 		{"sync stale", func(st *probes.ServerState) {
 			st.Sync.Last.StartedAt, st.Sync.Last.FinishedAt = at(5*24*time.Hour), at(5*24*time.Hour)
 		},
@@ -225,7 +282,7 @@ func TestRules(t *testing.T) {
 			all(st, func(c *probes.VDirCheck) {
 				c.Status, c.ErrorKind, c.Error = 0, probes.ErrorConnect, "connection refused"
 			})
-		}, []string{"server_unreachable"}, critical, "Test-NetConnection wsus01.corp.example -Port 8530"},
+		}, []string{"server_unreachable"}, critical, "Test-NetConnection 'wsus01.corp.example' -Port 8530"},
 		{"an unexplained fault", func(st *probes.ServerState) {
 			set(st, "ClientWebService", func(c *probes.VDirCheck) { c.Status = 404 })
 		},
@@ -234,13 +291,46 @@ func TestRules(t *testing.T) {
 			set(st, "SimpleAuthWebService", func(c *probes.VDirCheck) { c.LatencyMS = 4200 })
 		},
 			[]string{"vdir_degraded"}, warning, "slow"},
+		{"SQL timeouts in SoftwareDistribution.log", func(st *probes.ServerState) {
+			st.SDLog = sdlog(sqlTimeouts(37))
+		}, []string{"database_performance"}, warning, "37 entries of SQL timeouts from SUSDB"},
+		{"SUSDB unreachable in SoftwareDistribution.log", func(st *probes.ServerState) {
+			st.SDLog = sdlog(probes.SDLogIssue{Kind: probes.SDLogSQLUnavailable, Component: "WsusService.9", Count: 12, First: at(3 * time.Hour), Last: at(time.Minute),
+				Example: "System.Data.SqlClient.SqlException (0x80131904): A network-related or instance-specific error occurred while establishing a connection to SQL Server."})
+		}, []string{"database_unavailable"}, critical, "saying SUSDB could not be reached"},
+		{"SelfUpdate only missing on port 80", func(st *probes.ServerState) {
+			st.VDirChecks = append(st.VDirChecks, observed(probes.VDirCheck{VDir: "SelfUpdate", URL: "http://wsus01.corp.example/selfupdate/wuident.cab", Method: "GET",
+				ErrorKind: probes.ErrorConnect, Error: "dial tcp 10.0.0.5:80: connect: connection refused"}))
+		}, []string{"selfupdate_port80"}, warning, "legacy clients only"},
+		{"a third of the scans fail after 95 s (no update count reported)", func(st *probes.ServerState) {
+			st.Server.NotDeclinedUpdates = nil
+			st.IISLog = mustIISLog(scanStorm(90)...)
+		}, []string{"scan_failures"}, critical, "33% of the scans in the IIS log failed with 500"},
+		{"clients refused with InvalidParameters", func(st *probes.ServerState) {
+			st.SDLog = sdlog(probes.SDLogIssue{Kind: probes.SDLogInvalidParameters, Component: "w3wp.33", Count: 412, First: at(20 * time.Hour), Last: at(time.Minute),
+				Example: "ThrowException: actor = http://wsus01.corp.example:8530/ClientWebService/client.asmx, ID=3f1e2d6c-0b5a-4c1e-9b8e-2f0c1d4e5a6b, ErrorCode=InvalidParameters, Message=parameters.InstalledNonLeafUpdateIDs, Client=b1f4a2c3-1111-2222-3333-444455556666"})
+		}, []string{"invalid_parameters"}, critical, `value="800"`},
+		{"SOAP exceptions in SoftwareDistribution.log", func(st *probes.ServerState) {
+			st.SDLog = sdlog(probes.SDLogIssue{Kind: probes.SDLogSOAPException, Component: "w3wp.21", Count: 9, First: at(5 * time.Hour), Last: at(time.Minute),
+				Example: "System.Web.Services.Protocols.SoapException: Fault occurred\n   at Microsoft.UpdateServices.Internal.ClientImplementation.SyncUpdates(Cookie cookie, SyncUpdateParameters parameters)"})
+		}, []string{"wsus_log_errors"}, warning, "9 entries of SOAP exceptions"},
+		{"slow clients in the HTTPERR log", func(st *probes.ServerState) {
+			st.HTTPErr = httperr(probes.HTTPErrGroup{Reason: "Timer_MinBytesPerSecond", Queue: "WsusPool", Port: 8530, Count: 214, Clients: 38,
+				Example: "/Content/5F/5F1D7C0E2B3A4C5D6E7F8091A2B3C4D5E6F70819.cab", First: at(20 * time.Hour), Last: at(time.Hour)})
+		}, []string{"slow_clients"}, info, "Timer_MinBytesPerSecond"},
 	}
+	out := make([]scenario, len(briefs))
+	for i, b := range briefs {
+		out[i] = scenario{name: b.name, change: b.change, want: b.want, severity: b.severity, says: b.says}
+	}
+	return out
+}
+
+func TestRules(t *testing.T) {
 	fired := map[string]bool{}
-	for _, tc := range cases {
+	for _, tc := range scenarios() {
 		t.Run(tc.name, func(t *testing.T) {
-			st := healthy()
-			tc.change(st)
-			got := Diagnose(probes.Facts{State: st, Now: now, Upstream: upstreams})
+			got := tc.diagnose()
 			var ids []string
 			for _, f := range got {
 				ids = append(ids, f.Rule)
@@ -251,6 +341,11 @@ func TestRules(t *testing.T) {
 				for _, ev := range f.Evidence {
 					if ev.Fact == "" || ev.Source == "" {
 						t.Errorf("%s: evidence without fact or source: %+v", f.Rule, ev)
+					}
+				}
+				for _, w := range tc.not {
+					if text := describe(f); strings.Contains(text, w) {
+						t.Errorf("%s says %q, which it must not:\n%s", f.Rule, w, text)
 					}
 				}
 			}
@@ -335,10 +430,22 @@ func TestStaleClientsAttributedToServerWideCause(t *testing.T) {
 		byRule[f.Rule] = f
 	}
 	stale := byRule[probes.GapStaleReport]
-	if stale.Cause != "wsuspool_stopped" || stale.Severity != probes.SeverityInfo || !strings.Contains(stale.Title, "5000") {
+	if stale.Cause != "wsuspool_stopped" || stale.Severity != probes.SeverityInfo || !strings.Contains(stale.Title, "5,000") {
 		t.Errorf("stale clients not attributed to the pool: %+v", stale)
 	}
 	if bad := byRule[probes.GapBadURL]; bad.Cause != "" || bad.Severity != probes.SeverityWarning {
 		t.Errorf("a policy problem is not explained by the pool: %+v", bad)
 	}
 }
+
+// Event texts as Event Viewer shows them, exception lines included.
+const (
+	event12072With503 = "The WSUS content directory is not accessible.\r\n" +
+		"System.Net.WebException: The remote server returned an error: (503) Server Unavailable.\r\n" +
+		"   at System.Net.HttpWebRequest.GetResponse()\r\n" +
+		"   at Microsoft.UpdateServices.Internal.HealthMonitoring.HmtWebServices.CheckContentDirWebAccess(EventLoggingType type, HealthEventLogger logger)"
+	console7053HTML = "The WSUS administration console has encountered an unexpected error. This may be a transient error; try restarting the administration console. " +
+		"If this error persists, try removing the persisted preferences for the console by deleting the wsus file under %appdata%\\Microsoft\\MMC\\.\r\n\r\n" +
+		"System.InvalidOperationException -- Client found response content type of 'text/html', but expected 'text/xml'.\r\n" +
+		"The request failed with the error message:\r\n--\r\n<html><head><title>Internal Server Error</title></head><body>HTTP Error 500.24 - Internal Server Error</body></html>\r\n--."
+)

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -11,9 +12,14 @@ import (
 // approvals and catalogs (DESIGN: 48 h).
 const staleSync = 48 * time.Hour
 
+// upstreamGrace: an upstream's finding first seen this long after a
+// downstream's synchronization failed can still be why it failed (the
+// upstream is diagnosed when its own reports arrive).
+const upstreamGrace = 6 * time.Hour
+
 func (e *eval) syncSource() string {
 	s := e.st.Sync
-	if s.From == probes.SyncFromUpstream && s.Upstream != nil {
+	if s != nil && s.From == probes.SyncFromUpstream && s.Upstream != nil {
 		return fmt.Sprintf("%s:%d", s.Upstream.Host, s.Upstream.Port)
 	}
 	return "Microsoft Update"
@@ -23,42 +29,155 @@ func syncEvidence(e *eval, fact string) probes.Evidence {
 	return probes.Evidence{Fact: fact, Source: "WSUS synchronization", At: e.st.Collected[probes.SectionSync]}
 }
 
-// syncFailing: the last synchronization failed. A downstream whose upstream
-// is itself failing is affected rather than the cause: fix the upstream.
+// syncAgain is the step that starts a synchronization, offered only when it
+// can run: WSUS's API needs WsusService and WsusPool.
+func (e *eval) syncAgain() probes.Step {
+	switch {
+	case e.hasFired("wsus_service_stopped"):
+		return note("Synchronize again once WsusService runs (see that finding)")
+	case e.poolIsStopped():
+		return note("Synchronize again once WsusPool runs (see that finding)")
+	}
+	return ps("Then synchronize again", "(Get-WsusServer).GetSubscription().StartSynchronization()")
+}
+
+// syncFailing: the last synchronization failed, or SoftwareDistribution.log
+// shows synchronizations failing since the last one that succeeded. A
+// downstream whose upstream has a finding that breaks synchronization is
+// affected rather than the cause: its finding names the upstream's.
 func syncFailing(e *eval) []probes.Finding {
 	s := e.st.Sync
-	if s == nil || s.Last == nil || (s.Last.Result != "Failed" && s.Last.Result != "Canceled") {
+	var ev []probes.Evidence
+	var failedAt time.Time
+	errText := ""
+	if s != nil && s.Last != nil && (s.Last.Result == "Failed" || s.Last.Result == "Canceled") {
+		fact := fmt.Sprintf("the last synchronization from %s %s", e.syncSource(), map[string]string{"Failed": "failed", "Canceled": "was canceled"}[s.Last.Result])
+		failedAt = s.Last.FinishedAt.Time
+		if failedAt.IsZero() {
+			failedAt = s.Last.StartedAt.Time
+		}
+		if !failedAt.IsZero() {
+			fact += " at " + failedAt.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		if s.Last.Error != "" {
+			fact += ": " + s.Last.Error
+			errText = s.Last.Error
+		}
+		ev = append(ev, syncEvidence(e, fact))
+	}
+	for _, i := range e.sdlogIssues(probes.SDLogSyncError) {
+		if e.syncSucceededAfter(i.Last.Time) {
+			continue // an older failure; a later synchronization succeeded
+		}
+		ev = append(ev, e.sdlogEvidence(i))
+		errText += " " + i.Detail + " " + i.Example
+		if failedAt.IsZero() || i.Last.After(failedAt) {
+			failedAt = i.Last.Time
+		}
+	}
+	if len(ev) == 0 {
 		return nil
 	}
-	fact := fmt.Sprintf("the last synchronization from %s %s", e.syncSource(), map[string]string{"Failed": "failed", "Canceled": "was canceled"}[s.Last.Result])
-	if !s.Last.FinishedAt.IsZero() {
-		fact += " at " + s.Last.FinishedAt.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	if s.Last.Error != "" {
-		fact += ": " + s.Last.Error
-	}
-	f := finding("", []probes.Evidence{syncEvidence(e, fact)})
-	if s.From == probes.SyncFromUpstream && s.Upstream != nil {
-		target := fmt.Sprintf("http://%s:%d", s.Upstream.Host, s.Upstream.Port)
+	f := finding("", ev)
+	if s != nil && s.From == probes.SyncFromUpstream && s.Upstream != nil {
+		scheme := "http"
 		if s.Upstream.SSL {
-			target = fmt.Sprintf("https://%s:%d", s.Upstream.Host, s.Upstream.Port)
+			scheme = "https"
 		}
-		if up, ok := e.upstream(); ok && up.Status == probes.StatusCritical {
-			f.Title = "Synchronization fails because upstream " + up.Name + " is failing"
-			f.Summary = "This server is affected, not the cause: fix " + up.Name + " (see its findings) and the next synchronization succeeds."
-			f.Evidence = append(f.Evidence, syncEvidence(e, "upstream "+up.Name+" is critical in this dashboard"))
+		target := fmt.Sprintf("%s://%s:%d/ServerSyncWebService/ServerSyncWebService.asmx", scheme, s.Upstream.Host, s.Upstream.Port)
+		if up, c, ok := e.upstreamCause(errText, failedAt); ok {
+			f.Title = "Synchronization fails because of upstream " + up.Name + ": " + c.Title
+			f.Summary = "This server is affected, not the cause: fix " + up.Name + "'s finding and the next synchronization succeeds."
+			f.Cause, f.CauseSubject, f.CauseServer = c.Rule, c.Subject, up.Name
+			f.Evidence = append(f.Evidence, syncEvidence(e, fmt.Sprintf("upstream %s has the open finding %q, first seen %s", up.Name, c.Title, c.FirstSeen.UTC().Format("2006-01-02 15:04 UTC"))))
 		}
 		f.Remediation = []probes.Step{
-			step("Check the upstream answers from this server (run on this server)", "wsusfleet probe --server "+target),
-			step("Then synchronize again", "(Get-WsusServer).GetSubscription().StartSynchronization()"),
+			ps("From this server, request the upstream's synchronization service (200 expected)",
+				`try { (Invoke-WebRequest -UseBasicParsing -Uri `+q(target)+`).StatusCode } catch { $_.Exception.Message }`),
+			e.syncAgain(),
 		}
 	} else {
 		f.Remediation = []probes.Step{
-			step("Check this server reaches Microsoft Update (proxy, firewall, TLS inspection)", "Test-NetConnection sws.update.microsoft.com -Port 443; (Get-WsusServer).GetConfiguration() | Format-List UseProxy, ProxyName, ProxyServerPort"),
-			step("Then synchronize again", "(Get-WsusServer).GetSubscription().StartSynchronization()"),
+			ps("Check this server reaches Microsoft Update (proxy, firewall, TLS inspection)",
+				"Test-NetConnection sws.update.microsoft.com -Port 443; (Get-WsusServer).GetConfiguration() | Format-List 'UseProxy', 'ProxyName', 'ProxyServerPort'"),
+			e.syncAgain(),
 		}
 	}
+	if db, ok := e.firing("database_unavailable"); ok && f.Cause == "" {
+		explainedBy(&f, db)
+	}
 	return []probes.Finding{f}
+}
+
+// syncSucceededAfter reports whether the sync section shows a successful
+// synchronization after t.
+func (e *eval) syncSucceededAfter(t time.Time) bool {
+	s := e.st.Sync
+	return s != nil && s.Last != nil && s.Last.Result == "Succeeded" && s.Last.FinishedAt.After(t)
+}
+
+// upstreamBreakers are the findings of an upstream that make its
+// downstreams' synchronization fail, in the order they are preferred, with
+// the words of a synchronization error that point at each.
+var upstreamBreakers = []struct {
+	rule  string
+	words []string
+}{
+	{"server_unreachable", []string{"unable to connect", "could not be resolved", "actively refused", "no such host", "timed out"}},
+	{"iis_stopped", []string{"unable to connect", "actively refused"}},
+	{"wsuspool_stopped", []string{"(503)", "service unavailable", "server unavailable"}},
+	{"wsuspool_recycling", []string{"(503)", "service unavailable", "server unavailable", "timed out"}},
+	{"ssl_cert_invalid", []string{"trust relationship", "certificate", "ssl/tls"}},
+	{"anonymous_auth_disabled", []string{"(401)", "unauthorized"}},
+	{"iusr_credentials", []string{"(401)", "unauthorized"}},
+	{"ntfs_acl", []string{"(401)", "(403)", "unauthorized", "forbidden"}},
+	{"client_cert_required", []string{"(403)", "forbidden"}},
+	{"ssl_required_wrong", []string{"(403)", "forbidden"}},
+	{"aspnet_impersonation", []string{"(500)", "internal server error"}},
+	{"database_unavailable", []string{"(500)", "internal server error", "sql"}},
+	{"database_performance", []string{"timed out", "timeout"}},
+	{"wsus_service_stopped", nil},
+}
+
+// upstreamCause finds the upstream's open finding that explains this
+// server's failing synchronization: one that breaks synchronization, agrees
+// with the error text when there is one, and began before the failure.
+func (e *eval) upstreamCause(errText string, failedAt time.Time) (probes.FleetServer, probes.FleetFinding, bool) {
+	up, ok := e.upstream()
+	if !ok {
+		return up, probes.FleetFinding{}, false
+	}
+	text := strings.ToLower(errText)
+	for pass := range 2 { // first a finding the error text points at, then any
+		for _, b := range upstreamBreakers {
+			if pass == 0 && (text == "" || !containsAnyWord(text, b.words)) {
+				continue
+			}
+			if pass == 1 && strings.TrimSpace(text) != "" && len(b.words) > 0 {
+				continue // the text names an error this finding does not give
+			}
+			for _, c := range up.Findings {
+				if c.Rule != b.rule || c.Severity == probes.SeverityInfo {
+					continue
+				}
+				began := !up.WatchedSince.IsZero() && c.FirstSeen.Sub(up.WatchedSince) >= watchedMargin
+				if began && !failedAt.IsZero() && c.FirstSeen.After(failedAt.Add(upstreamGrace)) {
+					continue // it began after this server's synchronization failed
+				}
+				return up, c, true
+			}
+		}
+	}
+	return up, probes.FleetFinding{}, false
+}
+
+func containsAnyWord(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *eval) upstream() (probes.FleetServer, bool) {
@@ -88,9 +207,17 @@ func syncStale(e *eval) []probes.Finding {
 	default:
 		return nil
 	}
-	return []probes.Finding{finding("", []probes.Evidence{syncEvidence(e, fact)},
-		step("Check the synchronization schedule is on", "(Get-WsusServer).GetSubscription() | Format-List SynchronizeAutomatically, SynchronizeAutomaticallyTimeOfDay, NumberOfSynchronizationsPerDay"),
-		step("Synchronize now", "(Get-WsusServer).GetSubscription().StartSynchronization()"))}
+	f := finding("", []probes.Evidence{syncEvidence(e, fact)},
+		ps("Check the synchronization schedule is on", "(Get-WsusServer).GetSubscription() | Format-List 'SynchronizeAutomatically', 'SynchronizeAutomaticallyTimeOfDay', 'NumberOfSynchronizationsPerDay'"),
+		e.syncAgain())
+	// Synchronizations run in WsusService: stopped before the schedule was
+	// due, it explains the gap.
+	if svc, ok := e.firing("wsus_service_stopped"); ok {
+		if began, _ := e.firstSighting(svc.Key()); began.IsZero() || at.IsZero() || !began.After(at.Add(staleSync)) {
+			explainedBy(&f, svc)
+		}
+	}
+	return []probes.Finding{f}
 }
 
 // upstreamUnknown: the upstream is no server of this fleet: a typo, a
@@ -104,7 +231,13 @@ func upstreamUnknown(e *eval) []probes.Finding {
 		return nil
 	}
 	hp := fmt.Sprintf("%s:%d", s.Upstream.Host, s.Upstream.Port)
+	scheme := "http"
+	if s.Upstream.SSL {
+		scheme = "https"
+	}
+	body := fmt.Sprintf(`{"name":"%s","url":"%s://%s"}`, s.Upstream.Host, scheme, hp)
 	return []probes.Finding{finding(hp, []probes.Evidence{syncEvidence(e, "this server synchronizes from "+hp+", which is not a server of this fleet")},
-		step("Check the upstream setting", "(Get-WsusServer).GetConfiguration() | Format-List UpstreamWsusServerName, UpstreamWsusServerPortNumber, UpstreamWsusServerUseSsl, IsReplicaServer"),
-		step("If it is right, let the dashboard watch it too", fmt.Sprintf(`curl -X POST <dashboard>/api/v1/servers -H "Authorization: Bearer <admin token>" -d '{"url":"http://%s"}'`, hp)))}
+		ps("Check the upstream setting", "(Get-WsusServer).GetConfiguration() | Format-List 'UpstreamWsusServerName', 'UpstreamWsusServerPortNumber', 'UpstreamWsusServerUseSsl', 'IsReplicaServer'"),
+		ps("If it is right, let the dashboard watch it too (set WSUSFLEET_URL to the dashboard and WSUSFLEET_TOKEN to an admin token first)",
+			`Invoke-RestMethod -Method Post -Uri "$env:WSUSFLEET_URL/api/v1/servers" -Headers @{ Authorization = "Bearer $env:WSUSFLEET_TOKEN" } -ContentType 'application/json' -Body `+q(body)))}
 }

@@ -7,13 +7,16 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-func certSteps() []probes.Step {
+// certSteps renew the certificate clients see: find a valid one for the
+// server's name, bind it to the WSUS site, and let WSUS use it.
+func (e *eval) certSteps() []probes.Step {
+	name := q(e.st.Name)
+	find := `$cert = Get-ChildItem Cert:\LocalMachine\My | Where-Object { $_.NotAfter -gt (Get-Date) -and $_.HasPrivateKey -and $_.DnsNameList.Unicode -contains ` + name +
+		` } | Sort-Object NotAfter -Descending | Select-Object -First 1`
 	return []probes.Step{
-		step("Find a valid certificate for the name clients use (in WUServer), issued by a CA the clients trust",
-			`Get-ChildItem Cert:\LocalMachine\My | Where-Object NotAfter -gt (Get-Date) | Format-List Subject, DnsNameList, NotAfter, Thumbprint`),
-		step("Bind it to the WSUS site's HTTPS binding",
-			`(Get-WebBinding -Name "WSUS Administration" -Protocol https).AddSslCertificate("<thumbprint>", "My")`),
-		step("Let WSUS use it", wsusutil+" configuressl <the FQDN in the certificate>"),
+		ps("Find a valid certificate for the name clients use, issued by a CA the clients trust (none listed: request one first)", find+`; $cert | Format-List 'Subject', 'DnsNameList', 'NotAfter', 'Thumbprint'`),
+		ps("Bind it to the WSUS site's HTTPS binding", find+`; Import-Module WebAdministration; (Get-WebBinding -Name `+q(e.site())+` -Protocol https).AddSslCertificate($cert.Thumbprint, 'My')`),
+		ps("Let WSUS use it", wsusutil+" configuressl "+name),
 		iisreset(),
 	}
 }
@@ -44,8 +47,14 @@ func certInvalid(e *eval) []probes.Finding {
 		}
 		ev = append(ev, probes.Evidence{Fact: fact, Source: source(c), At: c.CheckedAt})
 	}
-	f := finding("", ev, certSteps()...)
+	f := finding("", ev, e.certSteps()...)
 	f.Summary = fmt.Sprintf("%d checks over HTTPS failed certificate validation; clients in SSL mode cannot connect (0x800B0101 or 0x80072F8F).", len(idx))
+	if c := e.check(idx[0]); !t.NotAfter.IsZero() && c.CheckedAt.After(t.NotAfter.Time) {
+		// It expired at a known moment: it explains only clients silent since.
+		e.addCause(f, nil, t.NotAfter.Time, "the certificate expired on "+formatDay(t.NotAfter.Time))
+	} else {
+		e.addCause(f, nil, timeZero, "")
+	}
 	return []probes.Finding{f}
 }
 
@@ -64,7 +73,7 @@ func certExpiring(e *eval) []probes.Finding {
 	left := c.TLS.NotAfter.Sub(e.now)
 	ev := []probes.Evidence{{Fact: fmt.Sprintf("the certificate of %s (subject %q) expires on %s, in %s", c.URL, c.TLS.Subject,
 		c.TLS.NotAfter.UTC().Format("2006-01-02"), days(left)), Source: source(c), At: c.CheckedAt}}
-	f := finding("", ev, certSteps()...)
+	f := finding("", ev, e.certSteps()...)
 	if left < 7*24*time.Hour {
 		f.Severity = probes.SeverityCritical
 	}

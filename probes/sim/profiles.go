@@ -45,7 +45,7 @@ type profile struct {
 
 // profileTable is read-only; the order is the order of Profiles().
 var profileTable = []profile{
-	{Profile: Profile{Name: Healthy, Description: "every vDir answers as in DESIGN §7.1"}},
+	{Profile: Profile{Name: Healthy, Description: "every vDir answers as a healthy WSUS server does"}},
 	{Profile: Profile{Name: PoolStopped, Description: "WsusPool stopped: HTTP.sys answers 503 on every URL"},
 		fault: func(route, *http.Request, *Options) (answer, bool) { return serviceUnavailable(), true }},
 	{Profile: Profile{Name: AnonDisabled, Description: "anonymous authentication off on the site: anonymous vDirs answer 401.2 with Negotiate/NTLM"},

@@ -84,13 +84,6 @@ func ReplicaReport(id, server, upstream string, at time.Time, failed bool) *prob
 	return r
 }
 
-func settle(tb testing.TB, s *store.Store) {
-	tb.Helper()
-	if _, _, err := s.Settle(ctx()); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 func deliveries(tb testing.TB, s *store.Store) []probes.Delivery {
 	tb.Helper()
 	d, err := s.Deliveries(ctx(), probes.DeliveryQuery{Limit: 1000})

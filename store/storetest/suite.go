@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"FleetStripsAndSync", testFleet},
 		{"ClientGaps", testClientGaps},
 		{"ClientsVantageCounts", testClientChecks},
+		{"FactsForTheRules", testFactsAssembly},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,245 @@
+package rules
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/procmon"
+)
+
+// emitted is one remediation command the catalogue can emit, with where it
+// came from.
+type emitted struct {
+	from string
+	step probes.Step
+}
+
+// everyCommand drives every rule with evidence that makes it fire (the
+// scenarios), every gap category with and without examples, the grants of
+// the ProcMon captures and the NTFS grant paths, and returns every step with
+// a command.
+func everyCommand(tb testing.TB) []emitted {
+	tb.Helper()
+	var out []emitted
+	addSteps := func(from string, steps []probes.Step) {
+		for _, s := range steps {
+			if s.Command != "" {
+				out = append(out, emitted{from, s})
+			}
+		}
+	}
+	addFindings := func(from string, fs []probes.Finding) {
+		for _, f := range fs {
+			addSteps(from+" / "+f.Rule, f.Remediation)
+		}
+	}
+	for _, sc := range scenarios() {
+		addFindings(sc.name, sc.diagnose())
+	}
+	for _, cat := range probes.GapCategories() {
+		for _, samples := range [][]probes.GapSample{nil, {{Name: "pc0042.corp.example", Detail: "last report 12 days ago"}}} {
+			addFindings("gap "+cat, Diagnose(probes.Facts{State: healthy(), Now: now, Gaps: []probes.GapCount{{Category: cat, Count: 12, Samples: samples}}}))
+		}
+	}
+	for _, file := range []string{"denied-capture.csv", "denied-with-user.csv"} {
+		f, err := os.Open(filepath.Join("..", "procmon", "testdata", file))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		d, err := procmon.Parse(f)
+		f.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, g := range d.Groups {
+			addSteps("procmon "+file+" "+g.Path, g.Remediation)
+		}
+		st := healthy()
+		st.Denials = d
+		addFindings("procmon finding "+file, Diagnose(probes.Facts{State: st, Now: now}))
+	}
+	principals := []string{`NT AUTHORITY\NETWORK SERVICE`, `NT AUTHORITY\IUSR`, `IIS APPPOOL\WsusPool`, `NT SERVICE\MSSQL$MICROSOFT##WID`, `CORP\O'Neil`, `NT-AUTORITÄT\NETZWERKDIENST`}
+	paths := []string{`%windir%\Temp`, `%ProgramFiles%\Update Services\WebServices`, `D:\WSUS\WsusContent\`, `\\fs01\wsus$\WsusContent`, `D:\$Recycle\x`,
+		`C:\Users\a‘b’c\x`, `D:\100%\WsusContent`, `C:\Windows\WID\Data\SUSDB.mdf`, `HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup`,
+		`HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\WsusService`, `HKLM\SOFTWARE\O'Brien`}
+	for _, who := range principals {
+		p, _ := probes.PrincipalOf(who)
+		for _, path := range paths {
+			for _, right := range []string{probes.RightFullControl, probes.RightModify, probes.RightReadAndExecute, probes.RightReadKey} {
+				for _, tree := range []bool{true, false} {
+					addSteps("grant "+who+" "+path, []probes.Step{probes.Grant(p, path, right, tree), probes.ShowACLCommand(path)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Every command runs as typed in the shell it names: PowerShell commands
+// parse with the grammar CI checks the collectors with, cmd ones use no
+// PowerShell syntax, and none uses what the shell does not have or what
+// Windows 10 removed.
+func TestCommandsAreValidInTheirShell(t *testing.T) {
+	cmds := everyCommand(t)
+	if len(cmds) < 200 {
+		t.Fatalf("only %d commands collected: the enumeration lost its scenarios", len(cmds))
+	}
+	forbidden := []struct {
+		re   *regexp.Regexp
+		why  string
+		only string // the shell it applies to; "" both
+	}{
+		{regexp.MustCompile(`%(windir|SystemRoot|ProgramFiles|ProgramData|SystemDrive|USERDOMAIN|COMPUTERNAME|TEMP)%`), "a cmd variable, which PowerShell does not expand", probes.ShellPowerShell},
+		{regexp.MustCompile(`(?i)\bnet\s+user\s+IUSR\b`), "IUSR is a built-in identity, not a local user", ""},
+		{regexp.MustCompile(`(?i)\bwuauclt(\.exe)?\b.*/(detectnow|reportnow)`), "wuauclt /detectnow and /reportnow do nothing on Windows 10 and later", ""},
+		{regexp.MustCompile(`<[A-Za-z][^<>|]*>`), "a <placeholder> (PowerShell reads < as redirection)", probes.ShellPowerShell},
+		{regexp.MustCompile(`(?i)\bcurl\s`), "curl is an alias of Invoke-WebRequest in Windows PowerShell", probes.ShellPowerShell},
+		{regexp.MustCompile(`\$env:|\$[A-Za-z_(]|` + "`" + `|\b(Get|Set|New|Remove|Start|Stop|Restart|Invoke|Select|Where)-[A-Z]`), "PowerShell syntax", probes.ShellCmd},
+	}
+	var ps []emitted
+	for _, c := range cmds {
+		switch c.step.Shell {
+		case probes.ShellPowerShell:
+			ps = append(ps, c)
+		case probes.ShellCmd:
+		default:
+			t.Errorf("%s: command without its shell: %q", c.from, c.step.Command)
+			continue
+		}
+		for _, f := range forbidden {
+			if (f.only == "" || f.only == c.step.Shell) && f.re.MatchString(c.step.Command) {
+				t.Errorf("%s: %s in %q", c.from, f.why, c.step.Command)
+			}
+		}
+	}
+	parsePowerShell(t, ps)
+}
+
+// parsePowerShell writes each command to its own .ps1 file and runs the CI
+// grammar check (.ci/pwsh-syntax/check.js) over them. Outside CI it skips
+// when node or the grammar is missing; in CI (CI=true) that is a failure.
+func parsePowerShell(t *testing.T, cmds []emitted) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", "..", ".ci", "pwsh-syntax"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, nodeErr := exec.LookPath("node")
+	_, gramErr := os.Stat(filepath.Join(root, "node_modules", "tree-sitter-powershell"))
+	if nodeErr != nil || gramErr != nil {
+		msg := fmt.Sprintf("the PowerShell grammar is not installed (node: %v; grammar: %v): run .ci/pwsh-syntax/run once to install it", nodeErr, gramErr)
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	seen := map[string]int{}
+	var files []string
+	for _, c := range cmds {
+		if _, dup := seen[c.step.Command]; dup {
+			continue
+		}
+		name := filepath.Join(dir, fmt.Sprintf("cmd%04d.ps1", len(files)))
+		seen[c.step.Command] = len(files)
+		files = append(files, c.from)
+		if err := os.WriteFile(name, []byte(c.step.Command+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(node, filepath.Join(root, "check.js"), dir)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
+		t.Fatalf("the grammar check did not run: %v\n%s", err, out)
+	}
+	byFile := map[string]string{}
+	for c, i := range seen {
+		byFile[fmt.Sprintf("cmd%04d.ps1", i)] = c
+	}
+	failed := 0
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		line := sc.Text()
+		file, rest, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasSuffix(file, ".ps1") {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(file, "cmd"), ".ps1"))
+		failed++
+		t.Errorf("%s: PowerShell does not parse %q: %s", files[n], byFile[file], rest)
+	}
+	if !strings.Contains(string(out), fmt.Sprintf("%d of %d scripts parse cleanly", len(files)-failed, len(files))) {
+		t.Errorf("the grammar check's summary is missing or disagrees:\n%s", out)
+	}
+	t.Logf("%d distinct PowerShell commands parsed", len(files))
+}
+
+// Nothing an administrator reads cites the design document.
+func TestNoInternalReferencesInAdminText(t *testing.T) {
+	for _, r := range Catalogue() {
+		for _, s := range []string{r.Title, r.About} {
+			if strings.Contains(s, "DESIGN") || strings.Contains(s, "§") {
+				t.Errorf("rule %s: %q", r.ID, s)
+			}
+		}
+	}
+	check := func(from string, fs []probes.Finding) {
+		for _, f := range fs {
+			texts := []string{f.Title, f.Summary}
+			for _, ev := range f.Evidence {
+				texts = append(texts, ev.Fact, ev.Source)
+			}
+			for _, s := range f.Remediation {
+				texts = append(texts, s.Text, s.Command)
+			}
+			for _, s := range texts {
+				if strings.Contains(s, "DESIGN") || strings.Contains(s, "§") {
+					t.Errorf("%s / %s: %q", from, f.Rule, s)
+				}
+			}
+		}
+	}
+	for _, sc := range scenarios() {
+		check(sc.name, sc.diagnose())
+	}
+	for _, c := range everyCommand(t) {
+		if strings.Contains(c.step.Text, "DESIGN") || strings.Contains(c.step.Text, "§") {
+			t.Errorf("%s: %q", c.from, c.step.Text)
+		}
+	}
+}
+
+// docs/rules.md documents every rule of the catalogue, each with its source.
+func TestRulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "rules.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	for _, r := range Catalogue() {
+		if r.ID == "client_gaps" {
+			if !strings.Contains(text, "### Client-reporting gaps") {
+				t.Error("docs/rules.md does not document the gap findings")
+			}
+			continue
+		}
+		i := strings.Index(text, "### "+r.ID)
+		if i < 0 {
+			i = strings.Index(text, "/ "+r.ID+" —")
+		}
+		if i < 0 {
+			t.Errorf("docs/rules.md has no section for %s", r.ID)
+		}
+	}
+}
