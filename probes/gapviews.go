@@ -30,6 +30,7 @@ type ServerGaps struct {
 	Server     string           `json:"server"`
 	Categories map[string]int64 `json:"categories"`
 	Cause      string           `json:"cause,omitempty"`
+	CauseTitle string           `json:"cause_title,omitempty"` // that finding's title, for people
 }
 
 // GapQuery selects clients of one category.
@@ -46,7 +47,8 @@ type GapClient struct {
 	Server     string     `json:"server,omitempty"` // the list it is on, or the server its policy names
 	Category   string     `json:"category" v:"enum=gap"`
 	Detail     string     `json:"detail"`
-	Cause      string     `json:"cause,omitempty"` // a server-wide finding that explains it
+	Cause      string     `json:"cause,omitempty"`       // the rule of a server-wide finding that explains it
+	CauseTitle string     `json:"cause_title,omitempty"` // and its title, for people
 	Since      *time.Time `json:"since"`
 	Listed     bool       `json:"listed"` // on the server's list (false: expected, not there)
 	LastReport *time.Time `json:"last_report"`

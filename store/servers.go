@@ -21,15 +21,26 @@ func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 	defer rows.Close()
 	now := s.now()
 	out := []probes.ServerSummary{}
+	index := map[int64]int{}
 	for rows.Next() {
 		r, err := scanServerRow(rows)
 		if err != nil {
 			return nil, err
 		}
+		index[r.id] = len(out)
 		out = append(out, probes.ServerSummary{Name: r.name, URL: r.url, Registered: r.registered,
-			Status: s.status(r, now), LastReportAt: fromNullMS(r.lastReportAt), Clients: r.counts})
+			Status: s.status(r, now), LastReportAt: fromNullMS(r.lastReportAt), Clients: r.counts, RootCause: r.rootCause})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = ageCounts(ctx, s.db, 0, func(id int64) *probes.ClientCounts {
+		if i, ok := index[id]; ok {
+			return &out[i].Clients
+		}
+		return nil
+	})
+	return out, err
 }
 
 // serverIDs runs a query for server ids (those due for some derived work).

@@ -240,6 +240,9 @@ func seed(t *testing.T, e *env) {
 	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
 		t.Fatalf("seed: %d %s", res.status, res.body)
 	}
+	if _, _, err := e.st.Settle(t.Context()); err != nil { // what serve does every few seconds
+		t.Fatal(err)
+	}
 }
 
 func TestReadAPI(t *testing.T) {
