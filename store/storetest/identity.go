@@ -117,6 +117,18 @@ func testServerIdentity(t *testing.T, open Opener) {
 	if len(upstreams) != 1 || upstreams[0] != "wsus-east.corp.example→wsus01.corp.example" {
 		t.Errorf("upstream by address: %v", upstreams)
 	}
+	fleet, err := s.Fleet(ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range probes.BuildHierarchy(fleet, T0).Roots {
+		if r.Server == "wsus-east.corp.example" {
+			t.Errorf("the hierarchy does not find wsus-east's upstream by its address: %+v", r)
+		}
+		if r.Server == "wsus01.corp.example" && (len(r.Children) != 1 || r.Children[0].Server != "wsus-east.corp.example" || r.Children[0].UpstreamProblem != "") {
+			t.Errorf("wsus01's downstreams: %+v", r.Children)
+		}
+	}
 
 	// The names follow the latest server section: a CNAME retired is no name
 	// of it any more; a deleted server is nobody's.

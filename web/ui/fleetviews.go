@@ -80,5 +80,6 @@ type TreeNode struct {
 	Sync     SyncCell
 	Clients  int64
 	Affected string // the failing server above it, "" when none
+	Problem  string // what is wrong with how it names its upstream, "" when nothing
 	Children []TreeNode
 }
