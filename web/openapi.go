@@ -69,6 +69,12 @@ func renderOpenAPI(version string) []byte {
 				}, problems("400", "401", "403", "422")),
 			},
 		},
+		"/api/v1/resolve": map[string]any{"get": map[string]any{
+			"summary": "Which known server a WSUS URL (host and port) names, by its name, URL, alias, address or unique short name",
+			"description": "What an agent asks before posting a report under a server's name (scope ingest). 404 when no server, or several, or one not serving that port, matches.",
+			"security":    ingest, "parameters": []any{param("url", "query", "the server's URL, e.g. http://10.1.2.3:8530", str)},
+			"responses": merge(map[string]any{"200": jsonResp("the server", s.Ref(Resolution{}))}, problems("401", "403", "404", "422")),
+		}},
 		"/api/v1/servers/{name}": map[string]any{
 			"get": map[string]any{
 				"summary": "The latest value of every section of one server, its client summary and open findings", "security": read,
@@ -85,7 +91,7 @@ func renderOpenAPI(version string) []byte {
 			"summary": "One server's clients, paginated; Accept: text/csv (or format=csv) exports all of them", "security": read,
 			"parameters": []any{serverName,
 				param("gap", "query", "all (default), stale_report, never_reported or removed", map[string]any{"type": "string", "enum": []string{"all", "stale_report", "never_reported", "removed"}}),
-				param("older_than", "query", "what stale_report means, e.g. 30d (default 7d)", str),
+				param("older_than", "query", "with gap=stale_report: only those whose last report is older, e.g. 30d", str),
 				param("category", "query", "only clients in this DESIGN §6 gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
 				param("q", "query", "part of the client's name", str),
 				param("sort", "query", "name (default) or last_report (oldest first); prefix - to reverse", str),

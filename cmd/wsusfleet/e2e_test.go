@@ -294,6 +294,9 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(demo.stdout(), "--name wsus-east.corp.example --post "+demo.url) {
+		t.Errorf("the demo's probe hint must name the server: %s", demo.stdout())
+	}
 }
 
 // TestTwoInstancesShareProbing: two serve instances on one PostgreSQL probe a
