@@ -70,7 +70,7 @@ func renderOpenAPI(version string) []byte {
 			},
 		},
 		"/api/v1/resolve": map[string]any{"get": map[string]any{
-			"summary": "Which known server a WSUS URL (host and port) names, by its name, URL, alias, address or unique short name",
+			"summary":     "Which known server a WSUS URL (host and port) names, by its name, URL, alias, address or unique short name",
 			"description": "What an agent asks before posting a report under a server's name (scope ingest). 404 when no server, or several, or one not serving that port, matches.",
 			"security":    ingest, "parameters": []any{param("url", "query", "the server's URL, e.g. http://10.1.2.3:8530", str)},
 			"responses": merge(map[string]any{"200": jsonResp("the server", s.Ref(Resolution{}))}, problems("401", "403", "404", "422")),
