@@ -1,6 +1,9 @@
 package probes
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // GapCount is how many of a server's clients are in one gap category, with
 // a few examples, as the rules see it.
@@ -96,3 +99,24 @@ type (
 		Complete bool   `json:"complete"`
 	}
 )
+
+// FormatCount writes a count the way every page, finding and fix does:
+// with thousands separators ("12,345").
+func FormatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -60,3 +61,6 @@ func (s *Store) serverIDs(ctx context.Context, query string, args ...any) ([]int
 	}
 	return ids, rows.Err()
 }
+
+// StaleAfter is the stale threshold every count and category uses.
+func (s *Store) StaleAfter() time.Duration { return s.opts.StaleAfter }

@@ -92,7 +92,7 @@ func renderOpenAPI(version string) []byte {
 			"parameters": []any{serverName,
 				param("gap", "query", "all (default), stale_report, never_reported or removed", map[string]any{"type": "string", "enum": []string{"all", "stale_report", "never_reported", "removed"}}),
 				param("older_than", "query", "with gap=stale_report: only those whose last report is older, e.g. 30d", str),
-				param("category", "query", "only clients in this DESIGN §6 gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
+				param("category", "query", "only clients in this gap category", map[string]any{"type": "string", "enum": probes.GapCategories()}),
 				param("q", "query", "part of the client's name", str),
 				param("sort", "query", "name (default) or last_report (oldest first); prefix - to reverse", str),
 				param("limit", "query", "page size, 1 to 1000 (default 100)", map[string]any{"type": "integer", "minimum": 1, "maximum": 1000}),
@@ -135,7 +135,7 @@ func renderOpenAPI(version string) []byte {
 		}},
 		"/api/v1/client-reports": map[string]any{"post": map[string]any{
 			"summary":     "Store one Windows client's own view of its WSUS policy",
-			"description": "The server it belongs to is derived from WUServer (by name or URL). Its policy is judged (DESIGN §6: policy_off, wrong_server, bad_url, duplicate_id) and the answer says where it was filed and its gap now. Idempotent on id.",
+			"description": "The server it belongs to is derived from WUServer (by name or URL). Its policy is judged (policy_off, wrong_server, bad_url, duplicate_id) and the answer says where it was filed and its gap now. Idempotent on id.",
 			"security":    ingest, "requestBody": body(s.Ref(probes.ClientReport{}), "a wsusfleet.client-report.v1 document"),
 			"responses": merge(map[string]any{
 				"201": jsonResp("stored", s.Ref(probes.ClientReceipt{})), "200": jsonResp("stored before", s.Ref(probes.ClientReceipt{})),
@@ -150,7 +150,7 @@ func renderOpenAPI(version string) []byte {
 			}, problems("400", "401", "403", "409", "413", "422")),
 		}},
 		"/api/v1/gaps": map[string]any{"get": map[string]any{
-			"summary": "The fleet's client-reporting gaps by category (DESIGN §6), per server and unassigned", "security": read,
+			"summary": "The fleet's client-reporting gaps by category, per server and unassigned", "security": read,
 			"responses": merge(map[string]any{"200": jsonResp("counts", s.Ref(probes.FleetGaps{}))}, problems("401")),
 		}},
 		"/api/v1/gaps/{category}": map[string]any{"get": map[string]any{
