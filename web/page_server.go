@@ -44,6 +44,9 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
+	if err := a.upstreamView(r, st, v.Sync); err != nil {
+		return err
+	}
 	if g, ok := clientsVantage(st.ClientChecks, now); ok {
 		v.Reach.Groups = append(v.Reach.Groups, g)
 	}
@@ -52,6 +55,29 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.render(w, r, http.StatusOK, ui.ServerPage(v))
+}
+
+// upstreamView links the upstream to the fleet server it names (by any of
+// its names) and says what is wrong with how it is named.
+func (a *app) upstreamView(r *http.Request, st *probes.ServerState, v *ui.SyncView) error {
+	if v == nil || st.Sync == nil || st.Sync.Upstream == nil {
+		return nil
+	}
+	up := *st.Sync.Upstream
+	m, err := a.store.ResolveServer(r.Context(), up.URL())
+	var ve *probes.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil // not a URL we can judge: shown as collected
+	case err != nil && !errors.Is(err, probes.ErrNotFound):
+		return err
+	}
+	v.UpstreamHref = ""
+	if m.Known() && m.Server != st.Name {
+		v.UpstreamHref = serverHref(m.Server)
+		v.Problem = probes.URLProblem("The upstream "+up.URL(), probes.WUServerURL{Scheme: up.Scheme(), Host: probes.NormalizeHost(up.Host), Port: up.Port}, m)
+	}
+	return nil
 }
 
 // externalHref links a URL from a report only when it is http(s): report

@@ -399,7 +399,7 @@ func syncView(st *probes.ServerState, now time.Time) *ui.SyncView {
 			scheme = "https"
 		}
 		v.From = fmt.Sprintf("%s://%s:%d", scheme, u.Host, u.Port)
-		v.Upstream, v.UpstreamHref = v.From, serverHref(u.Host)
+		v.Upstream = v.From
 		v.Mode = "autonomous"
 		if u.Replica {
 			v.Mode = "replica"

@@ -206,7 +206,8 @@ type SyncView struct {
 	At           Stamp
 	From         string
 	Upstream     string
-	UpstreamHref templ.SafeURL
+	UpstreamHref templ.SafeURL // the fleet server it names; "" when none
+	Problem      string        // what is wrong with how it names its upstream
 	Mode         string
 	Last         SyncCell
 	Started      Stamp
