@@ -290,11 +290,10 @@ func (f EntryFacts) unread() string {
 	return ""
 }
 
-// Histogram buckets of the last-report age (ReportAges): every listed client
-// is in one, as of the same classification that gives its category.
+// Histogram buckets of the last-report age (ReportAges) of the listed
+// clients in a gap category, set with the category: the stale ones by age,
+// the never reported, and those a more specific category explains.
 const (
-	AgeDay       = "day"
-	AgeWeek      = "week"
 	AgeMonth     = "month"
 	AgeQuarter   = "quarter"
 	AgeOlder     = "older"
@@ -302,23 +301,16 @@ const (
 	AgeExplained = "explained"
 )
 
-// AgeBucket puts a listed client in its histogram bucket given its category:
+// AgeBucket puts a listed client in a histogram bucket given its category:
 // the clients a more specific category explains (policy, server, URL,
 // clone, statistics server) count apart, so the stale buckets hold exactly
 // the stale_report clients and "never" exactly the never_reported ones.
-// Removed clients are in none ("").
+// Clients in no category ("": reporting, or removed) are in no bucket: the
+// reporting ones are the rest of the list, split into day and week by age.
 func AgeBucket(category string, f EntryFacts, now time.Time, staleAfter time.Duration) string {
 	switch category {
-	case GapRemoved:
+	case GapRemoved, "":
 		return ""
-	case "":
-		if f.Removed {
-			return "" // moved to another server
-		}
-		if f.LastReport != nil && now.Sub(*f.LastReport) < 24*time.Hour {
-			return AgeDay
-		}
-		return AgeWeek
 	case GapNeverReported:
 		return AgeNever
 	case GapStaleReport:
@@ -333,8 +325,9 @@ func AgeBucket(category string, f EntryFacts, now time.Time, staleAfter time.Dur
 	return AgeExplained
 }
 
-// AgeEdges are when a client's bucket changes as it ages without reporting:
-// what the store schedules re-classification by.
+// AgeEdges are the histogram's edges: a day, the stale threshold, 30 and 90
+// days (never below the threshold). From the threshold on, a client's
+// bucket changes with time alone: the store re-classifies at those edges.
 func AgeEdges(staleAfter time.Duration) []time.Duration {
 	return []time.Duration{24 * time.Hour, staleAfter, max(staleAfter, 30*24*time.Hour), max(staleAfter, 90*24*time.Hour)}
 }

@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -240,16 +241,46 @@ func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys []
 	return err
 }
 
-// recountClients refreshes how many targets the server lists and how many
-// it dropped. How long ago they reported, and so the stale and never
-// counts, is kept with their gap categories (ageCounts), at the moment
-// they are classified.
+// recountClients refreshes how many targets the server lists, how many it
+// dropped, and how many of those in no gap category reported within a day
+// (the histogram's first bar), and when that next changes as time passes.
+// The stale and never counts, and the rest of the histogram, are kept with
+// the gap categories (ageCounts) at the moment they are classified.
 func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) error {
-	_, err := t.ExecContext(ctx, `UPDATE servers SET
-		clients_total = (SELECT COUNT(*) FROM clients WHERE server_id = $1 AND removed_at IS NULL),
-		clients_removed = (SELECT COUNT(*) FROM clients WHERE server_id = $1 AND removed_at IS NOT NULL) WHERE id = $1`, serverID)
+	dayAgo := ms(t.now.Add(-24 * time.Hour))
+	var total, removed, day int64
+	var oldest sql.NullInt64
+	err := t.QueryRowContext(ctx, `SELECT
+			COUNT(*) FILTER (WHERE removed_at IS NULL),
+			COUNT(*) FILTER (WHERE removed_at IS NOT NULL),
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2)
+		FROM clients WHERE server_id = $1`, serverID, dayAgo).Scan(&total, &removed, &day, &oldest)
 	if err != nil {
 		return fmt.Errorf("count clients: %w", err)
+	}
+	var recountAt any
+	if oldest.Valid {
+		recountAt = oldest.Int64 + (24 * time.Hour).Milliseconds()
+	}
+	_, err = t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_removed = $3, clients_day = $4, clients_recount_at = $5 WHERE id = $1`,
+		serverID, total, removed, day, recountAt)
+	if err != nil {
+		return fmt.Errorf("store client counts: %w", err)
+	}
+	return nil
+}
+
+// recountDue recounts the servers whose clients crossed the one-day edge.
+func (s *Store) recountDue(ctx context.Context) error {
+	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
+	if err != nil {
+		return fmt.Errorf("find due recounts: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.recountClients(ctx, t, id) }); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -312,7 +312,7 @@ func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) erro
 func entryDue(f probes.EntryFacts, now time.Time, staleAfter time.Duration) time.Time {
 	var due time.Time
 	if f.LastReport != nil {
-		for _, edge := range probes.AgeEdges(staleAfter) {
+		for _, edge := range probes.AgeEdges(staleAfter)[1:] { // the one-day edge is a recount's (recountClients)
 			due = earliest(due, after(f.LastReport.Add(edge), now))
 		}
 	}
@@ -454,6 +454,10 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	if err := s.classifyUnlisted(ctx, t, nowListed, nil, d); err != nil {
 		return err
 	}
+	// Those in no category now: how many reported within a day, as of now.
+	if err := s.recountClients(ctx, t, serverID); err != nil {
+		return err
+	}
 	if !due.IsZero() && due.Before(t.now.Add(gapDueMin)) {
 		due = t.now.Add(gapDueMin)
 	}
@@ -535,7 +539,8 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 }
 
 // Settle brings derived state up to date: the gap categories of servers whose
-// client lists changed or whose clients crossed a threshold in time, then the
+// client lists changed or whose clients crossed a threshold in time, the
+// histogram's one-day count where a client crossed that edge, then the
 // findings of servers whose gaps changed. serve runs it every few seconds;
 // it returns how many servers it classified and diagnosed.
 func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
@@ -548,6 +553,9 @@ func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err erro
 			return classified, 0, err
 		}
 		classified++
+	}
+	if err := s.recountDue(ctx); err != nil {
+		return classified, 0, err
 	}
 	diagnosed, err = s.RediagnoseDue(ctx)
 	return classified, diagnosed, err

@@ -41,6 +41,9 @@ func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 		}
 		return nil
 	})
+	for i := range out {
+		settleCounts(&out[i].Clients)
+	}
 	return out, err
 }
 

@@ -20,16 +20,16 @@ type serverRow struct {
 	registered   bool
 	severity     string
 	lastReportAt sql.NullInt64
-	counts       probes.ClientCounts // total and removed; the rest from ageCounts
+	counts       probes.ClientCounts // total, removed and the one-day count (Ages.Day); the rest from ageCounts
 	rootCause    *probes.FindingHead
 }
 
-const serverRowColumns = `id, name, url, registered, severity, last_report_at, clients_total, clients_removed, root_cause`
+const serverRowColumns = `id, name, url, registered, severity, last_report_at, clients_total, clients_removed, clients_day, root_cause`
 
 func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
 	var r serverRow
 	var root string
-	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt, &r.counts.Total, &r.counts.Removed, &root)
+	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt, &r.counts.Total, &r.counts.Removed, &r.counts.Ages.Day, &root)
 	if err == nil && root != "" {
 		r.rootCause = &probes.FindingHead{}
 		err = json.Unmarshal([]byte(root), r.rootCause)
@@ -40,7 +40,9 @@ func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
 // ageCounts fills in the counts kept with the gap categories: the
 // last-report histogram, and from it the stale and never counts, which are
 // exactly the stale_report and never_reported categories (probes.AgeBucket).
-// serverID 0 reads every server's.
+// The clients in no category are the rest of the list: those of them that
+// reported within a day (counted in Ages.Day by the row) and the others.
+// serverID 0 reads every server's; counts must hold Total and Ages.Day.
 func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id int64) *probes.ClientCounts) error {
 	query, args := `SELECT server_id, bucket, count FROM age_counts WHERE count <> 0`, []any{}
 	if serverID != 0 {
@@ -63,10 +65,6 @@ func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id in
 		}
 		a := &c.Ages
 		switch bucket {
-		case probes.AgeDay:
-			a.Day += n
-		case probes.AgeWeek:
-			a.Week += n
 		case probes.AgeMonth:
 			a.Month += n
 		case probes.AgeQuarter:
@@ -78,9 +76,22 @@ func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id in
 		case probes.AgeExplained:
 			a.Explained += n
 		}
-		c.Stale, c.Never = a.Month+a.Quarter+a.Older, a.Never
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// settleCounts derives what follows from the counts read: stale and never,
+// and the reporting clients split into the day and the rest. A list merged
+// but not yet classified counts its new clients as reporting until it is.
+func settleCounts(c *probes.ClientCounts) {
+	a := &c.Ages
+	c.Stale, c.Never = a.Month+a.Quarter+a.Older, a.Never
+	reporting := max(0, c.Total-a.Month-a.Quarter-a.Older-a.Never-a.Explained)
+	a.Day = min(a.Day, reporting)
+	a.Week = reporting - a.Day
 }
 
 // status is the server's worst open finding, or unknown when nothing has
@@ -132,6 +143,7 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 	if err := ageCounts(ctx, q, row.id, func(int64) *probes.ClientCounts { return &st.ClientSummary }); err != nil {
 		return nil, err
 	}
+	settleCounts(&st.ClientSummary)
 	if err := loadSections(ctx, q, row.id, st); err != nil {
 		return nil, err
 	}

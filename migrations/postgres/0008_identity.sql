@@ -32,11 +32,13 @@ ALTER TABLE servers ADD COLUMN ssl BOOLEAN;  -- SSL mode; NULL unknown
 -- 'unread' (its collector could not run).
 ALTER TABLE client_reports ADD COLUMN policy_scope TEXT NOT NULL DEFAULT '';
 
--- One count, one clock: each listed client's last-report histogram bucket
--- is set with its gap category, and counted beside the categories, so the
+-- One count, one clock: a listed client in a gap category gets its
+-- last-report histogram bucket with it, counted beside the categories, so the
 -- stale and never counts, the histogram and the gap categories are the same
 -- numbers. The old summary columns counted at another moment by another rule.
-ALTER TABLE clients ADD COLUMN age_bucket TEXT;  -- probes.AgeBucket; NULL when removed or not classified yet
+-- The clients in no category are the rest of the list; how many of them
+-- reported within a day is recounted as time passes (clients_recount_at).
+ALTER TABLE clients ADD COLUMN age_bucket TEXT;  -- probes.AgeBucket; NULL when in no category or not classified yet
 CREATE TABLE age_counts (
     server_id BIGINT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,
     bucket    TEXT   NOT NULL,
@@ -46,7 +48,7 @@ CREATE TABLE age_counts (
 ALTER TABLE servers DROP COLUMN clients_stale;
 ALTER TABLE servers DROP COLUMN clients_never;
 ALTER TABLE servers DROP COLUMN clients_ages;
-ALTER TABLE servers DROP COLUMN clients_recount_at;
+ALTER TABLE servers ADD COLUMN clients_day BIGINT NOT NULL DEFAULT 0;  -- of those in no category, reported within a day
 UPDATE servers SET gaps_due_at = 0;  -- every client gets its bucket at the next settle
 
 -- Root cause first: the human title of the cause its stale clients are

@@ -315,7 +315,7 @@ func testIncompleteAndOlder(t *testing.T, open Opener) {
 // categories, counted with them: one rule, one clock, whatever API reads them.
 func testClientCounts(t *testing.T, open Opener) {
 	s, clock := fixed(t, open, store.Options{})
-	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1, 40 * 24 * time.Hour, 20 * 24 * time.Hour}
+	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1, 40 * 24 * time.Hour, 20 * 24 * time.Hour, 23 * time.Hour}
 	cs := Clients(len(ages), T0, func(i int) time.Duration { return ages[i] })
 	mustSave(t, s, snapshot("s1", "wsus01", T0, true, cs...))
 	// pc00005's policy lacks the port: its old report is explained, not stale.
@@ -324,7 +324,7 @@ func testClientCounts(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	settle(t, s)
-	want := probes.ClientCounts{Total: 7, Stale: 2, Never: 2, Ages: probes.ReportAges{Day: 1, Week: 1, Month: 2, Never: 2, Explained: 1}}
+	want := probes.ClientCounts{Total: 8, Stale: 2, Never: 2, Ages: probes.ReportAges{Day: 2, Week: 1, Month: 2, Never: 2, Explained: 1}}
 	agree := func(when string) {
 		t.Helper()
 		st := mustState(t, s, "wsus01")
@@ -346,11 +346,17 @@ func testClientCounts(t *testing.T, open Opener) {
 		}
 	}
 	agree("at first")
-	clock.Advance(36 * time.Hour) // the 6-day-old client turns stale, the 1-hour-old one is 37 h old
+	clock.Advance(2 * time.Hour) // the 23-hour-old client is 25 h old: no category changes, a bar does
+	if classified, _, err := s.Settle(ctx()); err != nil || classified != 0 {
+		t.Fatalf("Settle = %d, %v; want no re-classification, only the one-day recount", classified, err)
+	}
+	want.Ages.Day, want.Ages.Week = 1, 2
+	agree("after 2 h")
+	clock.Advance(34 * time.Hour) // the 6-day-old client turns stale, the 1-hour-old one is 37 h old
 	if classified, _, err := s.Settle(ctx()); err != nil || classified != 1 {
 		t.Fatalf("Settle = %d, %v; want the server re-classified as its clients crossed an edge", classified, err)
 	}
-	want.Stale, want.Ages = 3, probes.ReportAges{Week: 1, Month: 3, Never: 2, Explained: 1}
+	want.Stale, want.Ages = 3, probes.ReportAges{Week: 2, Month: 3, Never: 2, Explained: 1}
 	agree("after 36 h")
 	if classified, _, _ := s.Settle(ctx()); classified != 0 {
 		t.Errorf("nothing changed, yet %d servers re-classified", classified)
