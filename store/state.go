@@ -77,10 +77,7 @@ func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id in
 			a.Explained += n
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	return nil
+	return rows.Err()
 }
 
 // settleCounts derives what follows from the counts read: stale and never,
