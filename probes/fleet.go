@@ -9,6 +9,9 @@ type FleetRow struct {
 	VDirs []VDirCell       `json:"vdirs"` // one per vDir in dashboard order; Verdict "" when never checked
 	Sync  *Sync            `json:"sync"`  // nil when never collected
 	Gaps  map[string]int64 `json:"gaps"`  // clients per DESIGN §6 category (only non-zero ones)
+	// Identity is how clients and other servers may name it (nil: derive
+	// it from Name and URL), for matching upstreams in the hierarchy.
+	Identity *ServerIdentity `json:"-"`
 }
 
 // VDirCell is the latest verdict of one vDir, compact enough to keep per

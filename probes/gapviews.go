@@ -1,6 +1,9 @@
 package probes
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // GapCount is how many of a server's clients are in one gap category, with
 // a few examples, as the rules see it.
@@ -30,6 +33,7 @@ type ServerGaps struct {
 	Server     string           `json:"server"`
 	Categories map[string]int64 `json:"categories"`
 	Cause      string           `json:"cause,omitempty"`
+	CauseTitle string           `json:"cause_title,omitempty"` // that finding's title, for people
 }
 
 // GapQuery selects clients of one category.
@@ -46,7 +50,8 @@ type GapClient struct {
 	Server     string     `json:"server,omitempty"` // the list it is on, or the server its policy names
 	Category   string     `json:"category" v:"enum=gap"`
 	Detail     string     `json:"detail"`
-	Cause      string     `json:"cause,omitempty"` // a server-wide finding that explains it
+	Cause      string     `json:"cause,omitempty"`       // the rule of a server-wide finding that explains it
+	CauseTitle string     `json:"cause_title,omitempty"` // and its title, for people
 	Since      *time.Time `json:"since"`
 	Listed     bool       `json:"listed"` // on the server's list (false: expected, not there)
 	LastReport *time.Time `json:"last_report"`
@@ -94,3 +99,24 @@ type (
 		Complete bool   `json:"complete"`
 	}
 )
+
+// FormatCount writes a count the way every page, finding and fix does:
+// with thousands separators ("12,345").
+func FormatCount(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	if neg {
+		return "-" + string(out)
+	}
+	return string(out)
+}

@@ -2,9 +2,9 @@ package probes
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -19,9 +19,13 @@ type HierarchyNode struct {
 	SyncAgeSeconds int64 `json:"sync_age_seconds"`
 	// Affected: a server above it is failing, so its own sync trouble is a
 	// consequence, not a cause. AffectedBy names the nearest such server.
-	Affected        bool            `json:"affected"`
-	AffectedBy      string          `json:"affected_by,omitempty"`
-	UpstreamUnknown bool            `json:"upstream_unknown,omitempty"` // its upstream is no fleet server
+	Affected        bool   `json:"affected"`
+	AffectedBy      string `json:"affected_by,omitempty"`
+	UpstreamUnknown bool   `json:"upstream_unknown,omitempty"` // its upstream is no fleet server
+	// UpstreamProblem says what is wrong with how it names its upstream (a
+	// port the upstream does not serve, SSL on its HTTP port, a short name
+	// of several servers); "" when nothing is.
+	UpstreamProblem string          `json:"upstream_problem,omitempty"`
 	Children        []HierarchyNode `json:"children"`
 }
 
@@ -31,16 +35,29 @@ type Hierarchy struct {
 	Roots []HierarchyNode `json:"roots"`
 }
 
-// BuildHierarchy links each server to its upstream (by name, or by its
-// URL's host and port).
+// BuildHierarchy links each server to its upstream: the fleet server its
+// upstream host names (by name, URL, alias, address or unique short name,
+// preferring the one serving its port), and judges the upstream's scheme
+// and port against that server.
 func BuildHierarchy(fleet []FleetRow, now time.Time) Hierarchy {
+	ids := make(map[string]ServerIdentity, len(fleet))
+	index := make(map[string]int, len(fleet))
+	for i, r := range fleet {
+		index[r.Name] = i
+		if r.Identity != nil {
+			ids[r.Name] = *r.Identity
+		} else {
+			ids[r.Name] = ServerIdentity{Names: ServerNames(r.Name, r.URL, nil, nil), Ports: PortsFromURL(r.URL)}
+		}
+	}
 	parent := make([]int, len(fleet))
+	problem := make([]string, len(fleet))
 	for i, r := range fleet {
 		parent[i] = -1
 		if r.Sync == nil || r.Sync.From != SyncFromUpstream || r.Sync.Upstream == nil {
 			continue
 		}
-		parent[i] = upstreamOf(fleet, i, r.Sync.Upstream.Host, r.Sync.Upstream.Port)
+		parent[i], problem[i] = upstreamOf(ids, index, r.Name, *r.Sync.Upstream)
 	}
 	children := make([][]int, len(fleet))
 	var roots []int
@@ -55,7 +72,7 @@ func BuildHierarchy(fleet []FleetRow, now time.Time) Hierarchy {
 	build = func(i int, affectedBy string) HierarchyNode {
 		r := fleet[i]
 		n := HierarchyNode{Server: r.Name, Status: r.Status, Role: "unknown", SyncAgeSeconds: -1, Children: []HierarchyNode{},
-			Affected: affectedBy != "", AffectedBy: affectedBy}
+			Affected: affectedBy != "", AffectedBy: affectedBy, UpstreamProblem: problem[i]}
 		if s := r.Sync; s != nil {
 			n.Role, n.SyncFrom, n.LastSync = "upstream", "Microsoft Update", s.Last
 			if s.From == SyncFromUpstream && s.Upstream != nil {
@@ -91,22 +108,40 @@ func BuildHierarchy(fleet []FleetRow, now time.Time) Hierarchy {
 	return h
 }
 
-// upstreamOf finds the fleet server at host:port other than self, or -1.
-func upstreamOf(fleet []FleetRow, self int, host string, port int) int {
-	host = NormalizeName(host)
-	byName := -1
-	for i, r := range fleet {
-		if i == self {
-			continue
-		}
-		if u, err := url.Parse(r.URL); err == nil && r.URL != "" && NormalizeName(u.Hostname()) == host && u.Port() == strconv.Itoa(port) {
-			return i
-		}
-		if r.Name == host && byName < 0 {
-			byName = i
+// upstreamOf finds the fleet server other than self that up names, or -1,
+// and what is wrong with how it is named.
+func upstreamOf(ids map[string]ServerIdentity, index map[string]int, self string, up Upstream) (int, string) {
+	others := make(map[string]ServerIdentity, len(ids))
+	for name, id := range ids {
+		if name != self {
+			others[name] = id
 		}
 	}
-	return byName
+	m := MatchIdentities(up.Host, up.Port, others)
+	if !m.Known() {
+		if len(m.Ambiguous) > 0 {
+			return -1, fmt.Sprintf("its upstream %s could be any of %s: name it by its full name", up.Host, strings.Join(m.Ambiguous, ", "))
+		}
+		return -1, ""
+	}
+	return index[m.Server], URLProblem("its upstream "+up.URL(), WUServerURL{Scheme: up.Scheme(), Host: NormalizeHost(up.Host), Port: up.Port}, m)
+}
+
+// Scheme is how a downstream talks to its upstream.
+func (u Upstream) Scheme() string {
+	if u.SSL {
+		return "https"
+	}
+	return "http"
+}
+
+// URL is the upstream as a downstream's sync settings name it.
+func (u Upstream) URL() string {
+	host := u.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	return u.Scheme() + "://" + host + ":" + strconv.Itoa(u.Port)
 }
 
 // reaches reports whether following parents from p arrives at target.

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,5 +50,56 @@ func TestBuildHierarchy(t *testing.T) {
 	}
 	if n := h.Roots[2]; n.Role != "unknown" || n.SyncAgeSeconds != -1 {
 		t.Errorf("a server without sync information: %+v", n)
+	}
+}
+
+// Downstreams name their upstream as their admins typed it: a NetBIOS name,
+// a CNAME, an address. Each is that fleet server; a wrong port or SSL on
+// the HTTP port is said, and a short name of two servers matches neither.
+func TestHierarchyUpstreamIdentity(t *testing.T) {
+	ok := &SyncRun{Result: "Succeeded", FinishedAt: TimeOf(testNow.Add(-time.Hour))}
+	down := func(name, host string, port int, ssl bool) FleetRow {
+		return FleetRow{ServerSummary: ServerSummary{Name: name, Status: StatusOK},
+			Sync: &Sync{From: SyncFromUpstream, Upstream: &Upstream{Host: host, Port: port, SSL: ssl}, Last: ok}}
+	}
+	off := false
+	hq := FleetRow{ServerSummary: ServerSummary{Name: "wsus-hq.corp.example", URL: "http://wsus-hq.corp.example:8530", Status: StatusOK},
+		Sync: &Sync{From: SyncFromMicrosoftUpdate, Last: ok},
+		Identity: &ServerIdentity{Names: ServerNames("wsus-hq.corp.example", "http://wsus-hq.corp.example:8530", []string{"WSUSHQ", "updates.corp.example"}, []string{"10.0.0.5"}),
+			Ports: ServerPorts{HTTP: 8530, HTTPS: 8531, SSL: &off}}}
+	fleet := []FleetRow{hq,
+		down("d-netbios.corp.example", "WSUSHQ", 8530, false),
+		down("d-cname.corp.example", "updates.corp.example", 8530, false),
+		down("d-address.corp.example", "10.0.0.5", 8530, false),
+		down("d-short.corp.example", "wsus-hq", 8530, false),
+		down("d-ssl-on-http.corp.example", "wsus-hq.corp.example", 8530, true),
+		down("d-port.corp.example", "wsus-hq.corp.example", 8535, false),
+		down("d-fine-ssl.corp.example", "wsus-hq.corp.example", 8531, true),
+		{ServerSummary: ServerSummary{Name: "wsus05.east.example", Status: StatusOK}},
+		{ServerSummary: ServerSummary{Name: "wsus05.west.example", Status: StatusOK}},
+		down("d-ambiguous.corp.example", "wsus05", 8530, false),
+	}
+	h := BuildHierarchy(fleet, testNow)
+	children := map[string]HierarchyNode{}
+	for _, r := range h.Roots {
+		if r.Server == "wsus-hq.corp.example" {
+			for _, c := range r.Children {
+				children[c.Server] = c
+			}
+		}
+	}
+	for name, says := range map[string]string{"d-netbios.corp.example": "", "d-cname.corp.example": "", "d-address.corp.example": "", "d-short.corp.example": "",
+		"d-fine-ssl.corp.example":    "",
+		"d-ssl-on-http.corp.example": "its upstream https://wsus-hq.corp.example:8530 speaks HTTPS to port 8530, which is the HTTP port of wsus-hq.corp.example: use http://wsus-hq.corp.example:8530", // not in SSL mode
+		"d-port.corp.example":        "its upstream http://wsus-hq.corp.example:8535 uses port 8535, but wsus-hq.corp.example serves clients on 8530 (HTTP) and 8531 (HTTPS)"} {
+		c, found := children[name]
+		if !found || !strings.HasPrefix(c.UpstreamProblem, says) || (says == "" && c.UpstreamProblem != "") {
+			t.Errorf("%s: under hq %v, problem %q; want %q", name, found, c.UpstreamProblem, says)
+		}
+	}
+	for _, r := range h.Roots {
+		if r.Server == "d-ambiguous.corp.example" && (!r.UpstreamUnknown || !strings.Contains(r.UpstreamProblem, "could be any of wsus05.east.example, wsus05.west.example")) {
+			t.Errorf("ambiguous short name: %+v", r)
+		}
 	}
 }

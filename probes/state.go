@@ -11,10 +11,16 @@ type ServerSummary struct {
 	Status       string       `json:"status" v:"enum=server_status"`
 	LastReportAt *time.Time   `json:"last_report_at"`
 	Clients      ClientCounts `json:"clients"`
+	// RootCause is its first open finding in causal order (OrderFindings),
+	// when that is a warning or worse: what to fix first.
+	RootCause *FindingHead `json:"root_cause,omitempty"`
 }
 
-// ClientCounts summarises a server's computer targets. Stale means the last
-// status report is older than the stale threshold (default 7 days).
+// ClientCounts summarises a server's computer targets. Stale and Never are
+// the stale_report and never_reported gap categories, counted with them at
+// the same moment (AgeBucket): the last status report is older than the
+// stale threshold (default 7 days), or there is none, and nothing more
+// specific explains it.
 type ClientCounts struct {
 	Total   int64      `json:"total"`
 	Stale   int64      `json:"stale"`
@@ -24,18 +30,19 @@ type ClientCounts struct {
 }
 
 // ReportAges is the histogram of how long ago the (not removed) clients last
-// sent a status report.
+// sent a status report, as of their gap classification (AgeBucket). Month,
+// Quarter and Older together are the stale count; Never the never count.
 type ReportAges struct {
 	Day     int64 `json:"day"`     // under 1 day
-	Week    int64 `json:"week"`    // 1 to 7 days
-	Month   int64 `json:"month"`   // 7 to 30 days
-	Quarter int64 `json:"quarter"` // 30 to 90 days
-	Older   int64 `json:"older"`   // over 90 days
+	Week    int64 `json:"week"`    // 1 day to the stale threshold (7 days)
+	Month   int64 `json:"month"`   // stale, up to 30 days
+	Quarter int64 `json:"quarter"` // stale, 30 to 90 days
+	Older   int64 `json:"older"`   // stale, over 90 days
 	Never   int64 `json:"never"`
+	// Explained are the clients a more specific gap category explains
+	// (policy, server, URL, clone, statistics server), whatever their age.
+	Explained int64 `json:"explained"`
 }
-
-// AgeBounds are the histogram's bucket edges, in order.
-var AgeBounds = [...]time.Duration{24 * time.Hour, 7 * 24 * time.Hour, 30 * 24 * time.Hour, 90 * 24 * time.Hour}
 
 // ServerState is the latest value of every section of one server, as the
 // API returns it and as the rules evaluate it. A nil section was never
@@ -62,8 +69,9 @@ type ServerState struct {
 	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
 	// those it should list); GapCause is the server-wide finding its stale
 	// clients are attributed to.
-	Gaps     map[string]int64 `json:"gaps"`
-	GapCause string           `json:"gap_cause"`
+	Gaps          map[string]int64 `json:"gaps"`
+	GapCause      string           `json:"gap_cause"`
+	GapCauseTitle string           `json:"gap_cause_title"` // that finding's title, for people
 	// ClientChecks is the clients' vantage: what their own checks of the
 	// WSUS URLs saw, counted over the clients this server serves.
 	ClientChecks []ClientCheckCount   `json:"client_checks"`
@@ -132,7 +140,7 @@ const (
 type ClientQuery struct {
 	Server    string
 	Gap       string        // one of the Gap constants; "" means all
-	OlderThan time.Duration // what stale_report means; 0 means the default (7 days)
+	OlderThan time.Duration // with stale_report: only those whose last report is older; 0 means all of them
 	Category  string        // a DESIGN §6 category the client is in; "" means any
 	Search    string        // part of the name
 	Sort      string        // "name" (default) or "last_report" (oldest first); "-" prefix reverses

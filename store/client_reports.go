@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -34,14 +32,15 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	}
 	var replayed string
 	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
-		srv, serverID, known, err := matchPolicyServer(ctx, t, cr.Client.WUServer)
+		m, serverID, err := matchWUServer(ctx, t, cr.Client.WUServer)
 		if err != nil {
 			return err
 		}
-		if err := s.upsertClientReport(ctx, t, cr, srv, serverID, known, string(body)); err != nil {
+		verdict := probes.JudgePolicy(cr, m)
+		if err := s.upsertClientReport(ctx, t, cr, verdict, serverID, string(body)); err != nil {
 			return err
 		}
-		if receipt, err = clientReceipt(ctx, t, cr, srv.Name); err != nil {
+		if receipt, err = clientReceipt(ctx, t, cr, m.Server, verdict); err != nil {
 			return err
 		}
 		answer, _ := json.Marshal(receipt)
@@ -64,7 +63,7 @@ func nullID(id int64) any {
 	return id
 }
 
-func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, srv probes.PolicyServer, serverID int64, known bool, body string) error {
+func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string) error {
 	name := cr.Client.Name
 	sus := strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
 	// In one read: this name's stored view, and the names sharing its
@@ -94,14 +93,14 @@ func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.Clien
 	if stored.Valid && stored.Int64 > ms(cr.CollectedAt.Time) {
 		return nil // a newer view of this client is stored: a late report changes nothing
 	}
-	policy, detail := probes.PolicyGap(cr.Client, srv, known)
 	checks := checkKeys(cr.VDirChecks)
-	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail, body, checks)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail,
+			policy_scope, body, checks)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, collected_at = excluded.collected_at, server_id = excluded.server_id,
-			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail, body = excluded.body,
-			checks = excluded.checks`,
-		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, policy, detail, body, checks); err != nil {
+			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail,
+			policy_scope = excluded.policy_scope, body = excluded.body, checks = excluded.checks`,
+		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, verdict.Category, verdict.Detail, verdict.Scope, body, checks); err != nil {
 		return fmt.Errorf("store client report: %w", err)
 	}
 	if err := countClientChecks(ctx, t, oldServer, oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time)); err != nil {
@@ -144,66 +143,27 @@ func namesWithSusID(ctx context.Context, t *wtx, id string) ([]string, error) {
 	return out, rows.Err()
 }
 
-// matchPolicyServer finds the fleet server a WUServer value names: by name,
-// or by the host of its URL (preferring the same port).
-func matchPolicyServer(ctx context.Context, t *wtx, wuServer string) (srv probes.PolicyServer, id int64, known bool, err error) {
+// matchWUServer finds the fleet server a WUServer value names, by any of
+// its names (matchHost); the zero match when it is no URL or names none.
+func matchWUServer(ctx context.Context, t *wtx, wuServer string) (probes.ServerMatch, int64, error) {
 	wu, ok := probes.ParseWUServer(wuServer)
 	if !ok {
-		return srv, 0, false, nil
+		return probes.ServerMatch{}, 0, nil
 	}
-	rows, err := t.QueryContext(ctx, `SELECT id, name, url FROM servers WHERE name = $1 OR host = $1`, wu.Host)
-	if err != nil {
-		return srv, 0, false, fmt.Errorf("match WUServer: %w", err)
-	}
-	defer rows.Close()
-	best := -1
-	for rows.Next() {
-		var cid int64
-		var name, raw string
-		if err := rows.Scan(&cid, &name, &raw); err != nil {
-			return srv, 0, false, err
-		}
-		cand := probes.PolicyServer{Name: name}
-		score := 0
-		if u, err := url.Parse(raw); err == nil && raw != "" {
-			cand.HTTPPort, cand.HTTPSPort = serverPorts(u)
-			if port, _ := strconv.Atoi(u.Port()); port == wu.EffectivePort() || (u.Port() == "" && wu.Port == 0) {
-				score = 2
-			}
-		}
-		if name == wu.Host {
-			score++
-		}
-		if score > best {
-			best, srv, id = score, cand, cid
-		}
-	}
-	return srv, id, best >= 0, rows.Err()
+	return matchHost(ctx, t, wu.Host, wu.EffectivePort())
 }
 
-// serverPorts derives a WSUS server's HTTP and HTTPS ports from its URL: in
-// SSL mode the HTTP port is the SSL port - 1 (80 when SSL is on 443).
-func serverPorts(u *url.URL) (http, https int) {
-	port, _ := strconv.Atoi(u.Port())
-	if u.Scheme == "https" {
-		if port == 0 || port == 443 {
-			return 80, 443
-		}
-		return port - 1, port
-	}
-	if port == 0 || port == 80 {
-		return 80, 443
-	}
-	return port, port + 1
-}
-
-// clientReceipt says where the client was filed and its gap now.
-func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server string) (probes.ClientReceipt, error) {
+// clientReceipt says where the client was filed and its gap now; without a
+// gap, what its own report said of it (e.g. that its collector could not run).
+func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server string, verdict probes.PolicyVerdict) (probes.ClientReceipt, error) {
 	r := probes.ClientReceipt{ID: cr.ID, Client: cr.Client.Name, Server: server}
 	err := t.QueryRowContext(ctx, `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
 		UNION ALL SELECT category, detail FROM fleet_gaps WHERE name = $1 LIMIT 1`, cr.Client.Name).Scan(&r.Gap, &r.Detail)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return r, err
+	}
+	if r.Gap == "" {
+		r.Detail = verdict.Detail
 	}
 	return r, nil
 }

@@ -44,18 +44,19 @@ func (s *Store) clientFilter(ctx context.Context, q probes.ClientQuery) (clientF
 		f.args = append(f.args, v)
 		return fmt.Sprintf("$%d", len(f.args))
 	}
-	olderThan := q.OlderThan
-	if olderThan <= 0 {
-		olderThan = s.opts.StaleAfter
-	}
+	// stale_report and never_reported are the gap categories, the clients the
+	// stale and never counts count; older_than narrows stale ones by age.
 	switch q.Gap {
 	case "", probes.GapAll:
 	case probes.GapRemoved:
 		cond = append(cond, "removed_at IS NOT NULL")
 	case probes.GapNeverReported:
-		cond = append(cond, "removed_at IS NULL", "last_report IS NULL")
+		cond = append(cond, "gap = "+arg(probes.GapNeverReported))
 	case probes.GapStaleReport:
-		cond = append(cond, "removed_at IS NULL", "last_report < "+arg(ms(s.now().Add(-olderThan))))
+		cond = append(cond, "gap = "+arg(probes.GapStaleReport))
+		if q.OlderThan > 0 {
+			cond = append(cond, "last_report < "+arg(ms(s.now().Add(-q.OlderThan))))
+		}
 	default:
 		return f, probes.InvalidParam("gap", "must be one of all, stale_report, never_reported, removed; got %q", q.Gap)
 	}

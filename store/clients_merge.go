@@ -241,75 +241,46 @@ func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys []
 	return err
 }
 
-// recountClients refreshes the server's client summary (counts and the
-// last-report age histogram) and records when it next changes because time
-// passes: the soonest moment a client crosses the stale threshold or a
-// histogram edge.
+// recountClients refreshes how many targets the server lists, how many it
+// dropped, and how many of those in no gap category reported within a day
+// (the histogram's first bar), and when that next changes as time passes.
+// The stale and never counts, and the rest of the histogram, are kept with
+// the gap categories (ageCounts) at the moment they are classified.
 func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) error {
-	now := t.now
-	edges := []time.Duration{s.opts.StaleAfter, probes.AgeBounds[0], probes.AgeBounds[1], probes.AgeBounds[2], probes.AgeBounds[3]}
-	args := []any{serverID}
-	for _, e := range edges {
-		args = append(args, ms(now.Add(-e)))
-	}
-	var c probes.ClientCounts
-	var a = &c.Ages
-	next := make([]sql.NullInt64, len(edges)) // per edge: the oldest report still younger than it
-	dest := []any{&c.Total, &c.Never, &c.Stale, &c.Removed, &a.Day, &a.Week, &a.Month, &a.Quarter, &a.Older}
-	for i := range next {
-		dest = append(dest, &next[i])
-	}
+	dayAgo := ms(t.now.Add(-24 * time.Hour))
+	var total, removed, day int64
+	var oldest sql.NullInt64
 	err := t.QueryRowContext(ctx, `SELECT
 			COUNT(*) FILTER (WHERE removed_at IS NULL),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report IS NULL),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $2),
 			COUNT(*) FILTER (WHERE removed_at IS NOT NULL),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report >= $3),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $3 AND last_report >= $4),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $4 AND last_report >= $5),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $5 AND last_report >= $6),
-			COUNT(*) FILTER (WHERE removed_at IS NULL AND last_report < $6),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $2),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $3),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $4),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $5),
-			MIN(last_report) FILTER (WHERE removed_at IS NULL AND last_report >= $6)
-		FROM clients WHERE server_id = $1`, args...).Scan(dest...)
+			COUNT(*) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2),
+			MIN(last_report) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2)
+		FROM clients WHERE server_id = $1`, serverID, dayAgo).Scan(&total, &removed, &day, &oldest)
 	if err != nil {
 		return fmt.Errorf("count clients: %w", err)
 	}
-	a.Never = c.Never
 	var recountAt any
-	for i, n := range next {
-		if n.Valid {
-			at := n.Int64 + edges[i].Milliseconds()
-			if r, ok := recountAt.(int64); !ok || at < r {
-				recountAt = at
-			}
-		}
+	if oldest.Valid {
+		recountAt = oldest.Int64 + (24 * time.Hour).Milliseconds()
 	}
-	ages, _ := json.Marshal(c.Ages)
-	_, err = t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_never = $3, clients_stale = $4,
-		clients_removed = $5, clients_ages = $6, clients_recount_at = $7 WHERE id = $1`,
-		serverID, c.Total, c.Never, c.Stale, c.Removed, string(ages), recountAt)
+	_, err = t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_removed = $3, clients_day = $4, clients_recount_at = $5 WHERE id = $1`,
+		serverID, total, removed, day, recountAt)
 	if err != nil {
 		return fmt.Errorf("store client counts: %w", err)
 	}
 	return nil
 }
 
-// RecountDue refreshes the client summaries that time has changed since they
-// were computed (clients crossing the stale threshold or a histogram edge);
-// serve runs it every minute. It returns how many servers it recounted.
-func (s *Store) RecountDue(ctx context.Context) (int, error) {
+// recountDue recounts the servers whose clients crossed the one-day edge.
+func (s *Store) recountDue(ctx context.Context) error {
 	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE clients_recount_at <= $1`, ms(s.now()))
 	if err != nil {
-		return 0, fmt.Errorf("find due recounts: %w", err)
+		return fmt.Errorf("find due recounts: %w", err)
 	}
 	for _, id := range ids {
 		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.recountClients(ctx, t, id) }); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return len(ids), nil
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -48,16 +47,40 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err := s.judgeAlerts(ctx, t, row, st, findings, facts.Gaps); err != nil {
 		return fmt.Errorf("diagnose: alerts: %w", err)
 	}
-	// The server-wide cause its silent clients are attributed to: the cause
-	// of a gap finding (other findings may have causes of their own).
-	cause := ""
-	for _, f := range findings {
-		if f.Cause != "" && f.CauseServer == "" && slices.Contains(probes.GapCategories(), f.Rule) {
+	return storeCauses(ctx, t, serverID, findings, facts.Gaps)
+}
+
+// storeCauses keeps what lists show without reading every finding: the
+// cause the server's stale clients are attributed to (rule and title), and
+// its root cause, the first finding in causal order when it is a warning or
+// worse. The attributed cause is that of a gap finding (other findings may
+// have causes of their own).
+func storeCauses(ctx context.Context, t *wtx, serverID int64, findings []probes.Finding, gaps []probes.GapCount) error {
+	ordered := slices.Clone(findings)
+	counts := map[string]int64{}
+	for _, g := range gaps {
+		counts[g.Category] = g.Count
+	}
+	probes.OrderFindings(ordered, affectedBy(counts))
+	cause, title, root := "", "", ""
+	for _, f := range ordered {
+		if f.Cause != "" && f.CauseServer == "" && cause == "" && slices.Contains(probes.GapCategories(), f.Rule) {
 			cause = f.Cause
-			break
 		}
 	}
-	_, err = t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2 WHERE id = $1`, serverID, cause)
+	for _, f := range ordered {
+		if cause != "" && f.Rule == cause && title == "" {
+			title = f.Title
+		}
+	}
+	if len(ordered) > 0 && probes.SeverityRank(ordered[0].Severity) >= probes.SeverityRank(probes.SeverityWarning) {
+		b, err := json.Marshal(ordered[0].Head())
+		if err != nil {
+			return err
+		}
+		root = string(b)
+	}
+	_, err := t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2, gap_cause_title = $3, root_cause = $4 WHERE id = $1`, serverID, cause, title, root)
 	return err
 }
 
@@ -311,7 +334,8 @@ func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findin
 	return nil
 }
 
-// openFindings lists a server's open findings, most severe first.
+// openFindings lists a server's open findings (callers order them causally,
+// with probes.OrderFindings).
 func openFindings(ctx context.Context, q querier, serverID int64) ([]probes.Finding, error) {
 	rows, err := q.QueryContext(ctx, `SELECT body, first_seen, last_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, serverID)
 	if err != nil {
@@ -332,34 +356,5 @@ func openFindings(ctx context.Context, q querier, serverID int64) ([]probes.Find
 		f.FirstSeen, f.LastSeen = fromMS(first), fromMS(last)
 		out = append(out, f)
 	}
-	slices.SortFunc(out, func(a, b probes.Finding) int {
-		return cmp.Or(-cmp.Compare(probes.SeverityRank(a.Severity), probes.SeverityRank(b.Severity)),
-			cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Subject, b.Subject))
-	})
 	return out, rows.Err()
-}
-
-// upstream finds, inside the save's transaction, the fleet server at
-// host:port: by name, or by the host and port of its URL.
-func (s *Store) upstream(ctx context.Context, t *wtx) func(host string, port int) (probes.FleetServer, bool) {
-	return func(host string, port int) (probes.FleetServer, bool) {
-		host = probes.NormalizeName(host)
-		hostPort := host + ":" + strconv.Itoa(port)
-		row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers
-			WHERE name = $1 OR url LIKE $2 OR url LIKE $3 ORDER BY name = $1 DESC LIMIT 1`, host, "%://"+hostPort, "%://"+hostPort+"/"))
-		if err != nil {
-			return probes.FleetServer{}, false
-		}
-		up := probes.FleetServer{Name: row.name, Status: s.status(row, t.now)}
-		// What may explain a downstream's trouble, and since when it is watched;
-		// a failed read leaves them out rather than failing the diagnosis.
-		var created int64
-		if t.QueryRowContext(ctx, `SELECT created_at FROM servers WHERE id = $1`, row.id).Scan(&created) == nil {
-			up.WatchedSince = fromMS(created)
-		}
-		if open, err := loadOpenFindings(ctx, t, row.id); err == nil {
-			up.Findings = open
-		}
-		return up, true
-	}
 }

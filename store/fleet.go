@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -17,28 +18,43 @@ func (s *Store) Fleet(ctx context.Context) ([]probes.FleetRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := map[int64]int{}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name FROM servers`)
-	if err != nil {
-		return nil, fmt.Errorf("fleet: %w", err)
-	}
+	out := make([]probes.FleetRow, len(summaries))
 	byName := map[string]int{}
 	for i, sm := range summaries {
 		byName[sm.Name] = i
+		out[i] = probes.FleetRow{ServerSummary: sm, VDirs: probes.Cells(nil), Identity: &probes.ServerIdentity{}}
+	}
+	ids := map[int64]int{}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, http_port, https_port, ssl FROM servers`)
+	if err != nil {
+		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	for rows.Next() {
 		var id int64
 		var name string
-		if err := rows.Scan(&id, &name); err != nil {
+		var httpPort, httpsPort sql.NullInt64
+		var ssl sql.NullBool
+		if err := rows.Scan(&id, &name, &httpPort, &httpsPort, &ssl); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		ids[id] = byName[name]
+		i, ok := byName[name]
+		if !ok {
+			continue // created since the list was read
+		}
+		ids[id] = i
+		p := &out[i].Identity.Ports
+		p.HTTP, p.HTTPS = int(httpPort.Int64), int(httpsPort.Int64)
+		if ssl.Valid {
+			p.SSL = &ssl.Bool
+		}
 	}
 	rows.Close()
-	out := make([]probes.FleetRow, len(summaries))
-	for i, sm := range summaries {
-		out[i] = probes.FleetRow{ServerSummary: sm, VDirs: probes.Cells(nil)}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.fleetNames(ctx, ids, out); err != nil {
+		return nil, err
 	}
 	if err := s.fleetCells(ctx, ids, out); err != nil {
 		return nil, err
@@ -47,6 +63,26 @@ func (s *Store) Fleet(ctx context.Context) ([]probes.FleetRow, error) {
 		return nil, err
 	}
 	return out, s.fleetSync(ctx, ids, out)
+}
+
+// fleetNames fills each server's names, for the hierarchy's upstreams.
+func (s *Store) fleetNames(ctx context.Context, ids map[int64]int, out []probes.FleetRow) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT server_id, name, kind FROM server_names`)
+	if err != nil {
+		return fmt.Errorf("fleet names: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n probes.KnownName
+		if err := rows.Scan(&id, &n.Name, &n.Kind); err != nil {
+			return err
+		}
+		if i, ok := ids[id]; ok {
+			out[i].Identity.Names = append(out[i].Identity.Names, n)
+		}
+	}
+	return rows.Err()
 }
 
 // fleetGaps fills each server's gap counts from the counts kept at ingest.

@@ -21,8 +21,25 @@ type gapKey struct {
 	category string
 }
 
-// gapDeltas accumulates count changes and applies them once per write.
+// gapDeltas accumulates count changes and applies them once per write: of
+// the gap categories (gap_counts) and, keyed "age:"+bucket, of the
+// last-report histogram (age_counts), which moves with them.
 type gapDeltas map[gapKey]int64
+
+const agePrefix = "age:"
+
+// age moves a listed client between histogram buckets.
+func (d gapDeltas) age(server int64, from, to string) {
+	if from == to {
+		return
+	}
+	if from != "" {
+		d[gapKey{server, agePrefix + from}]--
+	}
+	if to != "" {
+		d[gapKey{server, agePrefix + to}]++
+	}
+}
 
 func (d gapDeltas) move(server int64, from, to string) {
 	if from == to {
@@ -52,6 +69,13 @@ func (d gapDeltas) servers() []int64 {
 func applyGapDeltas(ctx context.Context, t *wtx, d gapDeltas) error {
 	for k, v := range d {
 		if v == 0 {
+			continue
+		}
+		if bucket, ok := strings.CutPrefix(k.category, agePrefix); ok {
+			if _, err := t.ExecContext(ctx, `INSERT INTO age_counts (server_id, bucket, count) VALUES ($1, $2, $3)
+				ON CONFLICT (server_id, bucket) DO UPDATE SET count = age_counts.count + excluded.count`, k.server, bucket, v); err != nil {
+				return fmt.Errorf("count client ages: %w", err)
+			}
 			continue
 		}
 		if _, err := t.ExecContext(ctx, `INSERT INTO gap_counts (server_key, category, count) VALUES ($1, $2, $3)
@@ -96,14 +120,14 @@ type entryRow struct {
 	lastReport, lastSync        sql.NullInt64
 	removed, reported           bool
 	renames                     int
-	gap, detail                 string
-	policy, policyDetail        string
+	gap, detail, bucket         string
+	policy, policyDetail, scope string
 	policyServer, susID         string
 }
 
 const entrySelect = `SELECT c.server_id, s.name, c.key, c.name, COALESCE(c.prev_name, ''), c.last_report, c.last_sync,
-	c.removed_at IS NOT NULL, r.name IS NOT NULL, c.renames, COALESCE(c.gap, ''), c.gap_detail,
-	COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(rs.name, ''), COALESCE(r.sus_client_id, '')
+	c.removed_at IS NOT NULL, r.name IS NOT NULL, c.renames, COALESCE(c.gap, ''), c.gap_detail, COALESCE(c.age_bucket, ''),
+	COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(r.policy_scope, ''), COALESCE(rs.name, ''), COALESCE(r.sus_client_id, '')
 	FROM clients c JOIN servers s ON s.id = c.server_id
 	LEFT JOIN client_reports r ON r.name = c.name LEFT JOIN servers rs ON rs.id = r.server_id WHERE `
 
@@ -117,7 +141,7 @@ func loadEntries(ctx context.Context, t *wtx, where string, args ...any) ([]entr
 	for rows.Next() {
 		var e entryRow
 		if err := rows.Scan(&e.serverID, &e.server, &e.key, &e.name, &e.prevName, &e.lastReport, &e.lastSync, &e.removed, &e.reported,
-			&e.renames, &e.gap, &e.detail, &e.policy, &e.policyDetail, &e.policyServer, &e.susID); err != nil {
+			&e.renames, &e.gap, &e.detail, &e.bucket, &e.policy, &e.policyDetail, &e.scope, &e.policyServer, &e.susID); err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -206,7 +230,7 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, li
 	for _, r := range rows {
 		f := probes.EntryFacts{LastReport: nullTimePtr(r.lastReport), LastSync: nullTimePtr(r.lastSync), Removed: r.removed,
 			Renames: r.renames, PrevName: r.prevName, Reported: r.reported, Policy: r.policy, PolicyDetail: r.policyDetail,
-			PolicyServer: r.policyServer, Duplicates: others(dups[r.susID], r.name)}
+			PolicyScope: r.scope, PolicyServer: r.policyServer, Duplicates: others(dups[r.susID], r.name)}
 		for _, o := range listed[r.name] {
 			if o.serverID == r.serverID {
 				continue
@@ -218,21 +242,23 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, li
 			}
 		}
 		gap, detail := probes.ClassifyEntry(r.server, f, now, staleAfter)
+		bucket := probes.AgeBucket(gap, f, now, staleAfter)
 		due = earliest(due, entryDue(f, now, staleAfter))
-		if gap == r.gap && detail == r.detail {
+		if gap == r.gap && detail == r.detail && bucket == r.bucket {
 			continue
 		}
-		changed = append(changed, gapChange{r.serverID, r.key, gap, detail, gap != r.gap})
+		changed = append(changed, gapChange{r.serverID, r.key, gap, detail, bucket, gap != r.gap})
 		d.move(r.serverID, r.gap, gap)
+		d.age(r.serverID, r.bucket, bucket)
 	}
 	return due, s.writeGaps(ctx, t, changed)
 }
 
 // gapChange is a client whose category (or its reason) changed.
 type gapChange struct {
-	serverID         int64
-	key, gap, detail string
-	categoryChanged  bool
+	serverID                 int64
+	key, gap, detail, bucket string
+	categoryChanged          bool
 }
 
 // bulkGapChanges: past this many changes, one set-based UPDATE beats many.
@@ -245,44 +271,50 @@ func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) erro
 	if len(changes) < bulkGapChanges {
 		for _, c := range changes {
 			if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
-				gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END WHERE server_id = $1 AND key = $2`,
-				c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now); err != nil {
+				gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END, age_bucket = NULLIF($7, '') WHERE server_id = $1 AND key = $2`,
+				c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now, c.bucket); err != nil {
 				return fmt.Errorf("store client gap: %w", err)
 			}
 		}
 		return nil
 	}
 	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS gap_changes (server_id BIGINT NOT NULL, key TEXT NOT NULL,
-		gap TEXT, gap_detail TEXT NOT NULL, gap_since BIGINT)`); err != nil {
+		gap TEXT, gap_detail TEXT NOT NULL, gap_since BIGINT, age_bucket TEXT)`); err != nil {
 		return fmt.Errorf("gap changes table: %w", err)
 	}
 	rows := make([][]any, len(changes))
 	for i, c := range changes {
-		var gap, since any
+		var gap, since, bucket any
 		if c.gap != "" {
 			gap = c.gap
 		}
 		if c.categoryChanged {
 			since = now
 		}
-		rows[i] = []any{c.serverID, c.key, gap, c.detail, since}
+		if c.bucket != "" {
+			bucket = c.bucket
+		}
+		rows[i] = []any{c.serverID, c.key, gap, c.detail, since, bucket}
 	}
-	if err := s.d.bulkLoad(ctx, t, "gap_changes", []string{"server_id", "key", "gap", "gap_detail", "gap_since"}, slices.Values(rows), ""); err != nil {
+	if err := s.d.bulkLoad(ctx, t, "gap_changes", []string{"server_id", "key", "gap", "gap_detail", "gap_since", "age_bucket"}, slices.Values(rows), ""); err != nil {
 		return fmt.Errorf("load gap changes: %w", err)
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = g.gap, gap_detail = g.gap_detail, gap_since = COALESCE(g.gap_since, clients.gap_since)
-		FROM gap_changes g WHERE clients.server_id = g.server_id AND clients.key = g.key`); err != nil {
+	if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = g.gap, gap_detail = g.gap_detail, gap_since = COALESCE(g.gap_since, clients.gap_since),
+		age_bucket = g.age_bucket FROM gap_changes g WHERE clients.server_id = g.server_id AND clients.key = g.key`); err != nil {
 		return fmt.Errorf("store client gaps: %w", err)
 	}
 	_, err := t.ExecContext(ctx, `DELETE FROM gap_changes`)
 	return err
 }
 
-// entryDue: when a client's category next changes with time alone.
+// entryDue: when a client's category or histogram bucket next changes with
+// time alone.
 func entryDue(f probes.EntryFacts, now time.Time, staleAfter time.Duration) time.Time {
 	var due time.Time
 	if f.LastReport != nil {
-		due = earliest(due, after(f.LastReport.Add(staleAfter), now))
+		for _, edge := range probes.AgeEdges(staleAfter)[1:] { // the one-day edge is a recount's (recountClients)
+			due = earliest(due, after(f.LastReport.Add(edge), now))
+		}
 	}
 	if f.LastSync != nil {
 		due = earliest(due, after(f.LastSync.Add(probes.FreshScan), now))
@@ -327,7 +359,8 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, dups 
 	_, args := set.sqlIn("", 1)
 	rows, err := t.QueryContext(ctx, `SELECT n.name,
 			i.name IS NOT NULL, COALESCE(i.enabled, FALSE), i.last_logon,
-			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), r.server_id, COALESCE(rs.name, ''), COALESCE(r.sus_client_id, ''),
+			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(r.policy_scope, ''), r.server_id, COALESCE(rs.name, ''),
+			COALESCE(r.sus_client_id, ''),
 			COALESCE(f.category, ''), COALESCE(f.detail, ''), f.server_id, EXISTS (SELECT 1 FROM clients c WHERE c.name = n.name)
 		FROM (SELECT name FROM inventory WHERE `+in("inventory")+` UNION SELECT name FROM client_reports WHERE `+in("client_reports")+`
 			UNION SELECT name FROM fleet_gaps WHERE `+in("fleet_gaps")+`) n
@@ -342,7 +375,7 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, dups 
 		var u unlistedRow
 		var lastLogon sql.NullInt64
 		if err := rows.Scan(&u.name, &u.facts.InInventory, &u.facts.Enabled, &lastLogon, &u.facts.Reported, &u.facts.Policy, &u.facts.PolicyDetail,
-			&u.reportServer, &u.facts.PolicyServer, &u.susID, &u.oldGap, &u.oldDetail, &u.oldServer, &u.listed); err != nil {
+			&u.facts.PolicyScope, &u.reportServer, &u.facts.PolicyServer, &u.susID, &u.oldGap, &u.oldDetail, &u.oldServer, &u.listed); err != nil {
 			rows.Close()
 			return err
 		}
@@ -419,6 +452,10 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	}
 	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
 	if err := s.classifyUnlisted(ctx, t, nowListed, nil, d); err != nil {
+		return err
+	}
+	// Those in no category now: how many reported within a day, as of now.
+	if err := s.recountClients(ctx, t, serverID); err != nil {
 		return err
 	}
 	if !due.IsZero() && due.Before(t.now.Add(gapDueMin)) {
@@ -502,7 +539,8 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 }
 
 // Settle brings derived state up to date: the gap categories of servers whose
-// client lists changed or whose clients crossed a threshold in time, then the
+// client lists changed or whose clients crossed a threshold in time, the
+// histogram's one-day count where a client crossed that edge, then the
 // findings of servers whose gaps changed. serve runs it every few seconds;
 // it returns how many servers it classified and diagnosed.
 func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
@@ -515,6 +553,9 @@ func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err erro
 			return classified, 0, err
 		}
 		classified++
+	}
+	if err := s.recountDue(ctx); err != nil {
+		return classified, 0, err
 	}
 	diagnosed, err = s.RediagnoseDue(ctx)
 	return classified, diagnosed, err

@@ -27,7 +27,7 @@ func (s *Store) Gaps(ctx context.Context) (probes.FleetGaps, error) {
 		return probes.FleetGaps{}, err
 	}
 	out := probes.FleetGaps{Categories: zeroGaps(), Servers: []probes.ServerGaps{}, Unassigned: zeroGaps()}
-	rows, err := s.db.QueryContext(ctx, `SELECT g.server_key, COALESCE(s.name, ''), COALESCE(s.gap_cause, ''), g.category, g.count
+	rows, err := s.db.QueryContext(ctx, `SELECT g.server_key, COALESCE(s.name, ''), COALESCE(s.gap_cause, ''), COALESCE(s.gap_cause_title, ''), g.category, g.count
 		FROM gap_counts g LEFT JOIN servers s ON s.id = g.server_key WHERE g.count <> 0 ORDER BY 2, 4`)
 	if err != nil {
 		return out, fmt.Errorf("read gaps: %w", err)
@@ -35,8 +35,8 @@ func (s *Store) Gaps(ctx context.Context) (probes.FleetGaps, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var key, n int64
-		var server, cause, cat string
-		if err := rows.Scan(&key, &server, &cause, &cat, &n); err != nil {
+		var server, cause, title, cat string
+		if err := rows.Scan(&key, &server, &cause, &title, &cat, &n); err != nil {
 			return out, err
 		}
 		out.Categories[cat] += n
@@ -45,7 +45,7 @@ func (s *Store) Gaps(ctx context.Context) (probes.FleetGaps, error) {
 			continue
 		}
 		if len(out.Servers) == 0 || out.Servers[len(out.Servers)-1].Server != server {
-			out.Servers = append(out.Servers, probes.ServerGaps{Server: server, Categories: zeroGaps(), Cause: cause})
+			out.Servers = append(out.Servers, probes.ServerGaps{Server: server, Categories: zeroGaps(), Cause: cause, CauseTitle: title})
 		}
 		out.Servers[len(out.Servers)-1].Categories[cat] += n
 	}
@@ -162,7 +162,7 @@ func (s *Store) eachGapClient(ctx context.Context, category string, serverID int
 			args = append(args, from.Name, from.Server, from.Key)
 			where = append(where, fmt.Sprintf("(c.name, c.server_id, c.key) > ($%d, $%d, $%d)", len(args)-2, len(args)-1, len(args)))
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT c.name, s.name, c.gap, c.gap_detail, s.gap_cause, c.gap_since, c.last_report, c.last_sync, c.ip, c.os,
+		rows, err := s.db.QueryContext(ctx, `SELECT c.name, s.name, c.gap, c.gap_detail, s.gap_cause, s.gap_cause_title, c.gap_since, c.last_report, c.last_sync, c.ip, c.os,
 			c.server_id, c.key FROM clients c JOIN servers s ON s.id = c.server_id WHERE `+strings.Join(where, " AND ")+
 			` ORDER BY c.name, c.server_id, c.key`+sqlLimit(left), args...)
 		if err != nil {
@@ -171,14 +171,14 @@ func (s *Store) eachGapClient(ctx context.Context, category string, serverID int
 		for more && rows.Next() {
 			var c probes.GapClient
 			var at gapCursor
-			var cause string
+			var cause, title string
 			var since, report, sync sql.NullInt64
-			if err := rows.Scan(&c.Name, &c.Server, &c.Category, &c.Detail, &cause, &since, &report, &sync, &c.IP, &c.OS, &at.Server, &at.Key); err != nil {
+			if err := rows.Scan(&c.Name, &c.Server, &c.Category, &c.Detail, &cause, &title, &since, &report, &sync, &c.IP, &c.OS, &at.Server, &at.Key); err != nil {
 				rows.Close()
 				return err
 			}
 			if slices.Contains(timeCaused, c.Category) {
-				c.Cause = cause
+				c.Cause, c.CauseTitle = cause, title
 			}
 			c.Listed, c.Since, c.LastReport, c.LastSync, at.Name = true, fromNullMS(since), fromNullMS(report), fromNullMS(sync), c.Name
 			more = fn(c, at)
@@ -221,7 +221,8 @@ func (s *Store) eachGapClient(ctx context.Context, category string, serverID int
 	return rows.Err()
 }
 
-// Findings lists open findings across the fleet, most severe first.
+// Findings lists open findings across the fleet, root cause first
+// (probes.OrderServerFindings).
 func (s *Store) Findings(ctx context.Context, q probes.FindingQuery) ([]probes.ServerFinding, error) {
 	if err := s.diagnosed(ctx); err != nil {
 		return nil, err
@@ -263,8 +264,27 @@ func (s *Store) Findings(ctx context.Context, q probes.FindingQuery) ([]probes.S
 		sf.FirstSeen, sf.LastSeen = fromMS(first), fromMS(last)
 		out = append(out, sf)
 	}
-	slices.SortStableFunc(out, func(a, b probes.ServerFinding) int {
-		return probes.SeverityRank(b.Severity) - probes.SeverityRank(a.Severity)
-	})
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Root cause first, fleet-wide; a gap finding concerns its category's clients.
+	counts := map[[2]string]int64{}
+	crows, err := s.db.QueryContext(ctx, `SELECT s.name, g.category, g.count FROM gap_counts g JOIN servers s ON s.id = g.server_key WHERE g.count <> 0`)
+	if err != nil {
+		return nil, fmt.Errorf("read gap counts: %w", err)
+	}
+	defer crows.Close()
+	for crows.Next() {
+		var server, category string
+		var n int64
+		if err := crows.Scan(&server, &category, &n); err != nil {
+			return nil, err
+		}
+		counts[[2]string{server, category}] = n
+	}
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	probes.OrderServerFindings(out, func(f probes.ServerFinding) int64 { return counts[[2]string{f.Server, f.Rule}] })
+	return out, nil
 }

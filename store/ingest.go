@@ -97,6 +97,9 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 	if err := saveSections(ctx, t, serverID, r.ID, collected, p.sections); err != nil {
 		return err
 	}
+	if err := syncIdentity(ctx, t, serverID); err != nil {
+		return err
+	}
 	if err := saveChecks(ctx, t, serverID, r, p.checks); err != nil {
 		return err
 	}
@@ -118,14 +121,13 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 // for one server apply one after the other and never interleave sections.
 func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64) (int64, error) {
 	var id int64
-	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, host, created_at, last_report_at, diagnose_due) VALUES ($1, $2, $3, $4, $5, $4)
+	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due) VALUES ($1, $2, $3, $4, $3)
 		ON CONFLICT (name) DO UPDATE SET
 			diagnose_due = COALESCE(servers.diagnose_due, excluded.diagnose_due),
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
-			host = CASE WHEN servers.registered OR excluded.url = '' THEN servers.host ELSE excluded.host END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
 				THEN excluded.last_report_at ELSE servers.last_report_at END
-		RETURNING id`, name, url, probes.URLHost(url), ms(t.now), collected).Scan(&id)
+		RETURNING id`, name, url, ms(t.now), collected).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("upsert server %s: %w", name, err)
 	}

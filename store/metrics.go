@@ -40,11 +40,9 @@ func (s *Store) MetricsSnapshot(ctx context.Context) (probes.FleetMetrics, error
 	byID := map[int64]int{}
 	var oldest time.Time
 	for rows.Next() {
-		var r serverRow
-		var ages string
 		var due, gapsDue sql.NullInt64
-		if err := rows.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt,
-			&r.counts.Total, &r.counts.Stale, &r.counts.Never, &r.counts.Removed, &ages, &due, &gapsDue); err != nil {
+		r, err := scanServerRow(rowScanner(func(dest ...any) error { return rows.Scan(append(dest, &due, &gapsDue)...) }))
+		if err != nil {
 			rows.Close()
 			return out, err
 		}
@@ -152,3 +150,9 @@ func (s *Store) eachRow(ctx context.Context, query string, fn func(scanner) erro
 	}
 	return rows.Err()
 }
+
+// rowScanner adapts a function to what scanServerRow reads from, so a query
+// may select columns after the server row's own.
+type rowScanner func(dest ...any) error
+
+func (f rowScanner) Scan(dest ...any) error { return f(dest...) }

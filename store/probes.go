@@ -20,10 +20,14 @@ func (s *Store) RegisterServer(ctx context.Context, name, url string) (created b
 			return err
 		}
 		created = !existed
-		_, err := t.ExecContext(ctx, `INSERT INTO servers (name, url, host, registered, created_at, next_probe_at) VALUES ($1, $2, $3, TRUE, $4, $4)
-			ON CONFLICT (name) DO UPDATE SET url = excluded.url, host = excluded.host, registered = TRUE, next_probe_at = excluded.next_probe_at`,
-			name, url, probes.URLHost(url), ms(t.now))
-		return err
+		var id int64
+		err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, registered, created_at, next_probe_at) VALUES ($1, $2, TRUE, $3, $3)
+			ON CONFLICT (name) DO UPDATE SET url = excluded.url, registered = TRUE, next_probe_at = excluded.next_probe_at
+			RETURNING id`, name, url, ms(t.now)).Scan(&id)
+		if err != nil {
+			return err
+		}
+		return syncIdentity(ctx, t, id) // its URL's host is one of its names now
 	})
 	if err != nil {
 		return false, fmt.Errorf("register server %s: %w", name, err)

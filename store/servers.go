@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -21,15 +22,29 @@ func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 	defer rows.Close()
 	now := s.now()
 	out := []probes.ServerSummary{}
+	index := map[int64]int{}
 	for rows.Next() {
 		r, err := scanServerRow(rows)
 		if err != nil {
 			return nil, err
 		}
+		index[r.id] = len(out)
 		out = append(out, probes.ServerSummary{Name: r.name, URL: r.url, Registered: r.registered,
-			Status: s.status(r, now), LastReportAt: fromNullMS(r.lastReportAt), Clients: r.counts})
+			Status: s.status(r, now), LastReportAt: fromNullMS(r.lastReportAt), Clients: r.counts, RootCause: r.rootCause})
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	err = ageCounts(ctx, s.db, 0, func(id int64) *probes.ClientCounts {
+		if i, ok := index[id]; ok {
+			return &out[i].Clients
+		}
+		return nil
+	})
+	for i := range out {
+		settleCounts(&out[i].Clients)
+	}
+	return out, err
 }
 
 // serverIDs runs a query for server ids (those due for some derived work).
@@ -49,3 +64,6 @@ func (s *Store) serverIDs(ctx context.Context, query string, args ...any) ([]int
 	}
 	return ids, rows.Err()
 }
+
+// StaleAfter is the stale threshold every count and category uses.
+func (s *Store) StaleAfter() time.Duration { return s.opts.StaleAfter }

@@ -20,21 +20,75 @@ type serverRow struct {
 	registered   bool
 	severity     string
 	lastReportAt sql.NullInt64
-	counts       probes.ClientCounts
+	counts       probes.ClientCounts // total, removed and the one-day count (Ages.Day); the rest from ageCounts
+	rootCause    *probes.FindingHead
 }
 
-const serverRowColumns = `id, name, url, registered, severity, last_report_at,
-	clients_total, clients_stale, clients_never, clients_removed, clients_ages`
+const serverRowColumns = `id, name, url, registered, severity, last_report_at, clients_total, clients_removed, clients_day, root_cause`
 
 func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
 	var r serverRow
-	var ages string
-	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt,
-		&r.counts.Total, &r.counts.Stale, &r.counts.Never, &r.counts.Removed, &ages)
-	if err == nil {
-		err = json.Unmarshal([]byte(ages), &r.counts.Ages)
+	var root string
+	err := sc.Scan(&r.id, &r.name, &r.url, &r.registered, &r.severity, &r.lastReportAt, &r.counts.Total, &r.counts.Removed, &r.counts.Ages.Day, &root)
+	if err == nil && root != "" {
+		r.rootCause = &probes.FindingHead{}
+		err = json.Unmarshal([]byte(root), r.rootCause)
 	}
 	return r, err
+}
+
+// ageCounts fills in the counts kept with the gap categories: the
+// last-report histogram, and from it the stale and never counts, which are
+// exactly the stale_report and never_reported categories (probes.AgeBucket).
+// The clients in no category are the rest of the list: those of them that
+// reported within a day (counted in Ages.Day by the row) and the others.
+// serverID 0 reads every server's; counts must hold Total and Ages.Day.
+func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id int64) *probes.ClientCounts) error {
+	query, args := `SELECT server_id, bucket, count FROM age_counts WHERE count <> 0`, []any{}
+	if serverID != 0 {
+		query, args = query+` AND server_id = $1`, []any{serverID}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read client ages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, n int64
+		var bucket string
+		if err := rows.Scan(&id, &bucket, &n); err != nil {
+			return err
+		}
+		c := counts(id)
+		if c == nil {
+			continue
+		}
+		a := &c.Ages
+		switch bucket {
+		case probes.AgeMonth:
+			a.Month += n
+		case probes.AgeQuarter:
+			a.Quarter += n
+		case probes.AgeOlder:
+			a.Older += n
+		case probes.AgeNever:
+			a.Never += n
+		case probes.AgeExplained:
+			a.Explained += n
+		}
+	}
+	return rows.Err()
+}
+
+// settleCounts derives what follows from the counts read: stale and never,
+// and the reporting clients split into the day and the rest. A list merged
+// but not yet classified counts its new clients as reporting until it is.
+func settleCounts(c *probes.ClientCounts) {
+	a := &c.Ages
+	c.Stale, c.Never = a.Month+a.Quarter+a.Older, a.Never
+	reporting := max(0, c.Total-a.Month-a.Quarter-a.Older-a.Never-a.Explained)
+	a.Day = min(a.Day, reporting)
+	a.Week = reporting - a.Day
 }
 
 // status is the server's worst open finding, or unknown when nothing has
@@ -72,6 +126,7 @@ func (s *Store) ServerState(ctx context.Context, name string) (*probes.ServerSta
 	if st.Findings, err = openFindings(ctx, s.db, row.id); err != nil {
 		return nil, err
 	}
+	probes.OrderFindings(st.Findings, affectedBy(st.Gaps))
 	return st, nil
 }
 
@@ -82,6 +137,10 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 		Name: row.name, URL: row.url, Registered: row.registered, Status: s.status(row, s.now()),
 		LastReportAt: fromNullMS(row.lastReportAt), ClientSummary: row.counts, Collected: map[string]time.Time{},
 	}
+	if err := ageCounts(ctx, q, row.id, func(int64) *probes.ClientCounts { return &st.ClientSummary }); err != nil {
+		return nil, err
+	}
+	settleCounts(&st.ClientSummary)
 	if err := loadSections(ctx, q, row.id, st); err != nil {
 		return nil, err
 	}
@@ -93,7 +152,7 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 	if len(checks) > 0 {
 		st.Collected[probes.SectionVDirChecks] = slices.MaxFunc(checks, func(a, b probes.ObservedCheck) int { return a.CheckedAt.Compare(b.CheckedAt) }).CheckedAt
 	}
-	if st.Gaps, st.GapCause, err = serverGaps(ctx, q, row.id); err != nil {
+	if st.Gaps, st.GapCause, st.GapCauseTitle, err = serverGaps(ctx, q, row.id); err != nil {
 		return nil, err
 	}
 	if st.ClientChecks, err = clientChecks(ctx, q, row.id); err != nil {
@@ -103,26 +162,31 @@ func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probe
 }
 
 // serverGaps reads a server's kept gap counts (every category) and cause.
-func serverGaps(ctx context.Context, q querier, serverID int64) (map[string]int64, string, error) {
+func serverGaps(ctx context.Context, q querier, serverID int64) (gaps map[string]int64, cause, title string, err error) {
 	out := zeroGaps()
-	var cause string
-	if err := q.QueryRowContext(ctx, `SELECT gap_cause FROM servers WHERE id = $1`, serverID).Scan(&cause); err != nil {
-		return nil, "", fmt.Errorf("read gap cause: %w", err)
+	if err := q.QueryRowContext(ctx, `SELECT gap_cause, gap_cause_title FROM servers WHERE id = $1`, serverID).Scan(&cause, &title); err != nil {
+		return nil, "", "", fmt.Errorf("read gap cause: %w", err)
 	}
 	rows, err := q.QueryContext(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1`, serverID)
 	if err != nil {
-		return nil, "", fmt.Errorf("read gap counts: %w", err)
+		return nil, "", "", fmt.Errorf("read gap counts: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var cat string
 		var n int64
 		if err := rows.Scan(&cat, &n); err != nil {
-			return nil, "", err
+			return nil, "", "", err
 		}
 		out[cat] = n
 	}
-	return out, cause, rows.Err()
+	return out, cause, title, rows.Err()
+}
+
+// affectedBy says how many clients a finding concerns: a gap finding's
+// category count (what a cause explains adds up in the ordering).
+func affectedBy(gaps map[string]int64) func(probes.Finding) int64 {
+	return func(f probes.Finding) int64 { return gaps[f.Rule] }
 }
 
 func loadSections(ctx context.Context, q querier, serverID int64, st *probes.ServerState) error {

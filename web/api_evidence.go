@@ -19,8 +19,10 @@ import (
 
 // postEvidence stores a raw evidence file: it streams through its parser
 // (never held in memory whole), becomes report sections, and is saved by the
-// one ingest path. Its content hash is its document id: the same file again
-// answers 200 and stores nothing twice.
+// one ingest path. Its server and content hash are its document id: the
+// same file again for the same server answers 200 and stores nothing twice,
+// while the same file for another server (cloned builds share configs) is
+// stored for that one.
 func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	name, err := newServerName(r)
 	if err != nil {
@@ -53,7 +55,7 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	rep := parsed.Report
-	rep.Schema, rep.ID = probes.SchemaReport, "evidence-"+kind.Name+"-"+digest[:48]
+	rep.Schema, rep.ID = probes.SchemaReport, evidenceID(kind.Name, name, digest)
 	rep.Collector = probes.Collector{Name: "upload " + kind.Name, Version: a.cfg.Version, Vantage: probes.VantageServer}
 	rep.Server = probes.ServerInfo{Name: name}
 	if rep.CollectedAt.IsZero() {
@@ -78,6 +80,11 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, answer)
+}
+
+// evidenceID names an upload by its kind, server and content.
+func evidenceID(kind, server, digest string) string {
+	return "evidence-" + kind + "-" + probes.Digest([]byte(probes.NormalizeName(server) + "\n" + digest))[:48]
 }
 
 // evidenceAnswer is the receipt (id, server, kind) with the summary's fields.

@@ -23,6 +23,33 @@ func (a *app) listServers(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, ServerList{Servers: servers})
 }
 
+// Resolution is the answer of GET /api/v1/resolve: the fleet server a URL
+// names, and how (name, url, alias, address or short).
+type Resolution struct {
+	URL       string `json:"url"`
+	Server    string `json:"server"`
+	MatchedBy string `json:"matched_by"`
+}
+
+// resolveServer answers which known server a URL (host and port) names, by
+// any of its names: what an agent asks before posting a report under the
+// server's name, so it never files one under a name the fleet does not know.
+func (a *app) resolveServer(w http.ResponseWriter, r *http.Request) error {
+	q, err := query(r)
+	if err != nil {
+		return err
+	}
+	raw := q.Get("url")
+	if raw == "" {
+		return probes.InvalidParam("url", "is required: the WSUS server's URL, e.g. http://wsus01.corp.example:8530")
+	}
+	m, err := a.store.ResolveServer(r.Context(), raw)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, Resolution{URL: raw, Server: m.Server, MatchedBy: m.Kind})
+}
+
 // serverName reads the {name} path segment (which may be percent-encoded).
 func serverName(r *http.Request) (string, error) {
 	name, err := url.PathUnescape(chi.URLParam(r, "name"))

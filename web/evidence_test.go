@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
 	"github.com/wsusfleet/wsusfleet/web"
 )
 
@@ -163,5 +165,42 @@ func TestEvidenceRefusals(t *testing.T) {
 	}
 	if n := e.serverCount(); n != 0 {
 		t.Errorf("refused uploads stored %d servers", n)
+	}
+}
+
+// The same file uploaded for two servers (cloned builds share their
+// applicationHost.config) is stored for each: 201 with a receipt naming the
+// server, and each server has the sections. Again for the same server (any
+// case of its name) is a replay. Through the real HTTP API, on each dialect.
+func TestEvidenceIdempotentPerServer(t *testing.T) {
+	config := sample(t, "apphost/testdata/wsus-2019.applicationHost.config")
+	for dialect, open := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) {
+			e := newEnvOn(t, web.Config{}, store.Options{}, open)
+			var receipts []map[string]any
+			for _, server := range []string{"wsus01.corp.example", "wsus02.corp.example", "WSUS01.corp.example"} {
+				res := e.do("POST", "/api/v1/servers/"+server+"/evidence/apphost", e.ingest, bytes.NewReader(config))
+				var got map[string]any
+				res.json(t, &got)
+				want := 201
+				if len(receipts) == 2 {
+					want = 200
+				}
+				if res.status != want || got["server"] != strings.ToLower(server) {
+					t.Errorf("%s: %d, receipt for %v; want %d naming it", server, res.status, got["server"], want)
+				}
+				receipts = append(receipts, got)
+			}
+			if receipts[0]["id"] == receipts[1]["id"] || receipts[0]["id"] != receipts[2]["id"] {
+				t.Errorf("ids %v %v %v: one per server, the same on replay", receipts[0]["id"], receipts[1]["id"], receipts[2]["id"])
+			}
+			for _, server := range []string{"wsus01.corp.example", "wsus02.corp.example"} {
+				var st probes.ServerState
+				e.do("GET", "/api/v1/servers/"+server, "", nil).json(t, &st)
+				if len(st.VDirConfig) != 9 || st.AppPool == nil {
+					t.Errorf("%s: %d vDir configs, pool %v: the upload was not stored for it", server, len(st.VDirConfig), st.AppPool)
+				}
+			}
+		})
 	}
 }

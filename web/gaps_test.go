@@ -186,7 +186,7 @@ func TestGapScenario(t *testing.T) {
 	// Drill-down: the evidence of each client.
 	var page probes.GapPage
 	e.do("GET", "/api/v1/gaps/bad_url?server=wsus01.corp.example", "", nil).json(t, &page)
-	if page.Total != 2 || len(page.Clients) != 2 || !strings.Contains(page.Clients[0].Detail, "has no port, but wsus01.corp.example listens on 8530") ||
+	if page.Total != 2 || len(page.Clients) != 2 || !strings.Contains(page.Clients[0].Detail, "has no port, so it goes to port 80, but wsus01.corp.example serves clients on 8530") ||
 		!strings.Contains(page.Clients[1].Detail, "WUStatusServer") {
 		t.Errorf("bad_url clients: %+v", page)
 	}

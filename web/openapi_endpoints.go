@@ -100,7 +100,7 @@ func (endpoints) ListClients() operation {
 	return get("/api/v1/servers/{name}/clients", "One server's clients, paginated; Accept: text/csv (or format=csv) exports all of them").by(readAPI).
 		with(serverNameParam(),
 			queryParam("gap", "all (default), stale_report, never_reported or removed", enumSchema("all", "stale_report", "never_reported", "removed")),
-			queryParam("older_than", "what stale_report means, e.g. 30d (default 7d)", strSchema()),
+			queryParam("older_than", "with gap=stale_report: only those whose last report is older, e.g. 30d", strSchema()),
 			queryParam("category", "only clients in this gap category", enumSchema(probes.GapCategories()...)),
 			queryParam("q", "part of the client's name", strSchema()),
 			queryParam("sort", "name (default) or last_report (oldest first); prefix - to reverse", strSchema()),
@@ -247,4 +247,11 @@ func (endpoints) OIDCCallback() operation {
 	return get(oidcCallbackPath, "Finish single sign-on: the provider's redirect back (only with --oidc-issuer)").by(signInPage).
 		with(queryParam("code", "the authorization code", strSchema()), queryParam("state", "the state this browser was given", strSchema())).
 		returnsAs(http.StatusSeeOther, "signed in: to the page asked for", "text/html")
+}
+
+func (endpoints) ResolveServer() operation {
+	return get("/api/v1/resolve", "Which known server a WSUS URL (host and port) names, by its name, URL, alias, address or unique short name").by(ingestAPI).
+		describe("What an agent asks before posting a report under a server's name (scope ingest). 404 when no server, or several, or one not serving that port, matches.").
+		with(queryParam("url", "the server's URL, e.g. http://10.1.2.3:8530", strSchema())).
+		returns(http.StatusOK, "the server", Resolution{})
 }

@@ -25,7 +25,7 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := buildFleetView(fleet, q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"), a.now())
+	v := buildFleetView(fleet, q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"), a.store.StaleAfter(), a.now())
 	gaps, err := a.store.Gaps(r.Context())
 	if err != nil {
 		return err
@@ -33,7 +33,8 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 	for _, n := range gaps.Unassigned { // computers whose policy names no fleet server
 		v.Counts.WithGaps += n
 	}
-	if gaps.Categories[probes.GapExpectedMissing] > 0 { // an inventory exists: 0 is a fact, not "not collected"
+	v.Counts.Expected = gaps.Categories[probes.GapExpectedMissing] // the gaps page's total: those listed nowhere too
+	if gaps.Categories[probes.GapExpectedMissing] > 0 {            // an inventory exists: 0 is a fact, not "not collected"
 		for i := range v.Rows {
 			if v.Rows[i].Expected == nil {
 				v.Rows[i].Expected = new(int64)
@@ -61,13 +62,17 @@ type fleetColumn struct {
 }
 
 var fleetColumns = []fleetColumn{
-	{"name", "Server", "", false}, {"status", "Status", "worst open finding", false}, {"", "vDirs", "latest verdict of each of the 9 vDirs", false},
-	{"clients", "Clients", "computer targets on the server's list", true}, {"stale", "Stale", "last status report older than 7 days", true},
-	{"never", "Never", "never sent a status report", true}, {"", "Expected missing", "in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
+	{"name", "Server", "", false}, {"status", "Status", "worst open finding", false},
+	{"", "Fix first", "the root cause: the first open finding, a cause before what it explains", false},
+	{"", "vDirs", "latest verdict of each of the 9 vDirs", false},
+	{"clients", "Clients", "computer targets on the server's list", true},
+	{"stale", "Stale", "last status report older than the stale threshold, nothing more specific explaining it", true},
+	{"never", "Never", "never sent a status report, nothing more specific explaining it", true},
+	{"", "Expected missing", "in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
 	{"sync", "Last sync", "result and age of the last synchronisation", false}, {"report", "Last report", "newest report from any vantage", false},
 }
 
-func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, now time.Time) ui.FleetView {
+func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, staleAfter time.Duration, now time.Time) ui.FleetView {
 	v := ui.FleetView{Query: text, Sort: sortKey, VDirs: probes.VDirNames(), Total: len(fleet)}
 	if status == "all" {
 		status = ""
@@ -119,7 +124,7 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, now t
 		return cmp.Or(c, cmp.Compare(x.Name, y.Name))
 	})
 	for _, c := range fleetColumns {
-		col := ui.Column{Label: c.label, Title: c.title, Num: c.num}
+		col := ui.Column{Label: c.label, Title: strings.ReplaceAll(c.title, "the stale threshold", daysText(staleAfter)), Num: c.num}
 		if c.key != "" {
 			next := c.key
 			if c.key == key {
@@ -143,6 +148,9 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, now t
 		}
 		if n, ok := f.Gaps[probes.GapExpectedMissing]; ok {
 			v.Rows[i].Expected = &n
+		}
+		if rc := f.RootCause; rc != nil {
+			v.Rows[i].RootCause = &ui.Cause{Title: rc.Title, Rule: rc.Rule, Severity: rc.Severity}
 		}
 	}
 	return v

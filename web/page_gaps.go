@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -14,15 +16,31 @@ import (
 
 // gapInfo names a DESIGN §6 category for people.
 var gapInfo = map[string]struct{ label, rule string }{
-	probes.GapPolicyOff:         {"Policy off", "UseWUServer ≠ 1, Automatic Updates disabled, or wuauserv/BITS disabled"},
-	probes.GapWrongServer:       {"Wrong server", "WUServer names an unknown server, or another server lists it with a fresher sync"},
-	probes.GapBadURL:            {"Bad URL", "WUServer without the port, or WUStatusServer ≠ WUServer"},
+	probes.GapPolicyOff:         {"Policy off", "UseWUServer ≠ 1, Automatic Updates disabled (NoAutoUpdate, AUOptions 1), or wuauserv/BITS disabled"},
+	probes.GapWrongServer:       {"Wrong server", "WUServer names an unknown server, another server lists it with a fresher sync, or it scans Windows Update by policy"},
+	probes.GapBadURL:            {"Bad URL", "WUServer with a port or scheme its server does not serve, a short name of several servers, or WUStatusServer ≠ WUServer"},
 	probes.GapDuplicateID:       {"Duplicate id", "one SusClientId for two or more names (a cloned image), or a name that keeps changing"},
 	probes.GapExpectedMissing:   {"Expected, missing", "in the directory inventory (or pointing here), enabled, in use, on no server's list"},
 	probes.GapNeverReported:     {"Never reported", "on the server's list, no status report ever"},
-	probes.GapScanOKReportStale: {"Scan OK, report stale", "synced within 2 days, but no status report for 7 (the statistics server)"},
-	probes.GapStaleReport:       {"Stale report", "last status report older than 7 days"},
+	probes.GapScanOKReportStale: {"Scan OK, report stale", "synced within 2 days, but no status report for longer than the stale threshold (the statistics server)"},
+	probes.GapStaleReport:       {"Stale report", "last status report older than the stale threshold"},
 	probes.GapRemoved:           {"Removed", "was on the list, gone from a complete snapshot"},
+}
+
+// gapRule is a category's rule for people, with the stale threshold.
+func gapRule(category string, staleAfter time.Duration) string {
+	return strings.ReplaceAll(gapInfo[category].rule, "the stale threshold", daysText(staleAfter))
+}
+
+// daysText says a threshold the way the pages do: "7 days", "36 h".
+func daysText(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		if n := int(d / (24 * time.Hour)); n != 1 {
+			return strconv.Itoa(n) + " days"
+		}
+		return "1 day"
+	}
+	return strings.TrimSuffix(ui.Ago(d), " ago")
 }
 
 // clientSideGaps need the clients' own reports or a directory inventory.
@@ -47,7 +65,7 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := buildGapsView(fleet, gaps)
+	v := buildGapsView(fleet, gaps, a.store.StaleAfter())
 	v.Layout = a.layout(r, "Gaps", ui.NavGaps)
 	if len(fleet) == 0 {
 		o := a.onboarding(r)
@@ -56,7 +74,7 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	return a.render(w, r, http.StatusOK, ui.GapsPage(v))
 }
 
-func buildGapsView(fleet []probes.FleetRow, gaps probes.FleetGaps) ui.GapsView {
+func buildGapsView(fleet []probes.FleetRow, gaps probes.FleetGaps, staleAfter time.Duration) ui.GapsView {
 	var v ui.GapsView
 	v.Pending = true
 	for _, c := range clientSideGaps {
@@ -65,7 +83,7 @@ func buildGapsView(fleet []probes.FleetRow, gaps probes.FleetGaps) ui.GapsView {
 		}
 	}
 	for _, c := range probes.GapCategories() {
-		v.Categories = append(v.Categories, ui.GapCategory{Key: c, Label: gapInfo[c].label, Rule: gapInfo[c].rule, Collected: true,
+		v.Categories = append(v.Categories, ui.GapCategory{Key: c, Label: gapInfo[c].label, Rule: gapRule(c, staleAfter), Collected: true,
 			Count: ui.Count(gaps.Categories[c]), Href: gapHref(c, "")})
 	}
 	cell := func(n int64, href templ.SafeURL) ui.GapCell {
@@ -90,7 +108,7 @@ func buildGapsView(fleet []probes.FleetRow, gaps probes.FleetGaps) ui.GapsView {
 	}
 	for _, sg := range gaps.Servers {
 		if sg.Cause != "" {
-			v.Causes = append(v.Causes, ui.GapCause{Server: sg.Server, Href: serverHref(sg.Server), Cause: sg.Cause})
+			v.Causes = append(v.Causes, ui.GapCause{Server: sg.Server, Href: serverHref(sg.Server), Cause: ui.Cause{Title: sg.CauseTitle, Rule: sg.Cause}})
 		}
 	}
 	return v
@@ -114,7 +132,7 @@ func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now()
-	v := ui.GapClientsView{Layout: a.layout(r, info.label, ui.NavGaps), Category: category, Label: info.label, Rule: info.rule,
+	v := ui.GapClientsView{Layout: a.layout(r, info.label, ui.NavGaps), Category: category, Label: info.label, Rule: gapRule(category, a.store.StaleAfter()),
 		Server: q.Server, Total: page.Total, All: gapHref(category, "")}
 	if q.Server != "" {
 		v.ServerHref = serverHref(probes.NormalizeName(q.Server))
@@ -128,8 +146,11 @@ func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
 		v.CSV += templ.SafeURL("?" + csv.Encode())
 	}
 	for _, c := range page.Clients {
-		row := ui.GapClientRow{Name: c.Name, Server: c.Server, Detail: c.Detail, Cause: c.Cause, Listed: c.Listed,
+		row := ui.GapClientRow{Name: c.Name, Server: c.Server, Detail: c.Detail, Listed: c.Listed,
 			Since: ui.StampOf(c.Since, now), LastReport: ui.StampOf(c.LastReport, now), IP: c.IP}
+		if c.Cause != "" {
+			row.Cause = &ui.Cause{Title: c.CauseTitle, Rule: c.Cause}
+		}
 		if c.Server != "" {
 			row.ServerHref = serverHref(c.Server)
 		}

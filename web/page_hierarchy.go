@@ -38,7 +38,7 @@ func buildHierarchy(fleet []probes.FleetRow, now time.Time) []ui.TreeNode {
 	convert = func(n probes.HierarchyNode) ui.TreeNode {
 		f := rows[n.Server]
 		t := ui.TreeNode{Name: n.Server, Href: serverHref(n.Server), Status: n.Status, Role: role(f.Sync), Sync: syncCell(f.Sync, now),
-			Clients: f.Clients.Total, Affected: n.AffectedBy}
+			Clients: f.Clients.Total, Affected: n.AffectedBy, Problem: n.UpstreamProblem}
 		for _, c := range n.Children {
 			t.Children = append(t.Children, convert(c))
 		}

@@ -44,6 +44,9 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
+	if err := a.upstreamView(r, st, v.Sync); err != nil {
+		return err
+	}
 	if g, ok := clientsVantage(st.ClientChecks, now); ok {
 		v.Reach.Groups = append(v.Reach.Groups, g)
 	}
@@ -52,6 +55,29 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return a.render(w, r, http.StatusOK, ui.ServerPage(v))
+}
+
+// upstreamView links the upstream to the fleet server it names (by any of
+// its names) and says what is wrong with how it is named.
+func (a *app) upstreamView(r *http.Request, st *probes.ServerState, v *ui.SyncView) error {
+	if v == nil || st.Sync == nil || st.Sync.Upstream == nil {
+		return nil
+	}
+	up := *st.Sync.Upstream
+	m, err := a.store.ResolveServer(r.Context(), up.URL())
+	var ve *probes.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		return nil // not a URL we can judge: shown as collected
+	case err != nil && !errors.Is(err, probes.ErrNotFound):
+		return err
+	}
+	v.UpstreamHref = ""
+	if m.Known() && m.Server != st.Name {
+		v.UpstreamHref = serverHref(m.Server)
+		v.Problem = probes.URLProblem("The upstream "+up.URL(), probes.WUServerURL{Scheme: up.Scheme(), Host: probes.NormalizeHost(up.Host), Port: up.Port}, m)
+	}
+	return nil
 }
 
 // externalHref links a URL from a report only when it is http(s): report
@@ -64,11 +90,13 @@ func externalHref(raw string) templ.SafeURL {
 	return templ.SafeURL(u.String())
 }
 
+// findingViews shows the findings in the order the store gives (root cause
+// first), each explained one naming the finding above it that explains it.
 func findingViews(fs []probes.Finding, now time.Time) []ui.FindingView {
 	out := make([]ui.FindingView, 0, len(fs))
 	for i, f := range fs {
 		fv := ui.FindingView{Rule: f.Rule, Severity: f.Severity, Subject: f.Subject, Title: f.Title, Summary: f.Summary,
-			FirstSeen: ui.NewStamp(f.FirstSeen, now), LastSeen: ui.NewStamp(f.LastSeen, now)}
+			FirstSeen: ui.NewStamp(f.FirstSeen, now), LastSeen: ui.NewStamp(f.LastSeen, now), ExplainedBy: causeOf(fs, f.Cause)}
 		for _, e := range f.Evidence {
 			fv.Evidence = append(fv.Evidence, ui.EvidenceRow{Fact: e.Fact, Source: e.Source, At: ui.NewStamp(e.At, now)})
 		}
@@ -82,6 +110,21 @@ func findingViews(fs []probes.Finding, now time.Time) []ui.FindingView {
 		out = append(out, fv)
 	}
 	return out
+}
+
+// causeOf names the finding of rule among fs, for "explained by".
+func causeOf(fs []probes.Finding, rule string) *ui.Cause {
+	if rule == "" {
+		return nil
+	}
+	c := &ui.Cause{Rule: rule}
+	for _, f := range fs {
+		if f.Rule == rule {
+			c.Title, c.Severity = f.Title, f.Severity
+			break
+		}
+	}
+	return c
 }
 
 var vantageLabels = map[string]string{
@@ -225,9 +268,12 @@ func gapClass(category string) string {
 // clientsView reads one page of the client table per the query string.
 func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time) (ui.ClientsView, error) {
 	vals := r.URL.Query()
-	c := st.ClientSummary
-	v := ui.ClientsView{Total: c.Total, Stale: c.Stale, Never: c.Never, Removed: c.Removed, Histogram: ageBars(c.Ages),
-		Gap: vals.Get("category"), Query: strings.TrimSpace(vals.Get("q")), Sort: vals.Get("sort"), Cause: st.GapCause}
+	c, staleAfter := st.ClientSummary, a.store.StaleAfter()
+	v := ui.ClientsView{Total: c.Total, Stale: c.Stale, Never: c.Never, Removed: c.Removed, Histogram: ageBars(c.Ages, staleAfter),
+		StaleAfter: daysText(staleAfter), Gap: vals.Get("category"), Query: strings.TrimSpace(vals.Get("q")), Sort: vals.Get("sort")}
+	if st.GapCause != "" {
+		v.Cause = &ui.Cause{Title: st.GapCauseTitle, Rule: st.GapCause}
+	}
 	base := "/servers/" + url.PathEscape(st.Name)
 	v.Action = templ.SafeURL(base + "#clients")
 	href := func(category, q, sort, cursor string) templ.SafeURL {
@@ -314,13 +360,21 @@ func (a *app) clientsView(r *http.Request, st *probes.ServerState, now time.Time
 	return v, nil
 }
 
-// ageBars draws the last-report age histogram (0–1 d … > 90 d, never).
-func ageBars(ages probes.ReportAges) []ui.Bar {
+// ageBars draws the last-report age histogram (0–1 d, 1 d to the stale
+// threshold, the stale ones by age, never, and those a more specific gap
+// explains): its stale bars add up to the stale count, its never bar is the
+// never count.
+func ageBars(ages probes.ReportAges, staleAfter time.Duration) []ui.Bar {
+	edges := probes.AgeEdges(staleAfter)
+	short := func(t time.Duration) string {
+		return strings.NewReplacer(" days", " d", " day", " d").Replace(daysText(t))
+	}
 	bars := []struct {
 		label, class string
 		n            int64
-	}{{"0–1 d", "", ages.Day}, {"1–7 d", "", ages.Week}, {"7–30 d", "warn", ages.Month}, {"30–90 d", "crit", ages.Quarter},
-		{"> 90 d", "crit", ages.Older}, {"never", "never", ages.Never}}
+	}{{"0–1 d", "", ages.Day}, {"1 d–" + short(edges[1]), "", ages.Week}, {short(edges[1]) + "–" + short(edges[2]), "warn", ages.Month},
+		{short(edges[2]) + "–" + short(edges[3]), "crit", ages.Quarter}, {"> " + short(edges[3]), "crit", ages.Older}, {"never", "never", ages.Never},
+		{"other gap", "", ages.Explained}}
 	var top int64
 	for _, b := range bars {
 		top = max(top, b.n)

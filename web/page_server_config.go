@@ -352,7 +352,7 @@ func denialsView(st *probes.ServerState, now time.Time) ui.DenialsView {
 // eventMeanings is DESIGN §7.3; the IDs marked "reported" are the widely
 // used mapping Microsoft has not confirmed.
 var eventMeanings = map[int]string{
-	12072: "The WSUS content directory is not accessible (content folder or its permissions, §7.5)",
+	12072: "The WSUS content directory is not accessible (the content folder or its permissions; a 503 in the text means the pool)",
 	12002: "The Reporting Web Service is not working",
 	12012: "API Remoting Web Service (reported mapping, not confirmed by Microsoft)",
 	12022: "Client Web Service (reported mapping, not confirmed by Microsoft)",
@@ -399,7 +399,7 @@ func syncView(st *probes.ServerState, now time.Time) *ui.SyncView {
 			scheme = "https"
 		}
 		v.From = fmt.Sprintf("%s://%s:%d", scheme, u.Host, u.Port)
-		v.Upstream, v.UpstreamHref = v.From, serverHref(u.Host)
+		v.Upstream = v.From
 		v.Mode = "autonomous"
 		if u.Replica {
 			v.Mode = "replica"

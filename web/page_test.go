@@ -30,7 +30,7 @@ func scenarioFindings(f probes.Facts) []probes.Finding {
 	switch {
 	case st.Name == "wsus-west.corp.example":
 		return []probes.Finding{
-			{Rule: "pool_settings", Severity: probes.SeverityWarning, Title: "WsusPool is not tuned (§7.4)",
+			{Rule: "pool_settings", Severity: probes.SeverityWarning, Title: "WsusPool is not tuned",
 				Evidence:    []probes.Evidence{{Fact: "Queue Length 1000", Source: "app_pool", At: now}},
 				Remediation: []probes.Step{{Text: "Raise the queue length.", Command: `%windir%\system32\inetsrv\appcmd set apppool /apppool.name:"WsusPool" /queueLength:2000`}}},
 			{Rule: "pool_stopped", Severity: probes.SeverityCritical, Subject: "WsusPool", Title: "WsusPool is stopped: every vDir answers 503",
@@ -360,7 +360,7 @@ func TestServerPage(t *testing.T) {
 	}
 
 	// Client gaps: histogram, categories, the table with filter, sort, pages, CSV.
-	if n := p.find(t, testid("age-bar")).Length(); n != 6 {
+	if n := p.find(t, testid("age-bar")).Length(); n != 7 {
 		t.Errorf("%d histogram bars", n)
 	}
 	if got := p.find(t, testid("gap-stale_report")+" .n").Text(); got != "75" {

@@ -62,6 +62,7 @@ func (a *app) routes() http.Handler {
 		r.With(a.requireRead).Get("/findings", a.handle(a.getFindings))
 		r.With(a.requireRead).Get("/hierarchy", a.handle(a.getHierarchy))
 		r.With(a.requireRead).Get("/servers", a.handle(a.listServers))
+		r.With(a.require(probes.ScopeIngest)).Get("/resolve", a.handle(a.resolveServer))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/servers", a.handle(a.registerServer))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/servers/{name}", a.handle(a.deleteServer))
 		r.With(a.requireRead).Get("/servers/{name}", a.handle(a.getServer))

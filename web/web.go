@@ -33,6 +33,8 @@ type Store interface {
 	VDirVerdicts(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
 	IISLogHistory(ctx context.Context, server string, since time.Time) ([]probes.IISLogHour, error)
 	RegisterServer(ctx context.Context, name, url string) (created bool, err error)
+	ResolveServer(ctx context.Context, url string) (probes.ServerMatch, error)
+	StaleAfter() time.Duration // the threshold the stale counts and categories use
 	DeleteServer(ctx context.Context, name string) error
 	Authenticate(ctx context.Context, secret string) (probes.Token, error)
 	Ready(ctx context.Context) error

@@ -36,9 +36,15 @@ func newEnv(t *testing.T, cfg web.Config) *env {
 // newEnvWith is newEnv with store options (e.g. the real rules).
 func newEnvWith(t *testing.T, cfg web.Config, opts store.Options) *env {
 	t.Helper()
+	return newEnvOn(t, cfg, opts, storetest.OpenSQLite)
+}
+
+// newEnvOn is newEnvWith on a store open makes (a dialect of storetest.Dialects).
+func newEnvOn(t *testing.T, cfg web.Config, opts store.Options, open storetest.Opener) *env {
+	t.Helper()
 	clock := storetest.NewClock(storetest.T0)
 	opts.Now = clock.Now
-	st := storetest.OpenSQLite(t, opts)
+	st := open(t, opts)
 	cfg.Now = clock.Now
 	e := &env{t: t, st: st, h: web.New(st, cfg), clock: clock}
 	e.ingest = e.token(probes.ScopeIngest)
@@ -240,6 +246,9 @@ func seed(t *testing.T, e *env) {
 	r.Services = []probes.Service{{Name: "WsusService", State: "Stopped"}}
 	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
 		t.Fatalf("seed: %d %s", res.status, res.body)
+	}
+	if _, _, err := e.st.Settle(t.Context()); err != nil { // what serve does every few seconds
+		t.Fatal(err)
 	}
 }
 

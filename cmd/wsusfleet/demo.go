@@ -61,8 +61,8 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	for i, d := range fleet {
 		fmt.Fprintf(stdout, "  %-32s %-20s %s\n", d.name, d.profile, sims[i].URL())
 	}
-	fmt.Fprintf(stdout, "\nTry:\n  curl %s/api/v1/servers\n  wsusfleet probe --server %s --post %s --token %s\n\nCtrl+C stops the demo.\n",
-		srv.url, sims[1].URL(), srv.url, token)
+	fmt.Fprintf(stdout, "\nTry:\n  curl %s/api/v1/servers\n  wsusfleet probe --server %s --name %s --post %s --token %s\n\nCtrl+C stops the demo.\n",
+		srv.url, sims[1].URL(), fleet[1].name, srv.url, token)
 	return srv.wait(ctx)
 }
 

@@ -294,6 +294,9 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(demo.stdout(), "--name wsus-east.corp.example --post "+demo.url) {
+		t.Errorf("the demo's probe hint must name the server: %s", demo.stdout())
+	}
 }
 
 // TestTwoInstancesShareProbing: two serve instances on one PostgreSQL probe a
@@ -327,10 +330,12 @@ func TestTwoInstancesShareProbing(t *testing.T) {
 		}
 	}
 	// Wait until every server has been probed three times (a generous
-	// deadline for a loaded machine), then check that no two of a server's
-	// probes started within one interval: with the lease failing, both
-	// instances claim a due server together and their runs start
-	// milliseconds apart; with it working they are an interval (±10%) apart.
+	// deadline for a loaded machine). With the lease working, a server's runs
+	// start an interval apart on average (each claim moves its next probe one
+	// interval ahead; on a loaded machine a run may start late, so a single
+	// gap can be short). With it failing, both instances claim a due server
+	// together and it is probed about twice per interval: the average gap
+	// falls to about half an interval.
 	runsOf := func(i int) []time.Time {
 		var hist struct{ Checks []probes.ObservedCheck }
 		getJSON(t, fmt.Sprintf("%s/api/v1/servers/wsus%02d.lease.example/vdirs?since=1h", b.url, i), &hist)
@@ -340,6 +345,7 @@ func TestTwoInstancesShareProbing(t *testing.T) {
 				runs = append(runs, c.CheckedAt)
 			}
 		}
+		slices.SortFunc(runs, time.Time.Compare)
 		return runs
 	}
 	const wantRuns = 3
@@ -354,17 +360,23 @@ func TestTwoInstancesShareProbing(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond) // poll
 	}
+	var total time.Duration
+	gaps := 0
 	for i := range servers {
 		runs := runsOf(i)
 		for j := 1; j < len(runs); j++ {
 			gap := runs[j].Sub(runs[j-1])
-			if gap < time.Second {
-				t.Errorf("server %d probed twice within one interval (%v apart): the lease failed", i, gap)
+			if i < servers-1 {
+				total += gap
+				gaps++
 			}
 			if i == servers-1 && gap < slowLatency {
 				t.Errorf("the slow server's probes overlapped (started %v apart; each takes %v): claimed again while running", gap, slowLatency)
 			}
 		}
+	}
+	if avg := total / time.Duration(max(gaps, 1)); avg < 1500*time.Millisecond {
+		t.Errorf("the servers were probed every %v on average at a 2 s interval: the lease failed and both instances probed them", avg)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -23,7 +24,7 @@ func cmdProbe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs := newFlags("probe", "Check every WSUS vDir of a server from here, print the results, optionally send them to a dashboard.\n"+
 		"Exit status: 0 all healthy, 3 a vDir is faulty, 1 an error, 2 a usage error.", stderr)
 	server := fs.String("server", "", "the WSUS server's URL, e.g. http://wsus01:8530 or https://wsus01:8531 (required)")
-	name := fs.String("name", "", "the server's name as the dashboard knows it (default: the URL's host)")
+	name := fs.String("name", "", "the server's name as the dashboard knows it (default with --post: the server the dashboard knows at this URL; without: the URL's host)")
 	asJSON := fs.Bool("json", false, "print the report as JSON instead of a table")
 	post := fs.String("post", "", "send the report to this dashboard, e.g. http://dashboard:8080")
 	token := fs.String("token", "", "an ingest token for --post")
@@ -59,6 +60,15 @@ func cmdProbe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 		if !opts.RootCAs.AppendCertsFromPEM(pem) {
 			return usageError("--ca-file: no PEM certificates in " + *caFile)
 		}
+	}
+	if *post != "" && *name == "" {
+		// Never file a report under a name the dashboard does not know (a
+		// phantom server named after the URL's address): ask which it is.
+		known, err := resolveName(ctx, *post, *token, *server)
+		if err != nil {
+			return err
+		}
+		*name = known
 	}
 	reg := probes.Registration{Name: *name, URL: *server}
 	host, _ := os.Hostname()
@@ -114,4 +124,42 @@ func postReport(ctx context.Context, dashboard, token string, r *probes.Report) 
 		return strings.NewReader(string(body)), int64(len(body))
 	}, "", &receipt)
 	return receipt, err
+}
+
+// resolveName asks the dashboard which known server the URL (host and port)
+// names; when none (or several) does, the answer is a usage error asking
+// for --name.
+func resolveName(ctx context.Context, dashboard, token, server string) (string, error) {
+	endpoint, err := url.JoinPath(dashboard, "/api/v1/resolve")
+	if err != nil {
+		return "", usageError("--post: " + err.Error())
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+"?"+url.Values{"url": {server}}.Encode(), nil)
+	if err != nil {
+		return "", usageError("--post: " + err.Error())
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("ask %s which server %s is: %w", dashboard, server, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if res.StatusCode == http.StatusOK {
+		var answer struct {
+			Server string `json:"server"`
+		}
+		if err := json.Unmarshal(data, &answer); err != nil || answer.Server == "" {
+			return "", fmt.Errorf("%s answered %q for %s", endpoint, data, server)
+		}
+		return answer.Server, nil
+	}
+	var p problem
+	if json.Unmarshal(data, &p) != nil || p.Title == "" {
+		p.Title, p.Detail = res.Status, strings.TrimSpace(string(data))
+	}
+	if res.StatusCode == http.StatusNotFound {
+		return "", usageError(fmt.Sprintf("--name is required: the dashboard knows no server at %s (%s); give the server's name as the dashboard knows it, e.g. --name wsus01.corp.example", server, p.Detail))
+	}
+	return "", fmt.Errorf("ask %s which server %s is: %s", dashboard, server, p)
 }

@@ -237,22 +237,16 @@ func openStore(ctx context.Context, dsn string, opts store.Options) (*store.Stor
 	return st, nil
 }
 
-// maintain keeps derived state current: client gap categories and the
-// findings that follow them (every couple of seconds), summaries that time
-// changes (every minute), and history past retention (hourly).
+// maintain keeps derived state current: client gap categories, the counts
+// kept with them and the findings that follow them (every couple of
+// seconds), and history past retention (hourly).
 func maintain(ctx context.Context, st *store.Store, retention time.Duration, log *slog.Logger) {
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
-	var lastRecount, lastPrune time.Time
+	var lastPrune time.Time
 	for {
 		if _, _, err := st.Settle(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("classify client gaps and re-diagnose", "err", err)
-		}
-		if time.Since(lastRecount) > time.Minute {
-			lastRecount = time.Now()
-			if _, err := st.RecountDue(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("recount clients", "err", err)
-			}
 		}
 		if time.Since(lastPrune) > time.Hour {
 			lastPrune = time.Now()

@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		{"ClientGaps", testClientGaps},
 		{"ClientsVantageCounts", testClientChecks},
 		{"FactsForTheRules", testFactsAssembly},
+		{"ServerIdentity", testServerIdentity},
+		{"ClientScopes", testClientScopes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -279,6 +281,7 @@ func testClientMerge(t *testing.T, open Opener) {
 	if b, a := got[b.Name], got[a.Name]; !b.LastSeen.Equal(T0.Add(time.Hour)) || !b.FirstSeen.Equal(T0) || !a.LastSeen.Equal(T0) {
 		t.Errorf("last seen: b %v (first %v), want %v; removed a %v, want %v", b.LastSeen, b.FirstSeen, T0.Add(time.Hour), a.LastSeen, T0)
 	}
+	settle(t, s)
 	st := mustState(t, s, "wsus01")
 	if st.ClientSummary != (probes.ClientCounts{Total: 3, Removed: 1, Ages: probes.ReportAges{Day: 3}}) {
 		t.Errorf("summary = %+v", st.ClientSummary)
@@ -314,25 +317,59 @@ func testIncompleteAndOlder(t *testing.T, open Opener) {
 	}
 }
 
+// The stale and never counts are the stale_report and never_reported
+// categories, counted with them: one rule, one clock, whatever API reads them.
 func testClientCounts(t *testing.T, open Opener) {
 	s, clock := fixed(t, open, store.Options{})
-	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1}
-	mustSave(t, s, snapshot("s1", "wsus01", T0, true, Clients(5, T0, func(i int) time.Duration { return ages[i] })...))
-	want := probes.ClientCounts{Total: 5, Stale: 1, Never: 2, Ages: probes.ReportAges{Day: 1, Week: 1, Month: 1, Never: 2}}
-	if st := mustState(t, s, "wsus01"); st.ClientSummary != want {
-		t.Fatalf("summary %+v, want %+v", st.ClientSummary, want)
+	ages := []time.Duration{time.Hour, 6 * 24 * time.Hour, 8 * 24 * time.Hour, -1, -1, 40 * 24 * time.Hour, 20 * 24 * time.Hour, 23 * time.Hour}
+	cs := Clients(len(ages), T0, func(i int) time.Duration { return ages[i] })
+	mustSave(t, s, snapshot("s1", "wsus01", T0, true, cs...))
+	// pc00005's policy lacks the port: its old report is explained, not stale.
+	mustSave(t, s, identityReport("wsus01", "http://wsus01:8530", 8530, 8531, false, nil, nil))
+	if _, _, err := s.SaveClientReport(ctx(), clientReport(cs[5].Name, "http://wsus01", "http://wsus01", "", T0), ""); err != nil {
+		t.Fatal(err)
 	}
-	clock.Advance(36 * time.Hour) // the 6-day-old client turns stale
-	if n, err := s.RecountDue(ctx()); err != nil || n != 1 {
-		t.Fatalf("RecountDue = %d, %v; want 1 server", n, err)
+	settle(t, s)
+	want := probes.ClientCounts{Total: 8, Stale: 2, Never: 2, Ages: probes.ReportAges{Day: 2, Week: 1, Month: 2, Never: 2, Explained: 1}}
+	agree := func(when string) {
+		t.Helper()
+		st := mustState(t, s, "wsus01")
+		list, _ := s.ListServers(ctx())
+		fleet, _ := s.Fleet(ctx())
+		gaps, _ := s.Gaps(ctx())
+		stale, _ := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Gap: probes.GapStaleReport})
+		never, _ := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Gap: probes.GapNeverReported})
+		if st.ClientSummary != want || list[0].Clients != want || fleet[0].Clients != want {
+			t.Errorf("%s: summary %+v, list %+v, fleet %+v; want %+v", when, st.ClientSummary, list[0].Clients, fleet[0].Clients, want)
+		}
+		if st.Gaps[probes.GapStaleReport] != want.Stale || gaps.Categories[probes.GapStaleReport] != want.Stale || fleet[0].Gaps[probes.GapStaleReport] != want.Stale ||
+			stale.Total != want.Stale {
+			t.Errorf("%s: stale %d, gaps %d, fleet %d, ?gap=stale_report %d; want %d", when, st.Gaps[probes.GapStaleReport],
+				gaps.Categories[probes.GapStaleReport], fleet[0].Gaps[probes.GapStaleReport], stale.Total, want.Stale)
+		}
+		if st.Gaps[probes.GapNeverReported] != want.Never || never.Total != want.Never {
+			t.Errorf("%s: never %d, ?gap=never_reported %d; want %d", when, st.Gaps[probes.GapNeverReported], never.Total, want.Never)
+		}
 	}
-	list, _ := s.ListServers(ctx())
-	want.Stale, want.Ages = 2, probes.ReportAges{Week: 1, Month: 2, Never: 2} // 1 h → 37 h, 6 d → 7.5 d
-	if list[0].Clients != want {
-		t.Errorf("after 36 h: %+v, want %+v", list[0].Clients, want)
+	agree("at first")
+	clock.Advance(2 * time.Hour) // the 23-hour-old client is 25 h old: no category changes, a bar does
+	if classified, _, err := s.Settle(ctx()); err != nil || classified != 0 {
+		t.Fatalf("Settle = %d, %v; want no re-classification, only the one-day recount", classified, err)
 	}
-	if n, _ := s.RecountDue(ctx()); n != 0 {
-		t.Errorf("nothing changed, yet %d recounts", n)
+	want.Ages.Day, want.Ages.Week = 1, 2
+	agree("after 2 h")
+	clock.Advance(34 * time.Hour) // the 6-day-old client turns stale, the 1-hour-old one is 37 h old
+	if classified, _, err := s.Settle(ctx()); err != nil || classified != 1 {
+		t.Fatalf("Settle = %d, %v; want the server re-classified as its clients crossed an edge", classified, err)
+	}
+	want.Stale, want.Ages = 3, probes.ReportAges{Week: 2, Month: 3, Never: 2, Explained: 1}
+	agree("after 36 h")
+	if classified, _, _ := s.Settle(ctx()); classified != 0 {
+		t.Errorf("nothing changed, yet %d servers re-classified", classified)
+	}
+	// A narrower age: the stale ones older than 30 days (none: 40 d is explained).
+	if p, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Gap: probes.GapStaleReport, OlderThan: 21 * 24 * time.Hour}); err != nil || p.Total != 1 {
+		t.Errorf("stale older than 21 d: %d, %v; want 1", p.Total, err)
 	}
 }
 
@@ -348,6 +385,7 @@ func testClientPages(t *testing.T, open Opener) {
 		return time.Duration(i) * time.Minute
 	})
 	mustSave(t, s, snapshot("s1", "wsus01", T0, true, cs...))
+	settle(t, s)
 	seen := map[string]bool{}
 	cursor, pages := "", 0
 	for {
@@ -380,6 +418,7 @@ func testClientPages(t *testing.T, open Opener) {
 		{probes.ClientQuery{Gap: probes.GapStaleReport}, 25},
 		{probes.ClientQuery{Gap: probes.GapStaleReport, OlderThan: 30 * 24 * time.Hour}, 25},
 		{probes.ClientQuery{Gap: probes.GapStaleReport, OlderThan: 60 * 24 * time.Hour}, 0},
+		{probes.ClientQuery{Category: probes.GapStaleReport}, 25},
 		{probes.ClientQuery{Search: "PC0012"}, 10},
 		{probes.ClientQuery{Gap: probes.GapRemoved}, 0},
 	} {

@@ -21,6 +21,7 @@ type FleetView struct {
 type FleetCounts struct {
 	Servers, OK, Warning, Critical, Unknown int
 	Clients, Stale, Never, Removed          int64
+	Expected                                int64 // expected but missing, fleet-wide (listed nowhere included)
 	WithGaps                                int64 // clients in any gap category
 }
 
@@ -34,8 +35,15 @@ type FleetRow struct {
 	Stale      int64
 	Never      int64
 	Expected   *int64 // expected but missing (directory inventory); nil until collected
+	RootCause  *Cause // the first finding to fix; nil when none is a warning or worse
 	Sync       SyncCell
 	LastReport Stamp
+}
+
+// Cause is a finding as lists name it: its title for people, its rule as a
+// small tag.
+type Cause struct {
+	Title, Rule, Severity string
 }
 
 // Cell is one vDir in the 9-cell strip.

@@ -24,8 +24,9 @@ type GapCategory struct {
 
 // GapCause is a server whose stale clients a server-wide finding explains.
 type GapCause struct {
-	Server, Cause string
-	Href          templ.SafeURL
+	Server string
+	Cause  Cause
+	Href   templ.SafeURL
 }
 
 // GapClientsView is one category's clients with their evidence.
@@ -42,10 +43,11 @@ type GapClientsView struct {
 
 // GapClientRow is one client in a gap and why.
 type GapClientRow struct {
-	Name, Server, Detail, Cause, IP string
-	ServerHref                      templ.SafeURL
-	Listed                          bool
-	Since, LastReport               Stamp
+	Name, Server, Detail, IP string
+	Cause                    *Cause // the server-wide finding that explains it
+	ServerHref               templ.SafeURL
+	Listed                   bool
+	Since, LastReport        Stamp
 }
 
 // GapServerRow is one server's counts, aligned with GapsView.Categories.
@@ -80,5 +82,6 @@ type TreeNode struct {
 	Sync     SyncCell
 	Clients  int64
 	Affected string // the failing server above it, "" when none
+	Problem  string // what is wrong with how it names its upstream, "" when nothing
 	Children []TreeNode
 }

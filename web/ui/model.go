@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+
+	"github.com/wsusfleet/wsusfleet/probes"
 )
 
 // Layout is what the frame of every page needs.
@@ -132,25 +134,8 @@ type Onboarding struct {
 	PowerShell Command
 }
 
-// Count formats a count with thousands separators.
-func Count(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}
+// Count formats a count with thousands separators, as findings do.
+func Count(n int64) string { return probes.FormatCount(n) }
 
 // StatusLabel names a server status for people.
 func StatusLabel(s string) string {

@@ -34,6 +34,7 @@ type Fact struct {
 // FindingView is one diagnosed cause with its evidence and remediation.
 type FindingView struct {
 	Rule, Severity, Subject, Title, Summary string
+	ExplainedBy                             *Cause // the finding above it that explains it
 	Evidence                                []EvidenceRow
 	Steps                                   []StepRow
 	FirstSeen, LastSeen                     Stamp
@@ -77,7 +78,8 @@ type HistCell struct {
 	Title   string
 }
 
-// AuthView compares each vDir's IIS configuration with DESIGN §7.1.
+// AuthView compares each vDir's IIS configuration with the WSUS reference
+// (DESIGN §7.1).
 type AuthView struct {
 	At         Stamp
 	SSL        string // "on", "off" or "unknown": what Require SSL is judged against
@@ -204,7 +206,8 @@ type SyncView struct {
 	At           Stamp
 	From         string
 	Upstream     string
-	UpstreamHref templ.SafeURL
+	UpstreamHref templ.SafeURL // the fleet server it names; "" when none
+	Problem      string        // what is wrong with how it names its upstream
 	Mode         string
 	Last         SyncCell
 	Started      Stamp
@@ -216,10 +219,11 @@ type SyncView struct {
 // ClientsView is the client-gap section: histogram, categories, the table.
 type ClientsView struct {
 	Total, Stale, Never, Removed int64
+	StaleAfter                   string // the stale threshold, e.g. "7 days"
 	Histogram                    []Bar
 	Categories                   []Chip
 	Gap, Query, Sort             string // Gap: the DESIGN §6 category shown, "" for all
-	Cause                        string // the server-wide finding its stale clients are attributed to
+	Cause                        *Cause // the server-wide finding its stale clients are attributed to
 	Unlisted                     int64  // computers of the category this server should list but does not
 	UnlistedHref                 templ.SafeURL
 	Action                       templ.SafeURL // the filter form's action
