@@ -1,0 +1,312 @@
+// Package wulog reads a Windows client's Windows Update log — the classic
+// %windir%\WindowsUpdate.log (Windows 7 / 8.1, Server 2008 R2 – 2012 R2,
+// tab-separated, or with its tabs turned to spaces by a paste) and the
+// output of Get-WindowsUpdateLog (Windows 10 / Server 2016 and later, with
+// yyyy/MM/dd or the machine's localised dates) — into what it says about
+// WSUS: the server the agent used, each scan, status report and SelfUpdate
+// check with its result and HRESULT, the last success of each, and proxy use.
+package wulog
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/textin"
+)
+
+// Want is what this package reads, for refusals.
+const Want = `a WindowsUpdate.log: %windir%\WindowsUpdate.log on Windows 7 / 8.1 / Server 2012 R2, or on Windows 10 / Server 2016 and later the file Get-WindowsUpdateLog writes to the desktop (not the .etl files)`
+
+// Formats.
+const (
+	FormatClassic = "WindowsUpdate.log (Windows 7 / 8.1, Server 2008 R2 – 2012 R2)"
+	FormatETW     = "Get-WindowsUpdateLog (Windows 10 / Server 2016 and later)"
+)
+
+// Options tune Parse.
+type Options struct {
+	// Location is the client's time zone, to read the log's local times in.
+	// nil: the offset the log itself states (classic REPORT EVENT lines),
+	// else UTC, said in the digest's TimeZone.
+	Location *time.Location
+	File     string
+}
+
+// Limits: a log of months holds thousands of scans; the digest keeps the
+// last few of each operation and a bounded set of error kinds.
+const (
+	keepAttempts = 20
+	maxErrors    = 200
+	maxEntry     = 64 << 10
+)
+
+// lineRe is one log line: date, time, PID, TID, component, message.
+var lineRe = regexp.MustCompile(`^(\S+)\s+(\d{1,2}:\d{2}:\d{2}(?:[:.,]\d{1,9})?)(?:\s?([AaPp]\.?[Mm]\.?))?\s+(\d+)\s+([0-9A-Fa-f]+)\s+(\S+)\s*(.*)$`)
+
+// entry is one log line with the wrapped lines that continue it.
+type entry struct {
+	st        stamp
+	tid, comp string
+	msg       string
+	line      int64
+	classic   bool
+}
+
+// Parse reads a Windows Update log. Input in which no line is a log line
+// is refused with a *probes.ValidationError that says what it looks like.
+func Parse(r io.Reader, opt Options) (*probes.WULogDigest, error) {
+	t, err := textin.New(r, textin.Options{Want: Want})
+	if err != nil {
+		return nil, err
+	}
+	defer t.Close()
+	p := newParser(opt)
+	var cur *entry
+	var before []textin.Line // lines before the first log line, for a refusal
+	for t.Next() {
+		l := t.Line()
+		if m := lineRe.FindStringSubmatch(l.Text); m != nil {
+			if st, ok := parseStamp(m[1], m[2], m[3]); ok {
+				if cur != nil {
+					p.handle(cur)
+				}
+				cur = &entry{st: st, tid: m[5], comp: m[6], msg: strings.TrimSpace(m[7]), line: l.N,
+					classic: strings.Count(m[2], ":") == 3 && strings.Contains(m[1], "-")}
+				continue
+			}
+		}
+		text := strings.TrimSpace(l.Text)
+		switch {
+		case text == "":
+		case cur != nil && len(cur.msg) < maxEntry:
+			// Every log line starts with a date: a line that does not is
+			// the previous one, wrapped.
+			cur.msg += " " + text
+			p.joined++
+		case cur == nil && len(before) < 50:
+			before = append(before, l)
+		default:
+			p.skipped++
+		}
+	}
+	if err := t.Err(); err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		p.handle(cur)
+	}
+	if p.lines == 0 {
+		return nil, refusal(t, before)
+	}
+	if p.undecoded == p.lines {
+		return nil, t.Refuse(1, "the log could not be decoded (every line reads \"No Format Information found\"): run Get-WindowsUpdateLog on a machine with internet access (Windows 10 1607 and earlier need Microsoft's symbol server) and send what it writes")
+	}
+	d := p.finish()
+	d.Lines = t.Lines()
+	return d, nil
+}
+
+// refusal says what the text looks like instead.
+func refusal(t *textin.Reader, lines []textin.Line) error {
+	all := ""
+	for _, l := range lines {
+		all += l.Text + "\n"
+	}
+	first := int64(1)
+	for _, l := range lines {
+		if strings.TrimSpace(l.Text) != "" {
+			first = l.N
+			break
+		}
+	}
+	switch {
+	case strings.Contains(all, "Converting") && strings.Contains(strings.ToLower(all), "windowsupdate.log"):
+		return t.Refuse(first, "this is what Get-WindowsUpdateLog prints while it works, not the log: send the WindowsUpdate.log file it wrote (on the desktop)")
+	case strings.Contains(all, "GUID=") && strings.Contains(all, "No Format Information"):
+		return t.Refuse(first, "the log could not be decoded (No Format Information found): run Get-WindowsUpdateLog on a machine with internet access (Windows 10 1607 and earlier need Microsoft's symbol server)")
+	}
+	return t.Refuse(first, "no line is a Windows Update log line (each starts with a date and a time, e.g. \"2015-03-10<TAB>10:20:29:524\" or \"2017/09/25 09:27:25.6512369\")")
+}
+
+// setting is a value the agent logged, before its time is resolved.
+type setting struct {
+	value string
+	st    stamp
+	line  int64
+}
+
+type attempt struct {
+	op     string
+	st     stamp
+	ok     bool
+	done   bool
+	code   string
+	line   int64
+	detail string
+}
+
+type errGroup struct {
+	op, code    string
+	count       int64
+	first, last stamp
+	http        int
+	line        int64
+	example     string
+	incident    string // the last incident counted
+}
+
+type parser struct {
+	opt                Options
+	lines, skipped     int64
+	joined, undecoded  int64
+	classic, etw       int64
+	first, last        stamp
+	clientVersion      string
+	server, status     *setting
+	group, service     *setting
+	proxy              *setting
+	offset             *time.Location        // from the log
+	open               map[string][]*attempt // by thread, innermost last
+	pending            map[string][]pendingFail
+	attempts           []*attempt
+	errors             map[string]*errGroup
+	order              []string // error keys, first seen first
+	httpBy             map[string]int
+	dmyHints, mdyHints int
+	dmyBack, mdyBack   int // times going backwards read either way
+	prevDMY, prevMDY   time.Time
+}
+
+func newParser(opt Options) *parser {
+	return &parser{opt: opt, open: map[string][]*attempt{}, pending: map[string][]pendingFail{}, errors: map[string]*errGroup{}, httpBy: map[string]int{}}
+}
+
+// handle reads one log entry.
+func (p *parser) handle(e *entry) {
+	p.lines++
+	if p.lines == 1 {
+		p.first = e.st
+	}
+	p.last = e.st
+	if e.classic {
+		p.classic++
+	} else {
+		p.etw++
+	}
+	p.orderEvidence(e.st)
+	if strings.HasPrefix(e.comp, "Unknown(") || strings.Contains(e.msg, "No Format Information found") {
+		p.undecoded++
+		return
+	}
+	p.read(e)
+}
+
+// orderEvidence collects what says whether slash dates are day or month first.
+func (p *parser) orderEvidence(st stamp) {
+	switch st.hint() {
+	case dmy:
+		p.dmyHints++
+	case 'm':
+		p.mdyHints++
+	}
+	if st.order != slashYear {
+		return
+	}
+	if t, ok := st.resolve(dmy, time.UTC); ok {
+		if t.Before(p.prevDMY) {
+			p.dmyBack++
+		}
+		p.prevDMY = t
+	}
+	if t, ok := st.resolve('m', time.UTC); ok {
+		if t.Before(p.prevMDY) {
+			p.mdyBack++
+		}
+		p.prevMDY = t
+	}
+}
+
+func (p *parser) set(dst **setting, value string, e *entry) {
+	*dst = &setting{value: value, st: e.st, line: e.line}
+}
+
+// finish resolves the times and builds the digest.
+func (p *parser) finish() *probes.WULogDigest {
+	for _, tid := range slices.Sorted(maps.Keys(p.pending)) {
+		p.flush(tid, "")
+	}
+	d := &probes.WULogDigest{File: p.opt.File, Undecoded: p.undecoded, ClientVersion: p.clientVersion,
+		Attempts: []probes.WULogAttempt{}, Errors: []probes.WULogError{}}
+	d.Format = FormatETW
+	if p.classic > p.etw {
+		d.Format = FormatClassic
+	}
+	loc := p.opt.Location
+	switch {
+	case loc != nil:
+		d.TimeZone = "UTC" + offsetText(loc, p.first)
+	case p.offset != nil:
+		loc = p.offset
+		d.TimeZone = "UTC" + offsetText(loc, p.first) + " (stated in the log)"
+	default:
+		loc = time.UTC
+		d.TimeZone = "UTC (assumed: the log writes local time without a time zone)"
+	}
+	order := byte('m')
+	switch {
+	case p.dmyHints > 0 && p.mdyHints == 0:
+		order = dmy
+	case p.mdyHints > 0 && p.dmyHints == 0:
+	case p.dmyBack < p.mdyBack:
+		order = dmy
+	}
+	at := func(st stamp) time.Time {
+		t, _ := st.resolve(order, loc)
+		return t.UTC()
+	}
+	d.First, d.Last = at(p.first), at(p.last)
+	conv := func(s *setting) *probes.WULogSetting {
+		if s == nil {
+			return nil
+		}
+		return &probes.WULogSetting{Value: s.value, At: at(s.st), Line: s.line}
+	}
+	d.Server, d.StatusServer, d.TargetGroup, d.Service, d.Proxy = conv(p.server), conv(p.status), conv(p.group), conv(p.service), conv(p.proxy)
+	// The last keepAttempts of each operation, oldest first.
+	kept := map[string]int{}
+	var keep []*attempt
+	for i := len(p.attempts) - 1; i >= 0; i-- {
+		a := p.attempts[i]
+		if kept[a.op] < keepAttempts {
+			kept[a.op]++
+			keep = append(keep, a)
+		}
+	}
+	for i := len(keep) - 1; i >= 0; i-- {
+		a := keep[i]
+		d.Attempts = append(d.Attempts, probes.WULogAttempt{Operation: a.op, At: at(a.st), OK: a.ok, Code: a.code, Line: a.line, Detail: a.detail})
+	}
+	for i := len(p.order) - 1; i >= 0; i-- {
+		g := p.errors[p.order[i]]
+		d.Errors = append(d.Errors, probes.WULogError{Operation: g.op, Code: g.code, Count: g.count, First: at(g.first), Last: at(g.last),
+			HTTPStatus: g.http, Line: g.line, Example: g.example})
+	}
+	sortErrors(d.Errors)
+	return d
+}
+
+func offsetText(loc *time.Location, st stamp) string {
+	t, _ := st.resolve('m', loc)
+	_, off := t.Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
+}
