@@ -33,11 +33,13 @@ func (p *parser) listValue(name, value string, l textin.Line, raw string) {
 	p.joinIndented = true
 	if strings.EqualFold(name, "PSPath") {
 		o.path = value
+		p.joins = 0
 		p.join = func(s string) { o.path += s }
 		return
 	}
 	for _, pp := range psPathProps {
 		if strings.EqualFold(name, pp) {
+			p.joins = 0
 			p.join = func(string) {}
 			return
 		}
@@ -45,6 +47,7 @@ func (p *parser) listValue(name, value string, l textin.Line, raw string) {
 	o.props = append(o.props, psProp{name: name, value: value, line: l})
 	i := len(o.props) - 1
 	// Format-List wraps a long value onto lines indented to its column.
+	p.joins = 0
 	p.join = func(s string) { o.props[i].value += s }
 }
 

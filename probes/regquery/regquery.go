@@ -20,6 +20,10 @@ import (
 // Want is what this package reads, for refusals.
 const Want = `the output of reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /s (or Get-ItemProperty of that key and its AU subkey, or a .reg export of it)`
 
+// maxJoins bounds the wrapped lines of one value: a URL or path wraps over
+// a few lines, not hundreds.
+const maxJoins = 64
+
 // Formats of registry evidence.
 const (
 	FormatRegQuery = "reg query"
@@ -109,6 +113,7 @@ type parser struct {
 	regWrap *regPending // a .reg value continued on the next lines
 
 	join         func(s string) // appends a wrapped line to what came before it
+	joins        int            // lines joined to the current value
 	joinIndented bool           // the wrap is indented (Format-List), not cut at the margin
 	unreadable   []int64        // lines not understood
 	firstText    string         // the first of them, for a refusal
@@ -203,6 +208,10 @@ func (p *parser) line(l textin.Line) {
 		m := regQueryValueRe.FindStringSubmatch(text)
 		p.regQueryValue(m[1], m[2], m[3], l)
 	case p.join != nil && wrapOK(text) && (!p.joinIndented || text[0] == ' ' || text[0] == '\t'):
+		if p.joins++; p.joins > maxJoins {
+			p.join = nil // no registry value wraps over this many lines
+			break
+		}
 		p.join(trim)
 		p.res.Joined = append(p.res.Joined, l.N)
 		p.seen++
@@ -327,6 +336,7 @@ func (p *parser) setKey(raw string, n int64, format string) {
 	}
 	joined := raw
 	p.joinIndented = false
+	p.joins = 0
 	p.join = func(s string) { // a key cut by a wrap
 		joined += s
 		p.keyRaw = joined
@@ -397,6 +407,7 @@ func (p *parser) regQueryValue(name, typ, data string, l textin.Line) {
 	}
 	if typ == "REG_SZ" || typ == "REG_EXPAND_SZ" {
 		p.joinIndented = false
+		p.joins = 0
 		p.join = func(s string) { f.Data += s; p.facts[factKey(f.Key, f.Name)] = *f }
 	} else {
 		p.join = nil

@@ -46,7 +46,6 @@ var (
 	// An HRESULT: 0x80244022, or bare after "hr =", "error =", "*FAILED* [".
 	reHRESULT   = regexp.MustCompile(`(?i)\b0x([0-9A-F]{8})\b`)
 	reBareHR    = regexp.MustCompile(`(?i)(?:hr\s*=|error\s*=|error code|err\s*=|failed:?|\[|result\s*=|PTError:|status\s*=)\s*([0-9A-F]{8})\b`)
-	reFailWord  = regexp.MustCompile(`(?i)(WARNING|FATAL|\*FAILED\*|fail|error)`)
 	reHTTPCode  = regexp.MustCompile(`(?i)HTTP status code\s*(?:=\s*|')(\d{3})`)
 	reSuccessHR = regexp.MustCompile(`(?i)^0x0+$`)
 )
@@ -54,96 +53,116 @@ var (
 // read reads one entry's message.
 func (p *parser) read(e *entry) {
 	msg := e.msg
-	if p.offset == nil {
+	// Most lines match nothing: cheap word tests keep the regular
+	// expressions for the lines that may.
+	lower := strings.ToLower(msg)
+	has := func(w string) bool { return strings.Contains(lower, w) }
+	if p.offset == nil && strings.HasPrefix(msg, "REPORT EVENT:") {
 		if m := reOffset.FindStringSubmatch(msg); m != nil {
 			p.offset = fixedZone(m[1], m[2], m[3])
 		}
 	}
-	if f := p.pending[e.tid]; len(f) > 0 && !f[0].e.st.sameSecond(e.st) {
+	if f := p.pending[e.tid]; len(f) > 0 && (!f[0].e.st.sameSecond(e.st) || len(f) >= maxPending) {
 		p.flush(e.tid, "")
 	}
 	if strings.HasPrefix(msg, "REPORT EVENT:") {
 		return // an event queued for the server: it repeats a failure logged where it happened
 	}
-	switch {
-	case reStatusServer.MatchString(msg):
-		p.set(&p.status, serverValue(reStatusServer.FindStringSubmatch(msg)[1]), e)
-		return
-	case reWSUSServer.MatchString(msg):
-		p.set(&p.server, serverValue(reWSUSServer.FindStringSubmatch(msg)[1]), e)
-		return
-	case reTargetGroup.MatchString(msg):
-		p.set(&p.group, reTargetGroup.FindStringSubmatch(msg)[1], e)
-		return
-	case reAccessType.MatchString(msg):
-		p.set(&p.proxy, "WinHTTP access type: "+reAccessType.FindStringSubmatch(msg)[1], e)
-		return
-	}
-	if m := reVersion.FindStringSubmatch(msg); m != nil {
-		p.clientVersion = m[1]
-	}
-	if m := reClientURL.FindStringSubmatch(msg); m != nil && p.server == nil {
-		// The URL of a web service call names the server in use when the
-		// log holds no settings block (an excerpt).
-		p.set(&p.server, baseURL(m[1]), e)
-	}
-	if m := reReportURL.FindStringSubmatch(msg); m != nil && p.status == nil {
-		p.set(&p.status, baseURL(m[1]), e)
-	}
-	if m := reService.FindStringSubmatch(msg); m != nil {
-		p.set(&p.service, serviceName(m[1], m[2]), e)
-	}
-	if m := reProxyList.FindStringSubmatch(msg); m != nil {
-		if v := strings.TrimSpace(m[1]); v != "" && v != "(null)" {
-			p.set(&p.proxy, "proxy "+v, e)
-		} else if p.proxy == nil {
-			p.set(&p.proxy, "no proxy", e)
+	if has(":") {
+		switch {
+		case has("status server:") && reStatusServer.MatchString(msg):
+			p.set(&p.status, serverValue(reStatusServer.FindStringSubmatch(msg)[1]), e)
+			return
+		case has("wsus server:") && reWSUSServer.MatchString(msg):
+			p.set(&p.server, serverValue(reWSUSServer.FindStringSubmatch(msg)[1]), e)
+			return
+		case has("target group:") && reTargetGroup.MatchString(msg):
+			p.set(&p.group, reTargetGroup.FindStringSubmatch(msg)[1], e)
+			return
+		case has("access type:") && reAccessType.MatchString(msg):
+			p.set(&p.proxy, "WinHTTP access type: "+reAccessType.FindStringSubmatch(msg)[1], e)
+			return
 		}
 	}
-	if reAutoProxy.MatchString(msg) {
-		p.set(&p.proxy, "automatic proxy detection (WPAD)", e)
+	if has("version") {
+		if m := reVersion.FindStringSubmatch(msg); m != nil {
+			p.clientVersion = m[1]
+		}
 	}
-	if m := reHTTPCode.FindStringSubmatch(msg); m != nil {
-		p.httpBy[e.tid], _ = strconv.Atoi(m[1])
+	if has("url") {
+		if m := reClientURL.FindStringSubmatch(msg); m != nil && p.server == nil {
+			// The URL of a web service call names the server in use when
+			// the log holds no settings block (an excerpt).
+			p.set(&p.server, baseURL(m[1]), e)
+		}
+		if m := reReportURL.FindStringSubmatch(msg); m != nil && p.status == nil {
+			p.set(&p.status, baseURL(m[1]), e)
+		}
 	}
-
+	if has("serviceid =") {
+		if m := reService.FindStringSubmatch(msg); m != nil {
+			p.set(&p.service, serviceName(m[1], m[2]), e)
+		}
+	}
+	if has("proxy") {
+		if m := reProxyList.FindStringSubmatch(msg); m != nil {
+			if v := strings.TrimSpace(m[1]); v != "" && v != "(null)" {
+				p.set(&p.proxy, "proxy "+v, e)
+			} else if p.proxy == nil {
+				p.set(&p.proxy, "no proxy", e)
+			}
+		}
+		if reAutoProxy.MatchString(msg) {
+			p.set(&p.proxy, "automatic proxy detection (WPAD)", e)
+		}
+	}
+	if has("http status code") {
+		if m := reHTTPCode.FindStringSubmatch(msg); m != nil {
+			p.httpBy[e.tid], _ = strconv.Atoi(m[1])
+		}
+	}
 	switch {
-	case reScanStart.MatchString(msg):
+	case has("finding updates") && reScanStart.MatchString(msg):
 		p.start(probes.UpdateOpScan, e)
 		return
-	case reScanEnd.MatchString(msg):
+	case has("finding updates") && reScanEnd.MatchString(msg):
 		p.end(probes.UpdateOpScan, e)
 		return
-	case reSelfStart.MatchString(msg):
+	case has("selfupdate") && reSelfStart.MatchString(msg):
 		p.start(probes.UpdateOpSelfUpdate, e)
 		return
-	case reSelfOK.MatchString(msg):
+	case has("selfupdate") && reSelfOK.MatchString(msg):
 		p.succeed(probes.UpdateOpSelfUpdate, e)
 		return
-	case reReportOK.MatchString(msg):
+	case has("upload") && reReportOK.MatchString(msg):
 		p.succeed(probes.UpdateOpReport, e)
 		return
-	case reReportTry.MatchString(msg):
+	case has("upload") && reReportTry.MatchString(msg):
 		p.start(probes.UpdateOpReport, e)
 		return
-	case reFound.MatchString(msg):
+	case has("found ") && reFound.MatchString(msg):
 		if a := p.opened(e.tid, probes.UpdateOpScan); a != nil {
 			a.detail = strings.TrimSpace(msg)
 		}
 		return
 	}
-	if m := reExitCode.FindStringSubmatch(msg); m != nil && strings.EqualFold(e.comp, "Agent") {
-		if a := p.opened(e.tid, probes.UpdateOpScan); a != nil {
-			if reSuccessHR.MatchString("0x" + m[1]) {
-				a.ok = true
-			} else {
-				p.fail(a, "0x"+strings.ToUpper(m[1]), e)
+	if has("exit code") && strings.EqualFold(e.comp, "Agent") {
+		if m := reExitCode.FindStringSubmatch(msg); m != nil {
+			if a := p.opened(e.tid, probes.UpdateOpScan); a != nil {
+				if reSuccessHR.MatchString("0x" + m[1]) {
+					a.ok = true
+				} else {
+					p.fail(a, "0x"+strings.ToUpper(m[1]), e)
+				}
 			}
+			return
 		}
+	}
+	if !has("warning") && !has("fatal") && !has("fail") && !has("error") {
 		return
 	}
 	code := hresult(msg)
-	if code == "" || !reFailWord.MatchString(msg) {
+	if code == "" {
 		return
 	}
 	op, sure := p.operation(e)
@@ -156,6 +175,9 @@ func (p *parser) read(e *entry) {
 	p.flush(e.tid, op)
 	p.failAs(op, code, e)
 }
+
+// maxPending bounds the failing lines a thread may hold back.
+const maxPending = 64
 
 // pendingFail is a failing line whose operation the thread has not said yet.
 type pendingFail struct {

@@ -1,7 +1,6 @@
 package wulog
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -22,36 +21,57 @@ const (
 	slashYear byte = 's' // 25/09/2017 or 09/25/2017: decided by the log
 )
 
-var (
-	dateYMD   = regexp.MustCompile(`^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$`)
-	dateDMY   = regexp.MustCompile(`^(\d{1,2})[.-](\d{1,2})[.-](\d{4})\.?$`)
-	dateSlash = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4})$`)
-	// clockRe: 10:20:29:524 (classic), 09:27:25.6512369 (Get-WindowsUpdateLog),
-	// 9:27:25 AM (en-US culture), 09:27:25,651 (some cultures).
-	clockRe = regexp.MustCompile(`^(\d{1,2}):(\d{2}):(\d{2})(?:[:.,](\d{1,9}))?$`)
-)
-
 // parseStamp reads a date and a time field; ampm is "AM", "PM" or "".
+// Accepted: 2015-03-10 and 2017/09/25 (year first), 25.09.2017 and
+// 25-09-2017 (day first), 25/09/2017 or 09/25/2017 (decided by the log);
+// 10:20:29:524 (classic), 09:27:25.6512369, 09:27:25,651, 9:27:25 with AM/PM.
 func parseStamp(date, clock, ampm string) (stamp, bool) {
 	var s stamp
+	a, sep1, rest, ok := number(date)
+	if !ok {
+		return s, false
+	}
+	b, sep2, rest, ok := number(rest)
+	if !ok {
+		return s, false
+	}
+	c, _, rest, ok := number(rest)
+	if !ok || sep1 != sep2 || (rest != "" && rest != ".") {
+		return s, false
+	}
 	switch {
-	case dateYMD.MatchString(date):
-		m := dateYMD.FindStringSubmatch(date)
-		s.year, s.p1, s.p2, s.order = atoi(m[1]), atoi(m[2]), atoi(m[3]), ymd
-	case dateDMY.MatchString(date):
-		m := dateDMY.FindStringSubmatch(date)
-		s.year, s.p1, s.p2, s.order = atoi(m[3]), atoi(m[1]), atoi(m[2]), dmy
-	case dateSlash.MatchString(date):
-		m := dateSlash.FindStringSubmatch(date)
-		s.year, s.p1, s.p2, s.order = atoi(m[3]), atoi(m[1]), atoi(m[2]), slashYear
+	case len(date) >= 4 && isDigits(date[:4]) && (sep1 == '-' || sep1 == '/' || sep1 == '.'):
+		s.year, s.p1, s.p2, s.order = a, b, c, ymd
+	case c >= 1000 && (sep1 == '.' || sep1 == '-'):
+		s.year, s.p1, s.p2, s.order = c, a, b, dmy
+	case c >= 1000 && sep1 == '/':
+		s.year, s.p1, s.p2, s.order = c, a, b, slashYear
 	default:
 		return s, false
 	}
-	m := clockRe.FindStringSubmatch(clock)
-	if m == nil {
+	h, csep1, crest, ok := number(clock)
+	if !ok || csep1 != ':' {
 		return s, false
 	}
-	h, mi, sec := atoi(m[1]), atoi(m[2]), atoi(m[3])
+	mi, csep2, crest, ok := number(crest)
+	if !ok || csep2 != ':' {
+		return s, false
+	}
+	sec, fsep, crest, ok := number(crest)
+	if !ok || (fsep != 0 && fsep != ':' && fsep != '.' && fsep != ',') {
+		return s, false
+	}
+	var frac time.Duration
+	if fsep != 0 {
+		if crest == "" || len(crest) > 9 || !isDigits(crest) {
+			return s, false
+		}
+		if fsep == ':' {
+			frac = time.Duration(atoi(crest)) * time.Millisecond // classic hh:mm:ss:fff
+		} else {
+			frac = time.Duration(atoi((crest + "000000000")[:9]))
+		}
+	}
 	switch strings.ToUpper(strings.ReplaceAll(ampm, ".", "")) {
 	case "PM":
 		if h < 12 {
@@ -65,15 +85,6 @@ func parseStamp(date, clock, ampm string) (stamp, bool) {
 	if h > 23 || mi > 59 || sec > 60 || s.year < 1990 || s.year > 2200 {
 		return s, false
 	}
-	var frac time.Duration
-	if f := m[4]; f != "" {
-		if len(m[4]) == 3 && strings.Count(clock, ":") == 3 {
-			frac = time.Duration(atoi(f)) * time.Millisecond // classic hh:mm:ss:fff
-		} else {
-			n, _ := strconv.Atoi((f + "000000000")[:9])
-			frac = time.Duration(n)
-		}
-	}
 	s.clock = time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(sec)*time.Second + frac
 	if s.order == slashYear && s.p1 > 12 && s.p2 > 12 {
 		return s, false
@@ -84,6 +95,31 @@ func parseStamp(date, clock, ampm string) (stamp, bool) {
 		}
 	}
 	return s, true
+}
+
+// number reads leading digits (at most 9) and the separator after them.
+func number(s string) (n int, sep byte, rest string, ok bool) {
+	i := 0
+	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+		n = n*10 + int(s[i]-'0')
+		i++
+	}
+	if i == 0 {
+		return 0, 0, s, false
+	}
+	if i < len(s) {
+		return n, s[i], s[i+1:], true
+	}
+	return n, 0, "", true
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // hint says which order a slash date can only be read in: dmy, 'm' for

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -46,14 +45,52 @@ const (
 	maxEntry     = 64 << 10
 )
 
-// lineRe is one log line: date, time, PID, TID, component, message.
-var lineRe = regexp.MustCompile(`^(\S+)\s+(\d{1,2}:\d{2}:\d{2}(?:[:.,]\d{1,9})?)(?:\s?([AaPp]\.?[Mm]\.?))?\s+(\d+)\s+([0-9A-Fa-f]+)\s+(\S+)\s*(.*)$`)
+// fields are a log line's: date, time, PID, TID, component, message.
+type fields struct {
+	date, clock, ampm, tid, comp, msg string
+}
+
+// splitLine splits a log line at its white space (tabs in the classic log,
+// spaces in Get-WindowsUpdateLog's and in pastes).
+func splitLine(s string) (f fields, ok bool) {
+	next := func() string {
+		s = strings.TrimLeft(s, " \t")
+		i := strings.IndexAny(s, " \t")
+		if i < 0 {
+			w := s
+			s = ""
+			return w
+		}
+		w := s[:i]
+		s = s[i:]
+		return w
+	}
+	if f.date = next(); f.date == "" || f.date[0] < '0' || f.date[0] > '9' {
+		return f, false
+	}
+	f.clock = next()
+	pid := next()
+	switch strings.ToUpper(strings.ReplaceAll(pid, ".", "")) {
+	case "AM", "PM":
+		f.ampm, pid = pid, next()
+	}
+	if !isDigits(pid) {
+		return f, false
+	}
+	f.tid, f.comp = next(), next()
+	if f.tid == "" || f.comp == "" || strings.TrimLeft(f.tid, "0123456789abcdefABCDEF") != "" {
+		return f, false
+	}
+	f.msg = strings.TrimSpace(s)
+	return f, true
+}
 
 // entry is one log line with the wrapped lines that continue it.
 type entry struct {
 	st        stamp
 	tid, comp string
 	msg       string
+	more      strings.Builder // wrapped lines continuing msg
 	line      int64
 	classic   bool
 }
@@ -71,23 +108,24 @@ func Parse(r io.Reader, opt Options) (*probes.WULogDigest, error) {
 	var before []textin.Line // lines before the first log line, for a refusal
 	for t.Next() {
 		l := t.Line()
-		if m := lineRe.FindStringSubmatch(l.Text); m != nil {
-			if st, ok := parseStamp(m[1], m[2], m[3]); ok {
+		if f, ok := splitLine(l.Text); ok {
+			if st, ok := parseStamp(f.date, f.clock, f.ampm); ok {
 				if cur != nil {
 					p.handle(cur)
 				}
-				cur = &entry{st: st, tid: m[5], comp: m[6], msg: strings.TrimSpace(m[7]), line: l.N,
-					classic: strings.Count(m[2], ":") == 3 && strings.Contains(m[1], "-")}
+				cur = &entry{st: st, tid: f.tid, comp: f.comp, msg: f.msg, line: l.N,
+					classic: strings.Count(f.clock, ":") == 3 && strings.Contains(f.date, "-")}
 				continue
 			}
 		}
 		text := strings.TrimSpace(l.Text)
 		switch {
 		case text == "":
-		case cur != nil && len(cur.msg) < maxEntry:
+		case cur != nil && cur.more.Len()+len(cur.msg) < maxEntry:
 			// Every log line starts with a date: a line that does not is
 			// the previous one, wrapped.
-			cur.msg += " " + text
+			cur.more.WriteString(" ")
+			cur.more.WriteString(text)
 			p.joined++
 		case cur == nil && len(before) < 50:
 			before = append(before, l)
@@ -189,6 +227,10 @@ func newParser(opt Options) *parser {
 
 // handle reads one log entry.
 func (p *parser) handle(e *entry) {
+	if e.more.Len() > 0 {
+		e.msg += e.more.String()
+		e.more.Reset()
+	}
 	p.lines++
 	if p.lines == 1 {
 		p.first = e.st
