@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/localtime"
 )
 
 // What the agent logs, in both log generations (messages are English in
@@ -59,10 +60,10 @@ func (p *parser) read(e *entry) {
 	has := func(w string) bool { return strings.Contains(lower, w) }
 	if p.offset == nil && strings.HasPrefix(msg, "REPORT EVENT:") {
 		if m := reOffset.FindStringSubmatch(msg); m != nil {
-			p.offset = fixedZone(m[1], m[2], m[3])
+			p.offset = localtime.FixedZone(m[1], m[2], m[3])
 		}
 	}
-	if f := p.pending[e.tid]; len(f) > 0 && (!f[0].e.st.sameSecond(e.st) || len(f) >= maxPending) {
+	if f := p.pending[e.tid]; len(f) > 0 && (!f[0].e.st.SameSecond(e.st) || len(f) >= maxPending) {
 		p.flush(e.tid, "")
 	}
 	if strings.HasPrefix(msg, "REPORT EVENT:") {
@@ -294,7 +295,7 @@ func (p *parser) opened(tid, op string) *attempt {
 func (p *parser) attemptAt(op string, e *entry) *attempt {
 	for i := len(p.attempts) - 1; i >= 0 && i >= len(p.attempts)-8; i-- {
 		a := p.attempts[i]
-		if a.op == op && a.st.sameSecond(e.st) {
+		if a.op == op && a.st.SameSecond(e.st) {
 			return a
 		}
 	}

@@ -8,7 +8,6 @@
 package wulog
 
 import (
-	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/localtime"
 	"github.com/wsusfleet/wsusfleet/probes/textin"
 )
 
@@ -87,7 +87,7 @@ func splitLine(s string) (f fields, ok bool) {
 
 // entry is one log line with the wrapped lines that continue it.
 type entry struct {
-	st        stamp
+	st        localtime.Stamp
 	tid, comp string
 	msg       string
 	more      strings.Builder // wrapped lines continuing msg
@@ -109,7 +109,7 @@ func Parse(r io.Reader, opt Options) (*probes.WULogDigest, error) {
 	for t.Next() {
 		l := t.Line()
 		if f, ok := splitLine(l.Text); ok {
-			if st, ok := parseStamp(f.date, f.clock, f.ampm); ok {
+			if st, ok := localtime.Parse(f.date, f.clock, f.ampm); ok {
 				if cur != nil {
 					p.handle(cur)
 				}
@@ -175,13 +175,13 @@ func refusal(t *textin.Reader, lines []textin.Line) error {
 // setting is a value the agent logged, before its time is resolved.
 type setting struct {
 	value string
-	st    stamp
+	st    localtime.Stamp
 	line  int64
 }
 
 type attempt struct {
 	op     string
-	st     stamp
+	st     localtime.Stamp
 	ok     bool
 	done   bool
 	code   string
@@ -192,7 +192,7 @@ type attempt struct {
 type errGroup struct {
 	op, code    string
 	count       int64
-	first, last stamp
+	first, last localtime.Stamp
 	http        int
 	line        int64
 	example     string
@@ -200,25 +200,23 @@ type errGroup struct {
 }
 
 type parser struct {
-	opt                Options
-	lines, skipped     int64
-	joined, undecoded  int64
-	classic, etw       int64
-	first, last        stamp
-	clientVersion      string
-	server, status     *setting
-	group, service     *setting
-	proxy              *setting
-	offset             *time.Location        // from the log
-	open               map[string][]*attempt // by thread, innermost last
-	pending            map[string][]pendingFail
-	attempts           []*attempt
-	errors             map[string]*errGroup
-	order              []string // error keys, first seen first
-	httpBy             map[string]int
-	dmyHints, mdyHints int
-	dmyBack, mdyBack   int // times going backwards read either way
-	prevDMY, prevMDY   time.Time
+	opt               Options
+	lines, skipped    int64
+	joined, undecoded int64
+	classic, etw      int64
+	first, last       localtime.Stamp
+	clientVersion     string
+	server, status    *setting
+	group, service    *setting
+	proxy             *setting
+	offset            *time.Location        // from the log
+	open              map[string][]*attempt // by thread, innermost last
+	pending           map[string][]pendingFail
+	attempts          []*attempt
+	errors            map[string]*errGroup
+	order             []string // error keys, first seen first
+	httpBy            map[string]int
+	orders            localtime.Orders
 }
 
 func newParser(opt Options) *parser {
@@ -241,37 +239,12 @@ func (p *parser) handle(e *entry) {
 	} else {
 		p.etw++
 	}
-	p.orderEvidence(e.st)
+	p.orders.Note(e.st)
 	if strings.HasPrefix(e.comp, "Unknown(") || strings.Contains(e.msg, "No Format Information found") {
 		p.undecoded++
 		return
 	}
 	p.read(e)
-}
-
-// orderEvidence collects what says whether slash dates are day or month first.
-func (p *parser) orderEvidence(st stamp) {
-	switch st.hint() {
-	case dmy:
-		p.dmyHints++
-	case 'm':
-		p.mdyHints++
-	}
-	if st.order != slashYear {
-		return
-	}
-	if t, ok := st.resolve(dmy, time.UTC); ok {
-		if t.Before(p.prevDMY) {
-			p.dmyBack++
-		}
-		p.prevDMY = t
-	}
-	if t, ok := st.resolve('m', time.UTC); ok {
-		if t.Before(p.prevMDY) {
-			p.mdyBack++
-		}
-		p.prevMDY = t
-	}
 }
 
 func (p *parser) set(dst **setting, value string, e *entry) {
@@ -292,24 +265,17 @@ func (p *parser) finish() *probes.WULogDigest {
 	loc := p.opt.Location
 	switch {
 	case loc != nil:
-		d.TimeZone = "UTC" + offsetText(loc, p.first)
+		d.TimeZone = "UTC" + localtime.Offset(loc, p.firstTime(loc))
 	case p.offset != nil:
 		loc = p.offset
-		d.TimeZone = "UTC" + offsetText(loc, p.first) + " (stated in the log)"
+		d.TimeZone = "UTC" + localtime.Offset(loc, p.firstTime(loc)) + " (stated in the log)"
 	default:
 		loc = time.UTC
 		d.TimeZone = "UTC (assumed: the log writes local time without a time zone)"
 	}
-	order := byte('m')
-	switch {
-	case p.dmyHints > 0 && p.mdyHints == 0:
-		order = dmy
-	case p.mdyHints > 0 && p.dmyHints == 0:
-	case p.dmyBack < p.mdyBack:
-		order = dmy
-	}
-	at := func(st stamp) time.Time {
-		t, _ := st.resolve(order, loc)
+	order := p.orders.Decide()
+	at := func(st localtime.Stamp) time.Time {
+		t, _ := st.Time(order, loc)
 		return t.UTC()
 	}
 	d.First, d.Last = at(p.first), at(p.last)
@@ -343,12 +309,11 @@ func (p *parser) finish() *probes.WULogDigest {
 	return d
 }
 
-func offsetText(loc *time.Location, st stamp) string {
-	t, _ := st.resolve('m', loc)
-	_, off := t.Zone()
-	sign := "+"
-	if off < 0 {
-		sign, off = "-", -off
-	}
-	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
+func (p *parser) firstTime(loc *time.Location) time.Time {
+	t, _ := p.first.Time(p.orders.Decide(), loc)
+	return t
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
