@@ -53,8 +53,8 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	rep := parsed.Report
-	rep.Schema, rep.ID = probes.SchemaReport, "evidence-"+kind.Name+"-"+digest[:48]
-	rep.Collector = probes.Collector{Name: "upload " + kind.Name, Version: a.cfg.Version, Vantage: probes.VantageServer}
+	rep.Schema, rep.ID = probes.SchemaReport, "evidence-"+parsed.Kind+"-"+digest[:48] // auto: the kind it was read as
+	rep.Collector = probes.Collector{Name: "upload " + parsed.Kind, Version: a.cfg.Version, Vantage: probes.VantageServer}
 	rep.Server = probes.ServerInfo{Name: name}
 	if rep.CollectedAt.IsZero() {
 		rep.CollectedAt = probes.TimeOf(a.now())
@@ -69,7 +69,7 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	answer, err := evidenceAnswer(receipt, kind.Name, parsed.Summary)
+	answer, err := evidenceAnswer(receipt, parsed.Kind, parsed.Summary)
 	if err != nil {
 		return err
 	}

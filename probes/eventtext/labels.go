@@ -162,3 +162,15 @@ func isNumber(s string) bool {
 	_, err := strconv.Atoi(s)
 	return err == nil
 }
+
+// IsField reports whether text is a field line of event text (Event
+// Viewer's or wevtutil's labels, or Get-WinEvent's property names), and
+// names the field: what content sniffing looks for.
+func IsField(text string) (string, bool) {
+	var p parser
+	k, _, _, ok := p.label(text)
+	if strings.HasPrefix(text, "Event[") && strings.HasSuffix(strings.TrimSpace(text), "]:") {
+		return "eventindex", true
+	}
+	return k, ok
+}

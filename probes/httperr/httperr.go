@@ -413,3 +413,7 @@ func knownReason(s string) bool {
 	}
 	return false
 }
+
+// IsLine reports whether text is an HTTPERR data line of a default layout:
+// what content sniffing looks for.
+func IsLine(text string) bool { return guessLayout(strings.Fields(text)) != nil }

@@ -256,3 +256,10 @@ func truncate(s string, n int) string {
 	}
 	return strings.ToValidUTF8(s[:n], "")
 }
+
+// IsEntry reports whether text starts a SoftwareDistribution.log entry:
+// what content sniffing looks for.
+func IsEntry(text string) bool {
+	_, ok := parseEntry(textin.Line{Text: text})
+	return ok
+}

@@ -283,7 +283,7 @@ func (p *parser) finish() *probes.WULogDigest {
 		if s == nil {
 			return nil
 		}
-		return &probes.WULogSetting{Value: s.value, At: at(s.st), Line: s.line}
+		return &probes.WULogSetting{Value: truncate(s.value, 2048), At: at(s.st), Line: s.line}
 	}
 	d.Server, d.StatusServer, d.TargetGroup, d.Service, d.Proxy = conv(p.server), conv(p.status), conv(p.group), conv(p.service), conv(p.proxy)
 	// The last keepAttempts of each operation, oldest first.
@@ -298,7 +298,7 @@ func (p *parser) finish() *probes.WULogDigest {
 	}
 	for i := len(keep) - 1; i >= 0; i-- {
 		a := keep[i]
-		d.Attempts = append(d.Attempts, probes.WULogAttempt{Operation: a.op, At: at(a.st), OK: a.ok, Code: a.code, Line: a.line, Detail: a.detail})
+		d.Attempts = append(d.Attempts, probes.WULogAttempt{Operation: a.op, At: at(a.st), OK: a.ok, Code: a.code, Line: a.line, Detail: truncate(a.detail, 512)})
 	}
 	for i := len(p.order) - 1; i >= 0; i-- {
 		g := p.errors[p.order[i]]
@@ -316,4 +316,15 @@ func (p *parser) firstTime(loc *time.Location) time.Time {
 
 func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// IsLogLine reports whether text is a Windows Update log line (date, time,
+// PID, TID, component): what content sniffing looks for.
+func IsLogLine(text string) bool {
+	f, ok := splitLine(text)
+	if !ok {
+		return false
+	}
+	_, ok = localtime.Parse(f.date, f.clock, f.ampm)
+	return ok && !strings.HasPrefix(f.msg, "UTC") && f.comp != "UTC"
 }
