@@ -45,6 +45,10 @@ func Run(t *testing.T, open Opener) {
 		{"FleetStripsAndSync", testFleet},
 		{"ClientGaps", testClientGaps},
 		{"ClientsVantageCounts", testClientChecks},
+		{"ClientEvidenceJudgedLikeAReport", testClientEvidenceJudged},
+		{"ClientEvidenceAddsToWhatIsKnown", testClientEvidenceMerges},
+		{"ClientLogEvidenceIsNotPolicy", testClientLogEvidence},
+		{"ClientDetail", testClientDetail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
