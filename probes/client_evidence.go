@@ -23,7 +23,7 @@ type ClientEvidence struct {
 	File        string    `json:"file,omitempty" v:"max=255"`
 	Format      string    `json:"format" v:"max=256"`
 	ReceivedAt  time.Time `json:"received_at"`
-	CollectedAt time.Time `json:"collected_at"` // the log's last line; when registry output was sent
+	CollectedAt time.Time `json:"collected_at"`                  // the log's last line; when registry output was sent
 	Machine     string    `json:"machine,omitempty" v:"max=253"` // the computer the text itself names, if any
 
 	Policy *PolicyEvidence `json:"policy,omitempty"` // regquery
