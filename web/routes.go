@@ -58,6 +58,8 @@ func (a *app) routes() http.Handler {
 		r.With(a.requireRead).Get("/servers/{name}/vdirs", a.handle(a.vdirHistory))
 		r.With(a.requireRead).Get("/servers/{name}/iislog", a.handle(a.iislogHistory))
 		r.With(a.require(probes.ScopeIngest)).Post("/servers/{name}/evidence/{kind}", a.handle(a.postEvidence))
+		r.With(a.require(probes.ScopeIngest)).Post("/clients/{name}/evidence/{kind}", a.handle(a.postClientEvidence))
+		r.With(a.requireRead).Get("/clients/{name}", a.handle(a.getClient))
 	})
 	return r
 }
