@@ -78,6 +78,9 @@ func (a *app) saveClientEvidence(r *http.Request, name string, kind evidence.Kin
 	id := sha256.Sum256([]byte(name + "\x00" + digest))
 	ev := parsed.Client
 	ev.ID, ev.Client = "evidence-"+parsed.Kind+"-"+hex.EncodeToString(id[:24]), name
+	if host, _, _ := strings.Cut(ev.Machine, "."); host != "" && !strings.EqualFold(host, strings.SplitN(name, ".", 2)[0]) {
+		ev.Notes = append(ev.Notes, "the text names the computer "+ev.Machine+", not "+name+": check it was sent for the right client")
+	}
 	if err := ev.Validate(a.now()); err != nil {
 		return probes.ClientEvidence{}, false, err
 	}

@@ -25,6 +25,9 @@ func stoppedPool(t *testing.T, e *env) {
 	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
 		t.Fatalf("report: %d %s", res.status, res.body)
 	}
+	if _, _, err := e.st.Settle(t.Context()); err != nil { // what serve does every few seconds
+		t.Fatal(err)
+	}
 }
 
 // A client whose log shows 0x80244022 on a server whose pool is stopped is
