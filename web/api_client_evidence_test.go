@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/store"
@@ -153,5 +155,48 @@ func TestServerEvidenceNewKinds(t *testing.T) {
 	if st.HTTPErr == nil || st.HTTPErr.Groups[0].Reason != "AppOffline" || st.SDLog == nil || len(st.SDLog.Issues) == 0 || len(st.Events) != 2 ||
 		st.Events[0].ID != 12072 || st.Events[1].Source != "Microsoft-Windows-WAS" {
 		t.Errorf("sections: httperr %+v sdlog %+v events %+v", st.HTTPErr, st.SDLog, st.Events)
+	}
+}
+
+// The OpenAPI document describes the client endpoints' real answers.
+func TestClientEndpointsMatchOpenAPI(t *testing.T) {
+	e := newEnvWith(t, web.Config{}, store.Options{Diagnose: rules.Diagnose})
+	stoppedPool(t, e)
+	reg := e.do("POST", "/api/v1/clients/pc0042.corp.example/evidence/auto", e.ingest, bytes.NewReader(sample(t, "regquery/testdata/reg-query-s.txt")))
+	logRes := e.do("POST", "/api/v1/clients/pc0042.corp.example/evidence/windowsupdatelog", e.ingest, bytes.NewReader(sample(t, "wulog/testdata/windowsupdate-classic.log")))
+	detail := e.do("GET", "/api/v1/clients/pc0042.corp.example", "", nil)
+	schema := openAPISchemas(t, e)
+	for name, res := range map[string]response{"ClientEvidence": reg, "ClientEvidence ": logRes, "ClientDetail": detail} {
+		if res.status >= 300 {
+			t.Fatalf("%s: %d %s", name, res.status, res.body)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(res.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema(strings.TrimSpace(name)).Validate(inst); err != nil {
+			t.Errorf("%s does not match the OpenAPI schema: %v", name, err)
+		}
+	}
+}
+
+func openAPISchemas(t *testing.T, e *env) func(string) *jsonschema.Schema {
+	t.Helper()
+	docRes := e.do("GET", "/api/v1/openapi.json", "", nil)
+	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(docRes.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource("openapi.json", raw); err != nil {
+		t.Fatal(err)
+	}
+	return func(name string) *jsonschema.Schema {
+		s, err := c.Compile("openapi.json#/components/schemas/" + name)
+		if err != nil {
+			t.Fatalf("schema %s: %v", name, err)
+		}
+		return s
 	}
 }

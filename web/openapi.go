@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/evidence"
 )
 
 // renderOpenAPI builds the OpenAPI 3.1 document. Its schemas are generated
@@ -103,18 +104,19 @@ func renderOpenAPI(version string) []byte {
 			"responses":  merge(map[string]any{"200": jsonResp("checks", s.Ref(VDirHistory{}))}, problems("401", "404", "422")),
 		}},
 		"/api/v1/servers/{name}/evidence/{kind}": map[string]any{"post": map[string]any{
-			"summary": "Upload a raw evidence file: iislog (IIS W3C log), procmon (Process Monitor CSV), apphost (applicationHost.config) or computers (Get-WsusComputer Export-Csv)",
+			"summary": "Upload a raw evidence file: iislog (IIS W3C log), procmon (Process Monitor CSV), apphost (applicationHost.config), computers (Get-WsusComputer Export-Csv), httperr (HTTP.sys error log), events (pasted event text), softwaredistributionlog, or auto (detected from the content)",
 			"description": "The body is the file itself (Content-Encoding: gzip accepted; up to 1 GiB decompressed, streamed). It is parsed, stored as the server's sections " +
 				"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot) and diagnosed. " +
 				"The answer is the receipt (id, server, kind) with what the file held; the same file again answers 200 and stores nothing twice. " +
 				"A file that is not of its kind is refused with the line at fault.",
 			"security": ingest,
 			"parameters": []any{serverName,
-				param("kind", "path", "iislog, procmon, apphost or computers", map[string]any{"type": "string", "enum": []string{"iislog", "procmon", "apphost", "computers"}}),
+				param("kind", "path", "the kind of the file; auto detects it", map[string]any{"type": "string", "enum": kindNames(evidence.Kinds())}),
 				param("file", "query", "the file's name (iislog: uploading the same file again replaces its hours)", str),
 				param("date_order", "query", "computers: dmy or mdy when the file's dates are ambiguous", map[string]any{"type": "string", "enum": []string{"dmy", "mdy"}}),
 				param("partial", "query", "computers: true when the file does not list every computer", map[string]any{"type": "boolean"}),
 				param("site", "query", "apphost: the IIS site of WSUS when it is not WSUS Administration", str),
+				param("utc_offset", "query", "events: the UTC offset local times were written in, e.g. +01:00", str),
 			},
 			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}},
 			"responses": merge(map[string]any{
@@ -126,6 +128,27 @@ func renderOpenAPI(version string) []byte {
 			"summary": "IIS log history of one server: hourly aggregates per vDir and status.substatus.win32, oldest first", "security": read,
 			"parameters": []any{serverName, param("since", "query", "RFC 3339 time or an age like 7d (default 7d)", str)},
 			"responses":  merge(map[string]any{"200": jsonResp("hours", s.Ref(IISLogHistory{}))}, problems("401", "404", "422")),
+		}},
+		"/api/v1/clients/{name}/evidence/{kind}": map[string]any{"post": map[string]any{
+			"summary": "Store evidence about one client: regquery (reg query /s, Get-ItemProperty or a .reg export of the Windows Update policy), windowsupdatelog (classic or Get-WindowsUpdateLog), or auto",
+			"description": "The body is the text or file as the admin has it (UTF-16LE or UTF-8, pasted Markdown, gzip accepted). Registry output that shows enough of the policy " +
+				"is applied to what is known of the client and judged as a client report is; a WindowsUpdate.log is kept as facts and never changes the policy. " +
+				"The answer is what was understood and what changed; the same content for the same client again answers 200 with the same body.",
+			"security": ingest,
+			"parameters": []any{param("name", "path", "the client's name (case-insensitive FQDN)", str),
+				param("kind", "path", "the kind of the text; auto detects it", map[string]any{"type": "string", "enum": kindNames(evidence.ClientKinds())}),
+				param("file", "query", "the file's name", str),
+				param("utc_offset", "query", "windowsupdatelog: the UTC offset the client wrote local times in, e.g. +01:00", str)},
+			"requestBody": map[string]any{"required": true, "content": map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}},
+			"responses": merge(map[string]any{
+				"201": jsonResp("stored", s.Ref(probes.ClientEvidence{})),
+				"200": jsonResp("this content was stored for this client before", s.Ref(probes.ClientEvidence{})),
+			}, problems("400", "401", "403", "404", "413", "422")),
+		}},
+		"/api/v1/clients/{name}": map[string]any{"get": map[string]any{
+			"summary": "Everything known about one computer: the servers' view, its own policy and checks, the evidence sent, its gap, its errors decoded and the server finding that explains them, the fix, its history",
+			"security": read, "parameters": []any{param("name", "path", "the client's name (case-insensitive FQDN)", str)},
+			"responses": merge(map[string]any{"200": jsonResp("the client", s.Ref(probes.ClientDetail{}))}, problems("401", "404")),
 		}},
 		"/api/v1/client-reports": map[string]any{"post": map[string]any{
 			"summary":     "Store one Windows client's own view of its WSUS policy",
@@ -188,6 +211,15 @@ func renderOpenAPI(version string) []byte {
 		panic("openapi: " + err.Error()) // static structure: fails in every test run if ever broken
 	}
 	return b
+}
+
+// kindNames lists evidence kinds for the document's enums.
+func kindNames(kinds []evidence.Kind) []string {
+	out := make([]string, len(kinds))
+	for i, k := range kinds {
+		out[i] = k.Name
+	}
+	return out
 }
 
 var problemText = map[string]string{
