@@ -146,7 +146,7 @@ func renderOpenAPI(version string) []byte {
 			}, problems("400", "401", "403", "404", "413", "422")),
 		}},
 		"/api/v1/clients/{name}": map[string]any{"get": map[string]any{
-			"summary": "Everything known about one computer: the servers' view, its own policy and checks, the evidence sent, its gap, its errors decoded and the server finding that explains them, the fix, its history",
+			"summary":  "Everything known about one computer: the servers' view, its own policy and checks, the evidence sent, its gap, its errors decoded and the server finding that explains them, the fix, its history",
 			"security": read, "parameters": []any{param("name", "path", "the client's name (case-insensitive FQDN)", str)},
 			"responses": merge(map[string]any{"200": jsonResp("the client", s.Ref(probes.ClientDetail{}))}, problems("401", "404")),
 		}},
