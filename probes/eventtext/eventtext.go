@@ -29,6 +29,7 @@ const (
 	FormatPSList   = "PowerShell list"
 	FormatWinEvent = "Get-WinEvent table"
 	FormatEventLog = "Get-EventLog table"
+	FormatXML      = "event XML"
 )
 
 // Options tune Parse.
@@ -65,6 +66,25 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 	}
 	defer t.Close()
 	p := &parser{t: t, opt: opt}
+	head, err := t.Head(20)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range head {
+		if strings.TrimSpace(l.Text) == "" {
+			continue
+		}
+		if d, ok := exportHeader(l.Text); ok {
+			for range l.N - 1 {
+				t.Next() // blank lines before the header
+			}
+			if err := p.parseExport(t, d, l.N-1); err != nil {
+				return nil, err
+			}
+			return p.finish()
+		}
+		break
+	}
 	var prev *textin.Line
 	for t.Next() {
 		l := t.Line()
@@ -93,16 +113,18 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 
 // record is one event as read, before its time is resolved.
 type record struct {
-	format   string
-	line     int64
-	fields   map[string]string // canonical key → value
-	message  []string
-	stamp    *localtime.Stamp
-	utc      *time.Time // from Event Xml's SystemTime
-	inMsg    bool       // reading the description
-	inXML    bool       // reading Event Xml (skipped but for its facts)
-	msgCol   int        // PowerShell list: the column continuation lines start at
-	yearless bool       // Get-EventLog's "Nov 20 09:10"
+	format      string
+	line        int64
+	fields      map[string]string // canonical key → value
+	message     []string
+	stamp       *localtime.Stamp
+	utc         *time.Time // from Event Xml's SystemTime
+	inMsg       bool       // reading the description
+	inXML       bool       // reading Event Xml (skipped but for its facts)
+	msgCol      int        // PowerShell list: the column continuation lines start at
+	xmlText     string     // event XML: the element whose text is being read
+	xmlRendered bool       // event XML: RenderingInfo's Message was read
+	yearless    bool       // Get-EventLog's "Nov 20 09:10"
 }
 
 type parser struct {
@@ -146,15 +168,24 @@ func (p *parser) line(l textin.Line) {
 		return
 	}
 	c := p.cur
+	// An event's XML (the Details tab's XML view, wevtutil /f:xml, ToXml()).
+	if (strings.HasPrefix(trim, "<Event xmlns") || strings.HasPrefix(trim, "<Event>")) && (c == nil || !c.inXML) {
+		p.start(FormatXML, l.N)
+		c = p.cur
+		c.inXML = true
+	}
 	// wevtutil: "Event[3]:" starts an event.
 	if strings.HasPrefix(trim, "Event[") && strings.HasSuffix(trim, "]:") {
 		p.start(FormatWevtutil, l.N)
 		return
 	}
 	if c != nil && c.inXML {
-		p.xmlLine(trim)
-		if strings.HasPrefix(trim, "</Event>") {
+		p.xmlLine(text)
+		if strings.Contains(trim, "</Event>") {
 			c.inXML = false
+			if c.format == FormatXML {
+				p.end()
+			}
 		}
 		return
 	}

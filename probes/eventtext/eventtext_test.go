@@ -151,3 +151,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestXMLAndExports(t *testing.T) {
+	cases := []struct {
+		file, format, want string
+	}{
+		{"wevtutil-xml.txt", FormatXML, "12042 Windows Server Update Services Error 11-20T08:10:00 The SimpleAuth Web Service is not working.\n" +
+			"5002 Microsoft-Windows-WAS Error 11-20T07:55:31 Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool."},
+		{"eventviewer-export.csv", FormatExport, "12072 Windows Server Update Services Error 11-20T09:10:00 The WSUS content directory is not accessible.\n" +
+			"10032 Windows Server Update Services Warning 11-20T03:04:10 The server is failing to download some updates.\n" +
+			"386 Windows Server Update Services Information 11-20T03:00:00 A subscription run was started."},
+		{"eventviewer-export-de.utf16le.txt", FormatExport, "12022 Windows Server Update Services Error 11-20T09:10:00 The Client Web Service is not working."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.file, func(t *testing.T) {
+			res, err := Parse(bytes.NewReader(mustRead(t, tc.file)), Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := events(res.Events); got != tc.want || res.Formats[0] != tc.format {
+				t.Errorf("%v\n got %s\nwant %s", res.Formats, got, tc.want)
+			}
+			if !strings.Contains(res.Events[0].Message, "\n") && tc.file != "wevtutil-xml.txt" && res.Events[0].ID != 10032 {
+				t.Errorf("multi-line message lost: %q", res.Events[0].Message)
+			}
+		})
+	}
+	res, _ := Parse(bytes.NewReader(mustRead(t, "wevtutil-xml.txt")), Options{Now: now})
+	if m := res.Events[0].Message; !strings.Contains(m, "(401) Unauthorized.\n   at System.Net.HttpWebRequest.GetResponse()") {
+		t.Errorf("XML message %q", m)
+	}
+}

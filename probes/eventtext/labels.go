@@ -1,6 +1,7 @@
 package eventtext
 
 import (
+	"html"
 	"regexp"
 	"strconv"
 	"strings"
@@ -71,9 +72,14 @@ var (
 	xmlLevel    = regexp.MustCompile(`<Level>(\d)</Level>`)
 )
 
-// xmlLine reads the facts of Event Viewer's Event Xml: the time in UTC.
+// xmlLine reads the facts of an event's XML: the time in UTC, the ID, the
+// provider, the level, and for XML on its own the message (RenderingInfo's
+// Message, else the EventData's Data).
 func (p *parser) xmlLine(s string) {
 	c := p.cur
+	if c.format == FormatXML {
+		p.xmlMessage(s)
+	}
 	if m := xmlTime.FindStringSubmatch(s); m != nil {
 		if t, err := time.Parse(time.RFC3339Nano, m[1]); err == nil {
 			u := t.UTC()
@@ -173,4 +179,43 @@ func IsField(text string) (string, bool) {
 		return "eventindex", true
 	}
 	return k, ok
+}
+
+var (
+	xmlMessageOpen = regexp.MustCompile(`<(Message|Data)(\s[^>]*)?>`)
+)
+
+// xmlMessage collects the message of an event given as XML alone, over
+// lines when it spans them.
+func (p *parser) xmlMessage(s string) {
+	c := p.cur
+	for s != "" {
+		if c.xmlText != "" {
+			end := "</" + c.xmlText + ">"
+			before, after, closed := strings.Cut(s, end)
+			if c.xmlRendered || len(c.message) < 400 {
+				c.message = append(c.message, strings.TrimRight(strings.ReplaceAll(html.UnescapeString(before), "\r", ""), " "))
+			}
+			if !closed {
+				return
+			}
+			if c.xmlText == "Message" {
+				c.xmlRendered = true
+			}
+			c.xmlText, s = "", after
+			continue
+		}
+		loc := xmlMessageOpen.FindStringSubmatchIndex(s)
+		if loc == nil {
+			return
+		}
+		tag := s[loc[2]:loc[3]]
+		if tag == "Message" && !c.xmlRendered {
+			c.message = nil // the rendered message replaces the data gathered so far
+		} else if tag == "Data" && (c.xmlRendered || len(c.message) > 0) {
+			s = s[loc[1]:]
+			continue // only the first Data, and none once rendered
+		}
+		c.xmlText, s = tag, s[loc[1]:]
+	}
 }

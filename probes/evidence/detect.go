@@ -59,6 +59,8 @@ func Detect(head []textin.Line) Detection {
 			hit("httperr", l.N, 100)
 		case strings.Contains(t, "<configuration") || strings.Contains(t, "<system.applicationHost") || strings.Contains(t, "<applicationPools"):
 			hit("apphost", l.N, 100)
+		case strings.HasPrefix(t, "<Event xmlns") || eventtext.IsExportHeader(t):
+			hit("events", l.N, 100)
 		case reProcmonCSV.MatchString(t):
 			hit("procmon", l.N, 100)
 		case reComputers.MatchString(t):
