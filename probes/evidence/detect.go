@@ -65,7 +65,7 @@ func Detect(head []textin.Line) Detection {
 			hit("procmon", l.N, 100)
 		case reComputers.MatchString(t):
 			hit("computers", l.N, 20)
-		case strings.HasPrefix(t, "Windows Registry Editor Version") || t == "REGEDIT4":
+		case strings.HasPrefix(t, "Windows Registry Editor Version") || t == "REGEDIT4" || strings.HasPrefix(t, "Key Name:") && strings.Contains(t, "HKEY_"):
 			hit("regquery", l.N, 100)
 		case sdlog.IsEntry(l.Text):
 			hit("softwaredistributionlog", l.N, 5)

@@ -32,4 +32,9 @@ var (
 	listRe = regexp.MustCompile(`^([A-Za-z_(][\w().-]*)\s*:\s?(.*)$`)
 	// tableRule is the dashed line under a PowerShell table's headings.
 	tableRule = regexp.MustCompile(`^\s*-{2,}(\s+-{2,})*\s*$`)
+
+	// regedit's text export.
+	regeditKeyRe   = regexp.MustCompile(`^Key Name:\s+(HKEY_\S.*)$`)
+	regeditFieldRe = regexp.MustCompile(`^(Name|Type|Data):\s*(.*)$`)
+	regeditValueRe = regexp.MustCompile(`^Value \d+$`)
 )

@@ -20,7 +20,8 @@ type psProp struct {
 }
 
 // psPathProps are the properties Get-ItemProperty adds to every object.
-var psPathProps = []string{"PSPath", "PSParentPath", "PSChildName", "PSDrive", "PSProvider"}
+// Invoke-Command adds PSComputerName (the remote computer) and RunspaceId.
+var psPathProps = []string{"PSPath", "PSParentPath", "PSChildName", "PSDrive", "PSProvider", "PSComputerName", "RunspaceId", "PSShowComputerName"}
 
 // listValue is one "Name : value" line.
 func (p *parser) listValue(name, value string, l textin.Line, raw string) {
@@ -36,6 +37,9 @@ func (p *parser) listValue(name, value string, l textin.Line, raw string) {
 		p.joins = 0
 		p.join = func(s string) { o.path += s }
 		return
+	}
+	if strings.EqualFold(name, "PSComputerName") && p.res.Machine == "" {
+		p.res.Machine = strings.TrimSpace(value)
 	}
 	for _, pp := range psPathProps {
 		if strings.EqualFold(name, pp) {

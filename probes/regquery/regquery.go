@@ -31,6 +31,7 @@ const (
 	FormatPSList   = "Get-ItemProperty list"
 	FormatPSTable  = "PowerShell table"
 	FormatPSItem   = "Get-Item/Get-ChildItem"
+	FormatRegedit  = "regedit text export"
 )
 
 // Result is what the evidence showed.
@@ -108,7 +109,8 @@ type parser struct {
 	facts     map[string]probes.PolicyFact
 	ignored   map[string]bool
 
-	obj     *psObject // the Get-ItemProperty list object being read
+	obj     *psObject                  // the Get-ItemProperty list object being read
+	regedit struct{ name, typ string } // the value a regedit text export is describing
 	table   *table
 	regWrap *regPending // a .reg value continued on the next lines
 
@@ -146,6 +148,9 @@ func (p *parser) line(l textin.Line) {
 	text := l.Text
 	trim := strings.TrimSpace(text)
 	if trim == "" {
+		if p.keyFormat == FormatRegedit {
+			return // blank lines separate its values; the next "Key Name:" ends the key
+		}
 		p.endBlock()
 		p.endTable()
 		p.join = nil
@@ -179,6 +184,9 @@ func (p *parser) line(l textin.Line) {
 			return
 		}
 		p.endTable()
+	}
+	if p.regeditLine(trim, l) {
+		return
 	}
 	switch {
 	case regHeaderRe.MatchString(trim):
@@ -615,4 +623,36 @@ func splitWords(s string) []string {
 	}
 	flush()
 	return out
+}
+
+// regeditLine reads regedit's "Save as type: Text Files" export: a "Key
+// Name:" line, then "Value N" blocks of Name, Type and Data lines.
+func (p *parser) regeditLine(trim string, l textin.Line) bool {
+	if m := regeditKeyRe.FindStringSubmatch(trim); m != nil {
+		p.setKey(m[1], l.N, FormatRegedit)
+		p.list(p.key, probes.KeyListed) // the export lists every value, and every subkey after it
+		if p.key != "" {
+			p.regListed[p.key] = true
+		}
+		return true
+	}
+	if p.keyFormat != FormatRegedit {
+		return false
+	}
+	m := regeditFieldRe.FindStringSubmatch(trim)
+	switch {
+	case strings.HasPrefix(trim, "Class Name:"), strings.HasPrefix(trim, "Last Write Time:"), regeditValueRe.MatchString(trim):
+		p.regedit.name, p.regedit.typ = "", ""
+	case m == nil:
+		return false
+	case m[1] == "Name":
+		p.regedit.name = m[2]
+	case m[1] == "Type":
+		p.regedit.typ = m[2]
+	case m[1] == "Data" && p.regedit.name != "":
+		p.fact(p.key, p.regedit.name, p.regedit.typ, m[2], l)
+		p.keyValues++
+	}
+	p.seen++
+	return true
 }

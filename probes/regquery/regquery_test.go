@@ -59,6 +59,7 @@ func TestSamples(t *testing.T) {
 		{"get-itemproperty-table.txt", "PowerShell table", "http://wsus01.corp.example:8530", "https://wsus01.corp.example:8531", "1", probes.GapBadURL, "WUStatusServer", ""},
 		{"get-item.txt", "Get-Item/Get-ChildItem", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "1", probes.GapPolicyOff, "NoAutoUpdate", ""},
 		{"windowsupdate-export.reg", ".reg export", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "1", "", "", ""},
+		{"regedit-export.txt", "regedit text export", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "1", probes.GapPolicyOff, "NoAutoUpdate", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -248,4 +249,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("the view does not validate: %v\n%+v", err, v)
 		}
 	})
+}
+
+// Invoke-Command output names the remote computer; the AU key alone says
+// nothing of the URLs.
+func TestInvokeCommand(t *testing.T) {
+	res := parseFile(t, "invoke-command-au.txt")
+	if res.Machine != "PC0042" || res.Policy.Keys[probes.KeyPolicyAU] != probes.KeyListed || res.Policy.Keys[probes.KeyPolicy] != "" {
+		t.Errorf("machine %q keys %v", res.Machine, res.Policy.Keys)
+	}
+	if ok, missing := res.Policy.Covers(); ok || strings.Join(missing, " ") != "WUServer WUStatusServer" {
+		t.Errorf("covers %v missing %v", ok, missing)
+	}
 }
