@@ -51,8 +51,13 @@ type Result struct {
 	Notes    []string       `json:"notes,omitempty"`
 }
 
-// maxEvents bounds one paste, as the events section does.
-const maxEvents = 5000
+// Bounds of one paste: the events section holds at most maxEvents, each
+// message at most maxMessage bytes.
+const (
+	maxEvents  = 5000
+	maxMessage = 32768
+	MaxBytes   = 64 << 20
+)
 
 // Parse reads event text. Text in which no event is found is refused with
 // a *probes.ValidationError naming the line and what to send.
@@ -60,7 +65,9 @@ func Parse(r io.Reader, opt Options) (*Result, error) {
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	t, err := textin.New(r, textin.Options{Want: Want})
+	// Event text is read into records (an export's quoted message may span
+	// lines): bounded well below what a log upload may be.
+	t, err := textin.New(r, textin.Options{Want: Want, MaxBytes: MaxBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +128,7 @@ type record struct {
 	utc         *time.Time // from Event Xml's SystemTime
 	inMsg       bool       // reading the description
 	inXML       bool       // reading Event Xml (skipped but for its facts)
+	size        int        // bytes of message so far
 	msgCol      int        // PowerShell list: the column continuation lines start at
 	xmlText     string     // event XML: the element whose text is being read
 	xmlRendered bool       // event XML: RenderingInfo's Message was read
@@ -251,8 +259,9 @@ func (p *parser) messageLine(text string) {
 	if c.format == FormatPSList && c.msgCol > 0 && len(text) >= c.msgCol && strings.TrimSpace(text[:c.msgCol]) == "" {
 		text = text[c.msgCol:] // keep the message's own indentation ("   at …")
 	}
-	if len(c.message) < 400 {
+	if len(c.message) < 400 && c.size < maxMessage {
 		c.message = append(c.message, strings.TrimRight(text, " "))
+		c.size += len(text) + 1
 	}
 }
 
@@ -368,8 +377,8 @@ func (p *parser) event(r *record, order byte, loc *time.Location) (probes.Event,
 		}
 	}
 	ev.Message = strings.TrimSpace(strings.Join(trimBlank(r.message), "\n"))
-	if len(ev.Message) > 32768 {
-		ev.Message = strings.ToValidUTF8(ev.Message[:32768], "")
+	if len(ev.Message) > maxMessage {
+		ev.Message = strings.ToValidUTF8(ev.Message[:maxMessage], "")
 	}
 	return ev, true
 }

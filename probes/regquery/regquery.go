@@ -17,6 +17,9 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes/textin"
 )
 
+// MaxBytes bounds registry output: a policy key's output is a few KiB.
+const MaxBytes = 16 << 20
+
 // Want is what this package reads, for refusals.
 const Want = `the output of reg query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /s (or Get-ItemProperty of that key and its AU subkey, or a .reg export of it)`
 
@@ -49,7 +52,7 @@ type Result struct {
 // Windows Update policy is refused with a *probes.ValidationError naming a
 // line and saying what to send.
 func Parse(r io.Reader) (*Result, error) {
-	t, err := textin.New(r, textin.Options{Want: Want})
+	t, err := textin.New(r, textin.Options{Want: Want, MaxBytes: MaxBytes})
 	if err != nil {
 		return nil, err
 	}
