@@ -27,6 +27,7 @@ func parseRegQuery(r io.Reader, o Options, now time.Time) (*Parsed, error) {
 	if len(res.Joined) > 0 {
 		ev.Notes = append(ev.Notes, fmt.Sprintf("%d wrapped lines joined to the line before them (lines %s)", len(res.Joined), joinLines(res.Joined)))
 	}
+	bound(ev)
 	return &Parsed{Client: ev, Summary: res}, nil
 }
 
@@ -42,7 +43,24 @@ func parseWULog(r io.Reader, o Options, now time.Time) (*Parsed, error) {
 	if d.Undecoded > 0 {
 		ev.Notes = append(ev.Notes, fmt.Sprintf("%d lines could not be decoded (No Format Information found)", d.Undecoded))
 	}
+	bound(ev)
 	return &Parsed{Client: ev, Summary: d}, nil
+}
+
+// bound keeps what the text names within what is stored: notes are cut,
+// a computer name that is no host name is dropped.
+func bound(ev *probes.ClientEvidence) {
+	if len(ev.Machine) > 253 {
+		ev.Machine = ""
+	}
+	if len(ev.Notes) > 100 {
+		ev.Notes = ev.Notes[:100]
+	}
+	for i, n := range ev.Notes {
+		if len(n) > 2000 {
+			ev.Notes[i] = strings.ToValidUTF8(n[:2000], "") + " …"
+		}
+	}
 }
 
 func joinLines(ns []int64) string {

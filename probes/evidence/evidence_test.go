@@ -174,3 +174,70 @@ func TestOptions(t *testing.T) {
 		t.Errorf("site accepted for a client kind")
 	}
 }
+
+// FuzzClientEvidence: whatever auto accepts for a client is evidence that
+// validates for storage, or a refusal with a line or a reason.
+func FuzzClientEvidence(f *testing.F) {
+	for file, kind := range samples(f) {
+		if side, _ := sideOf(kind); side == SideClient {
+			b, _ := os.ReadFile(file)
+			f.Add(b)
+		}
+	}
+	auto, _ := LookupClient(Auto)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := auto.Parse(bytes.NewReader(in), Options{}, now)
+		if err != nil {
+			var v *probes.ValidationError
+			if !errors.As(err, &v) || v.Errors[0].Detail == "" {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		if p.Client == nil {
+			t.Fatalf("auto on the client side gave %s", p.Kind)
+		}
+		ev := *p.Client
+		ev.Client, ev.ID = "pc1.corp.example", "x"
+		if err := ev.Validate(now); err != nil {
+			var v *probes.ValidationError
+			// A value longer than a policy value may be is refused by name.
+			if !errors.As(err, &v) || !strings.HasPrefix(v.Errors[0].Pointer, "/policy/facts/") {
+				t.Fatalf("evidence does not validate: %v", err)
+			}
+		}
+	})
+}
+
+// FuzzServerEvidence: whatever auto accepts for a server is a report that
+// validates, or a refusal with a line or a reason.
+func FuzzServerEvidence(f *testing.F) {
+	for _, file := range []string{"../httperr/testdata/httperr1.log", "../eventtext/testdata/viewer-copy-en.txt", "../eventtext/testdata/eventviewer-export.csv",
+		"../sdlog/testdata/SoftwareDistribution.log", "../eventtext/testdata/events-12072-excerpt.txt"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	auto, _ := Lookup(Auto)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p, err := auto.Parse(bytes.NewReader(in), Options{}, now)
+		if err != nil {
+			var v *probes.ValidationError
+			if !errors.As(err, &v) || v.Errors[0].Detail == "" {
+				t.Fatalf("error %T %v", err, err)
+			}
+			return
+		}
+		r := p.Report
+		r.Schema, r.ID, r.Server = probes.SchemaReport, "x", probes.ServerInfo{Name: "wsus01"}
+		r.Collector = probes.Collector{Name: "fuzz", Vantage: probes.VantageServer}
+		if r.CollectedAt.IsZero() {
+			r.CollectedAt = probes.TimeOf(now)
+		}
+		if err := r.Validate(now.AddDate(300, 0, 0)); err != nil {
+			t.Fatalf("%s report does not validate: %v", p.Kind, err)
+		}
+	})
+}
