@@ -40,6 +40,7 @@ func TestSamples(t *testing.T) {
 		{"viewer-copy-en.txt", FormatViewer, "12072 Windows Server Update Services Error 11-20T08:10:00 The WSUS content directory is not accessible.\n" +
 			"5002 Microsoft-Windows-WAS Error 11-20T07:55:31 Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool.", 0},
 		{"viewer-copy-markdown.txt", FormatViewer, "12072 Windows Server Update Services Error 11-20T09:10:00 The WSUS content directory is not accessible.", 0},
+		{"viewer-copy-wrapped.txt", FormatViewer, "12072 Windows Server Update Services Error 11-20T09:10:00 The WSUS content directory is not accessible.", 0},
 		{"viewer-copy-de.txt", FormatViewer, "12042 Windows Server Update Services Error 11-20T09:10:00 The SimpleAuth Web Service is not working.", 0},
 		{"events-12072-excerpt.txt", FormatViewer, "12072 Windows Server Update Services Error 11-21T12:00:00 The WSUS content directory is not accessible.\n" +
 			"7000 SMS Server Information 11-21T12:00:00 On 8/13/2015 3:22:40 AM, component SMS_WSUS_CONTROL_MANAGER on computer WSUS.fqdn reported:  WSUS Control Manager failed to configure proxy settings on WSUS Server \"WSUS.fqdn\".\n" +
