@@ -136,17 +136,18 @@ type record struct {
 }
 
 type parser struct {
-	t       *textin.Reader
-	opt     Options
-	cur     *record
-	records []*record
-	formats []string
-	notes   []string
-	table   *table
-	source  string // "ProviderName: X" above a Get-WinEvent table
-	orders  localtime.Orders
-	first   int64
-	firstT  string
+	t        *textin.Reader
+	opt      Options
+	cur      *record
+	records  []*record
+	formats  []string
+	notes    []string
+	table    *table
+	source   string // "ProviderName: X" above a Get-WinEvent table
+	orders   localtime.Orders
+	first    int64
+	firstT   string
+	dayFirst bool // the labels are in a language that writes the day first
 }
 
 func (p *parser) note(format string, args ...any) {
@@ -301,6 +302,9 @@ func (p *parser) finish() (*Result, error) {
 		}
 	}
 	order := p.orders.Decide()
+	if p.dayFirst {
+		order = p.orders.DecideOr(localtime.DMY)
+	}
 	allUTC := true
 	for _, r := range p.records {
 		ev, ok := p.event(r, order, loc)

@@ -183,3 +183,16 @@ func TestXMLAndExports(t *testing.T) {
 		t.Errorf("XML message %q", m)
 	}
 }
+
+// French labels: 03/11/2026 is the 3rd of November.
+func TestFrenchDates(t *testing.T) {
+	in := "Nom du journal :Application\r\nSource :        Windows Server Update Services\r\nDate :          03/11/2026 09:10:00\r\nID de l’événement :12072\r\n" +
+		"Niveau :        Erreur\r\nDescription :\r\nThe WSUS content directory is not accessible.\r\n"
+	res, err := Parse(strings.NewReader(in), Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := res.Events[0]; !e.Time.Equal(time.Date(2026, 11, 3, 9, 10, 0, 0, time.UTC)) || e.Level != "Error" || e.ID != 12072 {
+		t.Errorf("event %+v", e)
+	}
+}

@@ -25,6 +25,12 @@ var viewerLabels = map[string]string{
 	"nivel": "level", "palabras clave": "keywords", "usuario": "user", "equipo": "computer", "descripción": "description", "xml de evento": "xml",
 }
 
+// englishLabels are the labels of viewerLabels in English, whose dates
+// follow the machine's culture either way.
+var englishLabels = map[string]bool{"log name": true, "source": true, "date": true, "event id": true, "task category": true, "task": true,
+	"level": true, "keywords": true, "keyword": true, "user": true, "user name": true, "computer": true, "description": true, "opcode": true,
+	"event xml": true}
+
 // psLabels are the property names Get-WinEvent and Get-EventLog print
 // (PowerShell does not translate them); "" marks ones not read.
 var psLabels = map[string]string{
@@ -60,6 +66,9 @@ func (p *parser) label(text string) (key, value string, ps, ok bool) {
 		return k, m[2], true, true
 	}
 	if viewer {
+		if _, en := englishLabels[strings.ToLower(name)]; !en {
+			p.dayFirst = true // French, German and Spanish Windows write dates day first
+		}
 		return vk, m[2], false, true
 	}
 	return "", "", false, false

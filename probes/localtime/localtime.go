@@ -237,7 +237,11 @@ func (o *Orders) Note(s Stamp) {
 }
 
 // Decide is the order ambiguous dates read in: DMY or MDY.
-func (o *Orders) Decide() byte {
+func (o *Orders) Decide() byte { return o.DecideOr(MDY) }
+
+// DecideOr is Decide with the order to take when nothing in the dates
+// decides it (the labels' language may: French and German write day first).
+func (o *Orders) DecideOr(fallback byte) byte {
 	switch {
 	case o.dmy > 0 && o.mdy == 0:
 		return DMY
@@ -250,7 +254,7 @@ func (o *Orders) Decide() byte {
 	case o.ampm > 0:
 		return MDY
 	}
-	return MDY
+	return fallback
 }
 
 // Mixed reports dates that fit neither order alone (a merged paste).
