@@ -115,6 +115,8 @@ func UnderstoodClient(ev probes.ClientEvidence) []string {
 			case last == nil:
 			case last.OK:
 				add("last %s succeeded at %s", op, last.At.UTC().Format("2006-01-02 15:04"))
+			case last.Code == "":
+				add("last %s started at %s; its result is not in the log", op, last.At.UTC().Format("2006-01-02 15:04"))
 			case ok != nil:
 				add("last %s failed with %s at %s; last success %s", op, last.Code, last.At.UTC().Format("2006-01-02 15:04"), ok.At.UTC().Format("2006-01-02 15:04"))
 			default:
