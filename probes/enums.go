@@ -49,6 +49,8 @@ func enumValues(name string) []string {
 		return SDLogIssueKinds()
 	case "update_operation":
 		return []string{UpdateOpScan, UpdateOpDownload, UpdateOpInstall, UpdateOpReport, UpdateOpSelfUpdate, UpdateOpOther}
+	case "client_evidence":
+		return []string{EvidenceRegQuery, EvidenceWindowsUpdateLog}
 	case "sync_result":
 		return []string{"Succeeded", "Failed", "Canceled", "NeverRun", "Running", "Unknown"}
 	}

@@ -19,10 +19,11 @@ import (
 func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, digest string) (receipt probes.ClientReceipt, replay bool, err error) {
 	cr.Normalize()
 	body, err := json.Marshal(struct {
-		Client     probes.ClientView  `json:"client"`
-		VDirChecks []probes.VDirCheck `json:"vdir_checks"`
-		Collector  probes.Collector   `json:"collector"`
-	}{cr.Client, cr.VDirChecks, cr.Collector})
+		Client       probes.ClientView    `json:"client"`
+		VDirChecks   []probes.VDirCheck   `json:"vdir_checks"`
+		Collector    probes.Collector     `json:"collector"`
+		UpdateErrors []probes.UpdateError `json:"update_errors,omitempty"` // read back by the client page
+	}{cr.Client, cr.VDirChecks, cr.Collector, cr.UpdateErrors})
 	if err != nil {
 		return receipt, false, err
 	}

@@ -20,6 +20,9 @@ func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
 		`DELETE FROM reports WHERE id IN (SELECT id FROM reports WHERE received_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM findings WHERE id IN (SELECT id FROM findings WHERE resolved_at < $1 LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		`DELETE FROM status_history WHERE at < $1`,
+		// client_evidence: all but the newest of each kind per client
+		`DELETE FROM client_evidence WHERE id IN (SELECT e.id FROM client_evidence e WHERE e.received_at < $1 AND EXISTS (
+			SELECT 1 FROM client_evidence n WHERE n.name = e.name AND n.kind = e.kind AND n.received_at > e.received_at) LIMIT ` + fmt.Sprint(pruneBatch) + `)`,
 		// iislog_hours: through its (server_id, hour) index, one server at a time
 		`DELETE FROM iislog_hours WHERE (server_id, file, hour, vdir, status, substatus, win32) IN (
 			SELECT h.server_id, h.file, h.hour, h.vdir, h.status, h.substatus, h.win32 FROM servers s

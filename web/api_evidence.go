@@ -55,8 +55,8 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	rep := parsed.Report
-	rep.Schema, rep.ID = probes.SchemaReport, evidenceID(kind.Name, name, digest)
-	rep.Collector = probes.Collector{Name: "upload " + kind.Name, Version: a.cfg.Version, Vantage: probes.VantageServer}
+	rep.Schema, rep.ID = probes.SchemaReport, evidenceID(parsed.Kind, name, digest) // auto: the kind it was read as
+	rep.Collector = probes.Collector{Name: "upload " + parsed.Kind, Version: a.cfg.Version, Vantage: probes.VantageServer}
 	rep.Server = probes.ServerInfo{Name: name}
 	if rep.CollectedAt.IsZero() {
 		rep.CollectedAt = probes.TimeOf(a.now())
@@ -71,7 +71,7 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	answer, err := evidenceAnswer(receipt, kind.Name, parsed.Summary)
+	answer, err := evidenceAnswer(receipt, parsed.Kind, parsed.Summary)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ const (
 	adminAPI                 // a token with scope admin
 	readPage                 // a signed-in session, or nobody with --read-auth=none
 	adminPage                // a signed-in admin session
+	ingestPage               // a signed-in ingest or admin session
 	signInPage               // the sign-in form's own cookies (CSRF)
 )
 
@@ -319,7 +320,7 @@ func security(a access) []map[string][]string {
 		return []map[string][]string{{"bearer": {}}}
 	case readPage:
 		return []map[string][]string{none, {"session": {}}}
-	case adminPage:
+	case adminPage, ingestPage:
 		return []map[string][]string{{"session": {}}}
 	}
 	return []map[string][]string{none}

@@ -43,7 +43,8 @@ func (endpoints) PostInventory() operation {
 func (endpoints) PostEvidence() operation {
 	return post("/api/v1/servers/{name}/evidence/{kind}", "Upload a raw evidence file of a server").by(ingestAPI).
 		describe("The body is the file itself (Content-Encoding: gzip accepted; up to 1 GiB decompressed, streamed). It is parsed, stored as the server's sections "+
-			"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot) and diagnosed. "+
+			"(iislog: the summary and hourly history; procmon: denials; apphost: vdir_config and app_pool; computers: a client snapshot; httperr and "+
+			"softwaredistributionlog: their digests; events: the events section) and diagnosed; auto detects the kind from the content. "+
 			"The answer is the receipt (id, server, kind) with what the file held; the same file again answers 200 and stores nothing twice. "+
 			"A file that is not of its kind is refused with the line at fault. The {name} must be a host name.").
 		with(serverNameParam(),
@@ -51,7 +52,8 @@ func (endpoints) PostEvidence() operation {
 			queryParam("file", "the file's name (iislog: uploading the same file again replaces its hours)", strSchema()),
 			queryParam("date_order", "computers: dmy or mdy when the file's dates are ambiguous", enumSchema("dmy", "mdy")),
 			queryParam("partial", "computers: true when the file does not list every computer", boolSchema()),
-			queryParam("site", "apphost: the IIS site of WSUS when it is not WSUS Administration", strSchema())).
+			queryParam("site", "apphost: the IIS site of WSUS when it is not WSUS Administration", strSchema()),
+			queryParam("utc_offset", "events, softwaredistributionlog: the UTC offset local times were written in, e.g. +01:00", strSchema())).
 		takesFile("the evidence file").
 		returns(http.StatusCreated, "stored; the summary of what the file held", map[string]any{}).
 		returns(http.StatusOK, "this very file was stored before", map[string]any{})

@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/evidence"
 	"github.com/wsusfleet/wsusfleet/web/ui"
 )
 
@@ -50,6 +51,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 	if g, ok := clientsVantage(st.ClientChecks, now); ok {
 		v.Reach.Groups = append(v.Reach.Groups, g)
 	}
+	v.Evidence = a.evidenceForm(r, evidence.SideServer, st.Name)
 	v.Layout.Refresh = pageRefreshSeconds
 	if v.Clients, err = a.clientsView(r, st, now); err != nil {
 		return err

@@ -58,12 +58,19 @@ func (a *app) signIn(w http.ResponseWriter, r *http.Request) error {
 		return again(http.StatusUnauthorized, "That token is unknown or revoked.")
 	case err != nil:
 		return err
+	case tok.Scope == probes.ScopeIngest && a.cfg.ReadAuth == ReadAuthNone:
+		// Reading is open: an ingest token signs in to add evidence from the
+		// pages, and may do nothing it could not do through the API.
 	case !tok.Allows(probes.ScopeRead):
-		return again(http.StatusUnauthorized, "Token "+tok.Name+" has scope "+tok.Scope+"; sign in with a read or admin token.")
+		return again(http.StatusUnauthorized, "Token "+tok.Name+" has scope "+tok.Scope+"; sign in with a read or admin token"+
+			map[bool]string{true: " (or an ingest token, to add evidence)", false: ""}[a.cfg.ReadAuth == ReadAuthNone]+".")
 	}
 	scope := probes.ScopeRead
-	if tok.Allows(probes.ScopeAdmin) {
+	switch {
+	case tok.Allows(probes.ScopeAdmin):
 		scope = probes.ScopeAdmin
+	case tok.Scope == probes.ScopeIngest:
+		scope = probes.ScopeIngest
 	}
 	if err := a.startSession(w, r, probes.Session{Via: probes.SignInToken, TokenID: tok.ID, User: tok.Name, Scope: scope}); err != nil {
 		return err

@@ -33,6 +33,9 @@ func (a *app) routes() http.Handler {
 		r.With(a.requirePageRead).Get("/gaps/{category}.csv", a.handle(a.gapClientsCSV))
 		r.With(a.requirePageRead).Get("/gaps/{category}", a.handle(a.gapClientsPage))
 		r.With(a.requirePageRead).Get("/hierarchy", a.handle(a.hierarchyPage))
+		r.With(a.requirePageRead).Get("/clients/{name}", a.handle(a.clientPage))
+		r.With(a.requirePageIngest, a.body(bodyEvidence, a.cfg.MaxEvidenceBytes)).Post("/clients/{name}/evidence", a.handle(a.pasteClientEvidence))
+		r.With(a.requirePageIngest, a.body(bodyEvidence, a.cfg.MaxEvidenceBytes)).Post("/servers/{name}/evidence", a.handle(a.pasteServerEvidence))
 		r.Get("/signin", a.handle(a.signInPage))
 		r.Post("/signin", a.handle(a.signIn))
 		r.Post("/signout", a.handle(a.signOut))
@@ -91,6 +94,8 @@ func (a *app) routes() http.Handler {
 		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/windows/{id}", a.handle(a.deleteWindow))
 		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/settings", a.handle(a.getAlertSettings))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/settings", a.handle(a.putAlertSettings))
+		r.With(a.require(probes.ScopeClient), a.body(bodyEvidence, a.cfg.MaxEvidenceBytes)).Post("/clients/{name}/evidence/{kind}", a.handle(a.postClientEvidence))
+		r.With(a.requireRead).Get("/clients/{name}", a.handle(a.getClient))
 	})
 	return r
 }

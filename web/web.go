@@ -32,6 +32,8 @@ type Store interface {
 	VDirHistory(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
 	VDirVerdicts(ctx context.Context, server string, since time.Time) ([]probes.ObservedCheck, error)
 	IISLogHistory(ctx context.Context, server string, since time.Time) ([]probes.IISLogHour, error)
+	SaveClientEvidence(ctx context.Context, ev *probes.ClientEvidence, digest string) (probes.ClientEvidence, bool, error)
+	ClientDetail(ctx context.Context, name string) (*probes.ClientDetail, error)
 	RegisterServer(ctx context.Context, name, url string) (created bool, err error)
 	ResolveServer(ctx context.Context, url string) (probes.ServerMatch, error)
 	StaleAfter() time.Duration // the threshold the stale counts and categories use

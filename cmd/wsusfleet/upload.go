@@ -18,32 +18,47 @@ import (
 )
 
 func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	var kinds []string
-	for _, k := range evidence.Kinds() {
-		kinds = append(kinds, fmt.Sprintf("%s (%s)", k.Name, k.Description))
+	describeKinds := func(list []evidence.Kind) string {
+		var out []string
+		for _, k := range list {
+			out = append(out, fmt.Sprintf("%s (%s)", k.Name, k.Description))
+		}
+		return strings.Join(out, "; ")
 	}
-	fs := newFlags("upload", "Send evidence files for a server to the dashboard, gzip-compressed on the wire.\n\nKinds: "+strings.Join(kinds, "; "), stderr)
-	server := fs.String("server", "", "the WSUS server the files are from, e.g. wsus01.corp.example (required)")
-	kind := fs.String("kind", "", "iislog, procmon, apphost or computers (required)")
+	fs := newFlags("upload", "Send evidence files about a server or a client to the dashboard, gzip-compressed on the wire.\n\n"+
+		"Server kinds (--server): "+describeKinds(evidence.Kinds())+".\n\nClient kinds (--client): "+describeKinds(evidence.ClientKinds())+".", stderr)
+	server := fs.String("server", "", "the WSUS server the files are from, e.g. wsus01.corp.example")
+	client := fs.String("client", "", "the Windows client the files are from (reg query output, WindowsUpdate.log), e.g. pc0042.corp.example")
+	kind := fs.String("kind", evidence.Auto, "the kind of the files; auto reads it from their content")
 	dashboard := fs.String("dashboard", "http://127.0.0.1:8080", "the dashboard's URL")
 	token := fs.String("token", "", "an ingest token (or WSUSFLEET_TOKEN)")
 	dateOrder := fs.String("date-order", "", "computers: dmy or mdy when the CSV's dates are ambiguous")
 	partial := fs.Bool("partial", false, "computers: the CSV does not list every computer of the server")
 	site := fs.String("site", "", "apphost: the IIS site of WSUS, if not WSUS Administration")
+	offset := fs.String("utc-offset", "", "events, windowsupdatelog: the UTC offset the machine wrote local times in, e.g. +01:00")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	switch {
-	case *server == "":
-		return usageError("--server is required: the WSUS server the files are from")
+	case (*server == "") == (*client == ""):
+		return usageError("give either --server (the WSUS server the files are from) or --client (the Windows client they are from)")
 	case *token == "":
 		return usageError("--token is required (or WSUSFLEET_TOKEN): an ingest token from wsusfleet token create")
 	case fs.NArg() == 0:
 		return usageError("give the files to upload after the flags")
 	}
-	k, err := evidence.Lookup(*kind)
+	lookup, base, name := evidence.Lookup, "/api/v1/servers", *server
+	if *client != "" {
+		lookup, base, name = evidence.LookupClient, "/api/v1/clients", *client
+	}
+	k, err := lookup(*kind)
 	if err != nil {
 		return usageError("--kind: " + strings.TrimPrefix(err.Error(), "not found: "))
+	}
+	if *offset != "" {
+		if _, err := evidence.ParseOffset(*offset); err != nil {
+			return usageError(fmt.Sprintf("--utc-offset: %q is not an offset from UTC like +01:00, -05:00 or Z", *offset))
+		}
 	}
 	for _, path := range fs.Args() {
 		if st, err := os.Stat(path); err != nil || st.IsDir() {
@@ -61,7 +76,10 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 		if *site != "" {
 			q.Set("site", *site)
 		}
-		endpoint, err := url.JoinPath(*dashboard, "/api/v1/servers", url.PathEscape(*server), "evidence", k.Name)
+		if *offset != "" {
+			q.Set("utc_offset", *offset)
+		}
+		endpoint, err := url.JoinPath(*dashboard, base, url.PathEscape(name), "evidence", k.Name)
 		if err != nil {
 			return usageError("--dashboard: " + err.Error())
 		}
@@ -69,7 +87,11 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		fmt.Fprintln(stdout, describeUpload(filepath.Base(path), k.Name, answer))
+		kindName, _ := answer["kind"].(string)
+		if kindName == "" {
+			kindName = k.Name
+		}
+		fmt.Fprintln(stdout, describeUpload(filepath.Base(path), kindName, answer))
 	}
 	return nil
 }
@@ -173,7 +195,17 @@ func describeUpload(file, kind string, a map[string]any) string {
 		what = fmt.Sprintf("site %s: %d vDirs, %s", n("site"), len(vd), pool)
 	case "computers":
 		what = fmt.Sprintf("%s computers (%s never reported)", n("clients"), n("never_reported"))
+	case "httperr":
+		what = fmt.Sprintf("%s lines (%s skipped) from %s to %s; %s", n("lines"), n("skipped"), n("first"), n("last"), httperrGroups(a["groups"]))
+	case "events":
+		what = fmt.Sprintf("%s events (%v)", n("events"), a["sources"])
+	case "softwaredistributionlog":
+		issues, _ := a["issues"].([]any)
+		what = fmt.Sprintf("%s entries, %d kinds of problem", n("lines"), len(issues))
+	case "regquery", "windowsupdatelog":
+		what = describeClientEvidence(a)
 	}
+	what = kind + ": " + what
 	b, _ := json.Marshal(a["id"])
 	return fmt.Sprintf("%s: %s [stored as %s]", file, what, b)
 }
@@ -195,4 +227,49 @@ func vdirCounts(v any) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")
+}
+
+func httperrGroups(v any) string {
+	groups, _ := v.([]any)
+	var parts []string
+	for i, g := range groups {
+		if i == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		m, _ := g.(map[string]any)
+		parts = append(parts, fmt.Sprintf("%v %v %v ×%v", m["status"], m["reason"], m["queue"], m["count"]))
+	}
+	if len(parts) == 0 {
+		return "nothing answered by HTTP.sys itself"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// describeClientEvidence says what client evidence did: the policy judged
+// and the gap, or what it lacked; a log's server and last results.
+func describeClientEvidence(a map[string]any) string {
+	what := fmt.Sprint(a["format"])
+	if judged, _ := a["judged"].(bool); judged {
+		what += "; policy judged"
+		if ch, _ := a["changed"].([]any); len(ch) > 0 {
+			what += fmt.Sprintf(" (%d values changed)", len(ch))
+		}
+	} else if missing, _ := a["missing"].([]any); len(missing) > 0 {
+		what += fmt.Sprintf("; policy not judged: the output lacks %v", missing)
+	}
+	if log, ok := a["log"].(map[string]any); ok {
+		if srv, ok := log["wsus_server"].(map[string]any); ok {
+			what += fmt.Sprintf("; the agent used %v", srv["value"])
+		}
+		if errs, _ := log["errors"].([]any); len(errs) > 0 {
+			what += fmt.Sprintf("; %d kinds of error", len(errs))
+		}
+	}
+	if gap, _ := a["gap"].(string); gap != "" {
+		what += fmt.Sprintf("; gap %s: %v", gap, a["gap_detail"])
+	} else {
+		what += "; no gap"
+	}
+	return what
 }

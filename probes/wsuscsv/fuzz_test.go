@@ -12,7 +12,7 @@ import (
 // FuzzParse: any input gives clients that validate or a
 // *probes.ValidationError, never a panic or a hang.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"export-csv-typed.csv", "get-wsuscomputer-table.txt", "computers-en-us.csv", "computers-de-de.csv"} {
+	for _, name := range []string{"export-csv-typed.csv", "get-wsuscomputer-table.txt", "computers-en-us.csv", "computers-de-de.csv", "get-wsuscomputer-list.txt"} {
 		b, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)

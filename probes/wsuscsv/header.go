@@ -61,7 +61,7 @@ func parseHeader(header []string, line int) (columns, error) {
 	c := columns{index: map[string]int{}}
 	var unknown []string
 	for i, h := range header {
-		h = decodeField(strings.TrimSpace(h))
+		h = strings.TrimSpace(h)
 		matched := false
 		for _, k := range knownColumns {
 			if normColumn(h) == normColumn(k) {

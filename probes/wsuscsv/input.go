@@ -1,23 +1,23 @@
 package wsuscsv
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/textin"
 )
 
 // maxLineBytes bounds one physical line; a computer's row is well under 4 KiB.
 const maxLineBytes = 64 << 10
 
-const exportHint = "Get-WsusComputer -All | Export-Csv -NoTypeInformation -Encoding UTF8 computers.csv"
+// ExportCommand is what to run instead of pasting what Get-WsusComputer prints.
+const ExportCommand = "Get-WsusComputer -All | Export-Csv -NoTypeInformation -Encoding UTF8 computers.csv"
+
+const exportHint = ExportCommand
 
 // invalid is a problem with the file; syntax marks input that is not a CSV
 // export at all or is malformed (400 rather than 422).
@@ -29,62 +29,113 @@ func invalid(syntax bool, format string, args ...any) *probes.ValidationError {
 type source struct {
 	r         io.Reader
 	typeName  string // from a "#TYPE ..." first line
-	skipped   int    // lines before the header (the #TYPE line)
+	skipped   int    // lines before the header (the #TYPE line, blank lines)
 	delimiter rune
 }
 
 // tableRule is the dashed line under a PowerShell table's headings.
-var tableRule = regexp.MustCompile(`(?m)^\s*-{3,}(\s+-{3,})+\s*$`)
+var tableRule = regexp.MustCompile(`^\s*-{2,}(\s+-{2,})+\s*$`)
 
-// open sniffs r: refuses what is plainly not a CSV export, converts UTF-16
-// (what > and Out-File write in Windows PowerShell) to UTF-8, drops a BOM,
-// reads the #TYPE line and picks the delimiter (Export-Csv -UseCulture
-// writes ";" in much of Europe).
+// listLine is one "Property : value" line of PowerShell's list output.
+var listLine = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9]*)\s*: ?(.*)$`)
+
+// open decodes r (textin: UTF-16 from > and Out-File, a BOM, ANSI, pasted
+// Markdown), reads the #TYPE line, refuses what PowerShell prints on screen
+// (tables and lists) with the export command, and picks the delimiter
+// (Export-Csv -UseCulture writes ";" in much of Europe).
 func open(r io.Reader) (*source, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(4)
-	if err != nil && !errors.Is(err, io.EOF) && len(head) < 4 {
+	t, err := textin.New(r, textin.Options{Want: "the output of " + exportHint, MaxLine: maxLineBytes, RefuseLong: true})
+	if err != nil {
+		return nil, refusal(err)
+	}
+	head, err := t.Head(200)
+	if err != nil {
+		return nil, refusal(err)
+	}
+	src := &source{delimiter: ','}
+	i := 0
+	for i < len(head) && strings.TrimSpace(head[i].Text) == "" {
+		i++
+	}
+	if i < len(head) && strings.HasPrefix(head[i].Text, "#TYPE") {
+		src.typeName = strings.TrimSpace(strings.TrimPrefix(head[i].Text, "#TYPE"))
+		i++
+	}
+	if err := screenOutput(head[i:]); err != nil {
 		return nil, err
 	}
-	var in io.Reader = br
-	switch {
-	case bytes.HasPrefix(head, []byte{0xff, 0xfe}):
-		_, _ = br.Discard(2)
-		in = &utf16Reader{r: br}
-	case bytes.HasPrefix(head, []byte{0xfe, 0xff}):
-		_, _ = br.Discard(2)
-		in = &utf16Reader{r: br, bigEndian: true}
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return nil, invalid(true, "the file is gzip-compressed: decompress it, or upload it with Content-Encoding: gzip")
+	for range i {
+		t.Next()
 	}
-	tr := &textReader{r: in, line: 1}
-	text := bufio.NewReaderSize(tr, 64<<10)
-	if b, _ := text.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = text.Discard(3)
+	src.skipped = i
+	src.r = t.Text()
+	if i < len(head) {
+		src.delimiter = pickDelimiter(head[i].Text)
 	}
-	head, err = text.Peek(8 << 10)
-	if len(head) == 0 && err != nil && !errors.Is(err, io.EOF) {
-		return nil, err // a read error, or textReader's refusal of the first line
-	}
-	if len(bytes.TrimSpace(head)) == 0 {
-		return nil, invalid(true, "the file is empty: expected the output of %s", exportHint)
-	}
-	src := &source{r: text, delimiter: ','}
-	if bytes.HasPrefix(head, []byte("#TYPE")) {
-		line, _ := text.ReadString('\n')
-		src.typeName = strings.TrimSpace(strings.TrimPrefix(line, "#TYPE"))
-		src.skipped = 1
-		head, _ = text.Peek(8 << 10)
-	}
-	if tableRule.Match(head) || bytes.HasPrefix(head, []byte("PS ")) {
-		return nil, invalid(true, "this is PowerShell table output, not CSV: export with %s", exportHint)
-	}
-	header, _, _ := bytes.Cut(head, []byte("\n"))
-	if bytes.ContainsFunc(header, func(r rune) bool { return r < 0x20 && r != '\t' && r != '\r' || r == 0x7f || r == utf8.RuneError }) {
-		return nil, invalid(true, "line %d: binary data: not a CSV export; expected the output of %s", src.skipped+1, exportHint)
-	}
-	src.delimiter = pickDelimiter(string(header))
 	return src, nil
+}
+
+// refusal words textin's refusals as this package always has: the line in
+// the detail.
+func refusal(err error) error {
+	var v *probes.ValidationError
+	if !errors.As(err, &v) {
+		return err
+	}
+	out := &probes.ValidationError{Syntax: v.Syntax}
+	for _, e := range v.Errors {
+		if e.Line > 0 {
+			e.Detail = fmt.Sprintf("line %d: %s", e.Line, e.Detail)
+			e.Line = 0
+		}
+		out.Errors = append(out.Errors, e)
+	}
+	return out
+}
+
+// screenOutput refuses the text PowerShell prints on screen, saying what it
+// is: a table cuts and wraps values, a list is not one row per computer, and
+// both show dates in the console's format.
+func screenOutput(lines []textin.Line) error {
+	var prompt string
+	props := map[string]int64{}
+	var order []string
+	computers := 0
+	for j, l := range lines {
+		text := strings.TrimSpace(l.Text)
+		switch {
+		case strings.HasPrefix(text, "PS ") && strings.Contains(text, ">"):
+			prompt = text
+		case tableRule.MatchString(l.Text) && j > 0:
+			heads := strings.Join(strings.Fields(lines[j-1].Text), " ")
+			what := "PowerShell table output (Format-Table)"
+			if prompt != "" {
+				what = "the table that " + strings.TrimSpace(prompt[strings.Index(prompt, ">")+1:]) + " prints"
+			}
+			return invalid(true, "line %d: this is %s (headings %s), not CSV: a table cuts long values and wraps others onto the next lines; export with %s",
+				lines[j-1].N, what, heads, exportHint)
+		default:
+			if m := listLine.FindStringSubmatch(text); m != nil && !strings.Contains(text, `","`) {
+				if _, seen := props[m[1]]; !seen {
+					props[m[1]] = l.N
+					order = append(order, m[1])
+				}
+				if strings.EqualFold(m[1], colName) {
+					computers++
+				}
+			}
+		}
+	}
+	if len(order) >= 3 {
+		first := props[order[0]]
+		what := fmt.Sprintf("%d computer", computers)
+		if computers != 1 {
+			what += "s"
+		}
+		return invalid(true, "line %d: this is PowerShell list output (Format-List: one \"Property : value\" line each, %s so far, properties %s), not CSV: export with %s",
+			first, what, strings.Join(order[:min(len(order), 5)], ", "), exportHint)
+	}
+	return nil
 }
 
 // pickDelimiter counts the candidate separators outside quotes in the header.
@@ -108,126 +159,10 @@ func pickDelimiter(header string) rune {
 	return best
 }
 
-// textReader passes text through, counting lines, and fails on a NUL byte
-// (binary data, or UTF-16 without a BOM) or a line longer than maxLineBytes.
-type textReader struct {
-	r       io.Reader
-	err     error // sticky: the bytes after a refusal are gone
-	line    int
-	lineLen int
-}
-
-func (t *textReader) Read(p []byte) (int, error) {
-	if t.err != nil {
-		return 0, t.err
-	}
-	n, err := t.r.Read(p)
-	chunk := p[:n]
-	if i := bytes.IndexByte(chunk, 0); i >= 0 {
-		t.err = invalid(true, "line %d: binary data (a NUL byte): not a CSV export (UTF-16 without a byte-order mark?); expected the output of %s",
-			t.line+bytes.Count(chunk[:i], []byte("\n")), exportHint)
-		return 0, t.err
-	}
-	for len(chunk) > 0 {
-		i := bytes.IndexByte(chunk, '\n')
-		if i < 0 {
-			t.lineLen += len(chunk)
-			break
-		}
-		if t.lineLen+i > maxLineBytes {
-			t.lineLen += i
-			break
-		}
-		t.line++
-		t.lineLen = 0
-		chunk = chunk[i+1:]
-	}
-	if t.lineLen > maxLineBytes {
-		t.err = invalid(true, "line %d is longer than %d bytes: not a Get-WsusComputer CSV export", t.line, maxLineBytes)
-		return 0, t.err
-	}
-	return n, err
-}
-
-// utf16Reader converts UTF-16 to UTF-8 as it streams.
-type utf16Reader struct {
-	r         *bufio.Reader
-	bigEndian bool
-	pending   []byte // UTF-8 not yet returned
-	err       error
-}
-
-func (u *utf16Reader) Read(p []byte) (int, error) {
-	for len(u.pending) < len(p) && u.err == nil {
-		c, err := u.unit()
-		if err != nil {
-			u.err = err
-			break
-		}
-		r := rune(c)
-		if utf16.IsSurrogate(r) {
-			c2, err := u.unit()
-			if err != nil {
-				u.err = err
-			}
-			r = utf16.DecodeRune(r, rune(c2))
-		}
-		u.pending = utf8.AppendRune(u.pending, r)
-	}
-	n := copy(p, u.pending)
-	u.pending = u.pending[n:]
-	if n == 0 && u.err != nil {
-		return 0, u.err
-	}
-	return n, nil
-}
-
-func (u *utf16Reader) unit() (uint16, error) {
-	var b [2]byte
-	if _, err := io.ReadFull(u.r, b[:]); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return 0, io.EOF // a stray odd byte at the end
-		}
-		return 0, err
-	}
-	if u.bigEndian {
-		return uint16(b[0])<<8 | uint16(b[1]), nil
-	}
-	return uint16(b[1])<<8 | uint16(b[0]), nil
-}
-
 func asValidation(err error) *probes.ValidationError {
 	var v *probes.ValidationError
 	if errors.As(err, &v) {
-		return v
+		return refusal(v).(*probes.ValidationError)
 	}
 	return nil
-}
-
-// cp1252 maps the bytes 0x80–0x9F of Windows-1252 (Export-Csv -Encoding
-// Default on Western systems); the other bytes are Latin-1.
-var cp1252 = [32]rune{
-	'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8d, 'Ž', 0x8f,
-	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9d, 'ž', 'Ÿ',
-}
-
-// decodeField returns s as valid UTF-8: a field that is not UTF-8 is read as
-// Windows-1252, the only other encoding Export-Csv writes without a BOM.
-func decodeField(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c < 0x80:
-			b.WriteByte(c)
-		case c < 0xa0:
-			b.WriteRune(cp1252[c-0x80])
-		default:
-			b.WriteRune(rune(c))
-		}
-	}
-	return b.String()
 }

@@ -26,7 +26,7 @@ func readRow(rec []string, cols columns, line int, p *problemList, res *Result) 
 		if i := cols.at(name); i >= 0 && i < len(rec) {
 			// Clone: the record's fields share one string per line, most
 			// of it columns we do not keep.
-			return strings.Clone(decodeField(strings.TrimSpace(rec[i])))
+			return strings.Clone(strings.TrimSpace(rec[i]))
 		}
 		return ""
 	}

@@ -53,6 +53,10 @@ func Run(t *testing.T, open Opener) {
 		{"FactsForTheRules", testFactsAssembly},
 		{"ServerIdentity", testServerIdentity},
 		{"ClientScopes", testClientScopes},
+		{"ClientEvidenceJudgedLikeAReport", testClientEvidenceJudged},
+		{"ClientEvidenceAddsToWhatIsKnown", testClientEvidenceMerges},
+		{"ClientLogEvidenceIsNotPolicy", testClientLogEvidence},
+		{"ClientDetail", testClientDetail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ type ServerView struct {
 	Events     *EventsView
 	Sync       *SyncView
 	Clients    ClientsView
+	Evidence   EvidenceForm // "Add evidence"
 }
 
 // Fact is one labelled value.
