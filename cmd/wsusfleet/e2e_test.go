@@ -271,7 +271,7 @@ func TestDemoShowsALiveFleet(t *testing.T) {
 	want := map[string][]string{
 		"wsus-hq.corp.example":           {probes.GapBadURL, probes.GapPolicyOff},
 		"wsus-east.corp.example":         {"anonymous_auth_disabled", probes.GapBadURL},
-		"wsus-west.corp.example":         {"wsuspool_stopped", "wsuspool_memory_limit", "wsuspool_settings", "catalog_bloat"},
+		"wsus-west.corp.example":         {"wsuspool_stopped", "wsuspool_settings", "catalog_bloat"},
 		"wsus-west-replica.corp.example": {"sync_failing", "catalog_bloat"},
 		"wsus-lab.corp.example":          {"ntfs_acl"},
 		"wsus-dmz.corp.example":          {"ssl_cert_invalid", "sync_stale"},

@@ -157,7 +157,15 @@ func poolStopped(e *eval) []probes.Finding {
 	}
 	ev = append(ev, e.claimVDirEvents(probes.VDirNames(), exUnavailable, exTimeout)...) // every web service fails with the pool
 	ev = append(ev, e.claimEvents(exUnavailable)...)
-	ev = append(ev, e.claim(e.wasEvents(wasCrash, wasPing, wasStartup))...) // the failures that tripped it (memory recycles go to their own finding)
+	ev = append(ev, e.claim(e.wasEvents(wasCrash, wasPing, wasStartup))...) // the failures that tripped it
+	// The private memory limit is the usual reason it stopped (recycles at
+	// the limit trip rapid-fail protection): while the pool is stopped it is
+	// part of this finding, one cause to fix, not a second critical one.
+	if p := e.st.AppPool; p != nil && p.PrivateMemoryKB != nil && *p.PrivateMemoryKB != 0 {
+		ev = append(ev, e.poolEvidence(fmt.Sprintf("Private Memory Limit is %s KB (best practice 0): recycles at the limit trip rapid-fail protection, the usual reason the pool stops",
+			thousands(*p.PrivateMemoryKB))))
+	}
+	ev = append(ev, e.claim(e.wasEvents(wasMemory))...)
 	steps := []probes.Step{
 		e.startPool(),
 		ps("See why it stopped: WAS logs rapid-fail protection (5002), worker process failures (5009–5013) and memory-limit recycles (5117) in the System log", wasEventsCmd),
@@ -297,6 +305,9 @@ func poolRecycling(e *eval) []probes.Finding {
 // protection and stop it. A memory-limit recycle logged by WAS (5117) proves
 // the limit even without the configuration.
 func poolMemoryLimit(e *eval) []probes.Finding {
+	if e.hasFired("wsuspool_stopped") {
+		return nil // its evidence and fix are in the stopped pool's finding
+	}
 	p := e.st.AppPool
 	var ev []probes.Evidence
 	if p != nil && p.PrivateMemoryKB != nil && *p.PrivateMemoryKB != 0 {

@@ -157,7 +157,7 @@ func ruleScenarios() []scenario {
 		},
 			[]string{"wsuspool_stopped"}, critical, `& "$env:windir\system32\inetsrv\appcmd.exe" start apppool /apppool.name:"WsusPool"`},
 		{"pool stopped at its memory limit", func(st *probes.ServerState) { st.AppPool.State, st.AppPool.PrivateMemoryKB = "Stopped", i64(1843200) },
-			[]string{"wsuspool_stopped", "wsuspool_memory_limit"}, critical, "WsusPool is Stopped"},
+			[]string{"wsuspool_stopped"}, critical, "Private Memory Limit is 1,843,200 KB"},
 		{"memory limit only", func(st *probes.ServerState) { st.AppPool.PrivateMemoryKB = i64(1843200) },
 			[]string{"wsuspool_memory_limit"}, warning, "privateMemory:0"},
 		{"pool settings", func(st *probes.ServerState) { st.AppPool.QueueLength, st.AppPool.PingEnabled = i64(1000), bp(true) },

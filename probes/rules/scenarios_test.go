@@ -152,7 +152,7 @@ func poolScenarios() []scenario {
 					wasEvent(5002, "Error", "Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool.", 45*time.Minute),
 				}
 			},
-			want: []string{"wsuspool_stopped", "wsuspool_memory_limit"}, severity: critical, says: "rapid-fail protection disabled it"},
+			want: []string{"wsuspool_stopped"}, severity: critical, says: "rapid-fail protection disabled it"},
 		{name: "WAS disabled WsusPool yesterday; it serves now",
 			change: func(st *probes.ServerState) {
 				st.Events = []probes.Event{wasEvent(5002, "Error", "Application pool 'WsusPool' is being automatically disabled due to a series of failures in the process(es) serving that application pool.", 26*time.Hour)}
@@ -191,7 +191,7 @@ func poolScenarios() []scenario {
 				st.AppPool.State, st.AppPool.PrivateMemoryKB = "Stopped", i64(1843200)
 				all(st, func(c *probes.VDirCheck) { c.Status, c.Server = 503, "Microsoft-HTTPAPI/2.0" })
 			},
-			want: []string{"wsuspool_stopped", "wsuspool_memory_limit"}, severity: critical, says: "HTTP.sys answered itself",
+			want: []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered itself",
 			not: []string{"recycle apppool"}},
 		{name: "two vDirs of nine answered 503",
 			change: func(st *probes.ServerState) {
