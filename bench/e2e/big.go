@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+)
+
+// snapshot: one server report listing -snapshot-clients clients, from the
+// first byte of the POST to the 201, with the server's peak memory growth;
+// then the same rows, read back, inserted raw into an empty table of the same
+// shape on the same database (raw.go), in the same round.
+func snapshot(ctx context.Context, c *config, r *round) error {
+	for _, kind := range c.dbs {
+		in, err := c.startInstance(kind, "snapshot-"+kind)
+		if err != nil {
+			return err
+		}
+		err = snapshotOn(ctx, c, r, in, kind)
+		in.close()
+		if err != nil {
+			return err
+		}
+		r.ratio("snapshot "+kind+" end-to-end/raw", "snapshot "+kind+" end-to-end", "snapshot "+kind+" raw insert")
+	}
+	return nil
+}
+
+func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind string) error {
+	server := "wsus-big-" + nonce() + ".corp.example"
+	body := snapshotReport("snap-"+nonce(), server, c.snapshotClients, time.Now().UTC())
+	client := &http.Client{Transport: &http.Transport{}}
+	if res, err := client.Get(in.srv.url + "/healthz"); err == nil { // the connection is open before the clock starts
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	pid := in.srv.pid()
+	rss0, cpu0 := peakRSS(pid), cpuTime(pid)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if len(in.target("").pprofs) > 0 {
+			// Long enough for the request; the classification that follows the
+			// acknowledgement shows up too (store.(*Store).Settle): focus on
+			// the handler (pprof -focus postReport) for the request alone.
+			profileCPU(pctx, in.srv.pprof, c.duration, filepath.Join(c.out, fmt.Sprintf("snapshot-%s-r%d.cpu.pprof", kind, r.n)))
+		}
+	}()
+	t0 := time.Now()
+	status, answer, err := post(ctx, client, in.srv.url+"/api/v1/reports", in.token, bytes.NewReader(body), int64(len(body)), "")
+	took := time.Since(t0)
+	if err != nil || status != http.StatusCreated {
+		return fmt.Errorf("post %d clients: %d %v %s", c.snapshotClients, status, err, answer)
+	}
+	rss1, cpu1 := peakRSS(pid), cpuTime(pid)
+	rows, classified, err := readClients(ctx, in.db, server)
+	if err != nil {
+		return err
+	}
+	<-profiled
+	if err := in.srv.stop(); err != nil {
+		fmt.Println("   (serve stopped with:", err, ")")
+	}
+	in.srv = nil
+	raw, err := rawInsert(ctx, in.db, rows)
+	if err != nil {
+		return err
+	}
+	key := "snapshot " + kind + " "
+	r.rec(key+"end-to-end", took.Seconds(), "s")
+	r.rec(key+"raw insert", raw.Seconds(), "s")
+	r.rec(key+"peak RSS growth", float64(rss1-rss0)/(1<<20), "MB")
+	r.rec(key+"server CPU", (cpu1 - cpu0).Seconds(), "s")
+	fmt.Printf("   snapshot  %-9s %d clients, body %.1f MB: 201 after %.2f s (server CPU %.2f s, peak RSS +%.0f MB); raw insert of the %d rows read back %.2f s (%d already classified when read)\n",
+		kind, c.snapshotClients, float64(len(body))/1e6, took.Seconds(), (cpu1 - cpu0).Seconds(), float64(rss1-rss0)/(1<<20), len(rows.rows), raw.Seconds(), classified)
+	if len(rows.rows) != c.snapshotClients {
+		return fmt.Errorf("read back %d clients, sent %d", len(rows.rows), c.snapshotClients)
+	}
+	return nil
+}
+
+// upload: `wsusfleet upload` of an IIS log (gzip on the wire, as shipped)
+// against the same file posted uncompressed by this process to the same
+// endpoint (what the server side can take), then the compressors alone on
+// one core: Go's compress/gzip at its default level (what upload uses), its
+// decompression (what the server does per byte), and the gzip and zstd
+// command-line tools at level 1 for reference.
+func upload(ctx context.Context, c *config, r *round) error {
+	path := c.logPath
+	if path == "" {
+		path = filepath.Join(c.out, fmt.Sprintf("u_ex261121-%dMB.log", c.logMB))
+	}
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		n, err := writeIISLog(f, int64(c.logMB)*1e6)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("   generated %s: %.1f MB in %.1f s\n", path, float64(n)/1e6, time.Since(t0).Seconds())
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	mb := float64(st.Size()) / 1e6
+	for _, kind := range c.dbs {
+		in, err := c.startInstance(kind, "upload-"+kind)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			key := "upload " + kind + " "
+			pid := in.srv.pid()
+			if err := stampLog(path, 2*r.n); err != nil {
+				return err
+			}
+			cpu0, t0 := cpuTime(pid), time.Now()
+			cmd := exec.CommandContext(ctx, c.bin, "upload", "--server", "wsus-iis.corp.example", "--kind", "iislog",
+				"--dashboard", in.srv.url, "--token", in.token, path)
+			out, err := cmd.CombinedOutput()
+			took := time.Since(t0)
+			if err != nil {
+				return fmt.Errorf("wsusfleet upload: %v\n%s", err, out)
+			}
+			srvCPU := cpuTime(pid) - cpu0
+			cliCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			r.rec(key+"wsusfleet upload", mb/took.Seconds(), "MB/s")
+			r.rec(key+"upload client CPU", cliCPU.Seconds(), "s")
+			r.rec(key+"upload server CPU", srvCPU.Seconds(), "s")
+			fmt.Printf("   upload    %-9s wsusfleet upload of %.0f MB: %.2f s = %.0f MB/s (client CPU %.2f s, server CPU %.2f s)\n",
+				kind, mb, took.Seconds(), mb/took.Seconds(), cliCPU.Seconds(), srvCPU.Seconds())
+
+			if err := stampLog(path, 2*r.n+1); err != nil {
+				return err
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			cpu0, t0 = cpuTime(pid), time.Now()
+			status, answer, err := post(ctx, http.DefaultClient, in.srv.url+"/api/v1/servers/wsus-iis.corp.example/evidence/iislog?file=u_ex261121.log", in.token, f, st.Size(), "")
+			took = time.Since(t0)
+			if err != nil || status != http.StatusCreated {
+				return fmt.Errorf("plain post: %d %v %s", status, err, answer)
+			}
+			srvCPU = cpuTime(pid) - cpu0
+			r.rec(key+"plain POST", mb/took.Seconds(), "MB/s")
+			r.rec(key+"plain server CPU", srvCPU.Seconds(), "s")
+			fmt.Printf("   upload    %-9s the same file posted plain: %.2f s = %.0f MB/s (server CPU %.2f s)\n", kind, took.Seconds(), mb/took.Seconds(), srvCPU.Seconds())
+			r.ratio("upload "+kind+" upload/plain", key+"wsusfleet upload", key+"plain POST")
+			return nil
+		}()
+		in.close()
+		if err != nil {
+			return err
+		}
+	}
+	return compressors(r, path, mb)
+}
+
+// compressors times the codecs alone on the log, one core each.
+func compressors(r *round, path string, mb float64) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var gz bytes.Buffer
+	t0 := time.Now()
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw)
+	zw.Close()
+	enc := time.Since(t0)
+	t0 = time.Now()
+	zr, err := gzip.NewReader(bytes.NewReader(gz.Bytes()))
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, zr)
+	dec := time.Since(t0)
+	r.rec("codec go gzip default compress", mb/enc.Seconds(), "MB/s")
+	r.rec("codec go gzip decompress", mb/dec.Seconds(), "MB/s")
+	fmt.Printf("   codec     Go compress/gzip (default level): compress %.0f MB/s (ratio %.1f), decompress %.0f MB/s\n",
+		mb/enc.Seconds(), float64(len(raw))/float64(gz.Len()), mb/dec.Seconds())
+	for _, tool := range [][]string{{"gzip", "-1", "-c"}, {"zstd", "-1", "-T1", "-c", "-q"}} {
+		if _, err := exec.LookPath(tool[0]); err != nil {
+			continue
+		}
+		t0 := time.Now()
+		cmd := exec.Command(tool[0], append(tool[1:], path)...)
+		var n countingWriter
+		n.w = io.Discard
+		cmd.Stdout = &n
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %w", tool[0], err)
+		}
+		took := time.Since(t0)
+		r.rec("codec "+tool[0]+" -1 compress", mb/took.Seconds(), "MB/s")
+		fmt.Printf("   codec     %s -1 (one thread): compress %.0f MB/s (ratio %.1f)\n", tool[0], mb/took.Seconds(), float64(len(raw))/float64(n.n))
+	}
+	return nil
+}
