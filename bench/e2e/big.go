@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -229,4 +230,64 @@ func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// clientPage: the first page of a 100,000-client server's client list
+// (GET /api/v1/servers/{name}/clients, and ?gap=stale), at -c connections,
+// once the list's gap categories are settled.
+func clientPage(ctx context.Context, c *config, r *round) error {
+	for _, kind := range c.dbs {
+		in, err := c.startInstance(kind, "clientpage-"+kind)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			server := "wsus-big.corp.example"
+			body := snapshotReport("page-"+nonce(), server, c.snapshotClients, time.Now().UTC())
+			if status, answer, err := post(ctx, http.DefaultClient, in.srv.url+"/api/v1/reports", in.token, bytes.NewReader(body), int64(len(body)), ""); err != nil || status != http.StatusCreated {
+				return fmt.Errorf("post %d clients: %d %v %s", c.snapshotClients, status, err, answer)
+			}
+			if err := waitGaps(ctx, in.srv.url+"/api/v1/servers/"+server); err != nil {
+				return err
+			}
+			for _, p := range []struct{ label, query string }{{"clients-page", ""}, {"stale-page", "?gap=stale"}} {
+				w := wrkRun{URL: in.srv.url + "/api/v1/servers/" + server + "/clients" + p.query, Conns: c.conns, Threads: c.threads, Duration: c.duration}
+				if err := c.measure(ctx, r, p.label, in.target(kind), w); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		in.close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitGaps polls a server's state until its gap counts are there (the
+// maintenance loop classifies a new list within a few seconds).
+func waitGaps(ctx context.Context, u string) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		res, err := http.Get(u)
+		if err != nil {
+			return err
+		}
+		var st struct {
+			Gaps map[string]int64 `json:"gaps"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err == nil && len(st.Gaps) > 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s: no gap counts after 5 minutes", u)
 }
