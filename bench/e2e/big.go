@@ -44,7 +44,8 @@ func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind str
 		res.Body.Close()
 	}
 	pid := in.srv.pid()
-	rss0, cpu0 := peakRSS(pid), cpuTime(pid)
+	rss0 := peakRSS(pid)
+	m := meter(c.pgBase, in.db.app, pid)
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	profiled := make(chan struct{})
@@ -63,7 +64,8 @@ func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind str
 	if err != nil || status != http.StatusCreated {
 		return fmt.Errorf("post %d clients: %d %v %s", c.snapshotClients, status, err, answer)
 	}
-	rss1, cpu1 := peakRSS(pid), cpuTime(pid)
+	m.stop()
+	rss1 := peakRSS(pid)
 	rows, classified, err := readClients(ctx, in.db, server)
 	if err != nil {
 		return err
@@ -81,9 +83,12 @@ func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind str
 	r.rec(key+"end-to-end", took.Seconds(), "s")
 	r.rec(key+"raw insert", raw.Seconds(), "s")
 	r.rec(key+"peak RSS growth", float64(rss1-rss0)/(1<<20), "MB")
-	r.rec(key+"server CPU", (cpu1 - cpu0).Seconds(), "s")
-	fmt.Printf("   snapshot  %-9s %d clients, body %.1f MB: 201 after %.2f s (server CPU %.2f s, peak RSS +%.0f MB); raw insert of the %d rows read back %.2f s (%d already classified when read)\n",
-		kind, c.snapshotClients, float64(len(body))/1e6, took.Seconds(), (cpu1 - cpu0).Seconds(), float64(rss1-rss0)/(1<<20), len(rows.rows), raw.Seconds(), classified)
+	r.rec(key+"server CPU", m.Server.Seconds(), "s")
+	if kind == "postgres" {
+		r.rec(key+"PostgreSQL CPU", m.DB.Seconds(), "s")
+	}
+	fmt.Printf("   snapshot  %-9s %d clients, body %.1f MB: 201 after %.2f s (CPU: server %.2f s, PostgreSQL %.2f s; peak RSS +%.0f MB); raw insert of the %d rows read back %.2f s (%d already classified when read)\n",
+		kind, c.snapshotClients, float64(len(body))/1e6, took.Seconds(), m.Server.Seconds(), m.DB.Seconds(), float64(rss1-rss0)/(1<<20), len(rows.rows), raw.Seconds(), classified)
 	if len(rows.rows) != c.snapshotClients {
 		return fmt.Errorf("read back %d clients, sent %d", len(rows.rows), c.snapshotClients)
 	}
@@ -248,6 +253,9 @@ func clientPage(ctx context.Context, c *config, r *round) error {
 				return fmt.Errorf("post %d clients: %d %v %s", c.snapshotClients, status, err, answer)
 			}
 			if err := waitGaps(ctx, in.srv.url+"/api/v1/servers/"+server); err != nil {
+				return err
+			}
+			if _, err := waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid()); err != nil {
 				return err
 			}
 			for _, p := range []struct{ label, query string }{{"clients-page", ""}, {"stale-page", "?gap=stale"}} {

@@ -135,8 +135,15 @@ func runAll(c *config, names []string) error {
 			return err
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := context.Background()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Println("interrupted: stopping the servers and dropping their databases")
+		cleanup()
+		os.Exit(130)
+	}()
 	head, _ := exec.Command("git", "-C", root, "log", "-1", "--format=%h %<(60,trunc)%s").Output()
 	fmt.Printf("wsusfleet %s", head)
 	fmt.Printf("machine: %d CPUs, %s; %s; load %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), loadAvg())

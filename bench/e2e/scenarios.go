@@ -8,15 +8,34 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // instance is a wsusfleet serve on a fresh database, with an ingest token.
 type instance struct {
-	db    *database
-	srv   *server
-	token string
-	count *pgCounter // with -pgcount on PostgreSQL
+	db      *database
+	srv     *server
+	token   string
+	count   *pgCounter // with -pgcount on PostgreSQL
+	extra   []*server  // more serve instances on the same database
+	closing atomic.Bool
+}
+
+// live are the instances running now: an interrupted run stops them and
+// drops their databases (cleanup).
+var live struct {
+	sync.Mutex
+	m map[*instance]bool
+}
+
+func cleanup() {
+	live.Lock()
+	defer live.Unlock()
+	for in := range live.m {
+		in.close()
+	}
 }
 
 // startInstance opens a fresh database of kind and starts serve on it.
@@ -26,6 +45,12 @@ func (c *config) startInstance(kind, label string) (*instance, error) {
 		return nil, err
 	}
 	in := &instance{db: db}
+	live.Lock()
+	if live.m == nil {
+		live.m = map[*instance]bool{}
+	}
+	live.m[in] = true
+	live.Unlock()
 	dsn := db.dsn
 	if kind == "postgres" && c.pgCount {
 		var proxied string
@@ -48,13 +73,27 @@ func (c *config) startInstance(kind, label string) (*instance, error) {
 
 // second starts another serve on the same database (scale-out).
 func (c *config) second(in *instance, label string) (*server, error) {
-	return startServe(c.bin, in.db.dsn, filepath.Join(c.out, label+"-"+nonce()+".log"), c.profile)
+	srv, err := startServe(c.bin, in.db.dsn, filepath.Join(c.out, label+"-"+nonce()+".log"), c.profile)
+	if err == nil {
+		in.extra = append(in.extra, srv)
+	}
+	return srv, err
 }
 
 func (in *instance) close() {
-	if in.srv != nil {
-		if err := in.srv.stop(); err != nil {
-			fmt.Println("   (serve stopped with:", err, ")")
+	if !in.closing.CompareAndSwap(false, true) {
+		return
+	}
+	defer func() {
+		live.Lock()
+		delete(live.m, in)
+		live.Unlock()
+	}()
+	for _, srv := range append(in.extra, in.srv) {
+		if srv != nil {
+			if err := srv.stop(); err != nil {
+				fmt.Println("   (serve stopped with:", err, ")")
+			}
 		}
 	}
 	if in.count != nil {
@@ -251,6 +290,9 @@ func clientPush(ctx context.Context, c *config, r *round) error {
 		err = seedFleet(ctx, in.srv.url, in.token, fleetServers, clientsMachines/fleetServers, time.Now().UTC())
 		if err == nil {
 			fmt.Printf("   seeded %d servers × %d clients in %.1f s\n", fleetServers, clientsMachines/fleetServers, time.Since(t0).Seconds())
+			_, err = waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid())
+		}
+		if err == nil {
 			err = c.measure(ctx, r, "clients", in.target(kind), c.postRun(in.srv.url+"/api/v1/client-reports", in.token, tmpl, clientsMachines, fleetServers, http.StatusCreated, c.conns))
 		}
 		in.close()
@@ -275,14 +317,18 @@ func reads(ctx context.Context, c *config, r *round) error {
 				return err
 			}
 			seeded := time.Since(t0)
-			// The first read settles what the seeding left due (findings, gaps).
+			settled, err := waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid())
+			if err != nil {
+				return err
+			}
 			t0 = time.Now()
 			res, err := http.Get(in.srv.url + "/api/v1/servers")
 			if err != nil {
 				return err
 			}
 			res.Body.Close()
-			fmt.Printf("   seeded %d servers × %d clients in %.1f s; first GET /api/v1/servers %.0f ms\n", c.readServers, c.perServer, seeded.Seconds(), float64(time.Since(t0).Milliseconds()))
+			fmt.Printf("   seeded %d servers × %d clients in %.1f s, settled %.1f s later; first GET /api/v1/servers %.0f ms\n",
+				c.readServers, c.perServer, seeded.Seconds(), settled.Seconds(), float64(time.Since(t0).Milliseconds()))
 			for _, p := range []struct{ label, path string }{{"api-servers", "/api/v1/servers"}, {"fleet-page", "/"}} {
 				w := wrkRun{URL: in.srv.url + p.path, Conns: c.conns, Threads: c.threads, Duration: c.duration}
 				if err := c.measure(ctx, r, p.label, in.target(kind), w); err != nil {
@@ -326,7 +372,6 @@ func scaleout(ctx context.Context, c *config, r *round) error {
 	if err != nil {
 		return err
 	}
-	defer srv2.stop()
 	two := in.target("two")
 	two.pids = append(two.pids, srv2.pid())
 	two.pprofs = append(two.pprofs, nonEmpty(srv2.pprof)...)
