@@ -317,6 +317,9 @@ func reads(ctx context.Context, c *config, r *round) error {
 				return err
 			}
 			seeded := time.Since(t0)
+			if in.srv.pprof != "" { // what the server does after seeding: classification, diagnosis
+				go profileCPU(ctx, in.srv.pprof, 30*time.Second, filepath.Join(c.out, fmt.Sprintf("settle-%s-r%d.cpu.pprof", kind, r.n)))
+			}
 			settled, err := waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid())
 			if err != nil {
 				return err
