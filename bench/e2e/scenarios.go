@@ -317,10 +317,15 @@ func reads(ctx context.Context, c *config, r *round) error {
 				return err
 			}
 			seeded := time.Since(t0)
-			if in.srv.pprof != "" { // what the server does after seeding: classification, diagnosis
-				go profileCPU(ctx, in.srv.pprof, 30*time.Second, filepath.Join(c.out, fmt.Sprintf("settle-%s-r%d.cpu.pprof", kind, r.n)))
-			}
+			profiled := make(chan struct{})
+			go func() { // what the server does after seeding: classification, diagnosis
+				defer close(profiled)
+				if in.srv.pprof != "" {
+					profileCPU(ctx, in.srv.pprof, 30*time.Second, filepath.Join(c.out, fmt.Sprintf("settle-%s-r%d.cpu.pprof", kind, r.n)))
+				}
+			}()
 			settled, err := waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid())
+			<-profiled
 			if err != nil {
 				return err
 			}
