@@ -135,6 +135,7 @@ func upload(ctx context.Context, c *config, r *round) error {
 			if err := stampLog(path, 2*r.n); err != nil {
 				return err
 			}
+			profiled := profileFor(ctx, c, in, 8*time.Second, fmt.Sprintf("upload-%s-r%d.cpu.pprof", kind, r.n))
 			cpu0, t0 := cpuTime(pid), time.Now()
 			cmd := exec.CommandContext(ctx, c.bin, "upload", "--server", "wsus-iis.corp.example", "--kind", "iislog",
 				"--dashboard", in.srv.url, "--token", in.token, path)
@@ -144,6 +145,7 @@ func upload(ctx context.Context, c *config, r *round) error {
 				return fmt.Errorf("wsusfleet upload: %v\n%s", err, out)
 			}
 			srvCPU := cpuTime(pid) - cpu0
+			<-profiled
 			cliCPU := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 			r.rec(key+"wsusfleet upload", mb/took.Seconds(), "MB/s")
 			r.rec(key+"upload client CPU", cliCPU.Seconds(), "s")
@@ -160,6 +162,7 @@ func upload(ctx context.Context, c *config, r *round) error {
 				return err
 			}
 			defer f.Close()
+			profiled = profileFor(ctx, c, in, 3*time.Second, fmt.Sprintf("upload-plain-%s-r%d.cpu.pprof", kind, r.n))
 			cpu0, t0 = cpuTime(pid), time.Now()
 			status, answer, err := post(ctx, http.DefaultClient, in.srv.url+"/api/v1/servers/wsus-iis.corp.example/evidence/iislog?file=u_ex261121.log", in.token, f, st.Size(), "")
 			took = time.Since(t0)
@@ -167,6 +170,7 @@ func upload(ctx context.Context, c *config, r *round) error {
 				return fmt.Errorf("plain post: %d %v %s", status, err, answer)
 			}
 			srvCPU = cpuTime(pid) - cpu0
+			<-profiled
 			r.rec(key+"plain POST", mb/took.Seconds(), "MB/s")
 			r.rec(key+"plain server CPU", srvCPU.Seconds(), "s")
 			r.rec(key+"plain per server CPU-s", mb/srvCPU.Seconds(), "MB/s")
@@ -298,4 +302,23 @@ func waitGaps(ctx context.Context, u string) error {
 		}
 	}
 	return fmt.Errorf("%s: no gap counts after 5 minutes", u)
+}
+
+// profileFor starts a CPU profile of d of the server (with -profile), saved
+// as name; the returned channel closes when it is saved. An idle server adds
+// (almost) no samples, so d only has to be long enough.
+func profileFor(ctx context.Context, c *config, in *instance, d time.Duration, name string) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if in.srv.pprof != "" {
+			if err := profileCPU(ctx, in.srv.pprof, d, filepath.Join(c.out, name)); err != nil {
+				fmt.Println("   profile:", err)
+			}
+		}
+	}()
+	if in.srv.pprof != "" {
+		time.Sleep(100 * time.Millisecond) // the profile starts before the upload
+	}
+	return done
 }
