@@ -262,7 +262,7 @@ func clientPage(ctx context.Context, c *config, r *round) error {
 			if _, err := waitIdle(ctx, c.pgBase, in.db.app, in.srv.pid()); err != nil {
 				return err
 			}
-			for _, p := range []struct{ label, query string }{{"clients-page", ""}, {"stale-page", "?gap=stale"}} {
+			for _, p := range []struct{ label, query string }{{"clients-page", ""}, {"stale-page", "?gap=stale_report"}} {
 				w := wrkRun{URL: in.srv.url + "/api/v1/servers/" + server + "/clients" + p.query, Conns: c.conns, Threads: c.threads, Duration: c.duration}
 				if err := c.measure(ctx, r, p.label, in.target(kind), w); err != nil {
 					return err

@@ -52,7 +52,7 @@ var scenarios = []scenario{
 	{"snapshot", "one report of -snapshot-clients clients, first byte to 201, vs the raw insert of the same rows", snapshot},
 	{"upload", "wsusfleet upload of a -log-mb IIS log vs the same file posted plain, and the compressors alone", upload},
 	{"reads", "GET /api/v1/servers and the fleet page at -c connections, -servers servers", reads},
-	{"clientpage", "the first page of a -snapshot-clients server's client list (all, and ?gap=stale) at -c connections", clientPage},
+	{"clientpage", "the first page of a -snapshot-clients server's client list (all, and ?gap=stale_report) at -c connections", clientPage},
 	{"scaleout", "small server reports into one PostgreSQL through two serve instances vs one", scaleout},
 }
 
