@@ -1,9 +1,12 @@
+//go:build linux
+
 // Command e2e measures wsusfleet end to end: the real `wsusfleet serve`
 // binary over real HTTP on loopback, the load generator (wrk, or this
 // process for single large documents) in a process of its own, on SQLite and
 // PostgreSQL, each figure beside its reference measured in the same round
 // (Gatus, the other database, the raw insert of the same rows), because the
-// machine is shared and absolute numbers move by ±20 %. See bench/README.md.
+// machine is shared and absolute numbers move by ±20 %. Linux only: CPU and
+// memory are read from /proc. See bench/README.md.
 //
 //	go run ./bench/e2e [flags] push|clients|snapshot|upload|reads|clientpage|scaleout...
 package main
