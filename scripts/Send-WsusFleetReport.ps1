@@ -2776,8 +2776,9 @@ function Save-WfLogState {
 function Send-WfIisLogs {
     # Ships the lines the WSUS site's W3C logs gained since the last run, for
     # the logs changed in the last $Days days, as iislog evidence: in chunks
-    # of at most $ChunkBytes, each sent as "<file>@<offset>" (so the
-    # dashboard keeps every chunk's hours) with the directives in effect.
+    # of at most $ChunkBytes, each sent as "<file>@<offset>" (the dashboard
+    # adds a log's chunks up; one sent from a lower offset supersedes what
+    # it held from there on) with the directives in effect.
     # What was sent - file, bytes, last line - is kept in $StateDir and
     # written after each accepted chunk; a file that shrank or whose last
     # shipped line moved was replaced (rotation, truncation) and is shipped

@@ -108,7 +108,7 @@ func iusrCredentials(e *eval) []probes.Finding {
 	var logged []string
 	if l := e.st.IISLog; l != nil {
 		for _, f := range l.TopClients {
-			refused := f.Requests - f.Followed
+			refused := f.Refused()
 			if !isAnonymousVDir(f.VDir) || f.Status != 401 || sub(f.Substatus) != 1 || refused <= 0 {
 				continue
 			}
@@ -116,10 +116,13 @@ func iusrCredentials(e *eval) []probes.Finding {
 			if f.Followed > 0 {
 				fact += fmt.Sprintf(" (%s more were followed by a success: a handshake)", thousands(f.Followed))
 			}
+			if f.Unsettled > 0 {
+				fact += fmt.Sprintf(" (%s more came too close to the end of the log to tell)", thousands(f.Unsettled))
+			}
 			if c := clientsOf(f); c != "" {
 				fact += "; clients: " + c
 			}
-			ev = append(ev, probes.Evidence{Fact: fact, Source: "IIS log " + l.File, At: l.Last.Time})
+			ev = append(ev, probes.Evidence{Fact: fact, Source: e.logSource(), At: l.Last.Time})
 			logged = append(logged, f.VDir)
 		}
 	}

@@ -61,9 +61,18 @@ func (e *eval) logEvidence(ts []probes.IISLogTotal) []probes.Evidence {
 		if c := e.faultClients(t); c != "" {
 			fact += "; clients: " + c
 		}
-		out = append(out, probes.Evidence{Fact: fact, Source: "IIS log " + e.st.IISLog.File, At: t.LastHour.Time})
+		out = append(out, probes.Evidence{Fact: fact, Source: e.logSource(), At: t.LastHour.Time})
 	}
 	return out
+}
+
+// logSource names the IIS logs the section covers (the recent window may
+// span two days' files).
+func (e *eval) logSource() string {
+	if l := e.st.IISLog; l != nil && len(l.Files) > 1 {
+		return "IIS logs " + l.File
+	}
+	return "IIS log " + e.st.IISLog.File
 }
 
 // faultClients names the clients that got one fault most, from the log.
