@@ -414,6 +414,16 @@ func TestGapFindings(t *testing.T) {
 			t.Errorf("%s: %+v", cat, got)
 		}
 	}
+	// The stale title says the configured threshold (serve --stale-after).
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{{0, "more than 7 days"}, {14 * 24 * time.Hour, "more than 14 days"}, {36 * time.Hour, "more than 36 hours"}, {24 * time.Hour, "more than 1 day"}} {
+		got := Diagnose(probes.Facts{State: healthy(), Now: now, StaleAfter: tc.after, Gaps: []probes.GapCount{{Category: probes.GapStaleReport, Count: 12345}}})
+		if len(got) != 1 || got[0].Title != "12,345 clients have not sent a status report for "+tc.want || strings.Contains(describe(got[0]), "7 days") != (tc.want == "more than 7 days") {
+			t.Errorf("stale after %v: %q", tc.after, got[0].Title)
+		}
+	}
 	if got := Diagnose(probes.Facts{State: healthy(), Now: now, Gaps: []probes.GapCount{{Category: probes.GapBadURL, Count: 0}}}); len(got) != 0 {
 		t.Errorf("a category with no clients fires: %+v", got)
 	}

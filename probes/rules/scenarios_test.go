@@ -117,7 +117,7 @@ func poolScenarios() []scenario {
 			want: []string{"wsuspool_recycling"}, severity: critical, not: []string{"start apppool"}},
 		{name: "HTTP.sys answered AppOffline for WsusPool until the end of its log",
 			change: func(st *probes.ServerState) { noProbes(st); st.HTTPErr = httperr(appOffline) },
-			want:   []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered 4210 requests itself with 503 AppOffline for the application pool WsusPool"},
+			want:   []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered 4,210 requests itself with 503 AppOffline for the application pool WsusPool"},
 		{name: "AppOffline hours ago, served since",
 			change: func(st *probes.ServerState) {
 				g := appOffline
