@@ -45,6 +45,9 @@ type FleetServer struct {
 	Name         string
 	Status       string // ok, warning, critical or unknown
 	WatchedSince time.Time
+	// Ports are the ports it serves clients (and downstreams) on and whether
+	// it is in SSL mode, as its own report or URL says; zero when unknown.
+	Ports ServerPorts
 	// Findings are its open findings (what may explain a downstream's trouble).
 	Findings []FleetFinding
 }

@@ -103,7 +103,12 @@ var upstreams = fleetOf(map[string]probes.FleetServer{
 		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-time.Hour)}}},
 	"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
 		Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
+	// Upstreams whose own reports give their ports and SSL mode.
+	"wsus-ssl.corp.example":   {Name: "wsus-ssl.corp.example", Status: probes.StatusOK, Ports: probes.ServerPorts{HTTP: 8530, HTTPS: 8531, SSL: &yes}},
+	"wsus-plain.corp.example": {Name: "wsus-plain.corp.example", Status: probes.StatusOK, Ports: probes.ServerPorts{HTTP: 8530, HTTPS: 8531, SSL: &no}},
 })
+
+var yes, no = true, false
 
 func downstreamOf(host string) func(st *probes.ServerState) {
 	return func(st *probes.ServerState) {
@@ -139,7 +144,7 @@ func (sc scenario) diagnose() []probes.Finding {
 // scenarios are every scenario of the package: the catalogue's table here,
 // and the deeper ones of the other test files.
 func scenarios() []scenario {
-	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios())
+	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios(), upstreamScenarios())
 }
 
 func ruleScenarios() []scenario {
