@@ -59,6 +59,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClientDetail", testClientDetail},
 		{"IISLogChunksCountOnce", testIISLogChunks},
 		{"IISLogWindow", testIISLogWindow},
+		{"FleetFindingsCauseAcrossServers", testFleetFindingsOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
