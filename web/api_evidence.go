@@ -26,19 +26,7 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kind, err := evidence.Lookup(chi.URLParam(r, "kind"))
-	if err != nil {
-		return err
-	}
-	q, err := query(r)
-	if err != nil {
-		return err
-	}
-	opts, err := kind.Options(q)
-	if err != nil {
-		return err
-	}
-	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	kind, opts, body, err := a.evidenceUpload(w, r, evidence.Lookup)
 	if err != nil {
 		return err
 	}
@@ -56,6 +44,26 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, answer)
+}
+
+// evidenceUpload reads what an evidence upload gives besides the server or
+// client in its path: its kind (lookup: the server kinds or the client
+// kinds), that kind's options from the query, and the body, bounded.
+func (a *app) evidenceUpload(w http.ResponseWriter, r *http.Request, lookup func(string) (evidence.Kind, error)) (evidence.Kind, evidence.Options, io.ReadCloser, error) {
+	kind, err := lookup(chi.URLParam(r, "kind"))
+	if err != nil {
+		return kind, evidence.Options{}, nil, err
+	}
+	q, err := query(r)
+	if err != nil {
+		return kind, evidence.Options{}, nil, err
+	}
+	opts, err := kind.Options(q)
+	if err != nil {
+		return kind, opts, nil, err
+	}
+	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	return kind, opts, body, err
 }
 
 // savedEvidence is what became of an evidence file.

@@ -47,14 +47,7 @@ func everyCommand(tb testing.TB) []emitted {
 	for _, sc := range scenarios() {
 		addFindings(sc.name, sc.diagnose())
 		// The same with every service disabled: steps set start types first.
-		st := healthy()
-		sc.change(st)
-		disabled(st)
-		f := probes.Facts{State: st, Now: now, Upstream: upstreams}
-		if sc.facts != nil {
-			sc.facts(&f)
-		}
-		addFindings(sc.name+" (services disabled)", Diagnose(f))
+		addFindings(sc.name+" (services disabled)", Diagnose(sc.factsWith(disabled)))
 	}
 	for _, cat := range probes.GapCategories() {
 		for _, samples := range [][]probes.GapSample{nil, {{Name: "pc0042.corp.example", Detail: "last report 12 days ago"}}} {

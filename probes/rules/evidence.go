@@ -79,14 +79,7 @@ func (e *eval) logSource() string {
 func (e *eval) faultClients(t probes.IISLogTotal) string {
 	for _, f := range e.st.IISLog.TopClients {
 		if f.VDir == t.VDir && f.Status == t.Status && sub(f.Substatus) == sub(t.Substatus) {
-			var ips []string
-			for _, c := range f.Top {
-				ips = append(ips, c.IP)
-			}
-			if len(ips) > 5 {
-				ips = append(ips[:5], "…")
-			}
-			return fmt.Sprintf("%s distinct (%s)", probes.FormatCount(f.Clients), strings.Join(ips, ", "))
+			return clientsOf(f)
 		}
 	}
 	return ""

@@ -131,14 +131,21 @@ type scenario struct {
 }
 
 // diagnose runs a scenario.
-func (sc scenario) diagnose() []probes.Finding {
+func (sc scenario) diagnose() []probes.Finding { return Diagnose(sc.factsWith(nil)) }
+
+// factsWith is what a scenario diagnoses, its server changed further by
+// more (when not nil).
+func (sc scenario) factsWith(more func(st *probes.ServerState)) probes.Facts {
 	st := healthy()
 	sc.change(st)
+	if more != nil {
+		more(st)
+	}
 	f := probes.Facts{State: st, Now: now, Upstream: upstreams}
 	if sc.facts != nil {
 		sc.facts(&f)
 	}
-	return Diagnose(f)
+	return f
 }
 
 // scenarios are every scenario of the package: the catalogue's table here,

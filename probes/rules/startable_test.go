@@ -25,8 +25,8 @@ func TestStartedServices(t *testing.T) {
 	}
 }
 
-// disabledState is a scenario's server with every service it reports set
-// to start type Disabled (states kept).
+// disabled sets every service a scenario's server reports to start type
+// Disabled (states kept), and adds WAS so.
 func disabled(st *probes.ServerState) {
 	for i := range st.Services {
 		st.Services[i].StartType = "Disabled"
@@ -40,13 +40,8 @@ func disabled(st *probes.ServerState) {
 func TestNoStepStartsADisabledService(t *testing.T) {
 	starts := regexp.MustCompile(`(?i)\b(iisreset|start-service|restart-service)\b`)
 	for _, sc := range scenarios() {
-		st := healthy()
-		sc.change(st)
-		disabled(st)
-		f := probes.Facts{State: st, Now: now, Upstream: upstreams}
-		if sc.facts != nil {
-			sc.facts(&f)
-		}
+		f := sc.factsWith(disabled)
+		st := f.State
 		for _, fd := range Diagnose(f) {
 			if isGap(fd.Rule) {
 				continue
