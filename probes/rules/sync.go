@@ -276,7 +276,7 @@ func upstreamMisconfigured(e *eval) []probes.Finding {
 		if *p {
 			mode = up.Name + " is in SSL mode: its web services require SSL on its HTTPS port"
 		}
-		ev = append(ev, probes.Evidence{Fact: mode, Source: up.Name + "'s own report", At: e.now})
+		ev = append(ev, probes.Evidence{Fact: mode, Source: up.Name + "'s own report"})
 	}
 	overTLS := j.Fix.Scheme == "https"
 	how := "over plain HTTP"
