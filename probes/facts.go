@@ -20,6 +20,10 @@ type Facts struct {
 	// Opened is when each currently open finding of the server was first
 	// seen; a finding the rules produce that is not in it opens now.
 	Opened map[FindingKey]time.Time
+	// StaleAfter is the configured stale threshold (serve --stale-after): a
+	// client whose last status report is older is stale. 0 means the default,
+	// 7 days.
+	StaleAfter time.Duration
 	// WatchedSince is when the dashboard first heard of the server. A finding
 	// first seen well after it was not there before (the server was watched);
 	// one first seen at once may be older than the dashboard's knowledge.
@@ -41,6 +45,9 @@ type FleetServer struct {
 	Name         string
 	Status       string // ok, warning, critical or unknown
 	WatchedSince time.Time
+	// Ports are the ports it serves clients (and downstreams) on and whether
+	// it is in SSL mode, as its own report or URL says; zero when unknown.
+	Ports ServerPorts
 	// Findings are its open findings (what may explain a downstream's trouble).
 	Findings []FleetFinding
 }

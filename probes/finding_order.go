@@ -3,10 +3,13 @@ package probes
 import (
 	"cmp"
 	"container/heap"
+	"slices"
 )
 
 // Findings are listed root cause first: a finding comes before every finding
-// it explains (whose Cause names its rule, on the same server), then the
+// it explains (whose Cause names its rule, on the finding's own server or on
+// CauseServer: a replica's failing synchronization follows its upstream's
+// stopped pool when both are listed), then the
 // more severe before the less, then the one affecting more clients. A cause
 // ranks by the worst of what it explains, so "WsusPool is stopped" leads a
 // server whose stale clients it explains even when those are only warnings,
@@ -39,14 +42,16 @@ func OrderFindings(fs []Finding, affected func(Finding) int64) {
 }
 
 // OrderServerFindings sorts findings of many servers root cause first, each
-// cause before what it explains on its own server.
+// cause before what it explains, on its own server or another's.
 func OrderServerFindings(fs []ServerFinding, affected func(ServerFinding) int64) {
 	OrderBy(fs, func(f ServerFinding) (Finding, string) { return f.Finding, f.Server }, affected)
 }
 
 // OrderBy sorts items holding findings root cause first. of returns an
-// item's finding and the server it is on (causes explain findings of their
-// own server only); affected how many clients it concerns.
+// item's finding and the server it is on (a cause on another server is
+// found by the finding's CauseServer, so with one server's findings alone,
+// server "", such a cause is simply not among them); affected how many
+// clients it concerns.
 func OrderBy[T any](items []T, of func(T) (Finding, string), affected func(T) int64) {
 	n := len(items)
 	if n < 2 {
@@ -61,17 +66,31 @@ func OrderBy[T any](items []T, of func(T) (Finding, string), affected func(T) in
 		rank     rank
 	}
 	nodes := make([]node, n)
-	byRule := map[[2]string][]int{} // (server, rule) → findings
+	byRule := map[[2]string][]int{}    // (server, rule) → findings
+	bySubject := map[[3]string][]int{} // (server, rule, subject) → findings
 	for i, it := range items {
 		f, server := of(it)
 		nodes[i] = node{f: f, server: server, affected: affected(it)}
-		k := [2]string{server, f.Rule}
-		byRule[k] = append(byRule[k], i)
+		byRule[[2]string{server, f.Rule}] = append(byRule[[2]string{server, f.Rule}], i)
+		k := [3]string{server, f.Rule, f.Subject}
+		bySubject[k] = append(bySubject[k], i)
 	}
 	for i := range nodes {
-		if c := nodes[i].f.Cause; c != "" && c != nodes[i].f.Rule {
-			nodes[i].causes = append(nodes[i].causes, byRule[[2]string{nodes[i].server, c}]...)
+		f := nodes[i].f
+		server := nodes[i].server
+		if f.CauseServer != "" {
+			server = f.CauseServer
 		}
+		if f.Cause == "" || (f.Cause == f.Rule && server == nodes[i].server) {
+			continue
+		}
+		// The finding the cause names, by its subject when it is listed;
+		// else every finding of the cause's rule there.
+		causes := bySubject[[3]string{server, f.Cause, f.CauseSubject}]
+		if len(causes) == 0 {
+			causes = byRule[[2]string{server, f.Cause}]
+		}
+		nodes[i].causes = slices.DeleteFunc(slices.Clone(causes), func(j int) bool { return j == i })
 	}
 	// Findings that explain each other (a cycle: no rule should make one)
 	// are ordered as if neither explained the other.

@@ -87,3 +87,49 @@ func TestOrderServerFindings(t *testing.T) {
 		t.Errorf("order\n%v\nwant\n%v", got, want)
 	}
 }
+
+// A replica's failing synchronization names its upstream's stopped pool
+// (CauseServer): listed together, the cause comes first even when the
+// replica's own chain (its stale clients) would rank above it, and the same
+// rule on the replica itself is not taken for the cause.
+func TestOrderServerFindingsAcrossServers(t *testing.T) {
+	fs := []ServerFinding{
+		{Server: "wsus-replica", Finding: Finding{Rule: GapStaleReport, Subject: GapStaleReport, Severity: SeverityInfo, Cause: "sync_failing"}},
+		{Server: "wsus-replica", Finding: Finding{Rule: "sync_failing", Severity: SeverityWarning, Cause: "wsuspool_recycling", CauseServer: "wsus-hq"}},
+		{Server: "wsus-replica", Finding: Finding{Rule: "wsuspool_recycling", Severity: SeverityWarning}},
+		{Server: "wsus-hq", Finding: Finding{Rule: "wsuspool_recycling", Severity: SeverityWarning}},
+		{Server: "wsus-a", Finding: Finding{Rule: "selfupdate_broken", Severity: SeverityWarning}},
+	}
+	affected := func(f ServerFinding) int64 {
+		if f.Rule == GapStaleReport {
+			return 5000
+		}
+		return 0
+	}
+	OrderServerFindings(fs, affected)
+	pos := map[string]int{}
+	for i, f := range fs {
+		pos[f.Server+"/"+f.Rule] = i
+	}
+	if !(pos["wsus-hq/wsuspool_recycling"] < pos["wsus-replica/sync_failing"] && pos["wsus-replica/sync_failing"] < pos["wsus-replica/"+GapStaleReport]) {
+		t.Errorf("order %v: the upstream's cause, then the replica's failure, then what that explains", serverRules(fs))
+	}
+	if pos["wsus-hq/wsuspool_recycling"] != 0 {
+		t.Errorf("order %v: the upstream's cause ranks by the 5,000 clients it explains through the replica", serverRules(fs))
+	}
+	// One server's findings alone: the cross-server cause is not among them.
+	one := []Finding{fs[pos["wsus-replica/wsuspool_recycling"]].Finding, fs[pos["wsus-replica/sync_failing"]].Finding}
+	one[0].Severity, one[1].Severity = SeverityInfo, SeverityCritical
+	OrderFindings(one, nil)
+	if one[0].Rule != "sync_failing" {
+		t.Errorf("a finding whose cause is on another server followed the same rule here: %v", []string{one[0].Rule, one[1].Rule})
+	}
+}
+
+func serverRules(fs []ServerFinding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Server+"/"+f.Rule)
+	}
+	return out
+}

@@ -141,35 +141,23 @@ func PolicyGap(v ClientView, m ServerMatch) PolicyVerdict {
 	return PolicyVerdict{}
 }
 
-// URLProblem judges the scheme and port of a URL (a client's WUServer, a
-// downstream's upstream) against the fleet server it names: "" when they
-// fit, else what is wrong and the URL that works. Nothing is judged against
-// ports that are not known; HTTPS to a server not in SSL mode is left alone
-// (its HTTPS binding may well work).
+// URLProblem says what JudgeURL finds wrong with a URL (a client's
+// WUServer, a downstream's upstream) and the URL that works; "" when
+// nothing is.
 func URLProblem(what string, u WUServerURL, m ServerMatch) string {
-	p, port := m.Ports, u.EffectivePort()
-	if p.HTTP == 0 && p.HTTPS == 0 {
-		return ""
-	}
-	ssl := p.SSL != nil && *p.SSL
-	fix := func() string {
-		if ssl || (u.Scheme == "https" && p.SSL == nil && p.HTTPS != 0) || p.HTTP == 0 {
-			return "https://" + u.Host + ":" + strconv.Itoa(p.HTTPS)
-		}
-		return "http://" + u.Host + ":" + strconv.Itoa(p.HTTP)
-	}
-	listens := m.Server + " serves clients on " + portList(p)
-	switch {
-	case !p.Serves(port) && u.Port == 0:
-		return fmt.Sprintf("%s has no port, so it goes to port %d, but %s: use %s", what, port, listens, fix())
-	case !p.Serves(port):
-		return fmt.Sprintf("%s uses port %d, but %s: use %s", what, port, listens, fix())
-	case u.Scheme == "https" && port == p.HTTP && p.HTTP != p.HTTPS:
-		return fmt.Sprintf("%s speaks HTTPS to port %d, which is the HTTP port of %s: use %s", what, port, m.Server, fix())
-	case u.Scheme == "http" && port == p.HTTPS && p.HTTP != p.HTTPS:
-		return fmt.Sprintf("%s speaks plain HTTP to port %d, which is the HTTPS port of %s: use %s", what, port, m.Server, fix())
-	case u.Scheme == "http" && ssl:
-		return fmt.Sprintf("%s uses plain HTTP, but %s is in SSL mode (its web services require SSL): use %s", what, m.Server, fix())
+	j := JudgeURL(u, m)
+	listens := m.Server + " serves clients on " + portList(m.Ports)
+	switch j.Fault {
+	case URLFaultNoPort:
+		return fmt.Sprintf("%s has no port, so it goes to port %d, but %s: use %s", what, j.Port, listens, j.Fix)
+	case URLFaultPort:
+		return fmt.Sprintf("%s uses port %d, but %s: use %s", what, j.Port, listens, j.Fix)
+	case URLFaultHTTPSOnHTTP:
+		return fmt.Sprintf("%s speaks HTTPS to port %d, which is the HTTP port of %s: use %s", what, j.Port, m.Server, j.Fix)
+	case URLFaultHTTPOnHTTPS:
+		return fmt.Sprintf("%s speaks plain HTTP to port %d, which is the HTTPS port of %s: use %s", what, j.Port, m.Server, j.Fix)
+	case URLFaultHTTPToSSL:
+		return fmt.Sprintf("%s uses plain HTTP, but %s is in SSL mode (its web services require SSL): use %s", what, m.Server, j.Fix)
 	}
 	return ""
 }

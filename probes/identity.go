@@ -240,3 +240,64 @@ func MatchIdentities(host string, port int, ids map[string]ServerIdentity) Serve
 	}
 	return MatchServer(host, port, cands)
 }
+
+// How a URL (a client's WUServer, a downstream's upstream) misses the fleet
+// server it names.
+const (
+	URLFaultNoPort      = "no_port"            // no port: it goes to 80 or 443, which the server does not serve
+	URLFaultPort        = "port"               // a port the server does not serve
+	URLFaultHTTPSOnHTTP = "https_on_http_port" // HTTPS to the server's HTTP port
+	URLFaultHTTPOnHTTPS = "http_on_https_port" // plain HTTP to its HTTPS port
+	URLFaultHTTPToSSL   = "http_to_ssl_mode"   // plain HTTP to a server in SSL mode
+)
+
+// URLJudgement is how a URL fits the server it names: Fault is "" when it
+// fits (or nothing is known of the server's ports); else Port is where the
+// URL goes and Fix the scheme and port that work (the URL's host kept).
+type URLJudgement struct {
+	Fault string
+	Port  int
+	Fix   WUServerURL
+}
+
+// JudgeURL judges the scheme and port of a URL against the fleet server it
+// names. Nothing is judged against ports that are not known; HTTPS to a
+// server not in SSL mode is left alone (its HTTPS binding may well work).
+func JudgeURL(u WUServerURL, m ServerMatch) URLJudgement {
+	p, port := m.Ports, u.EffectivePort()
+	if p.HTTP == 0 && p.HTTPS == 0 {
+		return URLJudgement{}
+	}
+	ssl := p.SSL != nil && *p.SSL
+	j := URLJudgement{Port: port, Fix: WUServerURL{Scheme: "http", Host: u.Host, Port: p.HTTP}}
+	if ssl || (u.Scheme == "https" && p.SSL == nil && p.HTTPS != 0) || p.HTTP == 0 {
+		j.Fix.Scheme, j.Fix.Port = "https", p.HTTPS
+	}
+	switch {
+	case !p.Serves(port) && u.Port == 0:
+		j.Fault = URLFaultNoPort
+	case !p.Serves(port):
+		j.Fault = URLFaultPort
+	case u.Scheme == "https" && port == p.HTTP && p.HTTP != p.HTTPS:
+		j.Fault = URLFaultHTTPSOnHTTP
+	case u.Scheme == "http" && port == p.HTTPS && p.HTTP != p.HTTPS:
+		j.Fault = URLFaultHTTPOnHTTPS
+	case u.Scheme == "http" && ssl:
+		j.Fault = URLFaultHTTPToSSL
+	default:
+		return URLJudgement{}
+	}
+	return j
+}
+
+// String writes the URL as scheme://host:port.
+func (w WUServerURL) String() string {
+	host := w.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if w.Port == 0 {
+		return w.Scheme + "://" + host
+	}
+	return w.Scheme + "://" + host + ":" + strconv.Itoa(w.Port)
+}

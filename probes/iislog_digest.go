@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,8 +27,10 @@ const (
 // stored twice (they are the sum of Buckets), and lists replace maps so every
 // vDir name is checked against DESIGN §7.1 by the `v` tags.
 type IISLogDigest struct {
-	// File names the log (u_ex261121.log); an upload of the same file again
-	// (a log that grew) replaces that file's hours in the history.
+	// File names the log (u_ex261121.log), or a chunk of it from a byte on
+	// (u_ex261121.log@1048576). An upload supersedes the stored parts of the
+	// same log from its byte on: a log that grew, sent whole again or from
+	// its start again, counts once (see the store's IIS log window).
 	File       string               `json:"file,omitempty" v:"max=255"`
 	Lines      int64                `json:"lines" v:"min=0"`   // request lines aggregated
 	Skipped    int64                `json:"skipped" v:"min=0"` // malformed lines left out
@@ -84,7 +87,16 @@ type IISLogFaultClients struct {
 	// successfully: a challenge answered (the Negotiate/NTLM handshake logs
 	// 401.2, then 401.1 with win32 2148074254, then 200), not a refusal.
 	Followed int64 `json:"followed_by_success,omitempty" v:"min=0"`
+	// Unsettled counts the 401.1s of the log's last two minutes that the
+	// client had not yet followed with a success: the lines after the end of
+	// the log (a collector's next chunk) would tell, so they are neither
+	// handshakes nor refusals.
+	Unsettled int64 `json:"unsettled,omitempty" v:"min=0"`
 }
+
+// Refused counts the 401.1s the client never got past: neither followed by
+// a success nor too close to the end of the log to tell.
+func (f IISLogFaultClients) Refused() int64 { return f.Requests - f.Followed - f.Unsettled }
 
 // IISLogClientCount is one client IP (c-ip, IPv6 zone id kept) and its requests.
 type IISLogClientCount struct {
@@ -133,17 +145,25 @@ func (d *IISLogDigest) Validate(now time.Time) error {
 			p.add(ptr+"/hour", "is outside /first../last")
 		}
 	}
+	for i, f := range d.TopClients {
+		if f.Followed+f.Unsettled > f.Requests {
+			p.add("/top_clients/"+strconv.Itoa(i), "followed_by_success and unsettled add up to %d, more than requests (%d)", f.Followed+f.Unsettled, f.Requests)
+		}
+	}
 	if sum+d.Other != d.Lines {
 		p.add("/lines", "is %d but buckets and other add up to %d", d.Lines, sum+d.Other)
 	}
 	return p.err()
 }
 
-// IISLogSummary is what a server's state keeps of its latest IIS log (the
-// hourly buckets go to the history, see the store): totals per vDir and
-// status.substatus, and which clients get each fault.
+// IISLogSummary is what a server's state keeps of its IIS logs: the recent
+// window (at least the last 24 hours before the newest line the history
+// holds, whole uploads or chunks of them alike): totals per vDir and
+// status.substatus, and which clients get each fault. The hourly buckets are
+// the history (see the store).
 type IISLogSummary struct {
-	File       string               `json:"file"`
+	File       string               `json:"file"`  // the logs it covers, for people ("u_ex261201.log and u_ex261202.log")
+	Files      []string             `json:"files"` // their names, oldest first
 	Lines      int64                `json:"lines"`
 	Skipped    int64                `json:"skipped"`
 	Other      int64                `json:"other"`
@@ -153,7 +173,22 @@ type IISLogSummary struct {
 	TopClients []IISLogFaultClients `json:"top_clients"`
 }
 
-// IISLogTotal is one vDir × status.substatus over a whole log.
+// IISLogFilesLabel names a list of logs for people: each one up to three,
+// else the first and the last and how many.
+func IISLogFilesLabel(files []string) string {
+	switch n := len(files); {
+	case n == 0:
+		return ""
+	case n == 1:
+		return files[0]
+	case n <= 3:
+		return strings.Join(files[:n-1], ", ") + " and " + files[n-1]
+	default:
+		return files[0] + " to " + files[n-1] + " (" + strconv.Itoa(n) + " files)"
+	}
+}
+
+// IISLogTotal is one vDir × status.substatus over the logs.
 type IISLogTotal struct {
 	VDir      string `json:"vdir"`
 	Status    int    `json:"status"`

@@ -62,7 +62,7 @@ type ServerState struct {
 	Events        []Event         `json:"events"`
 	Sync          *Sync           `json:"sync"`
 	Denials       *DenialDigest   `json:"denials"`                  // the latest Process Monitor capture
-	IISLog        *IISLogSummary  `json:"iislog"`                   // the latest IIS log
+	IISLog        *IISLogSummary  `json:"iislog"`                   // the recent window of its IIS logs
 	HTTPErr       *HTTPErrDigest  `json:"httperr"`                  // the latest HTTP.sys error log
 	SDLog         *SDLogDigest    `json:"softwaredistribution_log"` // the latest SoftwareDistribution.log
 	ClientSummary ClientCounts    `json:"client_summary"`

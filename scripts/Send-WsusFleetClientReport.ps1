@@ -1955,17 +1955,6 @@ function Get-WfUpdateErrors {
     return , $list
 }
 
-function Get-WfOptional {
-    # The value of $Read, or $null with a warning when reading it fails: one
-    # unreadable value is left out, the report still goes.
-    param([Parameter(Mandatory = $true, Position = 0)] [string] $Name, [Parameter(Mandatory = $true, Position = 1)] [scriptblock] $Read)
-    try { return (& $Read) }
-    catch {
-        Write-WfLog Warning ('{0} not collected: {1}' -f $Name, $_.Exception.Message)
-        return $null
-    }
-}
-
 function Get-WfClientView {
     # The client section: policy, identity, services, proxy, dual scan,
     # update source.

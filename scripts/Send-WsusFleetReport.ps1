@@ -377,7 +377,7 @@ $script:WfNames = @{
     ServerInfo = @('name', 'url', 'version', 'http_port', 'https_port', 'ssl', 'content_dir', 'database', 'not_declined_updates', 'targeting', 'aliases', 'addresses')
     VDirCheck  = @('vdir', 'url', 'method', 'status', 'substatus', 'latency_ms', 'error', 'error_kind', 'www_authenticate', 'server_header', 'location', 'dns', 'tls')
     TLSInfo    = @('version', 'subject', 'issuer', 'sans', 'not_after', 'chain_valid', 'name_matches', 'error')
-    VDirConfig = @('vdir', 'anonymous', 'anonymous_user', 'windows_auth', 'basic_auth', 'digest_auth', 'require_ssl', 'client_certs', 'aspnet_impersonation', 'app_pool', 'physical_path')
+    VDirConfig = @('vdir', 'anonymous', 'anonymous_user', 'windows_auth', 'basic_auth', 'digest_auth', 'require_ssl', 'client_certs', 'aspnet_impersonation', 'app_pool', 'physical_path', 'site')
     AppPool    = @('name', 'state', 'identity', 'private_memory_kb', 'queue_length', 'idle_timeout_min', 'ping_enabled', 'periodic_restart_min', 'rapid_fail_protection')
     Service    = @('name', 'state', 'start_type')
     ACL        = @('path', 'principal', 'rights', 'type', 'inherited')
@@ -2067,7 +2067,10 @@ function Get-WfServerCheckList {
 }
 
 function Get-WfVDirConfigSection {
-    # Authentication, SSL and impersonation of each WSUS vDir (DESIGN 7.1).
+    # Authentication, SSL and impersonation of each WSUS vDir (DESIGN 7.1),
+    # and the IIS site it is in (the dashboard's fixes name it in appcmd and
+    # WebAdministration locations: "WSUS Administration", or "Default Web
+    # Site" when WSUS was installed on port 80).
     param([AllowNull()] [hashtable] $Iis)
     if ($null -eq $Iis) { throw 'the IIS configuration is not readable' }
     $list = [Collections.Generic.List[object]]::new()
@@ -2107,6 +2110,7 @@ function Get-WfVDirConfigSection {
                     aspnet_impersonation = [bool]$impersonation
                     app_pool             = Limit-WfText $found.Pool 256
                     physical_path        = Limit-WfText $found.Physical 1024
+                    site                 = Limit-WfText $siteName 256
                 }))
     }
     if ($unreadable.Count -gt 0) {
@@ -2776,8 +2780,9 @@ function Save-WfLogState {
 function Send-WfIisLogs {
     # Ships the lines the WSUS site's W3C logs gained since the last run, for
     # the logs changed in the last $Days days, as iislog evidence: in chunks
-    # of at most $ChunkBytes, each sent as "<file>@<offset>" (so the
-    # dashboard keeps every chunk's hours) with the directives in effect.
+    # of at most $ChunkBytes, each sent as "<file>@<offset>" (the dashboard
+    # adds a log's chunks up; one sent from a lower offset supersedes what
+    # it held from there on) with the directives in effect.
     # What was sent - file, bytes, last line - is kept in $StateDir and
     # written after each accepted chunk; a file that shrank or whose last
     # shipped line moved was replaced (rotation, truncation) and is shipped

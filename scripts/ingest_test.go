@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,16 +56,24 @@ func TestPayloadsThroughIngest(t *testing.T) {
 			cases = append(cases, pc)
 		}
 	}
-	clientGaps := map[string]struct{ server, gap string }{
-		"client-report-ok.json":                    {"wsus01.corp.example", ""},
-		"client-report-missing-port.json":          {"wsus01.corp.example", probes.GapBadURL},
-		"client-report-no-policy.json":             {"", probes.GapPolicyOff},
-		"client-report-anonymous-off.json":         {"", probes.GapWrongServer},
-		"client-report-status-server-differs.json": {"wsus02.corp.example", probes.GapBadURL},
-		"client-report-untrusted-cert.json":        {"wsus02.corp.example", probes.GapExpectedMissing},
-		"client-report-update-source.json":         {"wsus01.corp.example", probes.GapExpectedMissing},
-		"client-report-collection-failed.json":     {"", anyGap},
-		"client-report-powershell-4.json":          {"wsus01.corp.example", anyGap},
+	// Where each client report lands: the server its WUServer names, its
+	// gap category, and words its detail must hold. A report whose collector
+	// could not run (collector.error) is no evidence about the policy: it
+	// gives no policy gap (policy_off, bad_url, wrong_server); a client the
+	// server lists is judged by that list, one whose WUServer the legacy
+	// preamble read by that, and each says its collector could not run.
+	clientGaps := map[string]struct{ server, gap, says string }{
+		"client-report-ok.json":                     {"wsus01.corp.example", "", ""},
+		"client-report-missing-port.json":           {"wsus01.corp.example", probes.GapBadURL, "no port"},
+		"client-report-no-policy.json":              {"", probes.GapPolicyOff, ""},
+		"client-report-anonymous-off.json":          {"", probes.GapWrongServer, ""},
+		"client-report-status-server-differs.json":  {"wsus02.corp.example", probes.GapBadURL, "WUStatusServer"},
+		"client-report-untrusted-cert.json":         {"wsus02.corp.example", probes.GapExpectedMissing, ""},
+		"client-report-update-source.json":          {"wsus01.corp.example", probes.GapExpectedMissing, ""},
+		"client-report-au-options-7.json":           {"wsus01.corp.example", "", ""},
+		"client-report-collector-error-listed.json": {"", probes.GapNeverReported, "its own report: collector could not run"},
+		"client-report-collection-failed.json":      {"", "", "collector could not run: the client could not be collected"},
+		"client-report-powershell-4.json":           {"wsus01.corp.example", probes.GapExpectedMissing, "collector could not run: Send-WsusFleetClientReport.ps1 needs Windows PowerShell 5.1"},
 	}
 	// Findings the collector's data must be enough for.
 	serverFindings := map[string][]string{
@@ -98,8 +107,12 @@ func TestPayloadsThroughIngest(t *testing.T) {
 				if !ok {
 					t.Fatalf("no expected server and gap for %s", pc.File)
 				}
-				if r.Server != want.server || (want.gap != anyGap && r.Gap != want.gap) {
-					t.Errorf("filed under %q with gap %q (%s); want %q, %q", r.Server, r.Gap, r.Detail, want.server, want.gap)
+				if r.Server != want.server || r.Gap != want.gap || !strings.Contains(r.Detail, want.says) {
+					t.Errorf("filed under %q with gap %q (%s); want %q, %q saying %q", r.Server, r.Gap, r.Detail, want.server, want.gap, want.says)
+				}
+				// What the dashboard shows of the client says the same.
+				if want.says != "" || want.gap != "" {
+					checkClientDetail(t, st, r.Client, want.gap, want.says)
 				}
 			case "/api/v1/inventory":
 				var r probes.InventoryReceipt
@@ -111,10 +124,22 @@ func TestPayloadsThroughIngest(t *testing.T) {
 	}
 }
 
-// anyGap: a report whose collector could not run (collector.error) is filed
-// by its WUServer like any other, but the verdict on it is the dashboard's
-// judgement of collector.error, which these payload tests do not pin down.
-const anyGap = "(any)"
+// checkClientDetail checks the client's page model (GET /api/v1/clients/
+// {name}) against the receipt's verdict.
+func checkClientDetail(tb testing.TB, st *store.Store, name, gap, says string) {
+	tb.Helper()
+	d, err := st.ClientDetail(tb.Context(), name)
+	if err != nil {
+		tb.Fatalf("client %s: %v", name, err)
+	}
+	b, _ := json.Marshal(d)
+	if !strings.Contains(string(b), says) {
+		tb.Errorf("client %s does not say %q: %s", name, says, b)
+	}
+	if gap == "" && (strings.Contains(string(b), `"`+probes.GapPolicyOff+`"`) || strings.Contains(string(b), `"`+probes.GapBadURL+`"`)) {
+		tb.Errorf("client %s shows a policy gap: %s", name, b)
+	}
+}
 
 // checkFindings checks that the server of a report has an open finding of
 // each rule in rules.

@@ -91,6 +91,8 @@ var payloadCases = []payloadCase{
 			{"/clients/items/1/last_sync", nil},
 			{"/clients/items/1/last_sync_result", "NeverRun"},
 			{"/clients/items/2/last_sync_result", "Failed"},
+			{"/clients/items/3/os", "Windows Server 2022 Standard"},
+			{"/vdir_config/0/site", "WSUS Administration"},
 		},
 	},
 	{
@@ -316,6 +318,28 @@ var payloadCases = []payloadCase{
 			{"/update_errors/0/event_id", 31},
 			{"/update_errors/1/operation", "install"},
 			{"/update_errors/1/code", "0x80070643"},
+		},
+	},
+	{
+		// AUOptions 7 (Windows Server 2016 and later: notify to install,
+		// restart automatically) is a scanning setting, not "never check".
+		File: "client-report-au-options-7.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
+		Want: []want{
+			{"/client/name", "app01.corp.example"},
+			{"/client/au_options", 7},
+			{"/client/use_wu_server", true},
+			{"/client/services/wuauserv", "Stopped"},
+			{"/client/services/wuauserv_start", "Manual"},
+		},
+	},
+	{
+		// The policy could not be read on a client the server lists.
+		File: "client-report-collector-error-listed.json", Script: "Send-WsusFleetClientReport.ps1", Endpoint: "/api/v1/client-reports",
+		Want: []want{
+			{"/collector/error", "the client could not be collected: Requested registry access is not allowed."},
+			{"/client/name", "pc0043.corp.example"},
+			{"/client/wu_server", nil},
+			{"/vdir_checks", nil},
 		},
 	},
 	{

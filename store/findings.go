@@ -37,7 +37,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	facts.State, facts.Now, facts.Upstream = st, t.now, s.upstream(ctx, t)
+	facts.State, facts.Now, facts.Upstream, facts.StaleAfter = st, t.now, s.upstream(ctx, t), s.opts.StaleAfter
 	findings := s.opts.Diagnose(facts)
 	if err := s.storeFindings(ctx, t, row, findings); err != nil {
 		return err

@@ -165,7 +165,7 @@ func (s *Store) upstream(ctx context.Context, t *wtx) func(host string, port int
 		if errors.Is(err, sql.ErrNoRows) || err != nil {
 			return probes.FleetServer{}, false
 		}
-		up := probes.FleetServer{Name: row.name, Status: s.status(row, t.now)}
+		up := probes.FleetServer{Name: row.name, Status: s.status(row, t.now), Ports: m.Ports}
 		// What may explain a downstream's trouble, and since when it is watched;
 		// a failed read leaves them out rather than failing the diagnosis.
 		var created int64

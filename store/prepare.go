@@ -13,9 +13,9 @@ import (
 type preparedReport struct {
 	r        *probes.Report
 	sections []sectionRow
-	checks   *checkRun   // nil when the report has no vDir checks
-	clients  *clientList // nil when the report has no client list
-	iislog   [][]any     // iislogHourColumns order; server_id filled in by the writer
+	checks   *checkRun     // nil when the report has no vDir checks
+	clients  *clientList   // nil when the report has no client list
+	iislog   *iislogUpload // nil when the report has no IIS log
 }
 
 type sectionRow struct{ name, body string }
@@ -53,7 +53,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		{probes.SectionEvents, r.Events != nil, r.Events},
 		{probes.SectionSync, r.Sync != nil, r.Sync},
 		{probes.SectionDenials, r.Denials != nil, r.Denials},
-		{probes.SectionIISLog, r.IISLog != nil, iislogSummary(r.IISLog)},
+		// The iislog section is the recent window, rebuilt by saveIISLogHours.
 		{probes.SectionHTTPErr, r.HTTPErr != nil, r.HTTPErr},
 		{probes.SectionSDLog, r.SDLog != nil, r.SDLog},
 	}
@@ -92,19 +92,10 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		}
 	}
 	if r.IISLog != nil {
-		p.iislog = iislogRows(r.IISLog)
+		p.iislog = newIISLogUpload(r)
 	}
 	if r.Clients != nil {
 		p.clients = newClientList(r.Clients.Items)
 	}
 	return p, nil
-}
-
-// iislogSummary is what the server's state keeps of an IIS log (the hours go
-// to the history table).
-func iislogSummary(d *probes.IISLogDigest) any {
-	if d == nil {
-		return nil
-	}
-	return d.Summary()
 }

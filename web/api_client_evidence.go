@@ -38,19 +38,7 @@ func (a *app) postClientEvidence(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kind, err := evidence.LookupClient(chi.URLParam(r, "kind"))
-	if err != nil {
-		return err
-	}
-	q, err := query(r)
-	if err != nil {
-		return err
-	}
-	opts, err := kind.Options(q)
-	if err != nil {
-		return err
-	}
-	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	kind, opts, body, err := a.evidenceUpload(w, r, evidence.LookupClient)
 	if err != nil {
 		return err
 	}

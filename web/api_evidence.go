@@ -2,6 +2,7 @@ package web
 
 import (
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -19,39 +20,74 @@ import (
 
 // postEvidence stores a raw evidence file: it streams through its parser
 // (never held in memory whole), becomes report sections, and is saved by the
-// one ingest path. Its server and content hash are its document id: the
-// same file again for the same server answers 200 and stores nothing twice,
-// while the same file for another server (cloned builds share configs) is
-// stored for that one.
+// one ingest path (saveServerEvidence).
 func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 	name, err := newServerName(r)
 	if err != nil {
 		return err
 	}
-	kind, err := evidence.Lookup(chi.URLParam(r, "kind"))
-	if err != nil {
-		return err
-	}
-	q, err := query(r)
-	if err != nil {
-		return err
-	}
-	opts, err := kind.Options(q)
-	if err != nil {
-		return err
-	}
-	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	kind, opts, body, err := a.evidenceUpload(w, r, evidence.Lookup)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
+	saved, err := a.saveServerEvidence(r.Context(), name, kind, opts, body)
+	if err != nil {
+		return err
+	}
+	answer, err := evidenceAnswer(saved.Receipt, saved.Kind, saved.Summary)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if saved.Replay {
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, answer)
+}
+
+// evidenceUpload reads what an evidence upload gives besides the server or
+// client in its path: its kind (lookup: the server kinds or the client
+// kinds), that kind's options from the query, and the body, bounded.
+func (a *app) evidenceUpload(w http.ResponseWriter, r *http.Request, lookup func(string) (evidence.Kind, error)) (evidence.Kind, evidence.Options, io.ReadCloser, error) {
+	kind, err := lookup(chi.URLParam(r, "kind"))
+	if err != nil {
+		return kind, evidence.Options{}, nil, err
+	}
+	q, err := query(r)
+	if err != nil {
+		return kind, evidence.Options{}, nil, err
+	}
+	opts, err := kind.Options(q)
+	if err != nil {
+		return kind, opts, nil, err
+	}
+	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
+	return kind, opts, body, err
+}
+
+// savedEvidence is what became of an evidence file.
+type savedEvidence struct {
+	Kind    string // what it was read as (for auto, the kind detected)
+	Summary any    // what the parser found, for the answer
+	Receipt probes.Receipt
+	Replay  bool // this very file was stored for this server before
+}
+
+// saveServerEvidence reads a server evidence file through its parser,
+// hashing all of it, and saves it for the server by the one ingest path,
+// for the API and the Add evidence form alike. Its server and content hash
+// are its document id: the same file again for the same server, uploaded
+// or pasted, is stored once, while the same file for another server (cloned
+// builds share configs) is stored for that one.
+func (a *app) saveServerEvidence(ctx context.Context, name string, kind evidence.Kind, opts evidence.Options, body io.Reader) (savedEvidence, error) {
 	hash := sha256.New()
 	parsed, err := kind.Parse(io.TeeReader(body, hash), opts, a.now())
 	if err != nil {
-		return evidenceError(err)
+		return savedEvidence{}, evidenceError(err)
 	}
 	if _, err := io.Copy(hash, body); err != nil { // what the parser did not need still identifies the file
-		return bodyError(err)
+		return savedEvidence{}, bodyError(err)
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	rep := parsed.Report
@@ -65,21 +101,13 @@ func (a *app) postEvidence(w http.ResponseWriter, r *http.Request) error {
 		rep.IISLog.File = "sha256-" + digest[:16]
 	}
 	if err := rep.Validate(a.now()); err != nil {
-		return err
+		return savedEvidence{}, err
 	}
-	receipt, replay, err := a.store.SaveReport(r.Context(), rep, digest)
+	receipt, replay, err := a.store.SaveReport(ctx, rep, digest)
 	if err != nil {
-		return err
+		return savedEvidence{}, err
 	}
-	answer, err := evidenceAnswer(receipt, parsed.Kind, parsed.Summary)
-	if err != nil {
-		return err
-	}
-	status := http.StatusCreated
-	if replay {
-		status = http.StatusOK
-	}
-	return writeJSON(w, status, answer)
+	return savedEvidence{Kind: parsed.Kind, Summary: parsed.Summary, Receipt: receipt, Replay: replay}, nil
 }
 
 // evidenceID names an upload by its kind, server and content.

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,6 +89,37 @@ func TestEvidenceIISLog(t *testing.T) {
 	res.json(t, &got)
 	if res.status != 201 || got["other"] != 1.0 || !strings.Contains(got["note"].(string), "no request to a WSUS vDir") {
 		t.Errorf("a non-WSUS log: %d %s", res.status, res.body)
+	}
+}
+
+// The server collector ships a log in chunks named <file>@<offset>, each
+// after the directives in effect: the IIS log the rules read adds them up,
+// and the log shipped again from its start counts once.
+func TestEvidenceIISLogChunks(t *testing.T) {
+	e := newEnv(t, web.Config{})
+	header := wsusLog[:strings.Index(wsusLog, "2026-11-21 09:00:01")]
+	next := "2026-11-21 11:00:00 10.0.0.5 POST /ClientWebService/client.asmx - 8530 - 10.1.2.44 Windows-Update-Agent - 401 2 5 3\r\n"
+	post := func(file, body string) {
+		t.Helper()
+		if res := e.do("POST", "/api/v1/servers/wsus01/evidence/iislog?file="+file, e.ingest, strings.NewReader(body)); res.status != 201 {
+			t.Fatalf("%s: %d %s", file, res.status, res.body)
+		}
+	}
+	state := func() *probes.IISLogSummary {
+		var st probes.ServerState
+		e.do("GET", "/api/v1/servers/wsus01", "", nil).json(t, &st)
+		return st.IISLog
+	}
+	post("u_ex261121.log@0", wsusLog)
+	post("u_ex261121.log@"+strconv.Itoa(len(wsusLog)), header+next)
+	l := state()
+	if l == nil || l.File != "u_ex261121.log" || l.Lines != 5 || l.Totals[0].StatusText() != "401.2" || l.Totals[0].Requests != 3 ||
+		len(l.TopClients) != 1 || l.TopClients[0].Clients != 3 {
+		t.Fatalf("after two chunks: %+v", l)
+	}
+	post("u_ex261121.log@0", wsusLog+next) // the collector lost its state
+	if l := state(); l.Lines != 5 || l.Totals[0].Requests != 3 {
+		t.Errorf("the log shipped again from its start: %d lines, %d 401.2", l.Lines, l.Totals[0].Requests)
 	}
 }
 

@@ -168,6 +168,20 @@ func TestPasteServerEvidence(t *testing.T) {
 	if ch := p.find(t, testid("evidence-changed")).Text(); !strings.Contains(ch, "new finding") {
 		t.Errorf("changed %q", ch)
 	}
+	// One ingest path: the same text posted to the API is the same document
+	// (200, nothing stored twice), and an IIS log uploaded by the API and
+	// then pasted is too.
+	events := sample(t, "eventtext/testdata/viewer-copy-en.txt")
+	if res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/auto", e.ingest, bytes.NewReader(events)); res.status != 200 {
+		t.Errorf("the pasted events posted to the API: %d %s", res.status, res.body)
+	}
+	if res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/iislog", e.ingest, strings.NewReader(wsusLog)); res.status != 201 {
+		t.Fatalf("IIS log: %d %s", res.status, res.body)
+	}
+	p = e.postForm(t, "/servers/wsus01.corp.example/evidence", csrf, "iislog", wsusLog, "", nil, session)
+	if p.status != 200 || p.find(t, testid("evidence-result")).AttrOr("data-kind", "") != "iislog" {
+		t.Errorf("the uploaded IIS log pasted: %d %s", p.status, p.find(t, testid("evidence-result")).Text())
+	}
 	// Client evidence on a server page is refused with where to send it.
 	p = e.postForm(t, "/servers/wsus01.corp.example/evidence", csrf, "auto", string(sample(t, "regquery/testdata/reg-query-s.txt")), "", nil, session)
 	if p.status != 422 || !strings.Contains(p.find(t, testid("evidence-error")).Text(), "/api/v1/clients/{name}/evidence/regquery") {

@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -309,11 +307,11 @@ func (a *app) pasteServerEvidence(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		kind, summary, replay, err := a.saveServerEvidence(r, name, k, o, body)
+		saved, err := a.saveServerEvidence(r.Context(), name, k, o, body)
 		if err != nil {
 			return err
 		}
-		result = &ui.EvidenceResult{Kind: kind, Replay: replay, Understood: evidence.Understood(kind, summary)}
+		result = &ui.EvidenceResult{Kind: saved.Kind, Replay: saved.Replay, Understood: evidence.Understood(saved.Kind, saved.Summary)}
 		return nil
 	})
 	v := ui.EvidencePage{Layout: a.layout(r, "Evidence for "+name, ui.NavFleet), Server: name, ServerHref: serverHref(name),
@@ -366,34 +364,4 @@ func (a *app) openFindings(r *http.Request, server string) (map[string]string, e
 		out[f.Rule+"\x00"+f.Subject] = title
 	}
 	return out, nil
-}
-
-// saveServerEvidence stores server evidence as POST /api/v1/servers/{name}/
-// evidence/{kind} does: the same document id (so a file pasted and uploaded
-// is stored once), the same collector, the one ingest path.
-func (a *app) saveServerEvidence(r *http.Request, name string, kind evidence.Kind, opts evidence.Options, body io.Reader) (string, any, bool, error) {
-	hash := sha256.New()
-	parsed, err := kind.Parse(io.TeeReader(body, hash), opts, a.now())
-	if err != nil {
-		return "", nil, false, evidenceError(err)
-	}
-	if _, err := io.Copy(hash, body); err != nil {
-		return "", nil, false, bodyError(err)
-	}
-	digest := hex.EncodeToString(hash.Sum(nil))
-	rep := parsed.Report
-	rep.Schema, rep.ID = probes.SchemaReport, "evidence-"+parsed.Kind+"-"+digest[:48]
-	rep.Collector = probes.Collector{Name: "upload " + parsed.Kind, Version: a.cfg.Version, Vantage: probes.VantageServer}
-	rep.Server = probes.ServerInfo{Name: name}
-	if rep.CollectedAt.IsZero() {
-		rep.CollectedAt = probes.TimeOf(a.now())
-	}
-	if rep.IISLog != nil && rep.IISLog.File == "" {
-		rep.IISLog.File = "sha256-" + digest[:16]
-	}
-	if err := rep.Validate(a.now()); err != nil {
-		return "", nil, false, err
-	}
-	_, replay, err := a.store.SaveReport(r.Context(), rep, digest)
-	return parsed.Kind, parsed.Summary, replay, err
 }

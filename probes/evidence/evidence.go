@@ -33,7 +33,7 @@ const Auto = "auto"
 
 // Options are an upload's query parameters.
 type Options struct {
-	File      string         // the file's name (iislog: uploads of the same file replace its hours)
+	File      string         // the file's name (iislog: "<file>@<offset>" for a chunk from that byte on)
 	DateOrder string         // computers: dmy or mdy, for files with ambiguous dates
 	Partial   bool           // computers: the file does not list every computer
 	Site      string         // apphost: the IIS site of WSUS, if not "WSUS Administration"

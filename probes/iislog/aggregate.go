@@ -41,6 +41,7 @@ type fault struct {
 	requests  int64
 	untracked int64
 	followed  int64            // 401.1s after which the same client succeeded on the same vDir
+	unsettled int64            // 401.1s still waiting at the end of the log
 	ip        map[string]int32 // client IP → index in counts
 	counts    []int64
 }
@@ -216,6 +217,22 @@ func (a *aggregate) succeed(k pendKey, ts int64) {
 	}
 	delete(a.pend, k)
 	a.pendIn[k.vdir]--
+}
+
+// settle counts, at the end of the log, the 401s still waiting within the
+// window of its last line: the lines after the end would tell whether they
+// were followed (a chunked log goes on in the next chunk).
+func (a *aggregate) settle(last int64) {
+	for _, p := range a.pend {
+		if last-p.at > handshakeWindow {
+			continue
+		}
+		for _, slot := range p.faults {
+			if slot.count > 0 {
+				a.faults[slot.index].unsettled += int64(slot.count)
+			}
+		}
+	}
 }
 
 // sweep forgets 401s older than the window, at most once per window.

@@ -298,3 +298,35 @@ func TestFollowedBySuccessBounded(t *testing.T) {
 		t.Errorf("%d waiting 401s kept, more than %d", n, maxPending)
 	}
 }
+
+// A 401.1 in the last two minutes of a log that the client has not followed
+// yet is unsettled: the next lines (a collector's next chunk) would tell.
+// One answered within the log, or left waiting longer, is settled.
+func TestUnsettledAtTheEnd(t *testing.T) {
+	log := header85 +
+		line85("09:00:00", "/ClientWebService/client.asmx", "10.1.2.3", wua, "401 1 1326", "3") +
+		line85("09:40:00", "/ClientWebService/client.asmx", "10.1.2.4", wua, "401 1 1326", "3") +
+		line85("09:40:01", "/ClientWebService/client.asmx", "10.1.2.4", wua, "200 0 0", "140") +
+		line85("09:59:10", "/ClientWebService/client.asmx", "10.1.2.5", wua, "401 1 1326", "3") +
+		line85("09:59:50", "/ClientWebService/client.asmx", "10.1.2.6", wua, "401 1 1326", "3") +
+		line85("10:00:00", "/ReportingWebService/ReportingWebService.asmx", "10.1.2.7", wua, "200 0 0", "30")
+	s, err := Parse(strings.NewReader(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.TopClients) != 1 {
+		t.Fatalf("faults %+v", s.TopClients)
+	}
+	f := s.TopClients[0]
+	if f.Requests != 4 || f.Followed != 1 || f.Unsettled != 2 || f.Refused() != 1 {
+		t.Errorf("requests %d followed %d unsettled %d refused %d, want 4 1 2 1", f.Requests, f.Followed, f.Unsettled, f.Refused())
+	}
+	d := s.Digest()
+	if err := d.Validate(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Error(err)
+	}
+	d.TopClients[0].Unsettled = 4
+	if err := d.Validate(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)); err == nil || !strings.Contains(err.Error(), "/top_clients/0") {
+		t.Errorf("followed and unsettled past requests: %v", err)
+	}
+}

@@ -99,6 +99,7 @@ func (p *parser) summary() *Summary {
 		byStatus[out.StatusText()] += out.Requests
 	}
 
+	p.agg.settle(p.last)
 	faults := p.agg.faults
 	slices.SortFunc(faults, func(a, b fault) int {
 		return cmp.Or(cmp.Compare(a.key.vdir, b.key.vdir), cmp.Compare(a.key.status, b.key.status), cmp.Compare(a.key.sub, b.key.sub))
@@ -120,6 +121,7 @@ func (p *parser) summary() *Summary {
 			Clients:   int64(len(f.ip)),
 			Untracked: f.untracked,
 			Followed:  f.followed,
+			Unsettled: f.unsettled,
 			Top:       slices.Clone(top[:min(len(top), topClients)]),
 		})
 	}

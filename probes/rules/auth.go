@@ -108,18 +108,21 @@ func iusrCredentials(e *eval) []probes.Finding {
 	var logged []string
 	if l := e.st.IISLog; l != nil {
 		for _, f := range l.TopClients {
-			refused := f.Requests - f.Followed
+			refused := f.Refused()
 			if !isAnonymousVDir(f.VDir) || f.Status != 401 || sub(f.Substatus) != 1 || refused <= 0 {
 				continue
 			}
-			fact := fmt.Sprintf("%s requests to %s answered 401.1 and the client did not get past them", thousands(refused), f.VDir)
+			fact := fmt.Sprintf("%s requests to %s answered 401.1 and the client did not get past them", probes.FormatCount(refused), f.VDir)
 			if f.Followed > 0 {
-				fact += fmt.Sprintf(" (%s more were followed by a success: a handshake)", thousands(f.Followed))
+				fact += fmt.Sprintf(" (%s more were followed by a success: a handshake)", probes.FormatCount(f.Followed))
+			}
+			if f.Unsettled > 0 {
+				fact += fmt.Sprintf(" (%s more came too close to the end of the log to tell)", probes.FormatCount(f.Unsettled))
 			}
 			if c := clientsOf(f); c != "" {
 				fact += "; clients: " + c
 			}
-			ev = append(ev, probes.Evidence{Fact: fact, Source: "IIS log " + l.File, At: l.Last.Time})
+			ev = append(ev, probes.Evidence{Fact: fact, Source: e.logSource(), At: l.Last.Time})
 			logged = append(logged, f.VDir)
 		}
 	}
@@ -192,7 +195,7 @@ func clientsOf(f probes.IISLogFaultClients) string {
 	if len(ips) > 5 {
 		ips = append(ips[:5], "…")
 	}
-	return fmt.Sprintf("%d distinct (%s)", f.Clients, strings.Join(ips, ", "))
+	return fmt.Sprintf("%s distinct (%s)", probes.FormatCount(f.Clients), strings.Join(ips, ", "))
 }
 
 // apiRemotingAuth: ApiRemoting30 must be Windows authentication only (the

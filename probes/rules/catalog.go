@@ -66,7 +66,7 @@ func catalogBloat(e *eval) []probes.Finding {
 		return nil
 	}
 	n := *e.st.Server.NotDeclinedUpdates
-	ev := []probes.Evidence{{Fact: fmt.Sprintf("%s updates are not declined (more than %s make scans heavy)", thousands(int64(n)), thousands(bloatThreshold)),
+	ev := []probes.Evidence{{Fact: fmt.Sprintf("%s updates are not declined (more than %s make scans heavy)", probes.FormatCount(int64(n)), probes.FormatCount(bloatThreshold)),
 		Source: "WSUS", At: e.st.Collected[probes.SectionServer]}}
 	idx, logs, share := e.failingScans()
 	if share < scanShareWarn {

@@ -36,6 +36,7 @@ var catalogue = []Rule{
 	{"catalog_bloat", warning, "The update catalog is bloated (more than 7,000 not-declined updates)", "Scans time out; decline superseded updates, clean up, reindex.", catalogBloat},
 	{"scan_failures", critical, "Client scans fail on ClientWebService (500 after tens of seconds)", "A high share of scans answered 500 after a long wait: they time out.", scanFailures},
 	{"invalid_parameters", warning, "Clients' requests are refused with InvalidParameters", "ClientWebService refuses requests as malformed (SoftwareDistribution.log).", invalidParameters},
+	{"upstream_misconfigured", warning, "The upstream setting does not match how the upstream serves", "A downstream names its upstream with a port it does not serve, HTTPS on its HTTP port, or plain HTTP to its HTTPS port or while it is in SSL mode.", upstreamMisconfigured},
 	{"sync_failing", warning, "Synchronization fails", "The last synchronization failed; a downstream of a failing upstream is affected, not the cause.", syncFailing},
 	{"sync_stale", warning, "No synchronization for more than 48 hours", "Stale catalogs and approvals.", syncStale},
 	{"upstream_unknown", warning, "The upstream server is not part of this fleet", "A downstream syncs from a host:port no fleet server has.", upstreamUnknown},

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/procmon"
@@ -44,6 +46,8 @@ func everyCommand(tb testing.TB) []emitted {
 	}
 	for _, sc := range scenarios() {
 		addFindings(sc.name, sc.diagnose())
+		// The same with every service disabled: steps set start types first.
+		addFindings(sc.name+" (services disabled)", Diagnose(sc.factsWith(disabled)))
 	}
 	for _, cat := range probes.GapCategories() {
 		for _, samples := range [][]probes.GapSample{nil, {{Name: "pc0042.corp.example", Detail: "last report 12 days ago"}}} {
@@ -218,6 +222,44 @@ func TestNoInternalReferencesInAdminText(t *testing.T) {
 			t.Errorf("%s: %q", c.from, c.step.Text)
 		}
 	}
+	// What the Process Monitor digest says of each denial (why, and the
+	// grant) is shown as it is on the server page and through the API, and
+	// the NTFS table's reasons travel into it: read every capture we have.
+	internal := func(from, s string) {
+		if strings.Contains(s, "DESIGN") || strings.Contains(s, "§") {
+			t.Errorf("%s: %q", from, s)
+		}
+	}
+	for _, f := range probes.NTFSFolders() {
+		internal("NTFS table "+f.Path, f.Why)
+	}
+	captures, _ := filepath.Glob(filepath.Join("..", "procmon", "testdata", "*.csv"))
+	if len(captures) < 2 {
+		t.Fatalf("Process Monitor samples: %v", captures)
+	}
+	for _, path := range captures {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := procmon.Parse(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(d.Groups) == 0 {
+			t.Fatalf("%s: no denial read", path)
+		}
+		for _, g := range d.Groups {
+			internal(path+" "+g.Path, g.Why)
+			for _, s := range g.Remediation {
+				internal(path+" "+g.Path, s.Text)
+				internal(path+" "+g.Path, s.Command)
+			}
+		}
+		st := healthy()
+		st.Denials = d
+		check(path, Diagnose(probes.Facts{State: st, Now: now}))
+	}
 }
 
 // docs/rules.md documents every rule of the catalogue, each with its source.
@@ -241,5 +283,35 @@ func TestRulesDocumented(t *testing.T) {
 		if i < 0 {
 			t.Errorf("docs/rules.md has no section for %s", r.ID)
 		}
+	}
+}
+
+// bareCount is a count of four or more digits without thousands separators
+// in front of what it counts.
+var bareCount = regexp.MustCompile(`\b\d{4,}\s+(requests|clients|computers|checks|distinct|days|hours|minutes|times|updates|more)\b`)
+
+// Counts an administrator reads carry thousands separators, as the pages
+// write them (probes.FormatCount): in every scenario, and in the evidence of
+// an IIS log with large counts.
+func TestCountsInAdminText(t *testing.T) {
+	check := func(from string, fs []probes.Finding) {
+		for _, f := range fs {
+			if m := bareCount.FindString(describe(f)); m != "" {
+				t.Errorf("%s / %s: %q", from, f.Rule, m)
+			}
+		}
+	}
+	for _, sc := range scenarios() {
+		check(sc.name, sc.diagnose())
+	}
+	st := healthy()
+	st.IISLog = &probes.IISLogSummary{File: "u_ex261121.log", Files: []string{"u_ex261121.log"}, Lines: 40000, First: probes.TimeOf(now.Add(-2 * time.Hour)), Last: probes.TimeOf(now),
+		Totals: []probes.IISLogTotal{{VDir: "SimpleAuthWebService", Status: 401, Substatus: ip(2), Requests: 12345, WUA: 12000, Hours: 2, LastHour: probes.TimeOf(now.Truncate(time.Hour))}},
+		TopClients: []probes.IISLogFaultClients{{VDir: "SimpleAuthWebService", Status: 401, Substatus: ip(2), Requests: 12345, Clients: 2345,
+			Top: []probes.IISLogClientCount{{IP: "10.1.2.3", Requests: 40}}}}}
+	got := Diagnose(probes.Facts{State: st, Now: now})
+	check("large IIS log counts", got)
+	if len(got) == 0 || !strings.Contains(describe(got[0]), "12,345 requests to SimpleAuthWebService answered 401.2 (12,000 from Windows Update Agent); clients: 2,345 distinct") {
+		t.Errorf("large counts:\n%s", describe(got[0]))
 	}
 }

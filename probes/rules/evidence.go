@@ -54,30 +54,32 @@ func (e *eval) checkEvidence(idx []int) []probes.Evidence {
 func (e *eval) logEvidence(ts []probes.IISLogTotal) []probes.Evidence {
 	out := make([]probes.Evidence, 0, len(ts))
 	for _, t := range ts {
-		fact := fmt.Sprintf("%d requests to %s answered %s", t.Requests, t.VDir, t.StatusText())
+		fact := fmt.Sprintf("%s requests to %s answered %s", probes.FormatCount(t.Requests), t.VDir, t.StatusText())
 		if t.WUA > 0 {
-			fact += fmt.Sprintf(" (%d from Windows Update Agent)", t.WUA)
+			fact += fmt.Sprintf(" (%s from Windows Update Agent)", probes.FormatCount(t.WUA))
 		}
 		if c := e.faultClients(t); c != "" {
 			fact += "; clients: " + c
 		}
-		out = append(out, probes.Evidence{Fact: fact, Source: "IIS log " + e.st.IISLog.File, At: t.LastHour.Time})
+		out = append(out, probes.Evidence{Fact: fact, Source: e.logSource(), At: t.LastHour.Time})
 	}
 	return out
+}
+
+// logSource names the IIS logs the section covers (the recent window may
+// span two days' files).
+func (e *eval) logSource() string {
+	if l := e.st.IISLog; l != nil && len(l.Files) > 1 {
+		return "IIS logs " + l.File
+	}
+	return "IIS log " + e.st.IISLog.File
 }
 
 // faultClients names the clients that got one fault most, from the log.
 func (e *eval) faultClients(t probes.IISLogTotal) string {
 	for _, f := range e.st.IISLog.TopClients {
 		if f.VDir == t.VDir && f.Status == t.Status && sub(f.Substatus) == sub(t.Substatus) {
-			var ips []string
-			for _, c := range f.Top {
-				ips = append(ips, c.IP)
-			}
-			if len(ips) > 5 {
-				ips = append(ips[:5], "…")
-			}
-			return fmt.Sprintf("%d distinct (%s)", f.Clients, strings.Join(ips, ", "))
+			return clientsOf(f)
 		}
 	}
 	return ""
@@ -108,9 +110,9 @@ func (e *eval) eventEvidence(ev probes.Event) probes.Evidence {
 }
 
 func (e *eval) httperrEvidence(g probes.HTTPErrGroup) probes.Evidence {
-	fact := fmt.Sprintf("HTTP.sys answered %d requests itself with %s", g.Count, g.Reason)
+	fact := fmt.Sprintf("HTTP.sys answered %s requests itself with %s", probes.FormatCount(g.Count), g.Reason)
 	if g.Status != 0 {
-		fact = fmt.Sprintf("HTTP.sys answered %d requests itself with %d %s", g.Count, g.Status, g.Reason)
+		fact = fmt.Sprintf("HTTP.sys answered %s requests itself with %d %s", probes.FormatCount(g.Count), g.Status, g.Reason)
 	}
 	if g.Queue != "" {
 		fact += " for the application pool " + g.Queue
@@ -181,5 +183,5 @@ func days(d time.Duration) string {
 	if n == 1 {
 		return "1 day"
 	}
-	return fmt.Sprintf("%d days", n)
+	return probes.FormatCount(int64(n)) + " days"
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -96,7 +97,7 @@ var gapRules = map[string]gapRule{
 					`(Invoke-WebRequest -UseBasicParsing -Uri `+q(strings.TrimRight(e.serverURL(), "/")+"/ReportingWebService/ReportingWebService.asmx")+`).StatusCode`),
 			}
 		}},
-	probes.GapStaleReport: {"%s clients have not sent a status report for more than 7 days", "the server's client list",
+	probes.GapStaleReport: {"%s clients have not sent a status report for more than the stale threshold", "the server's client list",
 		func(e *eval, g probes.GapCount) []probes.Step {
 			host, port := hostPort(e.serverURL())
 			return []probes.Step{
@@ -129,7 +130,7 @@ func gapFindings(e *eval) []probes.Finding {
 		if !ok || g.Count == 0 {
 			continue
 		}
-		title := fmt.Sprintf(r.what, thousands(g.Count))
+		title := strings.ReplaceAll(fmt.Sprintf(r.what, probes.FormatCount(g.Count)), "the stale threshold", e.staleAfterText())
 		ev := []probes.Evidence{{Fact: title, Source: r.source, At: e.now}}
 		for _, smp := range g.Samples {
 			ev = append(ev, probes.Evidence{Fact: smp.Name + ": " + smp.Detail, Source: r.source, At: e.now})
@@ -176,6 +177,22 @@ func (e *eval) attribute(f *probes.Finding, g probes.GapCount) {
 	if len(later) > 0 {
 		f.Summary = "Not explained by a server-wide finding: " + strings.Join(later, "; ") + "."
 	}
+}
+
+// staleAfterText says the stale threshold the way a title does: "7 days",
+// "1 day", "36 hours".
+func (e *eval) staleAfterText() string {
+	d := e.StaleAfter
+	if d <= 0 {
+		d = 7 * 24 * time.Hour
+	}
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day", "days")
+	case d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour", "hours")
+	}
+	return d.String()
 }
 
 func gapSeverity(category string) string {

@@ -121,7 +121,7 @@ func poolStopped(e *eval) []probes.Finding {
 	for _, idx := range e.stoppedRuns() {
 		e.explain(idx)
 		first := e.check(idx[0])
-		fact := fmt.Sprintf("%d of the vDirs answered 503 Service Unavailable (e.g. %s", len(e.vdirsOf(idx)), first.URL)
+		fact := fmt.Sprintf("%s of the vDirs answered 503 Service Unavailable (e.g. %s", probes.FormatCount(int64(len(e.vdirsOf(idx)))), first.URL)
 		if first.Server != "" {
 			fact += ", Server: " + first.Server
 		}
@@ -163,7 +163,7 @@ func poolStopped(e *eval) []probes.Finding {
 	// part of this finding, one cause to fix, not a second critical one.
 	if p := e.st.AppPool; p != nil && p.PrivateMemoryKB != nil && *p.PrivateMemoryKB != 0 {
 		ev = append(ev, e.poolEvidence(fmt.Sprintf("Private Memory Limit is %s KB (best practice 0): recycles at the limit trip rapid-fail protection, the usual reason the pool stops",
-			thousands(*p.PrivateMemoryKB))))
+			probes.FormatCount(*p.PrivateMemoryKB))))
 	}
 	ev = append(ev, e.claim(e.wasEvents(wasMemory))...)
 	steps := []probes.Step{
@@ -292,7 +292,7 @@ func poolRecycling(e *eval) []probes.Finding {
 	switch {
 	case wsusRequests >= 50 && float64(n503) >= overloadShare*float64(wsusRequests):
 		f.Severity = probes.SeverityCritical
-		f.Summary = fmt.Sprintf("%s of %s logged requests (%d%%) got 503: ", thousands(n503), thousands(wsusRequests), n503*100/wsusRequests) + f.Summary
+		f.Summary = fmt.Sprintf("%s of %s logged requests (%d%%) got 503: ", probes.FormatCount(n503), probes.FormatCount(wsusRequests), n503*100/wsusRequests) + f.Summary
 	case minor:
 		f.Severity = probes.SeverityInfo
 		f.Summary = "The worker process took too long to shut down when it was recycled; harmless alone, a sign of long requests (scans) when frequent."
@@ -311,7 +311,7 @@ func poolMemoryLimit(e *eval) []probes.Finding {
 	p := e.st.AppPool
 	var ev []probes.Evidence
 	if p != nil && p.PrivateMemoryKB != nil && *p.PrivateMemoryKB != 0 {
-		ev = append(ev, e.poolEvidence(fmt.Sprintf("Private Memory Limit is %s KB; best practice is 0 (no limit)", thousands(*p.PrivateMemoryKB))))
+		ev = append(ev, e.poolEvidence(fmt.Sprintf("Private Memory Limit is %s KB; best practice is 0 (no limit)", probes.FormatCount(*p.PrivateMemoryKB))))
 	}
 	recycles := e.wasEvents(wasMemory)
 	if len(ev) == 0 && len(recycles) > 0 && p != nil && p.PrivateMemoryKB != nil && *p.PrivateMemoryKB == 0 &&
@@ -346,11 +346,11 @@ func poolSettings(e *eval) []probes.Finding {
 	var ev []probes.Evidence
 	var steps []probes.Step
 	if p.QueueLength != nil && *p.QueueLength < 2000 {
-		ev = append(ev, e.poolEvidence(fmt.Sprintf("Queue Length is %s; best practice is 2000", thousands(*p.QueueLength))))
+		ev = append(ev, e.poolEvidence(fmt.Sprintf("Queue Length is %s; best practice is 2000", probes.FormatCount(*p.QueueLength))))
 		steps = append(steps, e.poolStep("Queue Length 2000", "/queueLength:2000"))
 	}
 	if p.IdleTimeoutMin != nil && *p.IdleTimeoutMin != 0 {
-		ev = append(ev, e.poolEvidence(fmt.Sprintf("Idle Time-out is %d minutes; best practice is 0", *p.IdleTimeoutMin)))
+		ev = append(ev, e.poolEvidence(fmt.Sprintf("Idle Time-out is %s minutes; best practice is 0", probes.FormatCount(*p.IdleTimeoutMin))))
 		ev = append(ev, e.claim(e.wasEvents(wasIdle))...)
 		steps = append(steps, e.poolStep("Idle Time-out 0", "/processModel.idleTimeout:00:00:00"))
 	}
@@ -359,7 +359,7 @@ func poolSettings(e *eval) []probes.Finding {
 		steps = append(steps, e.poolStep("Ping off", "/processModel.pingingEnabled:false"))
 	}
 	if p.PeriodicRestartMin != nil && *p.PeriodicRestartMin != 0 {
-		ev = append(ev, e.poolEvidence(fmt.Sprintf("Regular Time Interval is %s minutes; best practice is 0", thousands(*p.PeriodicRestartMin))))
+		ev = append(ev, e.poolEvidence(fmt.Sprintf("Regular Time Interval is %s minutes; best practice is 0", probes.FormatCount(*p.PeriodicRestartMin))))
 		ev = append(ev, e.claim(e.wasEvents(wasScheduled))...)
 		steps = append(steps, e.poolStep("Regular Time Interval 0", "/recycling.periodicRestart.time:00:00:00"))
 	}

@@ -36,7 +36,7 @@ func unreachable(e *eval) []probes.Finding {
 		e.explain(idx)
 		c := e.check(idx[0])
 		host, port := hostPort(c.URL)
-		f := finding(c.Vantage+" "+c.Origin, []probes.Evidence{{Fact: fmt.Sprintf("%d of %d checks got no answer; e.g. %s", failed, len(idx), checkFact(c)), Source: source(c), At: c.CheckedAt}},
+		f := finding(c.Vantage+" "+c.Origin, []probes.Evidence{{Fact: fmt.Sprintf("%s of %s checks got no answer; e.g. %s", probes.FormatCount(int64(failed)), probes.FormatCount(int64(len(idx))), checkFact(c)), Source: source(c), At: c.CheckedAt}},
 			ps("Check that the name resolves to the WSUS server", "Resolve-DnsName "+q(host)),
 			ps("Check the port is open from the same place", fmt.Sprintf("Test-NetConnection %s -Port %s", q(host), port)),
 			ps("On the server: IIS and WSUS running, and the firewall allowing the WSUS port",

@@ -47,6 +47,13 @@ func Diagnose(f probes.Facts) []probes.Finding {
 			if found.Title == "" {
 				found.Title = r.Title
 			}
+			if !slices.Contains(probes.GapCategories(), found.Rule) { // gap steps run on the clients
+				steps := slices.Clone(found.Remediation)
+				for i, st := range steps {
+					steps[i] = e.startable(st)
+				}
+				found.Remediation = steps
+			}
 			e.fired = append(e.fired, found)
 			out = append(out, found)
 		}

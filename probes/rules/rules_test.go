@@ -103,7 +103,12 @@ var upstreams = fleetOf(map[string]probes.FleetServer{
 		Findings: []probes.FleetFinding{{Rule: "wsuspool_stopped", Severity: critical, Title: "WsusPool is stopped", FirstSeen: now.Add(-time.Hour)}}},
 	"wsus-east.corp.example": {Name: "wsus-east.corp.example", Status: probes.StatusCritical, WatchedSince: now.Add(-90 * 24 * time.Hour),
 		Findings: []probes.FleetFinding{{Rule: "catalog_bloat", Severity: critical, Title: "The update catalog is bloated", FirstSeen: now.Add(-3 * time.Hour)}}},
+	// Upstreams whose own reports give their ports and SSL mode.
+	"wsus-ssl.corp.example":   {Name: "wsus-ssl.corp.example", Status: probes.StatusOK, Ports: probes.ServerPorts{HTTP: 8530, HTTPS: 8531, SSL: &yes}},
+	"wsus-plain.corp.example": {Name: "wsus-plain.corp.example", Status: probes.StatusOK, Ports: probes.ServerPorts{HTTP: 8530, HTTPS: 8531, SSL: &no}},
 })
+
+var yes, no = true, false
 
 func downstreamOf(host string) func(st *probes.ServerState) {
 	return func(st *probes.ServerState) {
@@ -126,20 +131,27 @@ type scenario struct {
 }
 
 // diagnose runs a scenario.
-func (sc scenario) diagnose() []probes.Finding {
+func (sc scenario) diagnose() []probes.Finding { return Diagnose(sc.factsWith(nil)) }
+
+// factsWith is what a scenario diagnoses, its server changed further by
+// more (when not nil).
+func (sc scenario) factsWith(more func(st *probes.ServerState)) probes.Facts {
 	st := healthy()
 	sc.change(st)
+	if more != nil {
+		more(st)
+	}
 	f := probes.Facts{State: st, Now: now, Upstream: upstreams}
 	if sc.facts != nil {
 		sc.facts(&f)
 	}
-	return Diagnose(f)
+	return f
 }
 
 // scenarios are every scenario of the package: the catalogue's table here,
 // and the deeper ones of the other test files.
 func scenarios() []scenario {
-	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios())
+	return slices.Concat(ruleScenarios(), eventScenarios(), poolScenarios(), authScenarios(), causeScenarios(), upstreamScenarios())
 }
 
 func ruleScenarios() []scenario {
@@ -412,6 +424,16 @@ func TestGapFindings(t *testing.T) {
 		if len(got) != 1 || got[0].Rule != cat || got[0].Subject != cat || !strings.Contains(got[0].Title, "132") ||
 			!strings.Contains(describe(got[0]), "pc0042.corp.example: something specific") || len(got[0].Remediation) == 0 {
 			t.Errorf("%s: %+v", cat, got)
+		}
+	}
+	// The stale title says the configured threshold (serve --stale-after).
+	for _, tc := range []struct {
+		after time.Duration
+		want  string
+	}{{0, "more than 7 days"}, {14 * 24 * time.Hour, "more than 14 days"}, {36 * time.Hour, "more than 36 hours"}, {24 * time.Hour, "more than 1 day"}} {
+		got := Diagnose(probes.Facts{State: healthy(), Now: now, StaleAfter: tc.after, Gaps: []probes.GapCount{{Category: probes.GapStaleReport, Count: 12345}}})
+		if len(got) != 1 || got[0].Title != "12,345 clients have not sent a status report for "+tc.want || strings.Contains(describe(got[0]), "7 days") != (tc.want == "more than 7 days") {
+			t.Errorf("stale after %v: %q", tc.after, got[0].Title)
 		}
 	}
 	if got := Diagnose(probes.Facts{State: healthy(), Now: now, Gaps: []probes.GapCount{{Category: probes.GapBadURL, Count: 0}}}); len(got) != 0 {

@@ -117,7 +117,7 @@ func poolScenarios() []scenario {
 			want: []string{"wsuspool_recycling"}, severity: critical, not: []string{"start apppool"}},
 		{name: "HTTP.sys answered AppOffline for WsusPool until the end of its log",
 			change: func(st *probes.ServerState) { noProbes(st); st.HTTPErr = httperr(appOffline) },
-			want:   []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered 4210 requests itself with 503 AppOffline for the application pool WsusPool"},
+			want:   []string{"wsuspool_stopped"}, severity: critical, says: "HTTP.sys answered 4,210 requests itself with 503 AppOffline for the application pool WsusPool"},
 		{name: "AppOffline hours ago, served since",
 			change: func(st *probes.ServerState) {
 				g := appOffline
@@ -229,8 +229,19 @@ func authScenarios() []scenario {
 				}
 				st.IISLog = mustIISLog(lines...)
 			},
-			want: []string{"iusr_credentials"}, severity: critical, says: "30 requests to SimpleAuthWebService answered 401.1 and the client did not get past them",
+			want: []string{"iusr_credentials"}, severity: critical, says: "28 requests to SimpleAuthWebService answered 401.1 and the client did not get past them (2 more came too close to the end of the log to tell)",
 			not: []string{"net user", "ApiRemoting30"}},
+		{name: "a 401.1 that ends a chunk of the log, its success still to come, is no refusal",
+			change: func(st *probes.ServerState) {
+				var lines []string
+				for i := range 30 {
+					clock := fmt.Sprintf("12:%02d:%02d", i, i)
+					lines = append(lines, iisLine(clock, "POST", "/ClientWebService/client.asmx", "-", fmt.Sprintf("10.3.0.%d", i+1), wuaAgent, "200 0 0", 120))
+				}
+				lines = append(lines, iisLine("12:29:40", "POST", "/SimpleAuthWebService/SimpleAuth.asmx", "-", "10.3.0.7", wuaAgent, "401 1 2148074254", 1))
+				st.IISLog = mustIISLog(lines...)
+			},
+			not: []string{"401.1"}},
 		{name: "401.1 with a custom anonymous account",
 			change: func(st *probes.ServerState) {
 				cfg(st, "ClientWebService", func(c *probes.VDirConfig) { c.AnonymousUser = `CORP\svc-wsus-anon` })

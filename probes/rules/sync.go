@@ -80,11 +80,14 @@ func syncFailing(e *eval) []probes.Finding {
 	}
 	f := finding("", ev)
 	if s != nil && s.From == probes.SyncFromUpstream && s.Upstream != nil {
-		scheme := "http"
-		if s.Upstream.SSL {
-			scheme = "https"
+		target := s.Upstream.URL() + "/ServerSyncWebService/ServerSyncWebService.asmx"
+		if mis, ok := e.firing("upstream_misconfigured"); ok && e.misconfigurationExplains(errText) {
+			explainedBy(&f, mis)
+			f.Title = "Synchronization fails: " + lowerFirst(mis.Title)
+			f.Summary = "The upstream setting is why: fix it (see that finding) and the next synchronization succeeds."
+			f.Remediation = []probes.Step{note("Set the upstream's port and SSL as that finding says"), e.syncAgain()}
+			return []probes.Finding{f}
 		}
-		target := fmt.Sprintf("%s://%s:%d/ServerSyncWebService/ServerSyncWebService.asmx", scheme, s.Upstream.Host, s.Upstream.Port)
 		if up, c, ok := e.upstreamCause(errText, failedAt); ok {
 			f.Title = "Synchronization fails because of upstream " + up.Name + ": " + c.Title
 			f.Summary = "This server is affected, not the cause: fix " + up.Name + "'s finding and the next synchronization succeeds."
@@ -218,6 +221,97 @@ func syncStale(e *eval) []probes.Finding {
 		}
 	}
 	return []probes.Finding{f}
+}
+
+// upstreamFaultWords are the words of a synchronization error that each way
+// of misnaming the upstream gives: nothing listens on a port it does not
+// serve (or another site answers 404), TLS against its HTTP port fails in
+// the handshake, plain HTTP against its HTTPS port is cut off or refused as
+// a bad request, and its SSL vDirs refuse plain HTTP with 403.4.
+var upstreamFaultWords = map[string][]string{
+	probes.URLFaultNoPort:      {"unable to connect", "actively refused", "timed out", "(404)", "not found"},
+	probes.URLFaultPort:        {"unable to connect", "actively refused", "timed out", "(404)", "not found"},
+	probes.URLFaultHTTPSOnHTTP: {"ssl", "tls", "secure channel", "underlying connection was closed", "unexpected error occurred on a send", "authentication failed"},
+	probes.URLFaultHTTPOnHTTPS: {"underlying connection was closed", "connection was closed unexpectedly", "forcibly closed", "(400)", "bad request"},
+	probes.URLFaultHTTPToSSL:   {"(403)", "forbidden"},
+}
+
+// upstreamSetting judges how this downstream names its upstream against the
+// ports and SSL mode the upstream itself reported.
+func (e *eval) upstreamSetting() (probes.FleetServer, probes.WUServerURL, probes.URLJudgement, bool) {
+	s := e.st.Sync
+	if s == nil || s.From != probes.SyncFromUpstream || s.Upstream == nil {
+		return probes.FleetServer{}, probes.WUServerURL{}, probes.URLJudgement{}, false
+	}
+	up, ok := e.upstream()
+	if !ok {
+		return up, probes.WUServerURL{}, probes.URLJudgement{}, false
+	}
+	u := probes.WUServerURL{Scheme: s.Upstream.Scheme(), Host: s.Upstream.Host, Port: s.Upstream.Port}
+	j := probes.JudgeURL(u, probes.ServerMatch{Server: up.Name, Ports: up.Ports})
+	return up, u, j, j.Fault != ""
+}
+
+// misconfigurationExplains reports whether a synchronization error is what
+// the upstream setting's fault gives.
+func (e *eval) misconfigurationExplains(errText string) bool {
+	_, _, j, ok := e.upstreamSetting()
+	return ok && containsAnyWord(strings.ToLower(errText), upstreamFaultWords[j.Fault])
+}
+
+// upstreamMisconfigured: this downstream names its upstream with a port the
+// upstream does not serve, HTTPS on its HTTP port, plain HTTP on its HTTPS
+// port, or plain HTTP while it is in SSL mode: synchronization cannot work.
+// A synchronization that succeeded with the setting proves it works (the
+// upstream serves more than its report says), so none fires then.
+func upstreamMisconfigured(e *eval) []probes.Finding {
+	up, u, j, ok := e.upstreamSetting()
+	s := e.st.Sync
+	if !ok || (s.Last != nil && s.Last.Result == "Succeeded") {
+		return nil
+	}
+	ev := []probes.Evidence{syncEvidence(e, probes.URLProblem("this server's upstream setting "+s.Upstream.URL(), u, probes.ServerMatch{Server: up.Name, Ports: up.Ports}))}
+	if p := up.Ports.SSL; p != nil {
+		mode := up.Name + " is not in SSL mode: downstreams use its HTTP port"
+		if *p {
+			mode = up.Name + " is in SSL mode: its web services require SSL on its HTTPS port"
+		}
+		ev = append(ev, probes.Evidence{Fact: mode, Source: up.Name + "'s own report"})
+	}
+	overTLS := j.Fix.Scheme == "https"
+	how := "over plain HTTP"
+	if overTLS {
+		how = "over HTTPS"
+	}
+	steps := []probes.Step{
+		ps("Show the upstream setting", "(Get-WsusServer).GetConfiguration() | Format-List 'UpstreamWsusServerName', 'UpstreamWsusServerPortNumber', 'UpstreamWsusServerUseSsl', 'IsReplicaServer'"),
+		ps(fmt.Sprintf("Synchronize from %s on port %d %s (the upstream's name and the replica setting stay as they are)", s.Upstream.Host, j.Fix.Port, how),
+			fmt.Sprintf("$config = (Get-WsusServer).GetConfiguration(); $config.UpstreamWsusServerPortNumber = %d; $config.UpstreamWsusServerUseSsl = $%t; $config.Save()", j.Fix.Port, overTLS)),
+	}
+	if overTLS {
+		steps = append(steps, note("Over HTTPS this server must trust "+up.Name+"'s certificate, and "+s.Upstream.Host+" must be a name the certificate carries"))
+	}
+	steps = append(steps, e.syncAgain())
+	f := finding(fmt.Sprintf("%s:%d", s.Upstream.Host, s.Upstream.Port), ev, steps...)
+	switch j.Fault {
+	case probes.URLFaultNoPort, probes.URLFaultPort:
+		f.Title = fmt.Sprintf("The upstream setting uses port %d, which %s does not serve", j.Port, up.Name)
+	case probes.URLFaultHTTPSOnHTTP:
+		f.Title = fmt.Sprintf("The upstream setting speaks HTTPS to %s's HTTP port %d", up.Name, j.Port)
+	case probes.URLFaultHTTPOnHTTPS:
+		f.Title = fmt.Sprintf("The upstream setting speaks plain HTTP to %s's HTTPS port %d", up.Name, j.Port)
+	case probes.URLFaultHTTPToSSL:
+		f.Title = fmt.Sprintf("The upstream setting uses plain HTTP, but %s is in SSL mode", up.Name)
+	}
+	f.Summary = "This server cannot synchronize from " + up.Name + " until its upstream setting names the port and scheme " + up.Name + " serves: " + j.Fix.String() + "."
+	return []probes.Finding{f}
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 // upstreamUnknown: the upstream is no server of this fleet: a typo, a

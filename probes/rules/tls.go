@@ -48,7 +48,7 @@ func certInvalid(e *eval) []probes.Finding {
 		ev = append(ev, probes.Evidence{Fact: fact, Source: source(c), At: c.CheckedAt})
 	}
 	f := finding("", ev, e.certSteps()...)
-	f.Summary = fmt.Sprintf("%d checks over HTTPS failed certificate validation; clients in SSL mode cannot connect (0x800B0101 or 0x80072F8F).", len(idx))
+	f.Summary = fmt.Sprintf("%s checks over HTTPS failed certificate validation; clients in SSL mode cannot connect (0x800B0101 or 0x80072F8F).", probes.FormatCount(int64(len(idx))))
 	if c := e.check(idx[0]); !t.NotAfter.IsZero() && c.CheckedAt.After(t.NotAfter.Time) {
 		// It expired at a known moment: it explains only clients silent since.
 		e.addCause(f, nil, t.NotAfter.Time, "the certificate expired on "+formatDay(t.NotAfter.Time))

@@ -60,8 +60,8 @@ func testFactsAssembly(t *testing.T, open Opener) {
 	mu.Lock()
 	f := seen["wsus01.corp.example"]
 	mu.Unlock()
-	if !f.WatchedSince.Equal(T0) || !f.Now.Equal(T0) || len(f.Opened) != 0 {
-		t.Errorf("first diagnosis: watched since %v, now %v, opened %v", f.WatchedSince, f.Now, f.Opened)
+	if !f.WatchedSince.Equal(T0) || !f.Now.Equal(T0) || len(f.Opened) != 0 || f.StaleAfter != 7*24*time.Hour {
+		t.Errorf("first diagnosis: watched since %v, now %v, opened %v, stale after %v", f.WatchedSince, f.Now, f.Opened, f.StaleAfter)
 	}
 	dayOf := func(d time.Duration) time.Time { return T0.Add(-d).Truncate(day) }
 	wantStale := []probes.DayCount{{Day: dayOf(10 * day), Count: 2}, {Day: dayOf(12 * day), Count: 1}, {Day: dayOf(40 * day), Count: 1}}
@@ -106,7 +106,10 @@ func testFactsAssembly(t *testing.T, open Opener) {
 	st = mustState(t, s, "wsus02.corp.example")
 	mu.Lock()
 	defer mu.Unlock()
-	if !upstreamFound || upstream.Name != "wsus01.corp.example" || !upstream.WatchedSince.Equal(T0) {
+	// Its ports are what the rules judge the downstream's setting against
+	// (here from its URL: 8530, SSL 8531, SSL mode unknown).
+	if !upstreamFound || upstream.Name != "wsus01.corp.example" || !upstream.WatchedSince.Equal(T0) ||
+		upstream.Ports.HTTP != 8530 || upstream.Ports.HTTPS != 8531 || upstream.Ports.SSL != nil {
 		t.Fatalf("upstream %+v (found %v)", upstream, upstreamFound)
 	}
 	i := slices.IndexFunc(upstream.Findings, func(x probes.FleetFinding) bool { return x.Rule == "wsuspool_stopped" })

@@ -57,6 +57,9 @@ func Run(t *testing.T, open Opener) {
 		{"ClientEvidenceAddsToWhatIsKnown", testClientEvidenceMerges},
 		{"ClientLogEvidenceIsNotPolicy", testClientLogEvidence},
 		{"ClientDetail", testClientDetail},
+		{"IISLogChunksCountOnce", testIISLogChunks},
+		{"IISLogWindow", testIISLogWindow},
+		{"FleetFindingsCauseAcrossServers", testFleetFindingsOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
