@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/web/ui"
 )
 
@@ -311,6 +312,9 @@ func denialsView(st *probes.ServerState, now time.Time) ui.DenialsView {
 			v.ProcMon.Groups = append(v.ProcMon.Groups, ui.DenialRow{Process: g.Process, Operation: g.Operation, Path: g.Path, Count: g.Count,
 				Span: strings.TrimSpace(g.First + " – " + g.Last), Right: g.Right})
 			for _, step := range g.Remediation {
+				// The digest's restart does not know this server's services:
+				// one reported Disabled is set to its usual start type first.
+				step = rules.Startable(step, st.Services)
 				if step.Command != "" && !seen[step.Command] {
 					seen[step.Command] = true
 					v.ProcMon.Fixes = append(v.ProcMon.Fixes, ui.Command{ID: fmt.Sprintf("cmd-denial-%d-%d", i, len(v.ProcMon.Fixes)), Text: step.Command})

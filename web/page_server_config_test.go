@@ -1,0 +1,62 @@
+package web_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+	"github.com/wsusfleet/wsusfleet/web"
+)
+
+// The Process Monitor panel's restart step (iisreset; Restart-Service
+// WsusService) fails as typed on a server whose IIS is Disabled: the panel
+// sets the usual start type first, like the rules do, and only for the
+// services reported Disabled.
+func TestDenialsRestartSetsDisabledServicesFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		services []probes.Service
+		want     string
+	}{
+		{"disabled", []probes.Service{
+			{Name: "W3SVC", State: "Stopped", StartType: "Disabled"},
+			{Name: "WAS", State: "Running", StartType: "Manual"},
+			{Name: "WsusService", State: "Running", StartType: "Automatic"},
+		}, "Set-Service -Name 'W3SVC' -StartupType Automatic; iisreset; Restart-Service WsusService"},
+		{"running", []probes.Service{
+			{Name: "W3SVC", State: "Running", StartType: "Automatic"},
+			{Name: "WAS", State: "Running", StartType: "Manual"},
+			{Name: "WsusService", State: "Running", StartType: "Automatic"},
+		}, "iisreset; Restart-Service WsusService"},
+		{"wsus and was disabled", []probes.Service{
+			{Name: "W3SVC", State: "Running", StartType: "Automatic"},
+			{Name: "WAS", State: "Stopped", StartType: "Disabled"},
+			{Name: "WsusService", State: "Stopped", StartType: "Disabled"},
+		}, "Set-Service -Name 'WAS' -StartupType Manual; Set-Service -Name 'WsusService' -StartupType Automatic; iisreset; Restart-Service WsusService"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPageEnv(t, web.Config{})
+			r := storetest.Report("svc-"+strings.ReplaceAll(tc.name, " ", "-"), "wsus01.corp.example", e.clock.Now())
+			r.Collector.Vantage = probes.VantageServer
+			r.Services = tc.services
+			if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
+				t.Fatalf("report: %d %s", res.status, res.body)
+			}
+			if res := e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/procmon", e.ingest, bytes.NewReader(sample(t, "procmon/testdata/denied-capture.csv"))); res.status != 201 {
+				t.Fatalf("procmon: %d %s", res.status, res.body)
+			}
+			p := e.page("GET", "/servers/wsus01.corp.example", nil)
+			var restart []string
+			for _, c := range p.find(t, `#denials .cmd code`).EachIter() {
+				if txt := strings.TrimSpace(c.Text()); strings.Contains(txt, "iisreset") {
+					restart = append(restart, txt)
+				}
+			}
+			if len(restart) != 1 || restart[0] != tc.want {
+				t.Errorf("restart commands %q, want [%q]", restart, tc.want)
+			}
+		})
+	}
+}
