@@ -127,7 +127,9 @@ func poolView(st *probes.ServerState, now time.Time) *ui.PoolView {
 	if safeArg.MatchString(p.Name) {
 		pool = p.Name
 	}
-	appcmd := `%windir%\system32\inetsrv\appcmd `
+	// PowerShell, like every command the page shows: it does not expand
+	// cmd's %windir%.
+	appcmd := `& "$env:windir\system32\inetsrv\appcmd.exe" `
 	state := ui.SettingRow{Setting: "State", Value: p.State, Recommended: "Started"}
 	if p.State != "" && p.State != "Started" && p.State != "Starting" {
 		state.Bad = "mismatch"

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"bytes"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -58,5 +60,35 @@ func TestDenialsRestartSetsDisabledServicesFirst(t *testing.T) {
 				t.Errorf("restart commands %q, want [%q]", restart, tc.want)
 			}
 		})
+	}
+}
+
+// The pool panel's commands are PowerShell like every command on the page:
+// no cmd variable (PowerShell does not expand %windir%), appcmd called
+// through the call operator.
+func TestPoolPanelCommandsArePowerShell(t *testing.T) {
+	e := newPageEnv(t, web.Config{})
+	r := storetest.Report("pool-cmds", "wsus01.corp.example", e.clock.Now())
+	r.Collector.Vantage = probes.VantageServer
+	mem, queue := int64(1843200), int64(1000)
+	r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Stopped", QueueLength: &queue, PrivateMemoryKB: &mem, PingEnabled: new(true)}
+	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
+		t.Fatalf("report: %d %s", res.status, res.body)
+	}
+	p := e.page("GET", "/servers/wsus01.corp.example", nil)
+	cmdVar := regexp.MustCompile(`%[A-Za-z]+%`)
+	var pool []string
+	for _, c := range p.find(t, `.cmd code`).EachIter() {
+		txt := c.Text()
+		if cmdVar.MatchString(txt) {
+			t.Errorf("a cmd variable in a PowerShell command: %q", txt)
+		}
+		if strings.Contains(txt, "apppool") {
+			pool = append(pool, txt)
+		}
+	}
+	want := `& "$env:windir\system32\inetsrv\appcmd.exe" start apppool /apppool.name:"WsusPool"`
+	if len(pool) < 4 || !slices.Contains(pool, want) {
+		t.Errorf("pool commands %q, want four including %q", pool, want)
 	}
 }

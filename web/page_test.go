@@ -32,7 +32,7 @@ func scenarioFindings(f probes.Facts) []probes.Finding {
 		return []probes.Finding{
 			{Rule: "pool_settings", Severity: probes.SeverityWarning, Title: "WsusPool is not tuned",
 				Evidence:    []probes.Evidence{{Fact: "Queue Length 1000", Source: "app_pool", At: now}},
-				Remediation: []probes.Step{{Text: "Raise the queue length.", Command: `%windir%\system32\inetsrv\appcmd set apppool /apppool.name:"WsusPool" /queueLength:2000`}}},
+				Remediation: []probes.Step{{Text: "Raise the queue length.", Command: `& "$env:windir\system32\inetsrv\appcmd.exe" set apppool /apppool.name:"WsusPool" /queueLength:2000`}}},
 			{Rule: "pool_stopped", Severity: probes.SeverityCritical, Subject: "WsusPool", Title: "WsusPool is stopped: every vDir answers 503",
 				Summary: "The application pool stopped after hitting its private memory limit (rapid-fail).",
 				Evidence: []probes.Evidence{
@@ -339,7 +339,7 @@ func TestServerPage(t *testing.T) {
 	if n := p.find(t, testid("pool-table")+" "+testid("mismatch")).Length(); n != 6 {
 		t.Errorf("pool mismatches %d, want 6 (state and the five §7.4 settings)", n)
 	}
-	if p.find(t, `#fix-pool-queue`).Text() != `%windir%\system32\inetsrv\appcmd set apppool /apppool.name:"WsusPool" /queueLength:2000` {
+	if p.find(t, `#fix-pool-queue`).Text() != `& "$env:windir\system32\inetsrv\appcmd.exe" set apppool /apppool.name:"WsusPool" /queueLength:2000` {
 		t.Errorf("pool command %q", p.find(t, `#fix-pool-queue`).Text())
 	}
 	needs := p.find(t, testid("acl-need"))
