@@ -13,6 +13,7 @@ const (
 // rule's evidence, severity, what it explains and its source are in
 // docs/rules.md; the reference tables are DESIGN §7.
 var catalogue = []Rule{
+	{"collector_failed", warning, "The collector on the server could not run", "The server's collector said why it could not collect (collector.error): the other sections are from earlier runs or missing.", collectorFailed},
 	{"server_unreachable", critical, "The server cannot be reached", "No vDir answered from one vantage: DNS, routing, firewall or IIS.", unreachable},
 	{"wsus_service_stopped", critical, "WsusService is not running", "The WSUS service must run; event 507 says it failed its initialization.", wsusServiceStopped},
 	{"iis_stopped", critical, "IIS (W3SVC) is not running", "IIS serves every WSUS vDir.", iisStopped},
