@@ -114,11 +114,11 @@ func (a *app) alertSettingsPage(w http.ResponseWriter, r *http.Request) error {
 var settingsNotices = map[string]string{
 	"notifiers": "The channel was added. Send it a test to see it works.", "routes": "The route was added.",
 	"silences": "The silence is in force.", "windows": "The maintenance window was added.", "settings": "The settings were saved.",
-	"deleted": "Deleted.", "expired": "The silence ended.",
+	"deleted": "Deleted.", "expired": "The silence ended.", "updated": "The channel was saved.",
 }
 
 // settingsAnchors bring the page back to the section that changed.
-var settingsAnchors = map[string]string{"notifiers": "#channels", "routes": "#routes", "silences": "#silences", "windows": "#windows", "settings": "#settings", "expired": "#silences"}
+var settingsAnchors = map[string]string{"notifiers": "#channels", "routes": "#routes", "silences": "#silences", "windows": "#windows", "settings": "#settings", "expired": "#silences", "updated": "#channels"}
 
 func (a *app) alertSettingsView(r *http.Request) (ui.AlertSettingsView, error) {
 	ctx := r.Context()
@@ -138,8 +138,13 @@ func (a *app) alertSettingsView(r *http.Request) (ui.AlertSettingsView, error) {
 	for _, c := range chans {
 		base := "/settings/alerts/notifiers/" + strconv.FormatInt(c.ID, 10)
 		names[c.ID] = c.Name
-		v.Channels = append(v.Channels, ui.ChannelRow{ID: c.ID, Name: c.Name, Kind: c.Kind, Target: c.Target, HasSecret: c.HasSecret,
-			Created: ui.NewStamp(c.CreatedAt, now), CreatedBy: c.CreatedBy, Test: templ.SafeURL(base + "/test"), Delete: templ.SafeURL(base + "/delete")})
+		row := ui.ChannelRow{ID: c.ID, Name: c.Name, Kind: c.Kind, Target: c.Target, HasSecret: c.HasSecret,
+			Created: ui.NewStamp(c.CreatedAt, now), CreatedBy: c.CreatedBy, Test: templ.SafeURL(base + "/test"), Delete: templ.SafeURL(base + "/delete"),
+			Update: templ.SafeURL(base + "/update")}
+		if m := c.Email; m != nil {
+			row.Email = &ui.EmailForm{Host: m.Host, Port: strconv.Itoa(m.Port), Security: m.Security, Username: m.Username, From: m.From, To: strings.Join(m.To, ", ")}
+		}
+		v.Channels = append(v.Channels, row)
 	}
 	routes, err := a.store.AlertRoutes(ctx)
 	if err != nil {
@@ -216,18 +221,7 @@ func (a *app) alertSettingsPost(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	switch section {
 	case "notifiers":
-		in := probes.NotifierInput{Name: f("name"), Kind: f("kind"), URL: strings.TrimSpace(f("url")), Secret: f("secret")}
-		if in.Kind == probes.NotifierEmail {
-			port, _ := strconv.Atoi(f("smtp_port"))
-			var to []string
-			for _, t := range strings.Split(f("email_to"), ",") {
-				if t = strings.TrimSpace(t); t != "" {
-					to = append(to, t)
-				}
-			}
-			in.Email = &probes.EmailSettings{Host: strings.TrimSpace(f("smtp_host")), Port: port, Security: f("smtp_security"),
-				Username: f("smtp_username"), Password: f("smtp_password"), From: strings.TrimSpace(f("email_from")), To: to}
-		}
+		in := notifierForm(f)
 		if err = in.Validate(now); err == nil {
 			var id int64
 			if id, err = a.store.CreateNotifier(ctx, in, who(r)); err == nil {
@@ -273,15 +267,32 @@ func (a *app) alertSettingsPost(w http.ResponseWriter, r *http.Request) error {
 	return a.settingsOutcome(w, r, section, err)
 }
 
+// notifierForm reads a channel from the add and edit forms (the same
+// fields; the edit form leaves secrets empty to keep them).
+func notifierForm(f func(string) string) probes.NotifierInput {
+	in := probes.NotifierInput{Name: f("name"), Kind: f("kind"), URL: strings.TrimSpace(f("url")), Secret: f("secret")}
+	if in.Kind == probes.NotifierEmail {
+		port, _ := strconv.Atoi(f("smtp_port"))
+		var to []string
+		for _, t := range strings.Split(f("email_to"), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				to = append(to, t)
+			}
+		}
+		in.Email = &probes.EmailSettings{Host: strings.TrimSpace(f("smtp_host")), Port: port, Security: f("smtp_security"),
+			Username: f("smtp_username"), Password: f("smtp_password"), From: strings.TrimSpace(f("email_from")), To: to}
+	}
+	return in
+}
+
 // settingsOutcome redirects after a change, or shows the page again with
 // why the form was refused.
 func (a *app) settingsOutcome(w http.ResponseWriter, r *http.Request, done string, err error) error {
-	var ve *probes.ValidationError
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/settings/alerts?done="+done+settingsAnchors[done], http.StatusSeeOther)
 		return nil
-	case errors.As(err, &ve), errors.Is(err, probes.ErrConflict):
+	case isFormError(err):
 		v, verr := a.alertSettingsView(r)
 		if verr != nil {
 			return verr
@@ -290,6 +301,13 @@ func (a *app) settingsOutcome(w http.ResponseWriter, r *http.Request, done strin
 		return a.render(w, r, http.StatusUnprocessableEntity, ui.AlertSettingsPage(v))
 	}
 	return err
+}
+
+// isFormError: the form was refused for what it said (shown on the page
+// again), not for a missing row or a fault.
+func isFormError(err error) bool {
+	var ve *probes.ValidationError
+	return errors.As(err, &ve) || errors.Is(err, probes.ErrConflict)
 }
 
 // formError says what was wrong with a form, field by field.
@@ -319,6 +337,18 @@ func (a *app) alertSettingsAction(w http.ResponseWriter, r *http.Request) error 
 	}
 	ctx := r.Context()
 	switch chi.URLParam(r, "section") + "/" + chi.URLParam(r, "action") {
+	case "notifiers/update":
+		// The API's PUT /api/v1/notifiers/{id} through the same validation:
+		// secrets left empty are kept, the kind cannot change.
+		in := notifierForm(r.PostFormValue)
+		if err = in.ValidateUpdate(a.now()); err == nil {
+			if err = a.store.UpdateNotifier(ctx, id, in); err == nil {
+				a.log.Info("alert channel updated", "channel", id, "by", who(r), "request_id", requestID(ctx))
+			}
+		}
+		if err == nil || isFormError(err) {
+			return a.settingsOutcome(w, r, "updated", err)
+		}
 	case "notifiers/delete":
 		err = a.store.DeleteNotifier(ctx, id)
 	case "routes/delete":

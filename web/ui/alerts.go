@@ -89,6 +89,14 @@ type ChannelRow struct {
 	CreatedBy string
 	Test      templ.SafeURL
 	Delete    templ.SafeURL
+	Update    templ.SafeURL // the edit form's action
+	Email     *EmailForm    // an email channel's settings, for its edit form
+}
+
+// EmailForm is an email channel's settings as its edit form shows them
+// (never the password: left empty, it is kept).
+type EmailForm struct {
+	Host, Port, Security, Username, From, To string
 }
 
 // RouteRow is one route.
