@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -198,4 +199,115 @@ func mustID(t *testing.T, s string) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// Routes, silences and maintenance windows are edited from the settings
+// page through the same validation as their PUTs: each form shows the
+// row's values, saves the new ones, and a bad value is refused naming the
+// field.
+func TestAlertSettingsEditRows(t *testing.T) {
+	e := newEnvWith(t, web.Config{}, store.Options{})
+	admin, _ := e.signIn(t, e.admin, "/settings/alerts")
+	csrf := e.page("GET", "/settings/alerts", nil, admin).find(t, testid("channel-create")+` input[name="csrf"]`).AttrOr("value", "")
+	post := func(path string, form url.Values) page {
+		t.Helper()
+		form.Set("csrf", csrf)
+		return e.page("POST", path, form, admin)
+	}
+	for path, form := range map[string]url.Values{
+		"/settings/alerts/notifiers": {"name": {"ops"}, "kind": {"webhook"}, "url": {"https://x.example/hook"}},
+	} {
+		if res := post(path, form); res.status != http.StatusSeeOther {
+			t.Fatalf("%s: %d", path, res.status)
+		}
+	}
+	if res := post("/settings/alerts/notifiers", url.Values{"name": {"oncall"}, "kind": {"slack"}, "url": {"https://hooks.slack.com/services/T/B/x"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("second channel: %d", res.status)
+	}
+	for path, form := range map[string]url.Values{
+		"/settings/alerts/routes":   {"notifier": {"1"}, "min_severity": {"critical"}, "server": {"wsus-west*"}},
+		"/settings/alerts/silences": {"server": {"wsus01.corp.example"}, "for": {"4h"}, "reason": {"pool rebuild"}},
+		"/settings/alerts/windows":  {"name": {"Patch Tuesday night"}, "every": {"month"}, "week": {"2"}, "weekday": {"Tuesday"}, "start": {"22:00"}, "duration": {"6h"}, "time_zone": {"Europe/Berlin"}},
+	} {
+		if res := post(path, form); res.status != http.StatusSeeOther {
+			t.Fatalf("%s: %d %q", path, res.status, res.find(t, testid("alerts-error")).Text())
+		}
+	}
+	p := e.page("GET", "/settings/alerts", nil, admin)
+	route, silence, window := p.find(t, testid("route-update")), p.find(t, testid("silence-update")), p.find(t, testid("window-update"))
+	if route.Length() != 1 || silence.Length() != 1 || window.Length() != 1 {
+		t.Fatalf("edit forms: %d routes, %d silences, %d windows", route.Length(), silence.Length(), window.Length())
+	}
+	for name, form := range map[string]*goquery.Selection{"route": route, "silence": silence, "window": window} {
+		if form.Find(`input[name="csrf"]`).AttrOr("value", "") != csrf {
+			t.Errorf("the %s edit form lacks its CSRF field", name)
+		}
+	}
+	if route.Find(`select[name="notifier"] option[selected]`).Text() != "ops" || route.Find(`select[name="min_severity"] option[selected]`).AttrOr("value", "") != "critical" ||
+		attrValue(route.Find(`input[name="server"]`)) != "wsus-west*" {
+		t.Errorf("route form not filled in")
+	}
+	if attrValue(silence.Find(`input[name="server"]`)) != "wsus01.corp.example" || attrValue(silence.Find(`input[name="reason"]`)) != "pool rebuild" {
+		t.Errorf("silence form not filled in")
+	}
+	if window.Find(`select[name="every"] option[selected]`).AttrOr("value", "") != "month" || window.Find(`select[name="week"] option[selected]`).AttrOr("value", "") != "2" ||
+		window.Find(`select[name="weekday"] option[selected]`).AttrOr("value", "") != "Tuesday" || attrValue(window.Find(`input[name="time_zone"]`)) != "Europe/Berlin" ||
+		attrValue(window.Find(`input[name="start"]`)) != "22:00" || attrValue(window.Find(`input[name="duration"]`)) != "6h" {
+		t.Errorf("window form not filled in")
+	}
+
+	e.clock.Advance(10 * time.Minute) // the new end counts from now, not from when the silence was set
+	for _, tc := range []struct {
+		action string
+		form   url.Values
+		done   string
+	}{
+		{route.AttrOr("action", ""), url.Values{"notifier": {"2"}, "min_severity": {"warning"}, "server": {""}, "rule": {"wsuspool_*"}}, "routes-updated#routes"},
+		{silence.AttrOr("action", ""), url.Values{"server": {"wsus02.corp.example"}, "rule": {""}, "for": {"1d"}, "reason": {"disk replaced"}}, "silences-updated#silences"},
+		{window.AttrOr("action", ""), url.Values{"name": {"Patch Wednesday"}, "server": {"wsus-*"}, "every": {"week"}, "week": {"2"}, "weekday": {"Wednesday"}, "start": {"01:00"}, "duration": {"4h"}, "time_zone": {"UTC"}}, "windows-updated#windows"},
+	} {
+		if res := post(tc.action, tc.form); res.status != http.StatusSeeOther || res.header.Get("Location") != "/settings/alerts?done="+tc.done {
+			t.Errorf("%s: %d %s %q", tc.action, res.status, res.header.Get("Location"), res.find(t, testid("alerts-error")).Text())
+		}
+	}
+	rts, _ := e.st.AlertRoutes(t.Context())
+	sls, _ := e.st.Silences(t.Context())
+	wins, _ := e.st.MaintenanceWindows(t.Context())
+	if len(rts) != 1 || rts[0].Notifier != 2 || rts[0].MinSeverity != "warning" || rts[0].Server != "" || rts[0].Rule != "wsuspool_*" {
+		t.Errorf("route: %+v", rts)
+	}
+	if len(sls) != 1 || sls[0].Server != "wsus02.corp.example" || sls[0].Reason != "disk replaced" || !sls[0].Until.Equal(e.clock.Now().Add(24*time.Hour)) {
+		t.Errorf("silence: %+v", sls)
+	}
+	// A weekly window has no week of the month: the form's leftover is dropped, as when adding.
+	if len(wins) != 1 || wins[0].Describe() != "every Wednesday at 01:00 UTC for 4h" || wins[0].Name != "Patch Wednesday" || wins[0].Server != "wsus-*" {
+		t.Errorf("window: %+v (%s)", wins, wins[0].Describe())
+	}
+	if p := e.page("GET", "/settings/alerts?done=silences-updated", nil, admin); !strings.Contains(p.find(t, testid("alerts-notice")).Text(), "silence was changed") {
+		t.Errorf("notice %q", p.find(t, testid("alerts-notice")).Text())
+	}
+	// Refusals name the field and change nothing.
+	for _, tc := range []struct {
+		action string
+		form   url.Values
+		says   string
+	}{
+		{route.AttrOr("action", ""), url.Values{"notifier": {"9"}}, "notifier no channel has id 9"},
+		{silence.AttrOr("action", ""), url.Values{"for": {"soon"}, "reason": {"x"}}, "for is not an age"},
+		{window.AttrOr("action", ""), url.Values{"name": {"x"}, "every": {"week"}, "weekday": {"Caturday"}, "start": {"22:00"}, "duration": {"1h"}}, "weekday must be a day of the week"},
+	} {
+		res := post(tc.action, tc.form)
+		if msg := res.find(t, testid("alerts-error")).Text(); res.status != http.StatusUnprocessableEntity || !strings.Contains(msg, tc.says) {
+			t.Errorf("%s %v: %d %q, want 422 saying %q", tc.action, tc.form, res.status, msg, tc.says)
+		}
+	}
+	if w, _ := e.st.MaintenanceWindows(t.Context()); w[0].Weekday != "Wednesday" {
+		t.Errorf("a refused edit changed the window: %+v", w[0])
+	}
+	if res := e.page("POST", route.AttrOr("action", ""), url.Values{"notifier": {"1"}}, admin); res.status != http.StatusForbidden {
+		t.Errorf("without CSRF: %d", res.status)
+	}
+	if res := post("/settings/alerts/windows/99/update", url.Values{"name": {"x"}, "every": {"day"}, "start": {"22:00"}, "duration": {"1h"}}); res.status != http.StatusNotFound {
+		t.Errorf("no such window: %d", res.status)
+	}
 }
