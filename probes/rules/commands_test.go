@@ -71,6 +71,37 @@ func everyCommand(tb testing.TB) []emitted {
 		st.Denials = d
 		addFindings("procmon finding "+file, Diagnose(probes.Facts{State: st, Now: now}))
 	}
+	// What the client page and the error catalogue propose: every entry's
+	// fix, and a client's fix for each gap its own policy explains (the
+	// services disabled or not), for a server cause, for a logged error and
+	// with nothing known.
+	for _, we := range probes.WUErrors() {
+		addSteps("error catalogue "+we.Code, we.Fix)
+	}
+	yes := true
+	for _, cat := range probes.GapCategories() {
+		for _, disabled := range []bool{false, true} {
+			v := probes.ClientView{Name: "pc0042.corp.example", WUServer: "http://wsus01.corp.example", WUStatusServer: "http://wsus01.corp.example", UseWUServer: &yes}
+			if disabled {
+				v.Services = &probes.ClientServices{WUAUServStart: "Disabled", BITSStart: "Disabled"}
+			}
+			d := &probes.ClientDetail{Name: v.Name, Server: "wsus01.corp.example", Report: &probes.ClientOwnView{Client: v}, Gap: &probes.ClientGapState{Category: cat}}
+			d.Explain(nil, now)
+			addSteps("client page "+cat, d.Fix.Steps)
+			st := healthy()
+			st.AppPool.State = "Stopped"
+			pool := Diagnose(probes.Facts{State: st, Now: now})
+			d.Explain(pool, now)
+			addSteps("client page "+cat+" (pool stopped)", d.Fix.Steps)
+		}
+	}
+	for _, src := range []*probes.ClientDetail{
+		{Name: "pc1", Log: &probes.WULogDigest{Errors: []probes.WULogError{{Operation: probes.UpdateOpScan, Code: "0x80244022", Count: 1, Last: now}}}},
+		{Name: "pc1", Gap: &probes.ClientGapState{Category: probes.GapExpectedMissing}},
+	} {
+		src.Explain(nil, now)
+		addSteps("client page "+src.Name, src.Fix.Steps)
+	}
 	principals := []string{`NT AUTHORITY\NETWORK SERVICE`, `NT AUTHORITY\IUSR`, `IIS APPPOOL\WsusPool`, `NT SERVICE\MSSQL$MICROSOFT##WID`, `CORP\O'Neil`, `NT-AUTORITÄT\NETZWERKDIENST`}
 	paths := []string{`%windir%\Temp`, `%ProgramFiles%\Update Services\WebServices`, `D:\WSUS\WsusContent\`, `\\fs01\wsus$\WsusContent`, `D:\$Recycle\x`,
 		`C:\Users\a‘b’c\x`, `D:\100%\WsusContent`, `C:\Windows\WID\Data\SUSDB.mdf`, `HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup`,
@@ -120,13 +151,22 @@ func TestCommandsAreValidInTheirShell(t *testing.T) {
 			continue
 		}
 		for _, f := range forbidden {
-			if (f.only == "" || f.only == c.step.Shell) && f.re.MatchString(c.step.Command) {
+			text := c.step.Command
+			if c.step.Shell == probes.ShellPowerShell {
+				// PowerShell reads a single-quoted string literally:
+				// netsh's '<local>' is no placeholder there.
+				text = singleQuoted.ReplaceAllString(text, "''")
+			}
+			if (f.only == "" || f.only == c.step.Shell) && f.re.MatchString(text) {
 				t.Errorf("%s: %s in %q", c.from, f.why, c.step.Command)
 			}
 		}
 	}
 	parsePowerShell(t, ps)
 }
+
+// singleQuoted is a PowerShell single-quoted string (” escapes a quote).
+var singleQuoted = regexp.MustCompile(`'(?:[^']|'')*'`)
 
 // parsePowerShell writes each command to its own .ps1 file and runs the CI
 // grammar check (.ci/pwsh-syntax/check.js) over them. Outside CI it skips
