@@ -1,21 +1,17 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/procmon"
+	"github.com/wsusfleet/wsusfleet/probes/pwshcheck"
 )
 
 // emitted is one remediation command the catalogue can emit, with where it
@@ -165,68 +161,18 @@ func TestCommandsAreValidInTheirShell(t *testing.T) {
 	parsePowerShell(t, ps)
 }
 
-// singleQuoted is a PowerShell single-quoted string (” escapes a quote).
+// singleQuoted is a PowerShell single-quoted string (two quotes in it are one).
 var singleQuoted = regexp.MustCompile(`'(?:[^']|'')*'`)
 
-// parsePowerShell writes each command to its own .ps1 file and runs the CI
-// grammar check (.ci/pwsh-syntax/check.js) over them. Outside CI it skips
-// when node or the grammar is missing; in CI (CI=true) that is a failure.
+// parsePowerShell runs the PowerShell commands through the CI grammar.
 func parsePowerShell(t *testing.T, cmds []emitted) {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", ".ci", "pwsh-syntax"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, nodeErr := exec.LookPath("node")
-	_, gramErr := os.Stat(filepath.Join(root, "node_modules", "tree-sitter-powershell"))
-	if nodeErr != nil || gramErr != nil {
-		msg := fmt.Sprintf("the PowerShell grammar is not installed (node: %v; grammar: %v): run .ci/pwsh-syntax/run once to install it", nodeErr, gramErr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	dir := t.TempDir()
-	seen := map[string]int{}
-	var files []string
+	scripts := make([]pwshcheck.Script, 0, len(cmds))
 	for _, c := range cmds {
-		if _, dup := seen[c.step.Command]; dup {
-			continue
-		}
-		name := filepath.Join(dir, fmt.Sprintf("cmd%04d.ps1", len(files)))
-		seen[c.step.Command] = len(files)
-		files = append(files, c.from)
-		if err := os.WriteFile(name, []byte(c.step.Command+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		scripts = append(scripts, pwshcheck.Script{From: c.from, Text: c.step.Command})
 	}
-	cmd := exec.Command(node, filepath.Join(root, "check.js"), dir)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
-		t.Fatalf("the grammar check did not run: %v\n%s", err, out)
-	}
-	byFile := map[string]string{}
-	for c, i := range seen {
-		byFile[fmt.Sprintf("cmd%04d.ps1", i)] = c
-	}
-	failed := 0
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		line := sc.Text()
-		file, rest, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasSuffix(file, ".ps1") {
-			continue
-		}
-		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(file, "cmd"), ".ps1"))
-		failed++
-		t.Errorf("%s: PowerShell does not parse %q: %s", files[n], byFile[file], rest)
-	}
-	if !strings.Contains(string(out), fmt.Sprintf("%d of %d scripts parse cleanly", len(files)-failed, len(files))) {
-		t.Errorf("the grammar check's summary is missing or disagrees:\n%s", out)
-	}
-	t.Logf("%d distinct PowerShell commands parsed", len(files))
+	n := pwshcheck.Parse(t, filepath.Join("..", ".."), scripts)
+	t.Logf("%d distinct PowerShell commands parsed", n)
 }
 
 // Nothing an administrator reads cites the design document.
