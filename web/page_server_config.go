@@ -207,20 +207,20 @@ var safeArg = regexp.MustCompile(`^[A-Za-z0-9 _.:\\()\-]{1,260}$`)
 
 // aclNeeds is DESIGN §7.5.
 var aclNeeds = []struct {
-	folder, need, grant string
+	folder, need, right string
 	match               func(path, contentDir string) bool
 	read                bool
 }{
-	{"WsusContent", "Full Control", "F", func(p, c string) bool {
+	{"WsusContent", "Full Control", probes.RightFullControl, func(p, c string) bool {
 		return (c != "" && strings.EqualFold(p, c)) || strings.HasSuffix(strings.ToLower(p), `\wsuscontent`)
 	}, false},
-	{"Temporary ASP.NET Files", "Full Control", "F", func(p, _ string) bool {
+	{"Temporary ASP.NET Files", "Full Control", probes.RightFullControl, func(p, _ string) bool {
 		return strings.Contains(strings.ToLower(p), `\temporary asp.net files`)
 	}, false},
-	{`%windir%\Temp`, "Full Control", "F", func(p, _ string) bool {
+	{`%windir%\Temp`, "Full Control", probes.RightFullControl, func(p, _ string) bool {
 		return strings.HasSuffix(strings.ToLower(p), `\windows\temp`) || strings.EqualFold(p, `%windir%\temp`)
 	}, false},
-	{`Update Services\WebServices`, "Read", "RX", func(p, _ string) bool {
+	{`Update Services\WebServices`, "Read", probes.RightReadAndExecute, func(p, _ string) bool {
 		return strings.Contains(strings.ToLower(p), `\update services\webservices`)
 	}, true},
 }
@@ -282,11 +282,13 @@ func aclView(st *probes.ServerState, now time.Time) *ui.ACLView {
 			need.Found = strings.Join(rights, ", ") + " (not enough)"
 		}
 		if need.State == "missing" {
-			path := need.Path
-			if !safeArg.MatchString(path) {
-				path = `<folder>`
+			// The rules' grant: NETWORK SERVICE by its SID (names differ by
+			// language), the path quoted for PowerShell or left out.
+			if step := probes.GrantCommand(need.Path, n.right); step.Command != "" {
+				need.Command = &ui.Command{ID: "fix-acl-" + strconv.Itoa(i), Text: step.Command}
+			} else {
+				need.Found += "; grant it in Properties > Security: this path cannot be put in a command safely"
 			}
-			need.Command = &ui.Command{ID: "fix-acl-" + strconv.Itoa(i), Text: `icacls "` + path + `" /grant "NT AUTHORITY\NETWORK SERVICE:(OI)(CI)` + n.grant + `"`}
 		}
 		v.Required = append(v.Required, need)
 	}

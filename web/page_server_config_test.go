@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/pwshcheck"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 	"github.com/wsusfleet/wsusfleet/web"
 )
@@ -63,23 +64,27 @@ func TestDenialsRestartSetsDisabledServicesFirst(t *testing.T) {
 	}
 }
 
-// The pool panel's commands are PowerShell like every command on the page:
-// no cmd variable (PowerShell does not expand %windir%), appcmd called
-// through the call operator.
+// The server page's commands are PowerShell, as typed: no cmd variable
+// (PowerShell does not expand %windir%), appcmd called through the call
+// operator, grants by SID, and every one parses with the CI grammar.
 func TestPoolPanelCommandsArePowerShell(t *testing.T) {
 	e := newPageEnv(t, web.Config{})
 	r := storetest.Report("pool-cmds", "wsus01.corp.example", e.clock.Now())
 	r.Collector.Vantage = probes.VantageServer
 	mem, queue := int64(1843200), int64(1000)
 	r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Stopped", QueueLength: &queue, PrivateMemoryKB: &mem, PingEnabled: new(true)}
+	r.ACLs = []probes.ACL{{Path: `D:\WSUS\WsusContent`, Principal: `BUILTIN\Administrators`, Rights: []string{"FullControl"}},
+		{Path: `C:\Program Files\Update Services\WebServices`, Principal: `NT AUTHORITY\SYSTEM`, Rights: []string{"FullControl"}}}
 	if res := e.post("/api/v1/reports", e.ingest, r); res.status != 201 {
 		t.Fatalf("report: %d %s", res.status, res.body)
 	}
 	p := e.page("GET", "/servers/wsus01.corp.example", nil)
 	cmdVar := regexp.MustCompile(`%[A-Za-z]+%`)
 	var pool []string
+	var scripts []pwshcheck.Script
 	for _, c := range p.find(t, `.cmd code`).EachIter() {
 		txt := c.Text()
+		scripts = append(scripts, pwshcheck.Script{From: "server page #" + c.AttrOr("id", ""), Text: txt})
 		if cmdVar.MatchString(txt) {
 			t.Errorf("a cmd variable in a PowerShell command: %q", txt)
 		}
@@ -91,4 +96,10 @@ func TestPoolPanelCommandsArePowerShell(t *testing.T) {
 	if len(pool) < 4 || !slices.Contains(pool, want) {
 		t.Errorf("pool commands %q, want four including %q", pool, want)
 	}
+	// The ACL grants name NETWORK SERVICE by SID (names differ by language).
+	if got := p.find(t, "#fix-acl-3").Text(); got != `icacls "C:\Program Files\Update Services\WebServices" /grant '*S-1-5-20:(OI)(CI)RX'` {
+		t.Errorf("WebServices grant %q", got)
+	}
+	// Every command the page shows parses as PowerShell.
+	pwshcheck.Parse(t, "..", scripts)
 }
