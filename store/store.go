@@ -34,6 +34,8 @@ type Options struct {
 	ReadConns int
 	// Observer is told about every write transaction (metrics); nil ignores them.
 	Observer WriteObserver
+	// CertWarningDays: a valid certificate expiring within this many days is ssl_cert_expiring (serve --cert-warning-days; 0: 30).
+	CertWarningDays int
 }
 
 func (o *Options) defaults() {
