@@ -63,6 +63,7 @@ type Store struct {
 	reads  readStmts
 	strips memo[probes.VDirCell]  // fleet strips by their text
 	runs   memo[probes.VDirCheck] // vDir runs' verdicts by their text
+	tokens tokenCache             // verified tokens, briefly (see tokenCacheTTL)
 	opts   Options
 }
 
