@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -25,8 +26,9 @@ const readModelMaxAge = time.Second
 // copy. A write through this process changes the version at once; one
 // through another instance on the same database within 250 ms.
 type readModels struct {
-	mu sync.Mutex
-	m  map[string]*readModel
+	mu    sync.Mutex
+	m     map[string]*readModel
+	pages int // entries of rendered pages in m
 }
 
 type readModel struct {
@@ -39,8 +41,29 @@ type built struct {
 	builtAt time.Time // the app's clock (tests move it)
 	wall    time.Time
 	val     any
-	body    []byte // the encoded answer, for JSON read models
+	body    []byte // the encoded answer, for JSON read models; the page, for pages
 	etag    string
+	status  int         // pages: the answer's status and headers
+	header  http.Header // (never modified once built)
+}
+
+// page is get for a rendered page: their number is bounded (keys include
+// the session's cookie), so when full the pages kept are dropped.
+func (rm *readModels) page(key string) *readModel {
+	rm.mu.Lock()
+	if rm.pages >= pageCacheMax {
+		for k := range rm.m {
+			if strings.HasPrefix(k, "page:") {
+				delete(rm.m, k)
+			}
+		}
+		rm.pages = 0
+	}
+	if _, ok := rm.m[key]; !ok {
+		rm.pages++
+	}
+	rm.mu.Unlock()
+	return rm.get(key)
 }
 
 func (rm *readModels) get(key string) *readModel {
@@ -149,41 +172,61 @@ func etagMatches(header, etag string) bool {
 	return false
 }
 
-// etagged answers a GET page with an ETag of what it rendered, and 304 when
-// the client already holds it: the page's own refresh (static/app.js) sends
-// the ETag it got, and an unchanged page then costs it nothing to swap in.
-// The page is still rendered (it carries the session's own links and
-// tokens); its data comes from the read models.
-func (a *app) etagged(next http.Handler) http.Handler {
+// pageCacheMax bounds the rendered pages kept (a fleet page is ~450 KB).
+const pageCacheMax = 32
+
+// cachedPage serves a GET page from the bytes it rendered last for the same
+// URL, host and cookies (so a session only ever gets its own page, with
+// its own links and form tokens), while the store version is unchanged and
+// for at most readModelMaxAge, with an ETag of those bytes: the page's own
+// refresh (static/app.js) sends it back and gets 304 when nothing changed.
+// It caches at the level of the answer, not of the page's markup, so the
+// page can change freely. An answer that sets a cookie is never kept.
+func (a *app) cachedPage(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			next.ServeHTTP(w, r)
 			return
 		}
-		bw := &bufferedWriter{header: http.Header{}}
-		next.ServeHTTP(bw, r)
+		version, err := a.store.Version(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		// What else a page may depend on: the host it was asked for (the
+		// onboarding shows URLs on it) and whether the browser came over TLS.
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%t\x00%s", r.URL.RequestURI(), r.Host, clientOf(r).https, r.Header.Get("Cookie")))
+		key := "page:" + string(sum[:])
+		m := a.reads.page(key)
+		m.mu.Lock()
+		cur := m.cur
+		if !cur.fresh(version, a.now()) {
+			bw := &bufferedWriter{header: http.Header{}}
+			next.ServeHTTP(bw, r)
+			status := cmp.Or(bw.status, http.StatusOK)
+			cur = &built{version: version, builtAt: a.now(), wall: time.Now(), status: status, header: bw.header, body: bw.body, etag: etagOf(bw.body)}
+			if status == http.StatusOK && len(bw.header.Values("Set-Cookie")) == 0 {
+				m.cur = cur
+			}
+		}
+		m.mu.Unlock()
 		h := w.Header()
-		for k, v := range bw.header {
+		for k, v := range cur.header {
 			h[k] = v
 		}
-		status := bw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		if status == http.StatusOK {
-			etag := etagOf(bw.body)
-			h.Set("ETag", etag)
+		if cur.status == http.StatusOK {
+			h.Set("ETag", cur.etag)
 			if h.Get("Cache-Control") == "" {
 				h.Set("Cache-Control", "no-cache")
 			}
-			if etagMatches(r.Header.Get("If-None-Match"), etag) {
+			if etagMatches(r.Header.Get("If-None-Match"), cur.etag) {
 				h.Del("Content-Length")
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
 		}
-		w.WriteHeader(status)
-		w.Write(bw.body)
+		w.WriteHeader(cur.status)
+		w.Write(cur.body)
 	})
 }
 

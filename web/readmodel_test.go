@@ -60,6 +60,9 @@ func TestReadModelsETag(t *testing.T) {
 			if after.status != 200 || after.header.Get("ETag") == before.header.Get("ETag") || !strings.Contains(string(after.body), "wsus02.corp.example") {
 				t.Errorf("after a write: %d, ETag %q (was %q), %s", after.status, after.header.Get("ETag"), before.header.Get("ETag"), after.body)
 			}
+			if page := e.do("GET", "/", "", nil); page.status != 200 || !strings.Contains(string(page.body), "wsus02.corp.example") {
+				t.Errorf("the fleet page after a write: %d, without the new server", page.status)
+			}
 			// No write, but time passes: the silent servers turn unknown.
 			e.clock.Advance(time.Hour)
 			later := e.do("GET", "/api/v1/servers", "", nil, "If-None-Match", after.header.Get("ETag"))
@@ -100,4 +103,45 @@ func TestReadModelsAcrossInstances(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCachedPageIsPerSession: the fleet page is kept per cookie set, behind
+// the sign-in check: a request without a session is still sent to sign in,
+// and a session that signed out does not get the page it was shown.
+func TestCachedPageIsPerSession(t *testing.T) {
+	e := newPageEnv(t, web.Config{ReadAuth: web.ReadAuthToken})
+	seedScenario(t, e.env)
+	c, _ := e.signIn(t, e.read, "/")
+	if c == nil {
+		t.Fatal("no session")
+	}
+	for range 2 {
+		if p := e.page("GET", "/", nil, c); p.status != 200 {
+			t.Fatalf("signed in: %d", p.status)
+		}
+		if p := e.page("GET", "/", nil); p.status != 303 {
+			t.Errorf("without a session, after a signed-in view: %d, want 303 to sign in", p.status)
+		}
+	}
+	if err := e.st.RevokeToken(t.Context(), tokenID(t, e.env, "test-read")); err != nil {
+		t.Fatal(err)
+	}
+	if p := e.page("GET", "/", nil, c); p.status == 200 {
+		t.Errorf("a session whose token was revoked still gets the page it was shown")
+	}
+}
+
+func tokenID(t *testing.T, e *env, name string) int64 {
+	t.Helper()
+	toks, err := e.st.Tokens(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range toks {
+		if tok.Name == name {
+			return tok.ID
+		}
+	}
+	t.Fatalf("no token %q", name)
+	return 0
 }
