@@ -262,19 +262,13 @@ type gapChange struct {
 }
 
 // bulkGapChanges: past this many changes, one set-based UPDATE beats many.
-// On PostgreSQL each UPDATE is a round trip (the set-based path is about
-// five), so it takes the set-based path far sooner: settling 500 servers of
-// 200 clients each took a minute one UPDATE at a time.
-const (
-	bulkGapChanges   = 200
-	pgBulkGapChanges = 16
-)
+const bulkGapChanges = 200
 
 // writeGaps stores changed categories: one UPDATE per client for a few, a temporary table and one UPDATE ... FROM for many (a first
 // snapshot classifies every client at once).
 func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) error {
 	now := ms(t.now)
-	if len(changes) < bulkGapChanges && (s.d.name() != "postgres" || len(changes) < pgBulkGapChanges) {
+	if len(changes) < bulkGapChanges {
 		for _, c := range changes {
 			if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
 				gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END, age_bucket = NULLIF($7, '') WHERE server_id = $1 AND key = $2`,
