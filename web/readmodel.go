@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -147,6 +148,7 @@ func (a *app) cachedJSON(w http.ResponseWriter, r *http.Request, key string, bui
 		return nil
 	}
 	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(m.body))) // one write, not chunks
 	w.WriteHeader(http.StatusOK)
 	w.Write(m.body)
 	return nil
@@ -225,6 +227,7 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 				return
 			}
 		}
+		h.Set("Content-Length", strconv.Itoa(len(cur.body)))
 		w.WriteHeader(cur.status)
 		w.Write(cur.body)
 	})
