@@ -199,19 +199,7 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 		// onboarding shows URLs on it) and whether the browser came over TLS.
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%t\x00%s", r.URL.RequestURI(), r.Host, clientOf(r).https, r.Header.Get("Cookie")))
 		key := "page:" + string(sum[:])
-		m := a.reads.page(key)
-		m.mu.Lock()
-		cur := m.cur
-		if !cur.fresh(version, a.now()) {
-			bw := &bufferedWriter{header: http.Header{}}
-			next.ServeHTTP(bw, r)
-			status := cmp.Or(bw.status, http.StatusOK)
-			cur = &built{version: version, builtAt: a.now(), wall: time.Now(), status: status, header: bw.header, body: bw.body, etag: etagOf(bw.body)}
-			if status == http.StatusOK && len(bw.header.Values("Set-Cookie")) == 0 {
-				m.cur = cur
-			}
-		}
-		m.mu.Unlock()
+		cur := a.reads.page(key).render(version, a.now(), func(bw *bufferedWriter) { next.ServeHTTP(bw, r) })
 		h := w.Header()
 		for k, v := range cur.header {
 			h[k] = v
@@ -231,6 +219,24 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 		w.WriteHeader(cur.status)
 		w.Write(cur.body)
 	})
+}
+
+// render returns the page kept at version, or renders it (one render at a
+// time; the lock is released even if the page panics).
+func (m *readModel) render(version string, now time.Time, page func(*bufferedWriter)) *built {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur.fresh(version, now) {
+		return m.cur
+	}
+	bw := &bufferedWriter{header: http.Header{}}
+	page(bw)
+	status := cmp.Or(bw.status, http.StatusOK)
+	cur := &built{version: version, builtAt: now, wall: time.Now(), status: status, header: bw.header, body: bw.body, etag: etagOf(bw.body)}
+	if status == http.StatusOK && len(bw.header.Values("Set-Cookie")) == 0 {
+		m.cur = cur
+	}
+	return cur
 }
 
 // bufferedWriter holds a page's answer until its ETag is known.
