@@ -21,12 +21,12 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fleet, err := a.store.Fleet(r.Context())
+	fleet, err := cachedValue(a, r.Context(), "fleet", a.store.Fleet) // shared: read, never modified
 	if err != nil {
 		return err
 	}
 	v := buildFleetView(fleet, q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"), a.store.StaleAfter(), a.now())
-	gaps, err := a.store.Gaps(r.Context())
+	gaps, err := cachedValue(a, r.Context(), "gaps", a.store.Gaps)
 	if err != nil {
 		return err
 	}
