@@ -24,6 +24,12 @@ type Facts struct {
 	// client whose last status report is older is stale. 0 means the default,
 	// 7 days.
 	StaleAfter time.Duration
+	// GapWarningShare is the share of the server's listed clients (0–1) in
+	// reporting gaps beyond which its gap findings are warnings (serve
+	// --gap-warning-share); at or below it they are information, so a
+	// healthy server with a few switched-off laptops is OK. 0 means the
+	// default, DefaultGapWarningShare.
+	GapWarningShare float64
 	// CertWarningDays is the configured certificate threshold (serve
 	// --cert-warning-days): a valid certificate expiring within it is
 	// ssl_cert_expiring. 0 means the default, CertWarnDays (30).
@@ -32,6 +38,31 @@ type Facts struct {
 	// first seen well after it was not there before (the server was watched);
 	// one first seen at once may be older than the dashboard's knowledge.
 	WatchedSince time.Time
+}
+
+// DefaultGapWarningShare is the share of a server's clients in reporting
+// gaps beyond which the gaps make the server's status a warning.
+const DefaultGapWarningShare = 0.25
+
+// GapsCount reports whether a server's client gaps are many enough to count
+// against its status: more than share (0 means the default) of its listed
+// clients are in a gap category on its list. With no list at all, any gap
+// counts (the clients expected of it are all missing).
+func GapsCount(total int64, gaps map[string]int64, share float64) bool {
+	if share <= 0 {
+		share = DefaultGapWarningShare
+	}
+	var listed, any int64
+	for cat, n := range gaps {
+		any += n
+		if cat != GapExpectedMissing && cat != GapRemoved { // neither is on the server's list
+			listed += n
+		}
+	}
+	if total <= 0 {
+		return any > 0
+	}
+	return float64(listed) > share*float64(total)
 }
 
 // DayCount is how many clients fall on one UTC day.

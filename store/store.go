@@ -36,6 +36,8 @@ type Options struct {
 	Observer WriteObserver
 	// CertWarningDays: a valid certificate expiring within this many days is ssl_cert_expiring (serve --cert-warning-days; 0: 30).
 	CertWarningDays int
+	// GapWarningShare: client gaps beyond this share of a server's listed clients raise its status (serve --gap-warning-share; 0: 0.25).
+	GapWarningShare float64
 }
 
 func (o *Options) defaults() {

@@ -124,6 +124,11 @@ var silentCategories = []string{probes.GapNeverReported, probes.GapScanOKReportS
 // it (DESIGN §6): attributed, not listed as thousands of problems.
 func gapFindings(e *eval) []probes.Finding {
 	var out []probes.Finding
+	counts := map[string]int64{}
+	for _, g := range e.Gaps {
+		counts[g.Category] += g.Count
+	}
+	e.gapsCount = probes.GapsCount(e.st.ClientSummary.Total, counts, e.GapWarningShare)
 	for _, g := range e.Gaps {
 		r, ok := gapRules[g.Category]
 		if !ok || g.Count == 0 {
@@ -136,7 +141,10 @@ func gapFindings(e *eval) []probes.Finding {
 		}
 		f := finding(g.Category, ev, r.steps(e, g)...)
 		f.Rule, f.Title = g.Category, title
-		f.Severity = gapSeverity(g.Category)
+		f.Severity = e.gapSeverity(g.Category)
+		if f.Severity == probes.SeverityInfo && gapSeverity(g.Category) != probes.SeverityInfo {
+			f.Summary = e.belowShare()
+		}
 		if slices.Contains(silentCategories, g.Category) {
 			e.attribute(&f, g)
 		}
@@ -169,7 +177,7 @@ func (e *eval) attribute(f *probes.Finding, g probes.GapCount) {
 		}
 		if explained < g.Count {
 			f.Summary += fmt.Sprintf(" %s went silent before it began and need a look of their own.", plural(g.Count-explained, "client", "clients"))
-			f.Severity = gapSeverity(g.Category)
+			f.Severity = e.gapSeverity(g.Category)
 		}
 		return
 	}
@@ -193,6 +201,29 @@ func (e *eval) staleAfterText() string {
 	}
 	return d.String()
 }
+
+// gapSeverity is a category's severity on this server: its own while the
+// server's gaps count against its status (GapsCount), information below the
+// configured share.
+func (e *eval) gapSeverity(category string) string {
+	if !e.gapsCount {
+		return probes.SeverityInfo
+	}
+	return gapSeverity(category)
+}
+
+// belowShare says why a gap finding does not raise the server's status.
+func (e *eval) belowShare() string {
+	share := e.GapWarningShare
+	if share <= 0 {
+		share = probes.DefaultGapWarningShare
+	}
+	return fmt.Sprintf("Few of the server's %s are in reporting gaps (at most %s): a look at these machines is enough; the server's status stays as its own health says.",
+		plural(e.st.ClientSummary.Total, "listed client", "listed clients"), percent(share))
+}
+
+// percent writes a share as a whole percentage ("25 %").
+func percent(share float64) string { return fmt.Sprintf("%.0f %%", 100*share) }
 
 func gapSeverity(category string) string {
 	switch category {

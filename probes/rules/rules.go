@@ -73,6 +73,7 @@ type eval struct {
 	causes        []clientCause    // server-wide causes of client silence found so far
 	rule          string           // the rule being evaluated
 	ruleTitle     string           // and its title
+	gapsCount     bool             // the client gaps count against the server's status (probes.GapsCount)
 }
 
 // firing returns the finding of rule found so far.
