@@ -241,8 +241,26 @@ func TestFleetPage(t *testing.T) {
 	if cells.Length() != 9 || !cells.First().HasClass("v-fault") {
 		t.Errorf("west strip: %d cells, first %v", cells.Length(), cells.First().AttrOr("class", ""))
 	}
-	if title := cells.First().AttrOr("title", ""); !strings.HasPrefix(title, "503") || !strings.Contains(title, "WsusPool") {
-		t.Errorf("cell title %q should say status.substatus and why", title)
+	strip := west.Find(".strip")
+	if label := strip.AttrOr("aria-label", ""); !strings.HasPrefix(label, "vDirs: ClientWebService, SimpleAuthWebService") || !strings.Contains(label, ": 503") ||
+		!strings.Contains(label, "WsusPool") || !strings.HasSuffix(label, ", fault") {
+		t.Errorf("the strip's name %q should say each vDir's status.substatus, why and its verdict", label)
+	}
+	if strip.AttrOr("tabindex", "") != "0" {
+		t.Errorf("the strip should be reachable by keyboard and touch")
+	}
+	if label := p.find(t, `[data-server="wsus-hq.corp.example"] .strip`).AttrOr("aria-label", ""); label != "vDirs: 9 OK" {
+		t.Errorf("a healthy strip's name: %q", label)
+	}
+	cause := west.Find(testid("root-cause") + " a")
+	if href := cause.AttrOr("href", ""); href != "/servers/wsus-west.corp.example#f-pool_stopped-wsuspool" {
+		t.Errorf("the root cause should link to its finding: %q", href)
+	}
+	if more := west.Find(testid("more")).Text(); !strings.HasPrefix(more, "+") || !strings.HasSuffix(more, " more") {
+		t.Errorf("the other findings should be counted: %q", more)
+	}
+	if sp := e.page("GET", "/servers/wsus-west.corp.example", nil); sp.find(t, "#f-pool_stopped-wsuspool"+testid("finding")).Length() != 1 {
+		t.Errorf("the server page has no finding the fleet's root cause link leads to")
 	}
 	if names := p.find(t, testid("fleet-table")).AttrOr("data-vdirs", ""); !strings.HasPrefix(names, "ClientWebService, SimpleAuthWebService") {
 		t.Errorf("the table should name the strip's vDirs in order: %q", names)

@@ -26,34 +26,47 @@ func verdictClass(v string) string {
 	return "v-none"
 }
 
-// stripLabel summarises a strip for screen readers.
+// stripLabel names every cell that is not OK, vDirs with the same answer
+// together ("ClientWebService: 401.2 anonymous authentication is disabled,
+// fault; 8 OK"), and counts the rest.
 func stripLabel(cells []Cell) string {
-	var ok, warn, fault, none int
+	type group struct {
+		names []string
+		what  string
+	}
+	var groups []group
+	ok, none := 0, 0
 	for _, c := range cells {
 		switch c.Verdict {
 		case "ok":
 			ok++
-		case "warning":
-			warn++
-		case "fault":
-			fault++
+			continue
+		case "warning", "fault":
 		default:
 			none++
+			continue
 		}
-	}
-	label := ""
-	for _, p := range []struct {
-		n    int
-		what string
-	}{{fault, " fault"}, {warn, " warning"}, {ok, " ok"}, {none, " not checked"}} {
-		if p.n > 0 {
-			if label != "" {
-				label += ", "
-			}
-			label += itoa(p.n) + p.what
+		what := c.Title + ", " + c.Verdict
+		i := 0
+		for i < len(groups) && groups[i].what != what {
+			i++
 		}
+		if i == len(groups) {
+			groups = append(groups, group{what: what})
+		}
+		groups[i].names = append(groups[i].names, c.VDir)
 	}
-	return "vDirs: " + label
+	var parts []string
+	for _, g := range groups {
+		parts = append(parts, strings.Join(g.names, ", ")+": "+g.what)
+	}
+	if ok > 0 {
+		parts = append(parts, itoa(ok)+" OK")
+	}
+	if none > 0 {
+		parts = append(parts, itoa(none)+" not checked")
+	}
+	return "vDirs: " + strings.Join(parts, "; ")
 }
 
 func i64toa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -78,4 +91,31 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return itoa(n) + " " + many
+}
+
+// histHeight is a history slot's bar height by verdict: the worse, the
+// taller, so the shape tells what the colour does.
+func histHeight(verdict string) int {
+	switch verdict {
+	case "fault":
+		return 14
+	case "warning":
+		return 10
+	case "ok":
+		return 6
+	}
+	return 2
+}
+
+// barGlyph marks a histogram bar's count with its state's glyph.
+func barGlyph(class string) string {
+	switch class {
+	case "warn":
+		return "!"
+	case "crit":
+		return "\u2715"
+	case "never":
+		return "?"
+	}
+	return ""
 }

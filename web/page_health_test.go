@@ -1,0 +1,42 @@
+package web
+
+import (
+	"testing"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
+
+// TestHealthOf: a server is judged by its own findings; its client gaps
+// raise the status only beyond the configured share of its clients.
+func TestHealthOf(t *testing.T) {
+	stale := probes.Finding{Rule: probes.GapStaleReport, Severity: probes.SeverityWarning}
+	never := probes.Finding{Rule: probes.GapNeverReported, Severity: probes.SeverityWarning}
+	pool := probes.Finding{Rule: "wsuspool_stopped", Severity: probes.SeverityCritical}
+	memory := probes.Finding{Rule: "wsuspool_memory_limit", Severity: probes.SeverityWarning}
+	logs := probes.Finding{Rule: "wsus_log_errors", Severity: probes.SeverityInfo}
+	for _, c := range []struct {
+		name, status string
+		total        int64
+		gaps         map[string]int64
+		findings     []probes.Finding
+		root         *probes.FindingHead
+		want         string
+		others       int
+	}{
+		{"8 % stale laptops on a healthy server", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale, logs}, nil, probes.StatusOK, 1},
+		{"30 % silent raises it", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 20, probes.GapNeverReported: 10}, []probes.Finding{stale, never}, nil, probes.StatusWarning, 2},
+		{"exactly the share does not", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 25}, []probes.Finding{stale}, nil, probes.StatusOK, 1},
+		{"expected-missing machines are not on its list", probes.StatusWarning, 100, map[string]int64{probes.GapExpectedMissing: 90, probes.GapRemoved: 50}, nil, nil, probes.StatusOK, 0},
+		{"its own finding decides", probes.StatusCritical, 100, map[string]int64{probes.GapStaleReport: 2}, []probes.Finding{pool, stale, memory}, &probes.FindingHead{Rule: "wsuspool_stopped"}, probes.StatusCritical, 2},
+		{"a warning of its own", probes.StatusWarning, 0, nil, []probes.Finding{memory}, &probes.FindingHead{Rule: "wsuspool_memory_limit"}, probes.StatusWarning, 0},
+		{"unknown stays unknown", probes.StatusUnknown, 100, map[string]int64{probes.GapStaleReport: 90}, []probes.Finding{stale}, nil, probes.StatusUnknown, 1},
+	} {
+		h := healthOf(c.status, c.total, c.gaps, c.findings, c.root, DefaultGapWarningShare)
+		if h.Status != c.want || h.Others != c.others {
+			t.Errorf("%s: status %s, %d others; want %s, %d", c.name, h.Status, h.Others, c.want, c.others)
+		}
+	}
+	if h := healthOf(probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale}, nil, 0.05); h.Status != probes.StatusWarning {
+		t.Errorf("with a 5 %% share, 8 %% stale is a warning: %s", h.Status)
+	}
+}
