@@ -119,3 +119,14 @@ func barGlyph(class string) string {
 	}
 	return ""
 }
+
+// evidenceShown: a finding lists its strongest evidence (the rules put it
+// first) and folds the rest under "Show all".
+const evidenceShown = 5
+
+func firstN[T any](s []T, n int) []T {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
