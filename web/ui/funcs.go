@@ -1,8 +1,13 @@
 package ui
 
 import (
+	"context"
+	"html"
+	"io"
 	"strconv"
 	"strings"
+
+	"github.com/a-h/templ"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -129,4 +134,22 @@ func firstN[T any](s []T, n int) []T {
 		return s[:n]
 	}
 	return s
+}
+
+// Host is a host name that breaks at its dots, never mid-label: each part
+// escaped, a <wbr> after each dot.
+func Host(name string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		for i, part := range strings.SplitAfter(name, ".") {
+			if i > 0 {
+				if _, err := io.WriteString(w, "<wbr>"); err != nil {
+					return err
+				}
+			}
+			if _, err := io.WriteString(w, html.EscapeString(part)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
