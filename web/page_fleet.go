@@ -92,10 +92,10 @@ var fleetColumns = []fleetColumn{
 	{"", "Fix first", "the root cause: the first open finding, a cause before what it explains", false},
 	{"", "vDirs", "latest verdict of each of the 9 vDirs", false},
 	{"clients", "Clients", "computer targets on the server's list", true},
-	{"gaps", "Client gaps", "clients on its list in a reporting-gap category, and their share: beyond the gap share they raise the status", true},
+	{"gaps", "Gaps", "clients on its list in a reporting-gap category, and their share: beyond the gap share they raise the status", true},
 	{"stale", "Stale", "last status report older than the stale threshold, nothing more specific explaining it", true},
 	{"never", "Never", "never sent a status report, nothing more specific explaining it", true},
-	{"", "Expected missing", "in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
+	{"", "Missing", "expected but missing: in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
 	{"sync", "Last sync", "result and age of the last synchronisation", false}, {"report", "Last report", "newest report from any vantage", false},
 }
 
@@ -180,7 +180,7 @@ func buildFleetView(fleet []probes.FleetRow, health map[string]serverHealth, sta
 		h := health[f.Name]
 		v.Rows[i].Gapped, v.Rows[i].GapShare = h.Gapped, ui.Percent(h.GapShare)
 		v.Rows[i].GapsHref = templ.SafeURL(string(v.Rows[i].Href) + "#clients")
-		if rc := f.RootCause; rc != nil && f.Status != probes.StatusOK {
+		if rc := h.Root; rc != nil && f.Status != probes.StatusOK {
 			v.Rows[i].RootCause = &ui.Cause{Title: rc.Title, Rule: rc.Rule, Severity: rc.Severity,
 				Href: templ.SafeURL(string(v.Rows[i].Href) + "#" + ui.FindingID(rc.Rule, rc.Subject))}
 			v.Rows[i].More = h.Others

@@ -21,6 +21,10 @@ type serverHealth struct {
 	GapShare float64 // of its listed clients in a gap category (0–1)
 	Gapped   int64   // those clients
 	Others   int     // open warning-or-worse findings besides the root cause
+	// Root is what to fix first: the first open finding, warning or worse,
+	// in causal order, a client-gap one only when the gaps count (beyond
+	// the share); nil when there is none.
+	Root *probes.FindingHead
 }
 
 // healthOf judges one server. status is the store's (unknown stays unknown:
@@ -32,22 +36,34 @@ func healthOf(status string, total int64, gaps map[string]int64, findings []prob
 		h.GapShare = min(float64(h.Gapped)/float64(total), 1)
 	}
 	gapRules := probes.GapCategories()
+	counts := h.GapShare > share
+	ordered := slices.Clone(findings)
+	probes.OrderFindings(ordered, func(f probes.Finding) int64 { return gaps[f.Rule] })
 	own, gap := "", ""
-	for _, f := range findings {
-		if probes.SeverityRank(f.Severity) >= probes.SeverityRank(probes.SeverityWarning) &&
-			(root == nil || f.Rule != root.Rule || f.Subject != root.Subject) {
-			h.Others++
-		}
-		if slices.Contains(gapRules, f.Rule) {
+	for _, f := range ordered {
+		isGap := slices.Contains(gapRules, f.Rule)
+		if isGap {
 			gap = worse(gap, f.Severity)
 		} else {
 			own = worse(own, f.Severity)
 		}
+		if probes.SeverityRank(f.Severity) < probes.SeverityRank(probes.SeverityWarning) {
+			continue
+		}
+		if h.Root == nil && (!isGap || counts) {
+			head := f.Head()
+			h.Root = &head
+			continue
+		}
+		h.Others++
+	}
+	if h.Root == nil && root != nil {
+		h.Root, h.Others = root, max(h.Others-1, 0) // the store's, when its findings were not read
 	}
 	if status == probes.StatusUnknown || status == "" {
 		return h
 	}
-	if h.GapShare > share {
+	if counts {
 		own = worse(own, gap)
 	}
 	switch own {

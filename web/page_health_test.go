@@ -24,12 +24,12 @@ func TestHealthOf(t *testing.T) {
 		others       int
 	}{
 		{"8 % stale laptops on a healthy server", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale, logs}, nil, probes.StatusOK, 1},
-		{"30 % silent raises it", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 20, probes.GapNeverReported: 10}, []probes.Finding{stale, never}, nil, probes.StatusWarning, 2},
+		{"30 % silent raises it", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 20, probes.GapNeverReported: 10}, []probes.Finding{stale, never}, nil, probes.StatusWarning, 1},
 		{"exactly the share does not", probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 25}, []probes.Finding{stale}, nil, probes.StatusOK, 1},
 		{"expected-missing machines are not on its list", probes.StatusWarning, 100, map[string]int64{probes.GapExpectedMissing: 90, probes.GapRemoved: 50}, nil, nil, probes.StatusOK, 0},
 		{"its own finding decides", probes.StatusCritical, 100, map[string]int64{probes.GapStaleReport: 2}, []probes.Finding{pool, stale, memory}, &probes.FindingHead{Rule: "wsuspool_stopped"}, probes.StatusCritical, 2},
 		{"a warning of its own", probes.StatusWarning, 0, nil, []probes.Finding{memory}, &probes.FindingHead{Rule: "wsuspool_memory_limit"}, probes.StatusWarning, 0},
-		{"unknown stays unknown", probes.StatusUnknown, 100, map[string]int64{probes.GapStaleReport: 90}, []probes.Finding{stale}, nil, probes.StatusUnknown, 1},
+		{"unknown stays unknown", probes.StatusUnknown, 100, map[string]int64{probes.GapStaleReport: 90}, []probes.Finding{stale}, nil, probes.StatusUnknown, 0},
 	} {
 		h := healthOf(c.status, c.total, c.gaps, c.findings, c.root, DefaultGapWarningShare)
 		if h.Status != c.want || h.Others != c.others {
@@ -38,5 +38,15 @@ func TestHealthOf(t *testing.T) {
 	}
 	if h := healthOf(probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale}, nil, 0.05); h.Status != probes.StatusWarning {
 		t.Errorf("with a 5 %% share, 8 %% stale is a warning: %s", h.Status)
+	}
+	// What to fix first: the server's own finding, not the few stale clients
+	// the store's causal order may put before it.
+	sync := probes.Finding{Rule: "sync_failing", Severity: probes.SeverityWarning}
+	h := healthOf(probes.StatusWarning, 300, map[string]int64{probes.GapNeverReported: 6}, []probes.Finding{never, sync}, &probes.FindingHead{Rule: probes.GapNeverReported}, DefaultGapWarningShare)
+	if h.Root == nil || h.Root.Rule != "sync_failing" || h.Others != 1 || h.Status != probes.StatusWarning {
+		t.Errorf("root %+v, %d others, %s; want sync_failing, 1, warning", h.Root, h.Others, h.Status)
+	}
+	if h := healthOf(probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale}, nil, DefaultGapWarningShare); h.Root != nil {
+		t.Errorf("a healthy server with a few stale clients has nothing to fix first: %+v", h.Root)
 	}
 }

@@ -20,7 +20,7 @@ import (
 const (
 	historyHours = 24
 	historySlots = 48
-	clientPage   = 100
+	clientPage   = 25 // clients per page on the server page: the CSV has them all
 )
 
 // serverPage is GET /servers/{name}: findings first, then the evidence.
