@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -187,4 +189,52 @@ func planScript(server string, plan []planCause, now time.Time, version string) 
 func commentSafe(s string) string {
 	s = strings.NewReplacer("\r", " ", "\n", " ", "\u2028", " ", "\u2029", " ").Replace(s)
 	return strings.TrimRight(s, " ")
+}
+
+// fleetPlan groups every server's root causes by rule and subject, the most
+// widespread first: "12 servers: enable anonymous authentication on
+// ClientWebService". The steps shown are the first server's (each server's
+// page has its own, with its own paths and names).
+func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding) []ui.FleetCause {
+	byServer := map[string][]probes.Finding{}
+	for _, f := range open {
+		byServer[f.Server] = append(byServer[f.Server], f.Finding)
+	}
+	type key struct{ rule, subject string }
+	var order []key
+	groups := map[key]*ui.FleetCause{}
+	for _, row := range fleet {
+		fs := byServer[row.Name]
+		probes.OrderFindings(fs, func(f probes.Finding) int64 { return row.Gaps[f.Rule] })
+		for _, c := range fixPlan(fs) {
+			f := c.finding
+			k := key{f.Rule, f.Subject}
+			g := groups[k]
+			if g == nil {
+				g = &ui.FleetCause{Rule: f.Rule, Subject: f.Subject, Title: f.Title, Severity: f.Severity, Action: f.Title}
+				if len(f.Remediation) > 0 {
+					g.Action = strings.TrimSuffix(f.Remediation[0].Text, ".")
+				}
+				for j, s := range f.Remediation {
+					step := ui.StepRow{Text: s.Text}
+					if s.Command != "" {
+						step.Command = &ui.Command{ID: fmt.Sprintf("fleet-%d-%d", len(order)+1, j+1), Text: s.Command}
+					}
+					g.Steps = append(g.Steps, step)
+				}
+				groups[k] = g
+				order = append(order, k)
+			}
+			g.Severity = worse(g.Severity, f.Severity)
+			g.Servers = append(g.Servers, ui.Link{Label: row.Name, Href: templ.SafeURL(string(serverHref(row.Name)) + "#plan")})
+		}
+	}
+	out := make([]ui.FleetCause, 0, len(order))
+	for _, k := range order {
+		out = append(out, *groups[k])
+	}
+	slices.SortStableFunc(out, func(x, y ui.FleetCause) int {
+		return cmp.Or(-cmp.Compare(len(x.Servers), len(y.Servers)), -cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)))
+	})
+	return out
 }

@@ -108,3 +108,47 @@ func checkPowerShell(t *testing.T, scripts map[string]string) {
 		t.Errorf("the grammar check's summary is missing:\n%s", out)
 	}
 }
+
+// TestFleetPlanAndGapDrillDown: /gaps groups every server's root causes by
+// cause; a category's page has a breadcrumb, the why-and-fix box, a server
+// filter, CSV and a link to each client.
+func TestFleetPlanAndGapDrillDown(t *testing.T) {
+	e := newPageEnv(t, web.Config{})
+	seedScenario(t, e.env)
+	g := e.page("GET", "/gaps", nil)
+	causes := g.find(t, testid("fleet-cause"))
+	if causes.Length() == 0 {
+		t.Fatal("no fleet fix plan on /gaps")
+	}
+	pool := g.find(t, testid("fleet-cause")+`[data-rule="pool_stopped"]`)
+	if got := strings.Join(strings.Fields(pool.Find("h3").Text()), " "); !strings.Contains(got, "1 server: Start the pool") {
+		t.Errorf("the pool's group says %q", got)
+	}
+	if href := pool.Find(".server-list a").AttrOr("href", ""); href != "/servers/wsus-west.corp.example#plan" {
+		t.Errorf("the group should link each server's plan: %q", href)
+	}
+
+	p := e.page("GET", "/gaps/stale_report?server=wsus-west.corp.example", nil)
+	if crumbs := strings.Join(strings.Fields(p.find(t, testid("breadcrumb")).Text()), " "); crumbs != "Fleet / Gaps / Stale report / wsus-west.corp.example" {
+		t.Errorf("breadcrumb %q", crumbs)
+	}
+	if why := p.find(t, testid("gap-why")).Text(); !strings.Contains(why, "Why this happens:") || !strings.Contains(why, "How to fix it:") {
+		t.Errorf("why-and-fix box: %q", why)
+	}
+	if sel := p.find(t, testid("gap-server")+" option[selected]").AttrOr("value", ""); sel != "wsus-west.corp.example" {
+		t.Errorf("the server filter should show the server: %q", sel)
+	}
+	if n := p.find(t, testid("gap-server")+" option").Length(); n < 5 {
+		t.Errorf("the server filter offers %d choices", n)
+	}
+	if csv := p.find(t, testid("gap-csv")).AttrOr("href", ""); csv != "/gaps/stale_report.csv?server=wsus-west.corp.example" {
+		t.Errorf("CSV link %q", csv)
+	}
+	link := p.find(t, testid("gap-client-link")).First()
+	if !strings.HasPrefix(link.AttrOr("href", ""), "/clients/") {
+		t.Fatalf("client link %q", link.AttrOr("href", ""))
+	}
+	if c := e.page("GET", link.AttrOr("href", ""), nil); c.status != 200 {
+		t.Errorf("the client's page %s: %d", link.AttrOr("href", ""), c.status)
+	}
+}
