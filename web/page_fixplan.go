@@ -160,7 +160,7 @@ func planScript(server string, plan []planCause, now time.Time, version string) 
 			comment("   Why: ", w)
 		}
 		if n := len(f.Explains); n > 0 {
-			comment("   ", fmt.Sprintf("Fixing it should also clear %d finding(s) it explains.", n))
+			comment("   ", "Fixing it should also clear "+plural(n, "finding", "findings")+" it explains.")
 		}
 		if f.CauseServer != "" {
 			comment("   ", "Caused on "+f.CauseServer+": fix that server first.")
@@ -237,4 +237,12 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding) []ui.FleetC
 		return cmp.Or(-cmp.Compare(len(x.Servers), len(y.Servers)), -cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)))
 	})
 	return out
+}
+
+// plural: "1 finding", "3 findings", "1,204 findings".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return probes.FormatCount(int64(n)) + " " + many
 }

@@ -199,7 +199,7 @@ func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
 	if q.Cursor != "" {
 		v.First = gapHref(category, q.Server)
 	}
-	v.Shown = strconv.Itoa(len(page.Clients))
+	v.Shown = ui.Count(int64(len(page.Clients)))
 	return a.render(w, r, http.StatusOK, ui.GapClientsPage(v))
 }
 

@@ -90,12 +90,12 @@ func verdictLabel(v string) string {
 	return "not checked"
 }
 
-// plural: "1 event", "3 events".
+// plural: "1 event", "3 events", "1,204 clients".
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return itoa(n) + " " + many
+	return Count(int64(n)) + " " + many
 }
 
 // histHeight is a history slot's bar height by verdict: the worse, the
