@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -351,6 +353,28 @@ func TestBrowser(t *testing.T) {
 				}).slice(0, 5).map(function(e){ return e.tagName + "." + e.className + "#" + e.id }).join(" ")`)
 				t.Errorf("%s: the page scrolls sideways by %s px: %s", where, wide, culprits)
 			}
+			// Half-width cards clip nothing (a column, a Copy button) and every
+			// Copy button is on screen.
+			if clipped := eval(`Array.from(document.querySelectorAll(".grid-2 > .panel, .panel")).flatMap(function(p){
+				var edge = p.getBoundingClientRect().right + 1;
+				return Array.from(p.querySelectorAll("*")).filter(function(e){
+					for (var q = e.parentElement; q && q !== p; q = q.parentElement) {
+						if (getComputedStyle(q).overflowX !== "visible") return false;
+					}
+					var r = e.getBoundingClientRect();
+					return r.width > 0 && r.right > edge;
+				});
+			}).concat(Array.from(document.querySelectorAll("button[data-copy]")).filter(function(b){
+				var r = b.getBoundingClientRect();
+				return !b.hidden && r.width > 0 && r.right > document.documentElement.clientWidth + 1;
+			})).slice(0, 5).map(function(e){ var sec = e.closest("section"); return e.tagName + "." + e.className + "#" + (e.id || e.dataset.copy || "") + " in " + (sec ? "#" + sec.id : e.parentElement.className) + " (" + e.textContent.slice(0, 30) + ")" }).join(" ")`); clipped != "" {
+				t.Errorf("%s: cut off by its card: %s", where, clipped)
+			}
+			if p.name == "gaps" && mode.width >= 1280 {
+				if over := eval(`(function(){ var s = document.querySelector('[data-testid="gaps-table"]').closest(".scroll"); return String(s.scrollWidth - s.clientWidth) })()`); over != "0" {
+					t.Errorf("%s: the gaps matrix needs %s px more: its last columns are hidden", where, over)
+				}
+			}
 			if mode.width != 1440 {
 				for _, v := range runAxe(t, ctx, axe) {
 					t.Errorf("%s: axe %s (%s): %s — %s", where, v.ID, v.Impact, v.Help, strings.Join(v.Targets, " | "))
@@ -366,6 +390,35 @@ func TestBrowser(t *testing.T) {
 	}
 	scheme(false)
 	must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
+
+	// Each server's fix plan downloads as a PowerShell script the CI
+	// grammar parses.
+	scripts := map[string]string{}
+	for _, name := range []string{"wsus-hq.corp.example", "wsus-west.corp.example", "wsus-east.corp.example", "wsus-west-replica.corp.example", "wsus-lab.corp.example"} {
+		open("/servers/" + name)
+		href := eval(`(function(){ var a = document.querySelector('[data-testid="fix-plan-script"]'); return a ? a.getAttribute("href") : "" })()`)
+		if name == "wsus-hq.corp.example" {
+			if href != "" {
+				t.Errorf("a healthy server offers a fix plan: %s", href)
+			}
+			continue
+		}
+		if href == "" {
+			t.Errorf("%s: no fix-plan download", name)
+			continue
+		}
+		res, err := http.Get(base + href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 || !strings.HasPrefix(string(body), "#Requires -RunAsAdministrator") {
+			t.Errorf("%s: %d %v %.80q", href, res.StatusCode, err, body)
+		}
+		scripts[strings.TrimSuffix(name, ".corp.example")+".ps1"] = string(body)
+	}
+	checkPowerShell(t, scripts)
 
 	// The server page: findings first, times in local time with UTC on hover,
 	// copy buttons shown by the script.

@@ -26,8 +26,9 @@ type planCause struct {
 }
 
 // fixPlan picks the root causes among fs (ordered root cause first):
-// warnings and worse not explained by another open finding of the server.
-func fixPlan(fs []probes.Finding) []planCause {
+// warnings and worse not explained by another open finding of the server,
+// its client-gap categories only when gapsCount (they raise its status).
+func fixPlan(fs []probes.Finding, gapsCount bool) []planCause {
 	open := map[string]bool{}
 	for _, f := range fs {
 		open[f.Rule] = true
@@ -40,6 +41,9 @@ func fixPlan(fs []probes.Finding) []planCause {
 		}
 		if f.Cause != "" && f.CauseServer == "" && open[f.Cause] {
 			continue // explained here: its cause is in the plan
+		}
+		if !gapsCount && slices.Contains(probes.GapCategories(), f.Rule) {
+			continue // a few clients in a gap: on the page, not in the plan
 		}
 		c := planCause{finding: f}
 		for _, s := range f.Remediation {
@@ -100,7 +104,8 @@ func (a *app) fixPlanScript(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	body := planScript(st.Name, fixPlan(st.Findings), a.now(), a.cfg.Version)
+	h := healthOf(st.Status, st.ClientSummary.Total, st.Gaps, st.Findings, nil, a.gapShare())
+	body := planScript(st.Name, fixPlan(st.Findings, h.GapShare > a.gapShare()), a.now(), a.cfg.Version)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+scriptFileName(st.Name)+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -191,11 +196,12 @@ func commentSafe(s string) string {
 	return strings.TrimRight(s, " ")
 }
 
-// fleetPlan groups every server's root causes by rule and subject, the most
+// fleetPlan groups every server's root causes by rule and subject, the
+// server-wide ones first, then the client-gap categories, each the most
 // widespread first: "12 servers: enable anonymous authentication on
 // ClientWebService". The steps shown are the first server's (each server's
 // page has its own, with its own paths and names).
-func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding) []ui.FleetCause {
+func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[string]serverHealth, share float64) []ui.FleetCause {
 	byServer := map[string][]probes.Finding{}
 	for _, f := range open {
 		byServer[f.Server] = append(byServer[f.Server], f.Finding)
@@ -206,7 +212,7 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding) []ui.FleetC
 	for _, row := range fleet {
 		fs := byServer[row.Name]
 		probes.OrderFindings(fs, func(f probes.Finding) int64 { return row.Gaps[f.Rule] })
-		for _, c := range fixPlan(fs) {
+		for _, c := range fixPlan(fs, health[row.Name].GapShare > share) {
 			f := c.finding
 			k := key{f.Rule, f.Subject}
 			g := groups[k]
@@ -233,8 +239,15 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding) []ui.FleetC
 	for _, k := range order {
 		out = append(out, *groups[k])
 	}
+	gap := func(c ui.FleetCause) int { // server-wide causes before client-gap categories
+		if slices.Contains(probes.GapCategories(), c.Rule) {
+			return 1
+		}
+		return 0
+	}
 	slices.SortStableFunc(out, func(x, y ui.FleetCause) int {
-		return cmp.Or(-cmp.Compare(len(x.Servers), len(y.Servers)), -cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)))
+		return cmp.Or(cmp.Compare(gap(x), gap(y)), -cmp.Compare(len(x.Servers), len(y.Servers)),
+			-cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)))
 	})
 	return out
 }

@@ -46,16 +46,7 @@ func (a *app) fleetView(ctx context.Context, status, text, sortKey string) (ui.F
 	if err != nil {
 		return ui.FleetView{}, err
 	}
-	byServer := map[string][]probes.Finding{}
-	for _, f := range open {
-		byServer[f.Server] = append(byServer[f.Server], f.Finding)
-	}
-	health := make(map[string]serverHealth, len(fleet))
-	for i := range fleet {
-		f := &fleet[i]
-		h := healthOf(f.Status, f.Clients.Total, f.Gaps, byServer[f.Name], f.RootCause, a.gapShare())
-		f.Status, health[f.Name] = h.Status, h
-	}
+	health := a.judge(fleet, open)
 	v := buildFleetView(fleet, health, status, text, sortKey, a.store.StaleAfter(), a.now())
 	v.GapShare = a.gapShare()
 	gaps, err := a.store.Gaps(ctx)

@@ -85,12 +85,13 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := buildGapsView(fleet, gaps, a.store.StaleAfter())
 	open, err := a.store.Findings(r.Context(), probes.FindingQuery{})
 	if err != nil {
 		return err
 	}
-	v.Plan = fleetPlan(fleet, open)
+	health := a.judge(fleet, open)
+	v := buildGapsView(fleet, gaps, a.store.StaleAfter())
+	v.Plan = fleetPlan(fleet, open, health, a.gapShare())
 	v.Layout = a.layout(r, "Gaps", ui.NavGaps)
 	if len(fleet) == 0 {
 		o := a.onboarding(r)

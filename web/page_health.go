@@ -103,3 +103,19 @@ func (a *app) gapShare() float64 {
 	}
 	return DefaultGapWarningShare
 }
+
+// judge sets each fleet row's status as the pages show it (healthOf) from
+// the open findings of the fleet, and returns each server's health.
+func (a *app) judge(fleet []probes.FleetRow, open []probes.ServerFinding) map[string]serverHealth {
+	byServer := map[string][]probes.Finding{}
+	for _, f := range open {
+		byServer[f.Server] = append(byServer[f.Server], f.Finding)
+	}
+	health := make(map[string]serverHealth, len(fleet))
+	for i := range fleet {
+		f := &fleet[i]
+		h := healthOf(f.Status, f.Clients.Total, f.Gaps, byServer[f.Name], f.RootCause, a.gapShare())
+		f.Status, health[f.Name] = h.Status, h
+	}
+	return health
+}
