@@ -1,7 +1,9 @@
 package web
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -48,5 +50,28 @@ func TestHealthOf(t *testing.T) {
 	}
 	if h := healthOf(probes.StatusWarning, 100, map[string]int64{probes.GapStaleReport: 8}, []probes.Finding{stale}, nil, DefaultGapWarningShare); h.Root != nil {
 		t.Errorf("a healthy server with a few stale clients has nothing to fix first: %+v", h.Root)
+	}
+}
+
+// TestGenericStepsOnce: a step two findings share is listed once, where it
+// first applies, and the fix plan leaves out what a cause explains.
+func TestGenericStepsOnce(t *testing.T) {
+	probe := probes.Step{Text: "Let the dashboard probe again.", Command: "wsusfleet probe"}
+	fs := []probes.Finding{
+		{Rule: "wsuspool_stopped", Severity: probes.SeverityCritical, Title: "pool", Remediation: []probes.Step{{Text: "Start it.", Command: "Start-WebAppPool WsusPool"}, probe}},
+		{Rule: "ssl_cert_expiring", Severity: probes.SeverityWarning, Title: "cert", Remediation: []probes.Step{{Text: "Renew it."}, probe}},
+		{Rule: probes.GapStaleReport, Severity: probes.SeverityInfo, Title: "stale", Cause: "wsuspool_stopped", Remediation: []probes.Step{probe}},
+	}
+	plan := fixPlan(fs, true)
+	if len(plan) != 2 || len(plan[0].steps) != 2 || len(plan[1].steps) != 1 || plan[1].steps[0].Text != "Renew it." {
+		t.Fatalf("plan %+v", plan)
+	}
+	views := findingViews(fs, plan, time.Now())
+	if len(views[1].Steps) != 1 || views[1].Repeated != 1 || views[2].Repeated != 1 || len(views[2].Steps) != 0 {
+		t.Errorf("repeated steps: %d/%d, %d/%d", len(views[1].Steps), views[1].Repeated, len(views[2].Steps), views[2].Repeated)
+	}
+	script := planScript("wsus01", plan, time.Now(), "test")
+	if n := strings.Count(script, "wsusfleet probe"); n != 1 {
+		t.Errorf("the generic step is in the script %d times:\n%s", n, script)
 	}
 }

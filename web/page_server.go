@@ -98,7 +98,7 @@ func externalHref(raw string) templ.SafeURL {
 // first), each explained one naming the finding above it that explains it.
 func findingViews(fs []probes.Finding, plan []planCause, now time.Time) []ui.FindingView {
 	out := make([]ui.FindingView, 0, len(fs))
-	inPlan := map[probes.FindingKey]bool{}
+	inPlan, shown := map[probes.FindingKey]bool{}, map[string]bool{}
 	for _, c := range plan {
 		inPlan[probes.FindingKey{Rule: c.finding.Rule, Subject: c.finding.Subject}] = true
 	}
@@ -113,6 +113,12 @@ func findingViews(fs []probes.Finding, plan []planCause, now time.Time) []ui.Fin
 			fv.Evidence = append(fv.Evidence, ui.EvidenceRow{Fact: e.Fact, Source: e.Source, At: ui.NewStamp(e.At, now)})
 		}
 		for j, s := range f.Remediation {
+			key := s.Text + "\x00" + s.Command
+			if shown[key] {
+				fv.Repeated++ // a generic step (probe again, scan again) is listed once, where it first applies
+				continue
+			}
+			shown[key] = true
 			step := ui.StepRow{Text: s.Text}
 			if s.Command != "" {
 				step.Command = &ui.Command{ID: fmt.Sprintf("fix-%d-%d", i+1, j+1), Text: s.Command}

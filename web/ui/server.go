@@ -38,6 +38,7 @@ type FindingView struct {
 	Rule, Severity, Subject, Title, Summary string
 	ExplainedBy                             *Cause // the finding above it that explains it
 	InPlan                                  bool   // a root cause: its steps are in the fix plan
+	Repeated                                int    // its steps an earlier finding already lists
 	Evidence                                []EvidenceRow
 	Steps                                   []StepRow
 	FirstSeen, LastSeen                     Stamp
