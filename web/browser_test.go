@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -369,6 +370,28 @@ func TestBrowser(t *testing.T) {
 				return !b.hidden && r.width > 0 && r.right > document.documentElement.clientWidth + 1;
 			})).slice(0, 5).map(function(e){ var sec = e.closest("section"); return e.tagName + "." + e.className + "#" + (e.id || e.dataset.copy || "") + " in " + (sec ? "#" + sec.id : e.parentElement.className) + " (" + e.textContent.slice(0, 30) + ")" }).join(" ")`); clipped != "" {
 				t.Errorf("%s: cut off by its card: %s", where, clipped)
+			}
+			if p.name == "fleet" && mode.width == 1280 {
+				// Fault and OK cells differ by 3:1 in lightness, not just in hue.
+				ratio := eval(`(function(){
+					function lum(el) {
+						var m = getComputedStyle(el).backgroundColor.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+						var c = m.map(function(v){ v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4) });
+						return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+					}
+					var ok = document.querySelector(".strip i:not([class])"), fault = document.querySelector(".strip i.v-fault");
+					var a = lum(ok), b = lum(fault);
+					return ((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)).toFixed(2);
+				})()`)
+				if r, err := strconv.ParseFloat(ratio, 64); err != nil || r < 3 {
+					t.Errorf("%s: fault and OK cells differ %s:1 in lightness, want at least 3:1", where, ratio)
+				}
+				// A strip reached by keyboard shows each vDir's answer.
+				shown := eval(`(function(){ var s = document.querySelector('[data-server="wsus-east.corp.example"] .strip'); s.focus();
+					var focused = document.activeElement === s, c = getComputedStyle(s, "::after").content; s.blur(); return focused ? c : "not focusable" })()`)
+				if !strings.Contains(shown, "ClientWebService: 401.2") || !strings.Contains(shown, "fault") {
+					t.Errorf("%s: a focused strip shows %q", where, shown)
+				}
 			}
 			if p.name == "gaps" && mode.width >= 1280 {
 				if over := eval(`(function(){ var s = document.querySelector('[data-testid="gaps-table"]').closest(".scroll"); return String(s.scrollWidth - s.clientWidth) })()`); over != "0" {
