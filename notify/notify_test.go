@@ -23,6 +23,11 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/wsusfleet/wsusfleet/notify"
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -113,11 +118,46 @@ func drainUntil(t *testing.T, d *notify.Dispatcher, what string, cond func() boo
 	}
 }
 
+// deliveryCounts scrapes reg as /metrics serves it and parses it with the
+// Prometheus text parser: attempts by "channel/kind/outcome", and the
+// latency histogram's count by "latency/kind".
+func deliveryCounts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	out := map[string]float64{}
+	label := func(m *dto.Metric, name string) string {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == name {
+				return l.GetValue()
+			}
+		}
+		return ""
+	}
+	for _, m := range fams["wsusfleet_notifier_deliveries_total"].GetMetric() {
+		out[label(m, "channel")+"/"+label(m, "kind")+"/"+label(m, "outcome")] = m.GetCounter().GetValue()
+	}
+	for _, m := range fams["wsusfleet_notifier_delivery_seconds"].GetMetric() {
+		out["latency/"+label(m, "kind")] = float64(m.GetHistogram().GetSampleCount())
+	}
+	return out
+}
+
 func TestWebhookSignedRetriedAfter500(t *testing.T) {
 	rc := newReceiver(t, http.StatusInternalServerError)
 	s := fleet(t, probes.NotifierInput{Name: "hook", Kind: probes.NotifierWebhook, URL: rc.URL + "/wsusfleet?token=abc", Secret: "topsecret"})
-	d := notify.New(s, notify.Options{PublicURL: "https://wsusfleet.corp.example/"})
+	reg := prometheus.NewRegistry()
+	d := notify.New(s, notify.Options{PublicURL: "https://wsusfleet.corp.example/", Registerer: reg})
 	drainUntil(t, d, "two attempts", func() bool { return len(rc.requests()) >= 2 })
+	// The attempts in /metrics: one retried after the 500, one sent.
+	if got := deliveryCounts(t, reg); got["hook/webhook/retry"] != 1 || got["hook/webhook/sent"] != 1 || got["latency/webhook"] != 2 {
+		t.Errorf("delivery metrics %v", got)
+	}
 	reqs := rc.requests()
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests", len(reqs))
@@ -158,11 +198,15 @@ func TestWebhookSignedRetriedAfter500(t *testing.T) {
 func TestWebhookRefusedIsNotRetriedAndURLNeverShown(t *testing.T) {
 	rc := newReceiver(t, http.StatusNotFound)
 	s := fleet(t, probes.NotifierInput{Name: "hook", Kind: probes.NotifierWebhook, URL: rc.URL + "/secret-path"})
-	d := notify.New(s, notify.Options{})
+	reg := prometheus.NewRegistry()
+	d := notify.New(s, notify.Options{Registerer: reg})
 	drainUntil(t, d, "one attempt", func() bool { return len(rc.requests()) == 1 })
 	d.Drain(context.Background())
 	if len(rc.requests()) != 1 {
 		t.Errorf("a 404 is final, not retried: %d requests", len(rc.requests()))
+	}
+	if got := deliveryCounts(t, reg); got["hook/webhook/failed"] != 1 || got["hook/webhook/sent"] != 0 || got["hook/webhook/retry"] != 0 {
+		t.Errorf("delivery metrics %v", got)
 	}
 	hist, _ := s.Deliveries(context.Background(), probes.DeliveryQuery{})
 	if len(hist) != 1 || hist[0].State != probes.DeliveryFailed || !strings.Contains(hist[0].Answer, "404 Not Found: answer 404") {

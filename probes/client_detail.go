@@ -162,6 +162,12 @@ var serverWide = []string{"server_unreachable", "wsuspool_stopped", "wsus_servic
 // fix helps a client that does not use it), then the server finding that
 // explains it, then what its errors say.
 func clientFix(d *ClientDetail, open map[string]Finding) ClientFix {
+	fix := clientFixSteps(d, open)
+	fix.Steps = inPowerShell(fix.Steps)
+	return fix
+}
+
+func clientFixSteps(d *ClientDetail, open map[string]Finding) ClientFix {
 	if d.Gap != nil {
 		if steps := policyFix(d); len(steps) > 0 {
 			return ClientFix{About: "its own policy (" + d.Gap.Category + "): " + d.Gap.Detail, Steps: steps}
@@ -170,7 +176,7 @@ func clientFix(d *ClientDetail, open map[string]Finding) ClientFix {
 	if d.Cause != nil {
 		f := open[d.Cause.Rule]
 		steps := slices.Clone(f.Remediation)
-		steps = append(steps, Step{Text: "When the server is fixed, make this client scan and report again", Command: `usoclient.exe StartScan; wuauclt.exe /reportnow`})
+		steps = append(steps, ScanNow("When the server is fixed, make this client scan and report again"))
 		return ClientFix{About: "its server " + d.Server + ": " + f.Title, Steps: steps}
 	}
 	for _, e := range d.Errors {
@@ -196,14 +202,14 @@ func policyFix(d *ClientDetail) []Step {
 	}
 	gpupdate := Step{Text: "Refresh the policy on the client and check what it now says",
 		Command: `gpupdate.exe /target:computer /force; reg.exe query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /s`}
-	rescan := Step{Text: "Make it scan and report", Command: `usoclient.exe StartScan; wuauclt.exe /reportnow`}
+	rescan := ScanNow("Make it scan and report")
 	switch d.Gap.Category {
 	case GapPolicyOff:
 		steps := []Step{{Text: "On the client, see which GPOs apply and whether the WSUS one is among them",
 			Command: `gpresult.exe /scope computer /r | Select-String -Pattern 'Applied Group Policy Objects' -Context 0,15`}}
 		if v.Services != nil && (v.Services.WUAUServStart == "Disabled" || v.Services.BITSStart == "Disabled") {
 			steps = append(steps, Step{Text: "Let the Windows Update and BITS services start",
-				Command: `Set-Service -Name wuauserv -StartupType Manual; Set-Service -Name BITS -StartupType Manual; Start-Service -Name BITS, wuauserv`})
+				Command: `Set-Service -Name wuauserv -StartupType Manual; Set-Service -Name BITS -StartupType Manual; Start-Service -Name 'BITS', 'wuauserv'`})
 		} else {
 			steps = append(steps, Step{Text: "Enable \"Configure Automatic Updates\" (2 to 5) and \"Specify intranet Microsoft update service location\" in the GPO linked to its OU"})
 		}
@@ -225,8 +231,8 @@ func policyFix(d *ClientDetail) []Step {
 		return []Step{{Text: "Point \"Specify intranet Microsoft update service location\" at the right server of the fleet (its policy names " + orNone(v.WUServer) + ")"}, gpupdate, rescan}
 	case GapDuplicateID:
 		return []Step{{Text: "On this computer, give it a WSUS identity of its own (it shares its SusClientId with a clone)",
-			Command: `Stop-Service -Name wuauserv; Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate' -Name SusClientId, SusClientIdValidation -ErrorAction SilentlyContinue; Start-Service -Name wuauserv; wuauclt.exe /resetauthorization /detectnow`},
-			rescan}
+			Command: `Stop-Service -Name wuauserv; Remove-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate' -Name 'SusClientId', 'SusClientIdValidation' -ErrorAction SilentlyContinue; Start-Service -Name wuauserv`},
+			ScanNow("Make it register with its new identity and report")}
 	}
 	return nil
 }

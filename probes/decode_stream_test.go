@@ -1,10 +1,13 @@
 package probes
 
 import (
+	"errors"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The streaming decode of a report reads exactly what the strict decode
@@ -43,3 +46,40 @@ func TestStreamedReportMatchesStrictDecode(t *testing.T) {
 		}
 	}
 }
+
+// A report under streamAbove is decoded in one pass, a larger one streamed:
+// both give the same report, and both name a bad client by its pointer.
+func TestDecodeReportEitherSide(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	for _, n := range []int{3, streamAbove/30 + 100} {
+		var items strings.Builder
+		for i := range n {
+			if i > 0 {
+				items.WriteByte(',')
+			}
+			items.WriteString(`{"name":"pc` + strings.Repeat("0", 6) + itoa(i) + `.corp.example"}`)
+		}
+		doc := minimal(`"server":{`, `"clients":{"complete":true,"items":[`+items.String()+`]},"server":{`)
+		if (len(doc) > streamAbove) != (n > 3) {
+			t.Fatalf("%d clients: %d bytes, on the wrong side of %d", n, len(doc), streamAbove)
+		}
+		got, err := DecodeReport([]byte(doc), now)
+		if err != nil {
+			t.Fatalf("%d clients: %v", n, err)
+		}
+		want, err := Decode[Report]([]byte(doc), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(got.Clients.Items) != n {
+			t.Errorf("%d clients: decoded differently (%d items)", n, len(got.Clients.Items))
+		}
+		bad := strings.Replace(doc, `{"name":"pc0000002.corp.example"}`, `{"name":""}`, 1)
+		var ve *ValidationError
+		if _, err := DecodeReport([]byte(bad), now); !errors.As(err, &ve) || !strings.Contains(err.Error(), "/clients/items/2/name") {
+			t.Errorf("%d clients, an empty name: %v", n, err)
+		}
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

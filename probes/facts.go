@@ -24,6 +24,10 @@ type Facts struct {
 	// client whose last status report is older is stale. 0 means the default,
 	// 7 days.
 	StaleAfter time.Duration
+	// CertWarningDays is the configured certificate threshold (serve
+	// --cert-warning-days): a valid certificate expiring within it is
+	// ssl_cert_expiring. 0 means the default, CertWarnDays (30).
+	CertWarningDays int
 	// WatchedSince is when the dashboard first heard of the server. A finding
 	// first seen well after it was not there before (the server was watched);
 	// one first seen at once may be older than the dashboard's knowledge.

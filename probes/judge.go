@@ -13,7 +13,10 @@ import (
 // WSUS clients time out scans long before a browser would give up.
 const SlowMS = 3000
 
-// CertWarnDays is how early an expiring certificate is flagged (DESIGN rule ssl_cert_expiring).
+// CertWarnDays is how early a vDir check's verdict warns of an expiring
+// certificate, and the default of the ssl_cert_expiring rule's threshold
+// (serve --cert-warning-days, Facts.CertWarningDays). Verdicts are judged
+// once, when a check arrives, so theirs stays fixed.
 const CertWarnDays = 30
 
 // StatusText renders status.substatus the way IIS logs do ("401.2"), the bare
@@ -190,6 +193,15 @@ func judgeTLS(t *TLSInfo, now time.Time) (verdict, reason string) {
 		return VerdictWarning, fmt.Sprintf("certificate expires in %d days", int(t.NotAfter.Sub(now).Hours()/24))
 	}
 	return VerdictOK, ""
+}
+
+// CertExpiryWarned reports whether Judge, as of at, warns about c for its
+// certificate's coming expiry and nothing else: the rule that owns
+// expiring certificates then owns the check's warning too.
+func CertExpiryWarned(c VDirCheck, at time.Time) bool {
+	v, r := Judge(c, at)
+	tv, tr := judgeTLS(c.TLS, at)
+	return v == VerdictWarning && tv == VerdictWarning && r == tr
 }
 
 func prefixed(s string) string {

@@ -134,3 +134,30 @@ func TestJudgeChecksSelfUpdatePort80(t *testing.T) {
 		t.Errorf("the strip hides a broken SelfUpdate: %+v", cell)
 	}
 }
+
+// CertExpiryWarned is true only when the certificate's coming expiry is the
+// verdict's one complaint.
+func TestCertExpiryWarned(t *testing.T) {
+	soon := &TLSInfo{NotAfter: TimeOf(testNow.Add(10 * 24 * time.Hour)), ChainValid: true, NameMatches: true}
+	later := &TLSInfo{NotAfter: TimeOf(testNow.Add(60 * 24 * time.Hour)), ChainValid: true, NameMatches: true}
+	past := &TLSInfo{NotAfter: TimeOf(testNow.Add(-time.Hour)), ChainValid: true, NameMatches: true}
+	cwsURL := "https://wsus01.corp.example:8531/ClientWebService/client.asmx"
+	for _, tc := range []struct {
+		name string
+		c    VDirCheck
+		want bool
+	}{
+		{"expiring soon", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 200, TLS: soon}, true},
+		{"expiring soon and slow (the verdict names the certificate)", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 200, LatencyMS: 5000, TLS: soon}, true},
+		{"expiring later", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 200, TLS: later}, false},
+		{"expired", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 200, TLS: past}, false},
+		{"no TLS", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 200}, false},
+		{"expiring soon with a 404", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 404, TLS: soon}, false},
+		{"expiring soon with a redirect away", VDirCheck{VDir: "ClientWebService", URL: cwsURL, Status: 302, Location: "https://elsewhere.corp.example/", TLS: soon}, false},
+	} {
+		if got := CertExpiryWarned(tc.c, testNow); got != tc.want {
+			v, r := Judge(tc.c, testNow)
+			t.Errorf("%s: %v, want %v (verdict %s: %s)", tc.name, got, tc.want, v, r)
+		}
+	}
+}

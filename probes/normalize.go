@@ -23,6 +23,14 @@ func (s ServerInfo) HasFacts() bool {
 		s.Database != "" || s.NotDeclinedUpdates != nil || s.Targeting != "" || len(s.Aliases) > 0 || len(s.Addresses) > 0
 }
 
+// CollectorRun says whether a report tells of its collector's run on the
+// server: the server collector's (it reports the server's facts) or any
+// that could not collect (collector.error). Evidence uploads and probes
+// from elsewhere say nothing of it and leave the last run as it was.
+func (r *Report) CollectorRun() bool {
+	return r.Collector.Error != "" || (r.Collector.Vantage == VantageServer && r.Server.HasFacts())
+}
+
 // Normalize puts a validated client report into its stored form: the name
 // lower-cased, its vDir checks judged.
 func (r *ClientReport) Normalize() {

@@ -143,13 +143,26 @@ func (n *NotifierInput) Validate(now time.Time) error {
 
 // Notifier is a channel as listed: where it sends, never its secrets.
 type Notifier struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Kind      string    `json:"kind"`
-	Target    string    `json:"target"`     // e.g. https://hooks.slack.com/… or ops@corp.example via smtp.corp.example:587
-	HasSecret bool      `json:"has_secret"` // a signing secret or SMTP password is set
-	CreatedAt time.Time `json:"created_at"`
-	CreatedBy string    `json:"created_by,omitempty"`
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Target    string `json:"target"`     // e.g. https://hooks.slack.com/… or ops@corp.example via smtp.corp.example:587
+	HasSecret bool   `json:"has_secret"` // a signing secret or SMTP password is set
+	// Email is an email channel's settings but its password, so an edit
+	// form can show them (the password is kept when left out).
+	Email     *EmailTarget `json:"email,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	CreatedBy string       `json:"created_by,omitempty"`
+}
+
+// EmailTarget is an email channel as listed: its settings without the password.
+type EmailTarget struct {
+	Host     string   `json:"host"`
+	Port     int      `json:"port"` // the port used: given, or the security mode's default
+	Security string   `json:"security"`
+	Username string   `json:"username,omitempty"`
+	From     string   `json:"from"`
+	To       []string `json:"to"`
 }
 
 // NotifierConfig is a channel with its secrets, for sending. Never rendered.
@@ -165,6 +178,8 @@ func (c NotifierConfig) View() Notifier {
 	case c.Email != nil:
 		n.Target = fmt.Sprintf("%s via %s:%d (%s)", strings.Join(c.Email.To, ", "), c.Email.Host, c.Email.SMTPPort(), c.Email.Security)
 		n.HasSecret = c.Email.Password != ""
+		n.Email = &EmailTarget{Host: c.Email.Host, Port: c.Email.SMTPPort(), Security: c.Email.Security, Username: c.Email.Username,
+			From: c.Email.From, To: slices.Clone(c.Email.To)}
 	default:
 		n.Target = RedactURL(c.URL)
 	}
@@ -460,6 +475,16 @@ func DecodeNotifierUpdate(data []byte, now time.Time) (*NotifierInput, error) {
 	if err := decodeStrict(data, &n); err != nil {
 		return nil, err
 	}
+	if err := n.ValidateUpdate(now); err != nil {
+		return nil, err
+	}
+	return &n, nil
+}
+
+// ValidateUpdate checks a channel's replacement, from the API or the
+// settings page's edit form: like a new channel, except that the secrets
+// may be left out to keep the stored ones.
+func (n *NotifierInput) ValidateUpdate(now time.Time) error {
 	const kept = "https://kept.invalid/"
 	keepURL := n.URL == "" && n.Kind != NotifierEmail
 	if keepURL {
@@ -469,14 +494,12 @@ func DecodeNotifierUpdate(data []byte, now time.Time) (*NotifierInput, error) {
 	if keepPassword {
 		n.Email.Password = kept
 	}
-	if err := n.Validate(now); err != nil {
-		return nil, err
-	}
+	err := n.Validate(now)
 	if keepURL {
 		n.URL = ""
 	}
 	if keepPassword {
 		n.Email.Password = ""
 	}
-	return &n, nil
+	return err
 }

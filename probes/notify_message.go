@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -108,7 +107,7 @@ func (e *Explains) summarize() {
 			if !ok {
 				w = "clients in " + c
 			}
-			parts = append(parts, Thousands(n)+" "+w)
+			parts = append(parts, FormatCount(n)+" "+w)
 		}
 	}
 	for _, s := range e.Findings {
@@ -120,20 +119,6 @@ func (e *Explains) summarize() {
 		}
 	}
 	e.Summary = strings.Join(parts, ", ")
-}
-
-// Thousands writes n with thousands separators: 3,151.
-func Thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
 }
 
 // Headline is the message's one-line subject.

@@ -48,24 +48,29 @@ type ReportAges struct {
 // API returns it and as the rules evaluate it. A nil section was never
 // collected; an empty one was collected and empty.
 type ServerState struct {
-	Name          string          `json:"name"`
-	URL           string          `json:"url"`
-	Registered    bool            `json:"registered"`
-	Status        string          `json:"status" v:"enum=server_status"`
-	LastReportAt  *time.Time      `json:"last_report_at"`
-	Server        *ServerInfo     `json:"server"`
-	VDirChecks    []ObservedCheck `json:"vdir_checks"`
-	VDirConfig    []VDirConfig    `json:"vdir_config"`
-	AppPool       *AppPool        `json:"app_pool"`
-	Services      []Service       `json:"services"`
-	ACLs          []ACL           `json:"acls"`
-	Events        []Event         `json:"events"`
-	Sync          *Sync           `json:"sync"`
-	Denials       *DenialDigest   `json:"denials"`                  // the latest Process Monitor capture
-	IISLog        *IISLogSummary  `json:"iislog"`                   // the recent window of its IIS logs
-	HTTPErr       *HTTPErrDigest  `json:"httperr"`                  // the latest HTTP.sys error log
-	SDLog         *SDLogDigest    `json:"softwaredistribution_log"` // the latest SoftwareDistribution.log
-	ClientSummary ClientCounts    `json:"client_summary"`
+	Name         string          `json:"name"`
+	URL          string          `json:"url"`
+	Registered   bool            `json:"registered"`
+	Status       string          `json:"status" v:"enum=server_status"`
+	LastReportAt *time.Time      `json:"last_report_at"`
+	Server       *ServerInfo     `json:"server"`
+	VDirChecks   []ObservedCheck `json:"vdir_checks"`
+	VDirConfig   []VDirConfig    `json:"vdir_config"`
+	AppPool      *AppPool        `json:"app_pool"`
+	Services     []Service       `json:"services"`
+	ACLs         []ACL           `json:"acls"`
+	Events       []Event         `json:"events"`
+	Sync         *Sync           `json:"sync"`
+	Denials      *DenialDigest   `json:"denials"`                  // the latest Process Monitor capture
+	IISLog       *IISLogSummary  `json:"iislog"`                   // the recent window of its IIS logs
+	HTTPErr      *HTTPErrDigest  `json:"httperr"`                  // the latest HTTP.sys error log
+	SDLog        *SDLogDigest    `json:"softwaredistribution_log"` // the latest SoftwareDistribution.log
+	// Collector is the last run of the collector on the server (or of any
+	// collector that could not collect): with an error, what the other
+	// sections show is from earlier runs or missing, not a fact about the
+	// server.
+	Collector     *Collector   `json:"collector,omitempty"`
+	ClientSummary ClientCounts `json:"client_summary"`
 	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
 	// those it should list); GapCause is the server-wide finding its stale
 	// clients are attributed to.
@@ -126,6 +131,9 @@ const (
 	SectionIISLog     = "iislog"
 	SectionHTTPErr    = "httperr"
 	SectionSDLog      = "softwaredistribution_log"
+	// SectionCollector is the server collector's last run: its name, host
+	// and, when it could not collect, why (collector.error).
+	SectionCollector = "collector"
 )
 
 // Client list filters of the API (?gap=). The diagnosis adds categories.

@@ -55,8 +55,7 @@ var (
 		Command: `$wsus = (Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate').WUServer; $wsus`}
 	stepProbeClientWS = Step{Text: "From the client, call the client web service: 200 means it answers",
 		Command: `Invoke-WebRequest -UseBasicParsing -Uri "$wsus/ClientWebService/client.asmx" | Select-Object StatusCode`}
-	stepRescan = Step{Text: "When it is fixed, make the client scan and report again",
-		Command: `usoclient.exe StartScan; wuauclt.exe /reportnow`}
+	stepRescan    = ScanNow("When it is fixed, make the client scan and report again")
 	stepPoolStart = Step{Text: "On the WSUS server, start WsusPool and keep it from stopping again (Private Memory Limit 0, Queue Length 2000)",
 		Command: `Import-Module WebAdministration; Set-ItemProperty IIS:\AppPools\WsusPool -Name recycling.periodicRestart.privateMemory -Value 0; Set-ItemProperty IIS:\AppPools\WsusPool -Name queueLength -Value 2000; Start-WebAppPool -Name WsusPool`}
 	stepAnonymous = Step{Text: "On the WSUS server, turn anonymous authentication back on for the client web services, then restart IIS",
@@ -66,7 +65,7 @@ var (
 	stepDNS = Step{Text: "On the client, resolve the WSUS host and test its port",
 		Command: `$u = [uri]$wsus; Resolve-DnsName $u.Host; Test-NetConnection -ComputerName $u.Host -Port $u.Port`}
 	stepCert = Step{Text: "From the client, look at the certificate the WSUS server presents (issuer, expiry, name)",
-		Command: `$u = [uri]$wsus; $tcp = [Net.Sockets.TcpClient]::new($u.Host, $u.Port); $ssl = [Net.Security.SslStream]::new($tcp.GetStream(), $false, { $true }); $ssl.AuthenticateAsClient($u.Host); [Security.Cryptography.X509Certificates.X509Certificate2]$ssl.RemoteCertificate | Format-List Subject, Issuer, NotAfter; $tcp.Close()`}
+		Command: `$u = [uri]$wsus; $tcp = [Net.Sockets.TcpClient]::new($u.Host, $u.Port); $ssl = [Net.Security.SslStream]::new($tcp.GetStream(), $false, { $true }); $ssl.AuthenticateAsClient($u.Host); $cert = [Security.Cryptography.X509Certificates.X509Certificate2]$ssl.RemoteCertificate; $cert | Format-List 'Subject', 'Issuer', 'NotAfter'; $tcp.Close()`}
 	stepClock = Step{Text: "On the client, check its clock against the domain (a wrong clock makes certificates and cookies look invalid)",
 		Command: `w32tm.exe /stripchart /computer:$env:USERDNSDOMAIN /samples:3 /dataonly`}
 	stepCleanup = Step{Text: "On the WSUS server, shrink the catalog: decline superseded updates and run the cleanup (then reindex SUSDB)",
@@ -74,15 +73,15 @@ var (
 	stepSDLog = Step{Text: "On the WSUS server, read the last errors of SoftwareDistribution.log (or upload it to this dashboard)",
 		Command: `Get-Content "$env:ProgramFiles\Update Services\LogFiles\SoftwareDistribution.log" -Tail 200 | Select-String -Pattern 'Error|ErrorCode='`}
 	stepServices = Step{Text: "On the client, let the Windows Update and BITS services start",
-		Command: `Set-Service -Name wuauserv -StartupType Manual; Set-Service -Name BITS -StartupType Manual; Start-Service -Name BITS, wuauserv`}
+		Command: `Set-Service -Name wuauserv -StartupType Manual; Set-Service -Name BITS -StartupType Manual; Start-Service -Name 'BITS', 'wuauserv'`}
 	stepGPResult = Step{Text: "On the client, see which GPO sets its Windows Update policy",
 		Command: `gpresult.exe /scope computer /r | Select-String -Pattern 'WSUS|Windows Update|Applied Group Policy' -Context 0,8`}
 	stepContentACL = Step{Text: "On the WSUS server, give NETWORK SERVICE its rights on the content folder again (ProcMon shows the exact path if this is not it)",
 		Command: `$content = (Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Update Services\Server\Setup').ContentDir; icacls.exe "$content\WsusContent" /grant 'NT AUTHORITY\NETWORK SERVICE:(OI)(CI)F'`}
 )
 
-// wuErrors is the catalogue, by code.
-var wuErrors = []WUError{
+// wuErrors is the catalogue, by code; its commands are PowerShell.
+var wuErrors = powerShellFixes([]WUError{
 	{Code: "0x80244017", Name: "WU_E_PT_HTTP_STATUS_DENIED", HTTPStatus: 401, Side: SideServer, Gap: GapStaleReport,
 		Meaning:  "HTTP 401: the server asked the client to authenticate.",
 		Cause:    "A WSUS vDir that must allow anonymous access does not: anonymous authentication is off (401.2), the anonymous identity's password is wrong (401.1), or NTFS denies it (401.3).",
@@ -93,7 +92,7 @@ var wuErrors = []WUError{
 		Cause:    "Require SSL is set on a vDir the client reaches over HTTP (403.4), or client certificates are required (403.7).",
 		Explains: []string{"ssl_required_wrong", "client_cert_required"},
 		Fix: []Step{{Text: "On the WSUS server, see the SSL settings of each vDir (client certificates must be Ignore; only the SSL vDirs require SSL, and only in SSL mode)",
-			Command: `Import-Module WebAdministration; Get-WebConfiguration -Filter system.webServer/security/access -PSPath 'IIS:\Sites\WSUS Administration' -Recurse | Select-Object PSPath, sslFlags`}, stepRescan},
+			Command: `Import-Module WebAdministration; Get-WebConfiguration -Filter 'system.webServer/security/access' -PSPath 'IIS:\Sites\WSUS Administration' -Recurse | Select-Object 'PSPath', 'sslFlags'`}, stepRescan},
 		Source: srcWUANet},
 	{Code: "0x80244019", Name: "WU_E_PT_HTTP_STATUS_NOT_FOUND", HTTPStatus: 404, Side: SideEither, Gap: GapBadURL,
 		Meaning:  "HTTP 404: the server has nothing at the URL the client asked for.",
@@ -104,8 +103,8 @@ var wuErrors = []WUError{
 	{Code: "0x8024401B", Name: "WU_E_PT_HTTP_STATUS_PROXY_AUTH_REQ", HTTPStatus: 407, Side: SideNetwork, Gap: GapStaleReport,
 		Meaning: "HTTP 407: a proxy demands authentication.",
 		Cause:   "The agent runs as SYSTEM and goes through a proxy that wants a user: the WSUS server is not on the proxy's bypass list, or WinHTTP has a proxy it should not.",
-		Fix: []Step{stepProxy, {Text: "Bypass the proxy for the WSUS server: put your proxy and domain in place of the examples (or run netsh winhttp reset proxy when no proxy is needed)",
-			Command: `netsh winhttp set proxy proxy-server="proxy.corp.example:8080" bypass-list="*.corp.example;<local>"`}, stepRescan},
+		Fix: []Step{stepProxy, {Text: "Bypass the proxy for the WSUS server: put your proxy and domain in place of the examples (or run netsh.exe winhttp reset proxy when no proxy is needed)",
+			Command: `netsh.exe winhttp set proxy 'proxy.corp.example:8080' '*.corp.example;<local>'`}, stepRescan},
 		Source: srcWUANet + "; " + srcCommon},
 	{Code: "0x8024401C", Name: "WU_E_PT_HTTP_STATUS_REQUEST_TIMEOUT", HTTPStatus: 408, Side: SideServer, Gap: GapStaleReport,
 		Meaning:  "HTTP 408: the server timed out waiting for the request.",
@@ -174,7 +173,7 @@ var wuErrors = []WUError{
 		Cause:    "Client certificates are set to Require on a WSUS vDir; they must be Ignore (403.7 in the IIS log).",
 		Explains: []string{"client_cert_required"},
 		Fix: []Step{{Text: "On the WSUS server, set client certificates to Ignore on the site's vDirs (sslFlags without SslRequireCert)",
-			Command: `Import-Module WebAdministration; Get-WebConfiguration -Filter system.webServer/security/access -PSPath 'IIS:\Sites\WSUS Administration' -Recurse | Where-Object { $_.sslFlags -like '*SslRequireCert*' } | Select-Object PSPath, sslFlags`}, stepRescan},
+			Command: `Import-Module WebAdministration; Get-WebConfiguration -Filter 'system.webServer/security/access' -PSPath 'IIS:\Sites\WSUS Administration' -Recurse | Where-Object { $_.sslFlags -like '*SslRequireCert*' } | Select-Object 'PSPath', 'sslFlags'`}, stepRescan},
 		Source: srcWinHTTP + "; " + srcWSUSGuide},
 	{Code: "0x80072F8F", Name: "ERROR_INTERNET_SECURE_FAILURE (WinHTTP 12175)", Side: SideEither, Gap: GapStaleReport,
 		Meaning:  "A security (TLS) error occurred on the secure channel.",
@@ -185,7 +184,7 @@ var wuErrors = []WUError{
 		Meaning:  "The certificate chain ends in a root certificate the client does not trust.",
 		Cause:    "The WSUS server's TLS certificate (often from an internal CA) chains to a root that is not in the client's Trusted Root store.",
 		Explains: []string{"ssl_cert_invalid"}, Fix: []Step{stepSetWSUS, stepCert,
-			{Text: "On the client, see whether the issuing root is trusted (import it by GPO into Trusted Root Certification Authorities if not)", Command: `Get-ChildItem Cert:\LocalMachine\Root | Select-Object Subject, NotAfter`}, stepRescan},
+			{Text: "On the client, see whether the issuing root is trusted (import it by GPO into Trusted Root Certification Authorities if not)", Command: `Get-ChildItem -Path 'Cert:\LocalMachine\Root' | Select-Object 'Subject', 'NotAfter'`}, stepRescan},
 		Source: srcCertCodes},
 	{Code: "0x800B0101", Name: "CERT_E_EXPIRED", Side: SideEither, Gap: GapStaleReport,
 		Meaning:  "A required certificate is not within its validity period.",
@@ -212,6 +211,14 @@ var wuErrors = []WUError{
 		Cause:   "The agent tries to reach Microsoft Update (not WSUS) and cannot: the WSUS policy is not applied, dual scan sends some updates to Windows Update, or DoNotConnectToWindowsUpdateInternetLocations blocks the way.",
 		Fix:     []Step{stepGPResult, {Text: "On the client, see the Windows Update policy values", Command: `reg.exe query HKLM\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate /s`}, stepRescan},
 		Source:  srcWUCodes},
+})
+
+// powerShellFixes marks the catalogue's commands as PowerShell.
+func powerShellFixes(es []WUError) []WUError {
+	for i := range es {
+		es[i].Fix = inPowerShell(es[i].Fix)
+	}
+	return es
 }
 
 // WUErrors lists the catalogue in documentation order.

@@ -80,6 +80,9 @@ func TestPayloadsThroughIngest(t *testing.T) {
 		// Every check failed, the skipped ones included: the unreachable
 		// rule needs at least 5 failed checks from one vantage.
 		"report-iis-stopped.json": {"server_unreachable"},
+		// The collector could not run: the dashboard says so.
+		"report-wsus-api-missing.json": {"collector_failed"},
+		"report-powershell-4.json":     {"collector_failed"},
 	}
 	for _, pc := range cases {
 		t.Run(pc.File, func(t *testing.T) {
@@ -190,6 +193,9 @@ func checkStoredReport(t *testing.T, st *store.Store, body []byte) {
 	}
 	if doc.Server.HasFacts() {
 		same("server", doc.Server, state.Server)
+	}
+	if doc.CollectorRun() {
+		same("collector", doc.Collector, state.Collector)
 	}
 	same("vdir_config", doc.VDirConfig, state.VDirConfig)
 	same("app_pool", doc.AppPool, state.AppPool)

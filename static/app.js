@@ -69,10 +69,18 @@
     });
   }
 
-  function load(url) {
-    return fetch(url, { headers: { "X-Requested-With": "wsusfleet" }, credentials: "same-origin", cache: "no-store" })
+  // The ETag of what the live regions show now (every load is swapped in):
+  // the refresh sends it, and the server says 304 when nothing changed.
+  var shown = null;
+
+  function load(url, conditional) {
+    var headers = { "X-Requested-With": "wsusfleet" };
+    if (conditional && shown) headers["If-None-Match"] = shown;
+    return fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" })
       .then(function (res) {
+        if (res.status === 304 && conditional) return null;
         if (!res.ok || res.redirected) throw new Error("status " + res.status);
+        shown = res.headers.get("ETag");
         return res.text();
       });
   }
@@ -89,8 +97,8 @@
   }
 
   function refreshNow() {
-    return load(location.href).then(function (html) {
-      swap(html);
+    return load(location.href, true).then(function (html) {
+      if (html !== null) swap(html);
       status("Live: updated " + fmt.format(new Date()));
     }, function () { status("Live: refresh failed; retrying"); });
   }

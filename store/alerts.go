@@ -480,7 +480,7 @@ func (j *judgement) serverGapThresholds(row serverRow, findings []probes.Finding
 		if inGrace {
 			continue
 		}
-		f := probes.Finding{Rule: g.Category, Severity: g.Severity, Title: probes.Thousands(counts[g.Category]) + " clients in " + g.Category}
+		f := probes.Finding{Rule: g.Category, Severity: g.Severity, Title: probes.FormatCount(counts[g.Category]) + " clients in " + g.Category}
 		if i := slices.IndexFunc(findings, func(f probes.Finding) bool { return f.Rule == g.Category }); i >= 0 {
 			f.Title, f.Summary, f.Evidence, f.Remediation = findings[i].Title, findings[i].Summary, findings[i].Evidence, findings[i].Remediation
 		}

@@ -160,8 +160,8 @@ func (j *judgement) fleetGapThresholds() error {
 		}
 		k := fleetAlertKey(g.Category)
 		f := probes.Finding{Rule: g.Category, Severity: g.Severity,
-			Title: fmt.Sprintf("%s clients across the fleet are in %s", probes.Thousands(n), g.Category),
-			Evidence: []probes.Evidence{{Fact: fmt.Sprintf("%s of %s clients (threshold: %s)", probes.Thousands(n), probes.Thousands(total), describeThreshold(g)),
+			Title: fmt.Sprintf("%s clients across the fleet are in %s", probes.FormatCount(n), g.Category),
+			Evidence: []probes.Evidence{{Fact: fmt.Sprintf("%s of %s clients (threshold: %s)", probes.FormatCount(n), probes.FormatCount(total), describeThreshold(g)),
 				Source: "gap counts", At: j.t.now}},
 			Remediation: []probes.Step{{Text: "Open the gap's page: its clients, their evidence and the fix for each"}}}
 		cands[k] = &alertRow{key: k, rule: g.Category, severity: g.Severity, msg: probes.NewNotification("", f)}
@@ -176,11 +176,11 @@ func (j *judgement) fleetGapThresholds() error {
 func describeThreshold(g probes.GapThreshold) string {
 	switch {
 	case g.MinCount > 0 && g.MinShare > 0:
-		return fmt.Sprintf("at least %s and %g%%", probes.Thousands(g.MinCount), g.MinShare)
+		return fmt.Sprintf("at least %s and %g%%", probes.FormatCount(g.MinCount), g.MinShare)
 	case g.MinShare > 0:
 		return fmt.Sprintf("at least %g%%", g.MinShare)
 	}
-	return "at least " + probes.Thousands(g.MinCount)
+	return "at least " + probes.FormatCount(g.MinCount)
 }
 
 // heldBackAndReminders notifies firing alerts a silence or window held back

@@ -27,11 +27,14 @@ type clientFilter struct {
 	args     []any
 	sortExpr string // the leading sort key ("" for name)
 	desc     bool
+
+	listed, removed int64 // the server's kept counts (recountClients)
 }
 
 func (s *Store) clientFilter(ctx context.Context, q probes.ClientQuery) (clientFilter, error) {
 	var f clientFilter
-	err := s.db.QueryRowContext(ctx, `SELECT id, clients_listed_at FROM servers WHERE name = $1`, probes.NormalizeName(q.Server)).Scan(&f.serverID, &f.listedAt)
+	err := s.db.QueryRowContext(ctx, `SELECT id, clients_listed_at, clients_total, clients_removed FROM servers WHERE name = $1`,
+		probes.NormalizeName(q.Server)).Scan(&f.serverID, &f.listedAt, &f.listed, &f.removed)
 	if err == sql.ErrNoRows {
 		return f, fmt.Errorf("server %q: %w", q.Server, probes.ErrNotFound)
 	}
@@ -79,6 +82,38 @@ func (s *Store) clientFilter(ctx context.Context, q probes.ClientQuery) (clientF
 	f.desc = strings.HasPrefix(q.Sort, "-")
 	f.where = strings.Join(cond, " AND ")
 	return f, nil
+}
+
+// clientTotal counts the clients matching q: from the counts kept at ingest
+// where one covers the filter (every client, the removed ones, and the two
+// categories only listed clients fall in: recountClients and the gap
+// classification keep them in the transaction that changes the rows), by
+// COUNT(*) for a search, an age bound or another category.
+func (s *Store) clientTotal(ctx context.Context, f clientFilter, q probes.ClientQuery) (int64, error) {
+	if q.Search == "" && q.Category == "" {
+		switch q.Gap {
+		case "", probes.GapAll:
+			return f.listed + f.removed, nil
+		case probes.GapRemoved:
+			return f.removed, nil
+		case probes.GapNeverReported, probes.GapStaleReport:
+			if q.OlderThan > 0 {
+				break
+			}
+			var n int64
+			err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(count), 0) FROM gap_counts WHERE server_key = $1 AND category = $2`,
+				f.serverID, q.Gap).Scan(&n)
+			if err != nil {
+				return 0, fmt.Errorf("count clients: %w", err)
+			}
+			return n, nil
+		}
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE `+f.where, f.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count clients: %w", err)
+	}
+	return n, nil
 }
 
 func escapeLike(s string) string {
@@ -145,8 +180,8 @@ func (s *Store) Clients(ctx context.Context, q probes.ClientQuery) (probes.Clien
 		return probes.ClientPage{}, probes.InvalidParam("limit", "must be between 1 and %d", maxPageSize)
 	}
 	page := probes.ClientPage{Clients: []probes.ClientRecord{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM clients WHERE `+f.where, f.args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count clients: %w", err)
+	if page.Total, err = s.clientTotal(ctx, f, q); err != nil {
+		return page, err
 	}
 	where, args := f.where, append([]any(nil), f.args...)
 	if q.Cursor != "" {

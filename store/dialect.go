@@ -70,6 +70,18 @@ func (s *Store) openSQLite(ctx context.Context, path string) error {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	cdb.SetMaxOpenConns(1)
+	vdb, err := sql.Open("sqlite", sqliteDSN(path, "reader"))
+	if err != nil {
+		wdb.Close()
+		rdb.Close()
+		cdb.Close()
+		return fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	vdb.SetMaxOpenConns(1) // data_version is per connection: always the same one
+	vdb.SetMaxIdleConns(1)
+	vdb.SetConnMaxLifetime(0)
+	vdb.SetConnMaxIdleTime(0)
+	s.ver.vdb = vdb
 	s.ckpt = startCheckpointer(cdb, s.opts.Logger)
 	rdb.SetMaxOpenConns(s.opts.ReadConns)
 	rdb.SetMaxIdleConns(s.opts.ReadConns)

@@ -38,6 +38,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 		return fmt.Errorf("diagnose: %w", err)
 	}
 	facts.State, facts.Now, facts.Upstream, facts.StaleAfter = st, t.now, s.upstream(ctx, t), s.opts.StaleAfter
+	facts.CertWarningDays = s.opts.CertWarningDays
 	findings := s.opts.Diagnose(facts)
 	if err := s.storeFindings(ctx, t, row, findings); err != nil {
 		return err

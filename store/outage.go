@@ -35,7 +35,7 @@ func unavailable(err error) bool {
 		return true // any network failure between us and the database
 	}
 	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.Timeout(err) {
+	if errors.As(err, &ce) || pgconn.Timeout(err) || errors.Is(err, pgconn.ErrConnClosed) { // a pooled connection the database dropped
 		return true
 	}
 	var pe *pgconn.PgError

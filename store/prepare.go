@@ -56,6 +56,8 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		// The iislog section is the recent window, rebuilt by saveIISLogHours.
 		{probes.SectionHTTPErr, r.HTTPErr != nil, r.HTTPErr},
 		{probes.SectionSDLog, r.SDLog != nil, r.SDLog},
+		// The server collector's run, with its error when it could not collect.
+		{probes.SectionCollector, r.CollectorRun(), r.Collector},
 	}
 	for _, st := range steps {
 		if st.present {

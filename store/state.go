@@ -205,7 +205,7 @@ func loadSections(ctx context.Context, q querier, serverID int64, st *probes.Ser
 			probes.SectionServer: &st.Server, probes.SectionVDirConfig: &st.VDirConfig, probes.SectionAppPool: &st.AppPool,
 			probes.SectionServices: &st.Services, probes.SectionACLs: &st.ACLs, probes.SectionEvents: &st.Events,
 			probes.SectionSync: &st.Sync, probes.SectionDenials: &st.Denials, probes.SectionIISLog: &st.IISLog,
-			probes.SectionHTTPErr: &st.HTTPErr, probes.SectionSDLog: &st.SDLog,
+			probes.SectionHTTPErr: &st.HTTPErr, probes.SectionSDLog: &st.SDLog, probes.SectionCollector: &st.Collector,
 		}[name]
 		if dst == nil {
 			continue // a section of a newer version: shown once the code knows it

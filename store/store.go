@@ -34,6 +34,8 @@ type Options struct {
 	ReadConns int
 	// Observer is told about every write transaction (metrics); nil ignores them.
 	Observer WriteObserver
+	// CertWarningDays: a valid certificate expiring within this many days is ssl_cert_expiring (serve --cert-warning-days; 0: 30).
+	CertWarningDays int
 }
 
 func (o *Options) defaults() {
@@ -63,6 +65,8 @@ type Store struct {
 	reads  readStmts
 	strips memo[probes.VDirCell]  // fleet strips by their text
 	runs   memo[probes.VDirCheck] // vDir runs' verdicts by their text
+	tokens tokenCache             // verified tokens, briefly (see tokenCacheTTL)
+	ver    storeVersion           // what read models are kept under (Version)
 	opts   Options
 }
 
@@ -117,6 +121,9 @@ func (s *Store) Close() error {
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())
+	}
+	if s.ver.vdb != nil {
+		errs = append(errs, s.ver.vdb.Close())
 	}
 	return errors.Join(append(errs, s.reads.close(), s.db.Close())...)
 }

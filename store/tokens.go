@@ -93,9 +93,12 @@ func (s *Store) Tokens(ctx context.Context) ([]probes.Token, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken revokes a token at once, everywhere (tokens are never cached),
-// and ends every dashboard session signed in with it.
+// RevokeToken revokes a token and ends every dashboard session signed in with
+// it. This Store forgets the token at once; other processes on the same
+// database within tokenCacheTTL.
 func (s *Store) RevokeToken(ctx context.Context, id int64) error {
+	s.tokens.revoked(id) // fence lookups in flight before the write too
+	defer s.tokens.revoked(id)
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		res, err := t.ExecContext(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, ms(t.now))
 		if err != nil {
@@ -118,6 +121,11 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (probes.Token, 
 		return probes.Token{}, probes.ErrNotFound
 	}
 	want := hashSecret(secret)
+	if t, ok := s.tokens.get(want); ok {
+		s.touchToken(ctx, want, t)
+		return t, nil
+	}
+	gen := s.tokens.generation()
 	var stored string
 	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenColumns+`, hash FROM tokens WHERE hash = $1`, want), &stored)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -129,16 +137,26 @@ func (s *Store) Authenticate(ctx context.Context, secret string) (probes.Token, 
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(want)) != 1 || t.RevokedAt != nil {
 		return probes.Token{}, probes.ErrNotFound
 	}
-	if now := s.now(); t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
-		err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
-			_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, t.ID, ms(tx.now))
-			return err
-		})
-		if err != nil {
-			if !s.Unavailable(err) { // an outage is reported once, by the caller
-				s.opts.Logger.Warn("token last-used not recorded", "token", t.ID, "err", err)
-			}
+	s.tokens.put(want, t, gen)
+	s.touchToken(ctx, want, t)
+	return t, nil
+}
+
+// touchToken records when a token was last used, at most once a minute, so
+// authentication stays a read.
+func (s *Store) touchToken(ctx context.Context, hash string, t probes.Token) {
+	now := s.now()
+	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) <= lastUsedEvery {
+		return
+	}
+	s.tokens.touch(hash, now) // before the write: concurrent requests do not all write
+	err := s.write(ctx, func(ctx context.Context, tx *wtx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET last_used_at = $2 WHERE id = $1`, t.ID, ms(tx.now))
+		return err
+	})
+	if err != nil {
+		if !s.Unavailable(err) { // an outage is reported once, by the caller
+			s.opts.Logger.Warn("token last-used not recorded", "token", t.ID, "err", err)
 		}
 	}
-	return t, nil
 }

@@ -221,6 +221,7 @@ func (w *writer) close() error {
 // write runs fn in a write transaction: through the group-commit writer on
 // SQLite, directly (retrying transient conflicts) on PostgreSQL.
 func (s *Store) write(ctx context.Context, fn writeFunc) error {
+	defer s.ver.wrote() // after the commit: see storeVersion.wrote
 	if s.w != nil {
 		return s.w.submit(ctx, func(ctx context.Context, t *wtx) error {
 			t.now = s.now()

@@ -121,6 +121,34 @@ func (a *app) createRoute(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, Created{ID: id})
 }
 
+// updateRoute replaces a route (PUT /api/v1/alerts/routes/{id}).
+func (a *app) updateRoute(w http.ResponseWriter, r *http.Request) error {
+	return a.updateByID(w, r, "route", func(ctx context.Context, id int64, body []byte) error {
+		rt, err := probes.Decode[probes.AlertRoute](body, a.now())
+		if err != nil {
+			return err
+		}
+		return a.store.UpdateAlertRoute(ctx, id, *rt)
+	})
+}
+
+// updateByID reads a PUT's id and body and answers 204 once update took them.
+func (a *app) updateByID(w http.ResponseWriter, r *http.Request, what string, update func(ctx context.Context, id int64, body []byte) error) error {
+	id, err := idParam(r, what)
+	if err != nil {
+		return err
+	}
+	body, err := readBody(w, r, maxSmallBody)
+	if err != nil {
+		return err
+	}
+	if err := update(r.Context(), id, body); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
 func (a *app) deleteRoute(w http.ResponseWriter, r *http.Request) error {
 	return a.deleteByID(w, r, "route", a.store.DeleteAlertRoute)
 }
@@ -164,6 +192,23 @@ func (a *app) createSilence(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, Created{ID: id})
 }
 
+// updateSilence replaces a silence's terms (PUT /api/v1/alerts/silences/{id}):
+// the one who changes it is who set it.
+func (a *app) updateSilence(w http.ResponseWriter, r *http.Request) error {
+	return a.updateByID(w, r, "silence", func(ctx context.Context, id int64, body []byte) error {
+		s, err := probes.Decode[probes.Silence](body, a.now())
+		if err != nil {
+			return err
+		}
+		s.CreatedBy = who(r)
+		if err := a.store.UpdateSilence(ctx, id, *s); err != nil {
+			return err
+		}
+		a.log.Info("silence changed", "silence", id, "server", s.Server, "rule", s.Rule, "until", s.Until.Format(time.RFC3339), "by", s.CreatedBy)
+		return nil
+	})
+}
+
 func (a *app) expireSilence(w http.ResponseWriter, r *http.Request) error {
 	return a.deleteByID(w, r, "silence", a.store.ExpireSilence)
 }
@@ -191,6 +236,18 @@ func (a *app) createWindow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, Created{ID: id})
+}
+
+// updateWindow replaces a maintenance window's name and schedule
+// (PUT /api/v1/alerts/windows/{id}).
+func (a *app) updateWindow(w http.ResponseWriter, r *http.Request) error {
+	return a.updateByID(w, r, "maintenance window", func(ctx context.Context, id int64, body []byte) error {
+		win, err := probes.Decode[probes.MaintenanceWindow](body, a.now())
+		if err != nil {
+			return err
+		}
+		return a.store.UpdateMaintenanceWindow(ctx, id, *win)
+	})
 }
 
 func (a *app) deleteWindow(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"net/http"
 	"strconv"
@@ -13,11 +14,7 @@ import (
 )
 
 func (a *app) getGaps(w http.ResponseWriter, r *http.Request) error {
-	gaps, err := a.store.Gaps(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, gaps)
+	return a.cachedJSON(w, r, "api:gaps", func(ctx context.Context) (any, error) { return a.store.Gaps(ctx) })
 }
 
 // getGapClients lists the clients of one category with their evidence;

@@ -18,12 +18,15 @@ type AlertStore interface {
 	DeleteNotifier(ctx context.Context, id int64) error
 	AlertRoutes(ctx context.Context) ([]probes.AlertRoute, error)
 	CreateAlertRoute(ctx context.Context, r probes.AlertRoute) (int64, error)
+	UpdateAlertRoute(ctx context.Context, id int64, r probes.AlertRoute) error
 	DeleteAlertRoute(ctx context.Context, id int64) error
 	Silences(ctx context.Context) ([]probes.Silence, error)
 	CreateSilence(ctx context.Context, s probes.Silence) (int64, error)
+	UpdateSilence(ctx context.Context, id int64, s probes.Silence) error
 	ExpireSilence(ctx context.Context, id int64) error
 	MaintenanceWindows(ctx context.Context) ([]probes.MaintenanceWindow, error)
 	CreateMaintenanceWindow(ctx context.Context, w probes.MaintenanceWindow) (int64, error)
+	UpdateMaintenanceWindow(ctx context.Context, id int64, w probes.MaintenanceWindow) error
 	DeleteMaintenanceWindow(ctx context.Context, id int64) error
 	AlertSettings(ctx context.Context) (probes.AlertSettings, error)
 	SaveAlertSettings(ctx context.Context, a probes.AlertSettings) error

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -15,12 +16,16 @@ type ServerList struct {
 	Servers []probes.ServerSummary `json:"servers"`
 }
 
+// listServers answers from a read model, rebuilt when a write lands (ETag,
+// 304 on If-None-Match).
 func (a *app) listServers(w http.ResponseWriter, r *http.Request) error {
-	servers, err := a.store.ListServers(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, ServerList{Servers: servers})
+	return a.cachedJSON(w, r, "api:servers", func(ctx context.Context) (any, error) {
+		servers, err := a.store.ListServers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return ServerList{Servers: servers}, nil
+	})
 }
 
 // Resolution is the answer of GET /api/v1/resolve: the fleet server a URL

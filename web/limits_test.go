@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
@@ -302,5 +304,45 @@ func waitFor(tb testing.TB, what string, cond func() bool) {
 			tb.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestZstdBodies: wsusfleet upload's zstd is accepted like gzip, with the
+// same limits: a bomb is refused after a few MiB, corrupt data is the
+// client's fault, a frame asking for a huge window is refused, and a real
+// log goes through.
+func TestZstdBodies(t *testing.T) {
+	e := newEnv(t, web.Config{})
+	post := func(body []byte) response {
+		return e.do("POST", "/api/v1/servers/wsus01.corp.example/evidence/iislog", e.ingest, bytes.NewReader(body), "Content-Encoding", "zstd")
+	}
+	gz, n := gzipBomb(t, 32<<20)
+	zr, _ := gzip.NewReader(bytes.NewReader(gz))
+	plain, _ := io.ReadAll(zr)
+	if len(plain) != n {
+		t.Fatalf("bomb: %d bytes, want %d", len(plain), n)
+	}
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+	bomb := enc.EncodeAll(plain, nil)
+	if res := post(bomb); res.status != 413 || !strings.Contains(res.problem(t).Detail, "zstd body inflates") {
+		t.Errorf("a %d MiB zstd bomb in %d KiB: %d %s", n>>20, len(bomb)>>10, res.status, res.body)
+	}
+	good := enc.EncodeAll([]byte(wsusLog), nil)
+	if res := post(good[:len(good)-7]); res.status != 400 || !strings.Contains(res.problem(t).Detail, "zstd") {
+		t.Errorf("truncated zstd: %d %s", res.status, res.body)
+	}
+	if res := post([]byte("this is not zstd at all")); res.status != 400 {
+		t.Errorf("not zstd: %d %s", res.status, res.body)
+	}
+	// A frame written by hand: no size, a 128 MiB window, one raw block.
+	framed := []byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3}
+	blk := len(wsusLog)<<3 | 1 // last block, raw
+	framed = append(framed, byte(blk), byte(blk>>8), byte(blk>>16))
+	framed = append(framed, wsusLog...)
+	if res := post(framed); res.status != 413 {
+		t.Errorf("a frame asking for a 128 MiB window: %d %s", res.status, res.body)
+	}
+	if res := post(good); res.status != 201 {
+		t.Errorf("a zstd log: %d %s", res.status, res.body)
 	}
 }

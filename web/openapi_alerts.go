@@ -67,6 +67,12 @@ func (endpoints) CreateRoute() operation {
 		takes(probes.AlertRoute{}, "the route").returns(http.StatusCreated, "created", Created{})
 }
 
+func (endpoints) UpdateRoute() operation {
+	return put("/api/v1/alerts/routes/{id}", "Replace a route (scope admin)").by(adminAPI).
+		with(idPathParam("the route's id")).takes(probes.AlertRoute{}, "the route").
+		returns(http.StatusNoContent, "replaced", nil)
+}
+
 func (endpoints) DeleteRoute() operation {
 	return del("/api/v1/alerts/routes/{id}", "Remove a route (scope admin)").by(adminAPI).
 		with(idPathParam("the route's id")).returns(http.StatusNoContent, "removed", nil)
@@ -87,6 +93,12 @@ func (endpoints) ExpireSilence() operation {
 		with(idPathParam("the silence's id")).returns(http.StatusNoContent, "ended", nil)
 }
 
+func (endpoints) UpdateSilence() operation {
+	return put("/api/v1/alerts/silences/{id}", "Replace a silence's server, rule, end (until, or for: an age from now) and reason; who changes it is who set it (scope admin)").
+		by(adminAPI).with(idPathParam("the silence's id")).takes(probes.Silence{}, "the silence").
+		returns(http.StatusNoContent, "replaced", nil)
+}
+
 func (endpoints) ListWindows() operation {
 	return get("/api/v1/alerts/windows", "Recurring maintenance windows (scope admin)").by(adminAPI).returns(http.StatusOK, "windows", WindowList{})
 }
@@ -94,6 +106,12 @@ func (endpoints) ListWindows() operation {
 func (endpoints) CreateWindow() operation {
 	return post("/api/v1/alerts/windows", "Add a recurring maintenance window (scope admin)").by(adminAPI).
 		takes(probes.MaintenanceWindow{}, "the window").returns(http.StatusCreated, "created", Created{})
+}
+
+func (endpoints) UpdateWindow() operation {
+	return put("/api/v1/alerts/windows/{id}", "Replace a maintenance window's name and schedule (scope admin)").by(adminAPI).
+		with(idPathParam("the window's id")).takes(probes.MaintenanceWindow{}, "the window").
+		returns(http.StatusNoContent, "replaced", nil)
 }
 
 func (endpoints) DeleteWindow() operation {
@@ -137,7 +155,7 @@ func (endpoints) AlertSettingsPost() operation {
 }
 
 func (endpoints) AlertSettingsAction() operation {
-	return post("/settings/alerts/{section}/{id}/{action}", "Delete, expire or test one entry (form post)").by(adminPage).
+	return post("/settings/alerts/{section}/{id}/{action}", "Delete, expire, test or edit one entry (form post; edit takes the same fields as adding)").by(adminPage).
 		with(pathParam("section", "channels, routes, silences or windows", strSchema()), idPathParam("the entry's id"),
 			pathParam("action", "what to do with it", strSchema())).
 		returnsAs(http.StatusSeeOther, "done: back to the settings", "text/html")

@@ -114,11 +114,13 @@ func (a *app) alertSettingsPage(w http.ResponseWriter, r *http.Request) error {
 var settingsNotices = map[string]string{
 	"notifiers": "The channel was added. Send it a test to see it works.", "routes": "The route was added.",
 	"silences": "The silence is in force.", "windows": "The maintenance window was added.", "settings": "The settings were saved.",
-	"deleted": "Deleted.", "expired": "The silence ended.",
+	"deleted": "Deleted.", "expired": "The silence ended.", "updated": "The channel was saved.",
+	"routes-updated": "The route was saved.", "silences-updated": "The silence was changed.", "windows-updated": "The maintenance window was saved.",
 }
 
 // settingsAnchors bring the page back to the section that changed.
-var settingsAnchors = map[string]string{"notifiers": "#channels", "routes": "#routes", "silences": "#silences", "windows": "#windows", "settings": "#settings", "expired": "#silences"}
+var settingsAnchors = map[string]string{"notifiers": "#channels", "routes": "#routes", "silences": "#silences", "windows": "#windows", "settings": "#settings", "expired": "#silences", "updated": "#channels",
+	"routes-updated": "#routes", "silences-updated": "#silences", "windows-updated": "#windows"}
 
 func (a *app) alertSettingsView(r *http.Request) (ui.AlertSettingsView, error) {
 	ctx := r.Context()
@@ -138,24 +140,31 @@ func (a *app) alertSettingsView(r *http.Request) (ui.AlertSettingsView, error) {
 	for _, c := range chans {
 		base := "/settings/alerts/notifiers/" + strconv.FormatInt(c.ID, 10)
 		names[c.ID] = c.Name
-		v.Channels = append(v.Channels, ui.ChannelRow{ID: c.ID, Name: c.Name, Kind: c.Kind, Target: c.Target, HasSecret: c.HasSecret,
-			Created: ui.NewStamp(c.CreatedAt, now), CreatedBy: c.CreatedBy, Test: templ.SafeURL(base + "/test"), Delete: templ.SafeURL(base + "/delete")})
+		row := ui.ChannelRow{ID: c.ID, Name: c.Name, Kind: c.Kind, Target: c.Target, HasSecret: c.HasSecret,
+			Created: ui.NewStamp(c.CreatedAt, now), CreatedBy: c.CreatedBy, Test: templ.SafeURL(base + "/test"), Delete: templ.SafeURL(base + "/delete"),
+			Update: templ.SafeURL(base + "/update")}
+		if m := c.Email; m != nil {
+			row.Email = &ui.EmailForm{Host: m.Host, Port: strconv.Itoa(m.Port), Security: m.Security, Username: m.Username, From: m.From, To: strings.Join(m.To, ", ")}
+		}
+		v.Channels = append(v.Channels, row)
 	}
 	routes, err := a.store.AlertRoutes(ctx)
 	if err != nil {
 		return v, err
 	}
 	for _, rt := range routes {
-		v.Routes = append(v.Routes, ui.RouteRow{Channel: names[rt.Notifier], MinSeverity: rt.MinSeverity, Server: rt.Server, Rule: rt.Rule,
-			Delete: templ.SafeURL("/settings/alerts/routes/" + strconv.FormatInt(rt.ID, 10) + "/delete")})
+		base := "/settings/alerts/routes/" + strconv.FormatInt(rt.ID, 10)
+		v.Routes = append(v.Routes, ui.RouteRow{ID: rt.ID, Notifier: rt.Notifier, Channel: names[rt.Notifier], MinSeverity: rt.MinSeverity, Server: rt.Server, Rule: rt.Rule,
+			Delete: templ.SafeURL(base + "/delete"), Update: templ.SafeURL(base + "/update")})
 	}
 	sls, err := a.store.Silences(ctx)
 	if err != nil {
 		return v, err
 	}
 	for _, s := range sls {
-		v.Silences = append(v.Silences, ui.SilenceRow{Server: s.Server, Rule: s.Rule, Reason: s.Reason, By: s.CreatedBy, Until: ui.NewStamp(s.Until.Time, now),
-			Active: s.Until.After(now), Expire: templ.SafeURL("/settings/alerts/silences/" + strconv.FormatInt(s.ID, 10) + "/expire")})
+		base := "/settings/alerts/silences/" + strconv.FormatInt(s.ID, 10)
+		v.Silences = append(v.Silences, ui.SilenceRow{ID: s.ID, Server: s.Server, Rule: s.Rule, Reason: s.Reason, By: s.CreatedBy, Until: ui.NewStamp(s.Until.Time, now),
+			Active: s.Until.After(now), Expire: templ.SafeURL(base + "/expire"), Update: templ.SafeURL(base + "/update")})
 	}
 	wins, err := a.store.MaintenanceWindows(ctx)
 	if err != nil {
@@ -163,8 +172,10 @@ func (a *app) alertSettingsView(r *http.Request) (ui.AlertSettingsView, error) {
 	}
 	for _, win := range wins {
 		start, _, on := win.Occurrence(now)
-		v.Windows = append(v.Windows, ui.WindowRow{Name: win.Name, Server: win.Server, When: win.Describe(), Next: ui.NewStamp(start, now), On: on,
-			Delete: templ.SafeURL("/settings/alerts/windows/" + strconv.FormatInt(win.ID, 10) + "/delete")})
+		base := "/settings/alerts/windows/" + strconv.FormatInt(win.ID, 10)
+		v.Windows = append(v.Windows, ui.WindowRow{ID: win.ID, Name: win.Name, Server: win.Server, When: win.Describe(), Next: ui.NewStamp(start, now), On: on,
+			Every: win.Every, Weekday: win.Weekday, Week: win.Week, Start: win.Start, Duration: win.Duration, TimeZone: win.TimeZone,
+			Delete: templ.SafeURL(base + "/delete"), Update: templ.SafeURL(base + "/update")})
 	}
 	cfg, err := a.store.AlertSettings(ctx)
 	if err != nil {
@@ -216,18 +227,7 @@ func (a *app) alertSettingsPost(w http.ResponseWriter, r *http.Request) error {
 	var err error
 	switch section {
 	case "notifiers":
-		in := probes.NotifierInput{Name: f("name"), Kind: f("kind"), URL: strings.TrimSpace(f("url")), Secret: f("secret")}
-		if in.Kind == probes.NotifierEmail {
-			port, _ := strconv.Atoi(f("smtp_port"))
-			var to []string
-			for _, t := range strings.Split(f("email_to"), ",") {
-				if t = strings.TrimSpace(t); t != "" {
-					to = append(to, t)
-				}
-			}
-			in.Email = &probes.EmailSettings{Host: strings.TrimSpace(f("smtp_host")), Port: port, Security: f("smtp_security"),
-				Username: f("smtp_username"), Password: f("smtp_password"), From: strings.TrimSpace(f("email_from")), To: to}
-		}
+		in := notifierForm(f)
 		if err = in.Validate(now); err == nil {
 			var id int64
 			if id, err = a.store.CreateNotifier(ctx, in, who(r)); err == nil {
@@ -235,26 +235,17 @@ func (a *app) alertSettingsPost(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	case "routes":
-		n, _ := strconv.ParseInt(f("notifier"), 10, 64)
-		rt := probes.AlertRoute{Notifier: n, MinSeverity: f("min_severity"), Server: f("server"), Rule: f("rule")}
+		rt := routeForm(f)
 		if err = rt.Validate(now); err == nil {
 			_, err = a.store.CreateAlertRoute(ctx, rt)
 		}
 	case "silences":
-		s := probes.Silence{Server: f("server"), Rule: f("rule"), For: f("for"), Reason: f("reason"), CreatedBy: who(r)}
+		s := silenceForm(f, who(r))
 		if err = s.Validate(now); err == nil {
 			_, err = a.store.CreateSilence(ctx, s)
 		}
 	case "windows":
-		week, _ := strconv.Atoi(f("week"))
-		win := probes.MaintenanceWindow{Name: f("name"), Server: f("server"), Every: f("every"), Weekday: f("weekday"), Week: week,
-			Start: f("start"), Duration: f("duration"), TimeZone: f("time_zone"), CreatedBy: who(r)}
-		if win.Every != probes.EveryMonth {
-			win.Week = 0
-		}
-		if win.Every == probes.EveryDay {
-			win.Weekday = ""
-		}
+		win := windowForm(f, who(r))
 		if err = win.Validate(now); err == nil {
 			_, err = a.store.CreateMaintenanceWindow(ctx, win)
 		}
@@ -273,15 +264,56 @@ func (a *app) alertSettingsPost(w http.ResponseWriter, r *http.Request) error {
 	return a.settingsOutcome(w, r, section, err)
 }
 
+// notifierForm reads a channel from the add and edit forms (the same
+// fields; the edit form leaves secrets empty to keep them).
+func notifierForm(f func(string) string) probes.NotifierInput {
+	in := probes.NotifierInput{Name: f("name"), Kind: f("kind"), URL: strings.TrimSpace(f("url")), Secret: f("secret")}
+	if in.Kind == probes.NotifierEmail {
+		port, _ := strconv.Atoi(f("smtp_port"))
+		var to []string
+		for _, t := range strings.Split(f("email_to"), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				to = append(to, t)
+			}
+		}
+		in.Email = &probes.EmailSettings{Host: strings.TrimSpace(f("smtp_host")), Port: port, Security: f("smtp_security"),
+			Username: f("smtp_username"), Password: f("smtp_password"), From: strings.TrimSpace(f("email_from")), To: to}
+	}
+	return in
+}
+
+// routeForm, silenceForm and windowForm read a route, silence or window
+// from its add or edit form (the same fields).
+func routeForm(f func(string) string) probes.AlertRoute {
+	n, _ := strconv.ParseInt(f("notifier"), 10, 64)
+	return probes.AlertRoute{Notifier: n, MinSeverity: f("min_severity"), Server: f("server"), Rule: f("rule")}
+}
+
+func silenceForm(f func(string) string, by string) probes.Silence {
+	return probes.Silence{Server: f("server"), Rule: f("rule"), For: f("for"), Reason: f("reason"), CreatedBy: by}
+}
+
+func windowForm(f func(string) string, by string) probes.MaintenanceWindow {
+	week, _ := strconv.Atoi(f("week"))
+	win := probes.MaintenanceWindow{Name: f("name"), Server: f("server"), Every: f("every"), Weekday: f("weekday"), Week: week,
+		Start: f("start"), Duration: f("duration"), TimeZone: f("time_zone"), CreatedBy: by}
+	if win.Every != probes.EveryMonth {
+		win.Week = 0
+	}
+	if win.Every == probes.EveryDay {
+		win.Weekday = ""
+	}
+	return win
+}
+
 // settingsOutcome redirects after a change, or shows the page again with
 // why the form was refused.
 func (a *app) settingsOutcome(w http.ResponseWriter, r *http.Request, done string, err error) error {
-	var ve *probes.ValidationError
 	switch {
 	case err == nil:
 		http.Redirect(w, r, "/settings/alerts?done="+done+settingsAnchors[done], http.StatusSeeOther)
 		return nil
-	case errors.As(err, &ve), errors.Is(err, probes.ErrConflict):
+	case isFormError(err):
 		v, verr := a.alertSettingsView(r)
 		if verr != nil {
 			return verr
@@ -290,6 +322,13 @@ func (a *app) settingsOutcome(w http.ResponseWriter, r *http.Request, done strin
 		return a.render(w, r, http.StatusUnprocessableEntity, ui.AlertSettingsPage(v))
 	}
 	return err
+}
+
+// isFormError: the form was refused for what it said (shown on the page
+// again), not for a missing row or a fault.
+func isFormError(err error) bool {
+	var ve *probes.ValidationError
+	return errors.As(err, &ve) || errors.Is(err, probes.ErrConflict)
 }
 
 // formError says what was wrong with a form, field by field.
@@ -319,6 +358,41 @@ func (a *app) alertSettingsAction(w http.ResponseWriter, r *http.Request) error 
 	}
 	ctx := r.Context()
 	switch chi.URLParam(r, "section") + "/" + chi.URLParam(r, "action") {
+	case "notifiers/update":
+		// The API's PUT /api/v1/notifiers/{id} through the same validation:
+		// secrets left empty are kept, the kind cannot change.
+		in := notifierForm(r.PostFormValue)
+		if err = in.ValidateUpdate(a.now()); err == nil {
+			if err = a.store.UpdateNotifier(ctx, id, in); err == nil {
+				a.log.Info("alert channel updated", "channel", id, "by", who(r), "request_id", requestID(ctx))
+			}
+		}
+		if err == nil || isFormError(err) {
+			return a.settingsOutcome(w, r, "updated", err)
+		}
+	case "routes/update", "silences/update", "windows/update":
+		// The API's PUTs through the same validation and store calls.
+		section, f, now := chi.URLParam(r, "section"), r.PostFormValue, a.now()
+		switch section {
+		case "routes":
+			rt := routeForm(f)
+			if err = rt.Validate(now); err == nil {
+				err = a.store.UpdateAlertRoute(ctx, id, rt)
+			}
+		case "silences":
+			sl := silenceForm(f, who(r))
+			if err = sl.Validate(now); err == nil {
+				err = a.store.UpdateSilence(ctx, id, sl)
+			}
+		case "windows":
+			win := windowForm(f, who(r))
+			if err = win.Validate(now); err == nil {
+				err = a.store.UpdateMaintenanceWindow(ctx, id, win)
+			}
+		}
+		if err == nil || isFormError(err) {
+			return a.settingsOutcome(w, r, section+"-updated", err)
+		}
 	case "notifiers/delete":
 		err = a.store.DeleteNotifier(ctx, id)
 	case "routes/delete":

@@ -38,18 +38,13 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 // fleetView is the fleet page's view model without the frame (layout,
 // onboarding): what a cache of the page would keep.
 func (a *app) fleetView(ctx context.Context, status, text, sortKey string) (ui.FleetView, error) {
-	fleet, err := a.store.Fleet(ctx)
+	jf, err := cachedValue(a, ctx, "fleet-judged", a.judgedFleet) // shared: read, never modified
 	if err != nil {
 		return ui.FleetView{}, err
 	}
-	open, err := a.store.Findings(ctx, probes.FindingQuery{})
-	if err != nil {
-		return ui.FleetView{}, err
-	}
-	health := a.judge(fleet, open)
-	v := buildFleetView(fleet, health, status, text, sortKey, a.store.StaleAfter(), a.now())
+	v := buildFleetView(jf.rows, jf.health, status, text, sortKey, a.store.StaleAfter(), a.now())
 	v.GapShare = a.gapShare()
-	gaps, err := a.store.Gaps(ctx)
+	gaps, err := cachedValue(a, ctx, "gaps", a.store.Gaps)
 	if err != nil {
 		return ui.FleetView{}, err
 	}
@@ -65,6 +60,25 @@ func (a *app) fleetView(ctx context.Context, status, text, sortKey string) (ui.F
 		}
 	}
 	return v, nil
+}
+
+// judgedFleet is the fleet with each server judged as the pages show it.
+type judgedFleet struct {
+	rows   []probes.FleetRow
+	health map[string]serverHealth
+}
+
+func (a *app) judgedFleet(ctx context.Context) (judgedFleet, error) {
+	fleet, err := cachedValue(a, ctx, "fleet", a.store.Fleet) // shared with the API: copied before judging
+	if err != nil {
+		return judgedFleet{}, err
+	}
+	open, err := a.store.Findings(ctx, probes.FindingQuery{})
+	if err != nil {
+		return judgedFleet{}, err
+	}
+	rows := slices.Clone(fleet)
+	return judgedFleet{rows: rows, health: a.judge(rows, open)}, nil
 }
 
 var fleetStatuses = []struct{ key, label string }{

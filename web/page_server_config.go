@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/web/ui"
 )
 
@@ -126,7 +127,9 @@ func poolView(st *probes.ServerState, now time.Time) *ui.PoolView {
 	if safeArg.MatchString(p.Name) {
 		pool = p.Name
 	}
-	appcmd := `%windir%\system32\inetsrv\appcmd `
+	// PowerShell, like every command the page shows: it does not expand
+	// cmd's %windir%.
+	appcmd := `& "$env:windir\system32\inetsrv\appcmd.exe" `
 	state := ui.SettingRow{Setting: "State", Value: p.State, Recommended: "Started"}
 	if p.State != "" && p.State != "Started" && p.State != "Starting" {
 		state.Bad = "mismatch"
@@ -204,20 +207,20 @@ var safeArg = regexp.MustCompile(`^[A-Za-z0-9 _.:\\()\-]{1,260}$`)
 
 // aclNeeds is DESIGN §7.5.
 var aclNeeds = []struct {
-	folder, need, grant string
+	folder, need, right string
 	match               func(path, contentDir string) bool
 	read                bool
 }{
-	{"WsusContent", "Full Control", "F", func(p, c string) bool {
+	{"WsusContent", "Full Control", probes.RightFullControl, func(p, c string) bool {
 		return (c != "" && strings.EqualFold(p, c)) || strings.HasSuffix(strings.ToLower(p), `\wsuscontent`)
 	}, false},
-	{"Temporary ASP.NET Files", "Full Control", "F", func(p, _ string) bool {
+	{"Temporary ASP.NET Files", "Full Control", probes.RightFullControl, func(p, _ string) bool {
 		return strings.Contains(strings.ToLower(p), `\temporary asp.net files`)
 	}, false},
-	{`%windir%\Temp`, "Full Control", "F", func(p, _ string) bool {
+	{`%windir%\Temp`, "Full Control", probes.RightFullControl, func(p, _ string) bool {
 		return strings.HasSuffix(strings.ToLower(p), `\windows\temp`) || strings.EqualFold(p, `%windir%\temp`)
 	}, false},
-	{`Update Services\WebServices`, "Read", "RX", func(p, _ string) bool {
+	{`Update Services\WebServices`, "Read", probes.RightReadAndExecute, func(p, _ string) bool {
 		return strings.Contains(strings.ToLower(p), `\update services\webservices`)
 	}, true},
 }
@@ -279,11 +282,13 @@ func aclView(st *probes.ServerState, now time.Time) *ui.ACLView {
 			need.Found = strings.Join(rights, ", ") + " (not enough)"
 		}
 		if need.State == "missing" {
-			path := need.Path
-			if !safeArg.MatchString(path) {
-				path = `<folder>`
+			// The rules' grant: NETWORK SERVICE by its SID (names differ by
+			// language), the path quoted for PowerShell or left out.
+			if step := probes.GrantCommand(need.Path, n.right); step.Command != "" {
+				need.Command = &ui.Command{ID: "fix-acl-" + strconv.Itoa(i), Text: step.Command}
+			} else {
+				need.Found += "; grant it in Properties > Security: this path cannot be put in a command safely"
 			}
-			need.Command = &ui.Command{ID: "fix-acl-" + strconv.Itoa(i), Text: `icacls "` + path + `" /grant "NT AUTHORITY\NETWORK SERVICE:(OI)(CI)` + n.grant + `"`}
 		}
 		v.Required = append(v.Required, need)
 	}
@@ -311,6 +316,9 @@ func denialsView(st *probes.ServerState, now time.Time) ui.DenialsView {
 			v.ProcMon.Groups = append(v.ProcMon.Groups, ui.DenialRow{Process: g.Process, Operation: g.Operation, Path: g.Path, Count: g.Count,
 				Span: strings.TrimSpace(g.First + " – " + g.Last), Right: g.Right})
 			for _, step := range g.Remediation {
+				// The digest's restart does not know this server's services:
+				// one reported Disabled is set to its usual start type first.
+				step = rules.Startable(step, st.Services)
 				if step.Command != "" && !seen[step.Command] {
 					seen[step.Command] = true
 					v.ProcMon.Fixes = append(v.ProcMon.Fixes, ui.Command{ID: fmt.Sprintf("cmd-denial-%d-%d", i, len(v.ProcMon.Fixes)), Text: step.Command})

@@ -32,7 +32,7 @@ func scenarioFindings(f probes.Facts) []probes.Finding {
 		return []probes.Finding{
 			{Rule: "pool_settings", Severity: probes.SeverityWarning, Title: "WsusPool is not tuned",
 				Evidence:    []probes.Evidence{{Fact: "Queue Length 1000", Source: "app_pool", At: now}},
-				Remediation: []probes.Step{{Text: "Raise the queue length.", Command: `%windir%\system32\inetsrv\appcmd set apppool /apppool.name:"WsusPool" /queueLength:2000`}}},
+				Remediation: []probes.Step{{Text: "Raise the queue length.", Command: `& "$env:windir\system32\inetsrv\appcmd.exe" set apppool /apppool.name:"WsusPool" /queueLength:2000`}}},
 			{Rule: "pool_stopped", Severity: probes.SeverityCritical, Subject: "WsusPool", Title: "WsusPool is stopped: every vDir answers 503",
 				Summary: "The application pool stopped after hitting its private memory limit (rapid-fail).",
 				Evidence: []probes.Evidence{
@@ -357,14 +357,14 @@ func TestServerPage(t *testing.T) {
 	if n := p.find(t, testid("pool-table")+" "+testid("mismatch")).Length(); n != 6 {
 		t.Errorf("pool mismatches %d, want 6 (state and the five §7.4 settings)", n)
 	}
-	if p.find(t, `#fix-pool-queue`).Text() != `%windir%\system32\inetsrv\appcmd set apppool /apppool.name:"WsusPool" /queueLength:2000` {
+	if p.find(t, `#fix-pool-queue`).Text() != `& "$env:windir\system32\inetsrv\appcmd.exe" set apppool /apppool.name:"WsusPool" /queueLength:2000` {
 		t.Errorf("pool command %q", p.find(t, `#fix-pool-queue`).Text())
 	}
 	needs := p.find(t, testid("acl-need"))
 	if needs.Length() != 4 || needs.Eq(0).AttrOr("data-state", "") != "missing" || needs.Eq(2).AttrOr("data-state", "") != "ok" || needs.Eq(1).AttrOr("data-state", "") != "unknown" {
 		t.Errorf("ACL needs: %d; states %q %q %q", needs.Length(), needs.Eq(0).AttrOr("data-state", ""), needs.Eq(1).AttrOr("data-state", ""), needs.Eq(2).AttrOr("data-state", ""))
 	}
-	if got := p.find(t, "#fix-acl-0").Text(); got != `icacls "D:\WSUS\WsusContent" /grant "NT AUTHORITY\NETWORK SERVICE:(OI)(CI)F"` {
+	if got := p.find(t, "#fix-acl-0").Text(); got != `icacls "D:\WSUS\WsusContent" /grant '*S-1-5-20:(OI)(CI)F'` {
 		t.Errorf("icacls command %q", got)
 	}
 	if p.find(t, testid("denials-slot")).Length() != 1 {
@@ -449,7 +449,7 @@ func TestHostileServerPage(t *testing.T) {
 		t.Errorf("a command is shown exactly, as text: %q", got)
 	}
 	// A path that would break out of the command's quotes is not pasted in.
-	if cmd := p.find(t, "#fix-acl-0").Text(); strings.Contains(cmd, "calc") || !strings.Contains(cmd, "<folder>") {
+	if cmd := p.find(t, "#fix-acl-0").Text(); strings.Contains(cmd, "calc") || !strings.Contains(p.find(t, testid("acl-need")).First().Text(), "cannot be put in a command safely") {
 		t.Errorf("icacls built from a hostile path: %q", cmd)
 	}
 	if up := p.find(t, "#cmd-upload-procmon").Text(); strings.Contains(up, "script") {

@@ -26,7 +26,7 @@ func (a *app) routes() http.Handler {
 	// The dashboard pages: HTML, errors as HTML pages, sessions from sign-in.
 	r.Group(func(r chi.Router) {
 		r.Use(a.pages)
-		r.With(a.requirePageRead).Get("/", a.handle(a.fleetPage))
+		r.With(a.requirePageRead, a.cachedPage).Get("/", a.handle(a.fleetPage)) // kept per store version; ETag: the refresh gets 304
 		r.With(a.requirePageRead).Get("/servers/{name}", a.handle(a.serverPage))
 		r.With(a.requirePageRead).Get("/servers/{name}/clients.csv", a.handle(a.serverClientsCSV))
 		r.With(a.requirePageRead).Get("/servers/{name}/fix-plan.ps1", a.handle(a.fixPlanScript))
@@ -86,12 +86,15 @@ func (a *app) routes() http.Handler {
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/{id}/ack", a.handle(a.ackAlert))
 		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/routes", a.handle(a.listRoutes))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/routes", a.handle(a.createRoute))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/routes/{id}", a.handle(a.updateRoute))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/routes/{id}", a.handle(a.deleteRoute))
 		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/silences", a.handle(a.listSilences))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/silences", a.handle(a.createSilence))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/silences/{id}", a.handle(a.updateSilence))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/silences/{id}", a.handle(a.expireSilence))
 		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/windows", a.handle(a.listWindows))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Post("/alerts/windows", a.handle(a.createWindow))
+		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/windows/{id}", a.handle(a.updateWindow))
 		r.With(a.require(probes.ScopeAdmin)).Delete("/alerts/windows/{id}", a.handle(a.deleteWindow))
 		r.With(a.require(probes.ScopeAdmin)).Get("/alerts/settings", a.handle(a.getAlertSettings))
 		r.With(a.require(probes.ScopeAdmin), a.body(bodyJSON, maxSmallBody)).Put("/alerts/settings", a.handle(a.putAlertSettings))

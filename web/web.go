@@ -22,6 +22,7 @@ type Store interface {
 	SaveInventory(ctx context.Context, inv *probes.Inventory, digest string) (probes.InventoryReceipt, bool, error)
 	Fleet(ctx context.Context) ([]probes.FleetRow, error)
 	Gaps(ctx context.Context) (probes.FleetGaps, error)
+	Version(ctx context.Context) (string, error) // changes with every commit (read models are kept under it)
 	GapClients(ctx context.Context, q probes.GapQuery) (probes.GapPage, error)
 	EachGapClient(ctx context.Context, q probes.GapQuery, fn func(probes.GapClient) error) error
 	Findings(ctx context.Context, q probes.FindingQuery) ([]probes.ServerFinding, error)
@@ -137,6 +138,7 @@ type app struct {
 	outage  outage      // the database outage in progress, if any (errors.go)
 	oidc    *oidcClient // nil without single sign-on
 	metrics *Metrics
+	reads   readModels // the busiest reads, kept per store version (readmodel.go)
 }
 
 // New returns the HTTP handler of the dashboard and its API.

@@ -39,11 +39,16 @@ func (a ageFlag) Set(s string) error {
 	return nil
 }
 
+// maxCertWarningDays bounds --cert-warning-days: ten years is longer than
+// any certificate a WSUS server is given.
+const maxCertWarningDays = 3650
+
 // serverConfig is what serve (and demo) run with.
 type serverConfig struct {
 	addr, db, readAuth, logFormat, logLevel string
 	publicURL                               string // base of links in notifications
 	retention, staleAfter, probeInterval    time.Duration
+	certWarningDays                         int // a valid certificate expiring within this many days notifies
 	prober                                  prober.Options
 	allowLinkLocal                          bool    // probe link-local and cloud metadata addresses too
 	gapWarningShare                         float64 // percent of a server's clients in gaps beyond which they raise its status
@@ -52,7 +57,8 @@ type serverConfig struct {
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the dashboard and its API (migrating the database first).", stderr)
-	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 5 * time.Minute, gapWarningShare: 100 * web.DefaultGapWarningShare}
+	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 5 * time.Minute, certWarningDays: probes.CertWarnDays,
+		gapWarningShare: 100 * web.DefaultGapWarningShare}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address turns read auth on by default")
 	fs.StringVar(&c.db, "db", "sqlite:wsusfleet.db", "database: sqlite:PATH or postgres://user@host/db")
 	fs.StringVar(&c.readAuth, "read-auth", "", "who may read the dashboard and GET API: none or token (default: none on loopback, token otherwise)")
@@ -60,6 +66,7 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.Var(ageFlag{&c.retention}, "retention", "how long to keep history (vDir checks, status changes, resolved findings)")
 	fs.Var(ageFlag{&c.staleAfter}, "stale-after", "a client whose last status report is older is stale")
+	fs.IntVar(&c.certWarningDays, "cert-warning-days", probes.CertWarnDays, "a server's valid TLS certificate expiring within this many days is a finding (critical within 7)")
 	fs.Var(ageFlag{&c.probeInterval}, "probe-interval", "how often the dashboard probes registered servers; silent for 3 intervals = unknown")
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
 	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", false, "let registered servers be link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10), refused by default")
@@ -77,6 +84,9 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	}
 	if err := c.security.check(); err != nil {
 		return err
+	}
+	if c.certWarningDays < 1 || c.certWarningDays > maxCertWarningDays {
+		return usageError(fmt.Sprintf("--cert-warning-days: must be a whole number of days from 1 to %d, not %d", maxCertWarningDays, c.certWarningDays))
 	}
 	if c.probeInterval < time.Second {
 		return usageError("--probe-interval: must be at least 1s")
@@ -118,7 +128,7 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 		return nil, err
 	}
 	metrics := web.NewMetrics()
-	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics})
+	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, CertWarningDays: c.certWarningDays, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"compress/gzip"
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
 	"github.com/wsusfleet/wsusfleet/probes/evidence"
 )
 
@@ -25,7 +28,7 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 		}
 		return strings.Join(out, "; ")
 	}
-	fs := newFlags("upload", "Send evidence files about a server or a client to the dashboard, gzip-compressed on the wire.\n\n"+
+	fs := newFlags("upload", "Send evidence files about a server or a client to the dashboard, zstd-compressed on the wire (gzip for a dashboard without zstd).\n\n"+
 		"Server kinds (--server): "+describeKinds(evidence.Kinds())+".\n\nClient kinds (--client): "+describeKinds(evidence.ClientKinds())+".", stderr)
 	server := fs.String("server", "", "the WSUS server the files are from, e.g. wsus01.corp.example")
 	client := fs.String("client", "", "the Windows client the files are from (reg query output, WindowsUpdate.log), e.g. pc0042.corp.example")
@@ -96,8 +99,9 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 	return nil
 }
 
-// uploadFile streams path gzip-compressed (re-reading the file on a retry),
-// showing progress on a terminal.
+// uploadFile streams path zstd-compressed (re-reading the file on a retry),
+// showing progress on a terminal. A dashboard older than zstd support
+// answers 415; the file then goes again, gzip-compressed.
 func uploadFile(ctx context.Context, endpoint, token, path string, stderr io.Writer) (map[string]any, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -107,15 +111,25 @@ func uploadFile(ctx context.Context, endpoint, token, path string, stderr io.Wri
 	stop := showProgress(stderr, filepath.Base(path), st.Size(), &sent)
 	defer stop()
 	var answer map[string]any
-	err = sendWithRetry(ctx, "POST", endpoint, token, "application/octet-stream", func() (io.Reader, int64) {
-		sent.Store(0)
-		return gzipStream(path, &sent), -1
-	}, "gzip", &answer)
+	for _, codec := range []string{"zstd", "gzip"} {
+		err = sendWithRetry(ctx, "POST", endpoint, token, "application/octet-stream", func() (io.Reader, int64) {
+			sent.Store(0)
+			return compressStream(path, codec, &sent), -1
+		}, codec, &answer)
+		if err == nil || !strings.Contains(err.Error(), "Unsupported Media Type") || !strings.Contains(err.Error(), "Content-Encoding") {
+			break
+		}
+	}
 	return answer, err
 }
 
-// gzipStream compresses a file into a pipe as the request reads it.
-func gzipStream(path string, sent *atomic.Int64) io.Reader {
+// compressStream compresses a file into a pipe as the request reads it, at
+// the codec's fastest level (compressing was what bounded an upload: Go's
+// gzip at its default level does 70–90 MB/s, zstd's fastest level several
+// times that, and it decodes about three times faster on the dashboard).
+// The output is buffered so the request goes out in large chunks, not one
+// per compressed block.
+func compressStream(path, codec string, sent *atomic.Int64) io.Reader {
 	pr, pw := io.Pipe()
 	go func() {
 		f, err := os.Open(path)
@@ -124,10 +138,21 @@ func gzipStream(path string, sent *atomic.Int64) io.Reader {
 			return
 		}
 		defer f.Close()
-		zw := gzip.NewWriter(pw)
-		_, err = io.Copy(zw, io.TeeReader(f, counter{sent}))
+		bw := bufio.NewWriterSize(pw, 256<<10)
+		var zw io.WriteCloser
+		if codec == "zstd" {
+			zw, err = zstd.NewWriter(bw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		} else {
+			zw, err = gzip.NewWriterLevel(bw, gzip.BestSpeed)
+		}
+		if err == nil {
+			_, err = io.Copy(zw, io.TeeReader(f, counter{sent}))
+		}
 		if err == nil {
 			err = zw.Close()
+		}
+		if err == nil {
+			err = bw.Flush()
 		}
 		pw.CloseWithError(err) // nil: EOF for the reader
 	}()

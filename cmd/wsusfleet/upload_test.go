@@ -2,11 +2,18 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -68,6 +75,62 @@ func TestUploadAutoAndClients(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(msg, bad.says) {
 			t.Errorf("%v: %v; want an error saying %q", bad.args, msg, bad.says)
+		}
+	}
+}
+
+// TestUploadCodecs: upload sends zstd; a dashboard that answers 415 to zstd
+// (one older than it) gets the file again as gzip. Either way what arrives
+// decodes to the file.
+func TestUploadCodecs(t *testing.T) {
+	file := "../../probes/sdlog/testdata/SoftwareDistribution.log"
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zstdOK := range []bool{true, false} {
+		var got []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			enc := r.Header.Get("Content-Encoding")
+			got = append(got, enc)
+			var body io.Reader
+			switch {
+			case enc == "zstd" && zstdOK:
+				d, err := zstd.NewReader(r.Body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer d.Close()
+				body = d
+			case enc == "gzip":
+				z, err := gzip.NewReader(r.Body)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body = z
+			default:
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusUnsupportedMediaType)
+				io.WriteString(w, `{"title":"Unsupported Media Type","status":415,"detail":"Content-Encoding \"zstd\" is not supported"}`)
+				return
+			}
+			data, err := io.ReadAll(body)
+			if err != nil || !bytes.Equal(data, want) {
+				t.Errorf("%s body: %d bytes, %v; want the file's %d", enc, len(data), err, len(want))
+			}
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"kind":"softwaredistributionlog"}`)
+		}))
+		answer, err := uploadFile(t.Context(), srv.URL, "t", file, io.Discard)
+		srv.Close()
+		wantEnc := []string{"zstd"}
+		if !zstdOK {
+			wantEnc = []string{"zstd", "gzip"}
+		}
+		if err != nil || answer["kind"] != "softwaredistributionlog" || !slices.Equal(got, wantEnc) {
+			t.Errorf("zstd accepted %v: %v, %v, sent %v; want %v", zstdOK, answer, err, got, wantEnc)
 		}
 	}
 }

@@ -13,6 +13,7 @@ const (
 // rule's evidence, severity, what it explains and its source are in
 // docs/rules.md; the reference tables are DESIGN §7.
 var catalogue = []Rule{
+	{"collector_failed", warning, "The collector on the server could not run", "The server's collector said why it could not collect (collector.error): the other sections are from earlier runs or missing.", collectorFailed},
 	{"server_unreachable", critical, "The server cannot be reached", "No vDir answered from one vantage: DNS, routing, firewall or IIS.", unreachable},
 	{"wsus_service_stopped", critical, "WsusService is not running", "The WSUS service must run; event 507 says it failed its initialization.", wsusServiceStopped},
 	{"iis_stopped", critical, "IIS (W3SVC) is not running", "IIS serves every WSUS vDir.", iisStopped},
@@ -23,7 +24,7 @@ var catalogue = []Rule{
 	{"database_unavailable", critical, "The WSUS database is unavailable", "SUSDB on the Windows Internal Database or SQL Server must be running and reachable.", databaseUnavailable},
 	{"database_performance", warning, "SUSDB answers too slowly (SQL timeouts)", "SQL timeouts and deadlocks: scans and reports time out until the database is maintained.", databasePerformance},
 	{"ssl_cert_invalid", critical, "The server's TLS certificate is not valid", "Expired, untrusted or for another name: clients in SSL mode cannot connect.", certInvalid},
-	{"ssl_cert_expiring", warning, "The server's TLS certificate expires soon", "Renew within 30 days of expiry.", certExpiring},
+	{"ssl_cert_expiring", warning, "The server's TLS certificate expires soon", "A valid certificate expires within the warning period (serve --cert-warning-days, 30 days by default); critical within 7 days.", certExpiring},
 	{"anonymous_auth_disabled", critical, "Anonymous authentication is disabled (401.2)", "Every vDir but ApiRemoting30 needs anonymous authentication.", anonymousDisabled},
 	{"iusr_credentials", critical, "IIS cannot log on the anonymous identity (401.1)", "401.1 on an anonymous vDir that the client never gets past: the anonymous identity's logon fails.", iusrCredentials},
 	{"api_remoting_auth", warning, "ApiRemoting30 authentication differs from the reference", "Windows authentication only; a 401 there is healthy.", apiRemotingAuth},

@@ -1,21 +1,17 @@
 package rules
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/procmon"
+	"github.com/wsusfleet/wsusfleet/probes/pwshcheck"
 )
 
 // emitted is one remediation command the catalogue can emit, with where it
@@ -71,6 +67,37 @@ func everyCommand(tb testing.TB) []emitted {
 		st.Denials = d
 		addFindings("procmon finding "+file, Diagnose(probes.Facts{State: st, Now: now}))
 	}
+	// What the client page and the error catalogue propose: every entry's
+	// fix, and a client's fix for each gap its own policy explains (the
+	// services disabled or not), for a server cause, for a logged error and
+	// with nothing known.
+	for _, we := range probes.WUErrors() {
+		addSteps("error catalogue "+we.Code, we.Fix)
+	}
+	yes := true
+	for _, cat := range probes.GapCategories() {
+		for _, disabled := range []bool{false, true} {
+			v := probes.ClientView{Name: "pc0042.corp.example", WUServer: "http://wsus01.corp.example", WUStatusServer: "http://wsus01.corp.example", UseWUServer: &yes}
+			if disabled {
+				v.Services = &probes.ClientServices{WUAUServStart: "Disabled", BITSStart: "Disabled"}
+			}
+			d := &probes.ClientDetail{Name: v.Name, Server: "wsus01.corp.example", Report: &probes.ClientOwnView{Client: v}, Gap: &probes.ClientGapState{Category: cat}}
+			d.Explain(nil, now)
+			addSteps("client page "+cat, d.Fix.Steps)
+			st := healthy()
+			st.AppPool.State = "Stopped"
+			pool := Diagnose(probes.Facts{State: st, Now: now})
+			d.Explain(pool, now)
+			addSteps("client page "+cat+" (pool stopped)", d.Fix.Steps)
+		}
+	}
+	for _, src := range []*probes.ClientDetail{
+		{Name: "pc1", Log: &probes.WULogDigest{Errors: []probes.WULogError{{Operation: probes.UpdateOpScan, Code: "0x80244022", Count: 1, Last: now}}}},
+		{Name: "pc1", Gap: &probes.ClientGapState{Category: probes.GapExpectedMissing}},
+	} {
+		src.Explain(nil, now)
+		addSteps("client page "+src.Name, src.Fix.Steps)
+	}
 	principals := []string{`NT AUTHORITY\NETWORK SERVICE`, `NT AUTHORITY\IUSR`, `IIS APPPOOL\WsusPool`, `NT SERVICE\MSSQL$MICROSOFT##WID`, `CORP\O'Neil`, `NT-AUTORITÄT\NETZWERKDIENST`}
 	paths := []string{`%windir%\Temp`, `%ProgramFiles%\Update Services\WebServices`, `D:\WSUS\WsusContent\`, `\\fs01\wsus$\WsusContent`, `D:\$Recycle\x`,
 		`C:\Users\a‘b’c\x`, `D:\100%\WsusContent`, `C:\Windows\WID\Data\SUSDB.mdf`, `HKLM\SOFTWARE\Microsoft\Update Services\Server\Setup`,
@@ -120,7 +147,13 @@ func TestCommandsAreValidInTheirShell(t *testing.T) {
 			continue
 		}
 		for _, f := range forbidden {
-			if (f.only == "" || f.only == c.step.Shell) && f.re.MatchString(c.step.Command) {
+			text := c.step.Command
+			if c.step.Shell == probes.ShellPowerShell {
+				// PowerShell reads a single-quoted string literally:
+				// netsh's '<local>' is no placeholder there.
+				text = singleQuoted.ReplaceAllString(text, "''")
+			}
+			if (f.only == "" || f.only == c.step.Shell) && f.re.MatchString(text) {
 				t.Errorf("%s: %s in %q", c.from, f.why, c.step.Command)
 			}
 		}
@@ -128,65 +161,18 @@ func TestCommandsAreValidInTheirShell(t *testing.T) {
 	parsePowerShell(t, ps)
 }
 
-// parsePowerShell writes each command to its own .ps1 file and runs the CI
-// grammar check (.ci/pwsh-syntax/check.js) over them. Outside CI it skips
-// when node or the grammar is missing; in CI (CI=true) that is a failure.
+// singleQuoted is a PowerShell single-quoted string (two quotes in it are one).
+var singleQuoted = regexp.MustCompile(`'(?:[^']|'')*'`)
+
+// parsePowerShell runs the PowerShell commands through the CI grammar.
 func parsePowerShell(t *testing.T, cmds []emitted) {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", ".ci", "pwsh-syntax"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, nodeErr := exec.LookPath("node")
-	_, gramErr := os.Stat(filepath.Join(root, "node_modules", "tree-sitter-powershell"))
-	if nodeErr != nil || gramErr != nil {
-		msg := fmt.Sprintf("the PowerShell grammar is not installed (node: %v; grammar: %v): run .ci/pwsh-syntax/run once to install it", nodeErr, gramErr)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	dir := t.TempDir()
-	seen := map[string]int{}
-	var files []string
+	scripts := make([]pwshcheck.Script, 0, len(cmds))
 	for _, c := range cmds {
-		if _, dup := seen[c.step.Command]; dup {
-			continue
-		}
-		name := filepath.Join(dir, fmt.Sprintf("cmd%04d.ps1", len(files)))
-		seen[c.step.Command] = len(files)
-		files = append(files, c.from)
-		if err := os.WriteFile(name, []byte(c.step.Command+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		scripts = append(scripts, pwshcheck.Script{From: c.from, Text: c.step.Command})
 	}
-	cmd := exec.Command(node, filepath.Join(root, "check.js"), dir)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) {
-		t.Fatalf("the grammar check did not run: %v\n%s", err, out)
-	}
-	byFile := map[string]string{}
-	for c, i := range seen {
-		byFile[fmt.Sprintf("cmd%04d.ps1", i)] = c
-	}
-	failed := 0
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		line := sc.Text()
-		file, rest, ok := strings.Cut(line, ":")
-		if !ok || !strings.HasSuffix(file, ".ps1") {
-			continue
-		}
-		n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(file, "cmd"), ".ps1"))
-		failed++
-		t.Errorf("%s: PowerShell does not parse %q: %s", files[n], byFile[file], rest)
-	}
-	if !strings.Contains(string(out), fmt.Sprintf("%d of %d scripts parse cleanly", len(files)-failed, len(files))) {
-		t.Errorf("the grammar check's summary is missing or disagrees:\n%s", out)
-	}
-	t.Logf("%d distinct PowerShell commands parsed", len(files))
+	n := pwshcheck.Parse(t, filepath.Join("..", ".."), scripts)
+	t.Logf("%d distinct PowerShell commands parsed", n)
 }
 
 // Nothing an administrator reads cites the design document.

@@ -27,13 +27,12 @@ func sample(g probes.GapCount) string {
 }
 
 const (
-	policyKey  = `HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate`
-	scanNowCmd = `$searcher = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher(); $result = $searcher.Search('IsInstalled=0 and IsHidden=0'); "$($result.Updates.Count) updates applicable; the client reports its status to WSUS after the scan"`
+	policyKey = `HKLM:\SOFTWARE\Policies\Microsoft\Windows\WindowsUpdate`
 )
 
-// scanNow makes a Windows client scan against its WSUS server now, with the
-// Windows Update Agent's COM API (wuauclt /detectnow is gone since Windows 10).
-func scanNow(text string) probes.Step { return ps(text+" (on the client, elevated)", scanNowCmd) }
+// scanNow makes a Windows client scan against its WSUS server now
+// (probes.ScanNow: the Windows Update Agent's COM API).
+func scanNow(text string) probes.Step { return probes.ScanNow(text) }
 
 var gapRules = map[string]gapRule{
 	probes.GapPolicyOff: {"%s clients do not use WSUS: the policy is off, Automatic Updates is disabled, or Windows Update/BITS is disabled", "client reports",

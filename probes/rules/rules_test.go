@@ -170,6 +170,20 @@ func ruleScenarios() []scenario {
 			[]string{"wsuspool_stopped"}, critical, `& "$env:windir\system32\inetsrv\appcmd.exe" start apppool /apppool.name:"WsusPool"`},
 		{"pool stopped at its memory limit", func(st *probes.ServerState) { st.AppPool.State, st.AppPool.PrivateMemoryKB = "Stopped", i64(1843200) },
 			[]string{"wsuspool_stopped"}, critical, "Private Memory Limit is 1,843,200 KB"},
+		// The collector's own messages (Send-WsusFleetReport.ps1), as sent.
+		{"collector on PowerShell 4.0", func(st *probes.ServerState) {
+			st.Collector = &probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.4.0", Host: "WSUS01", Vantage: probes.VantageServer,
+				Error: "Send-WsusFleetReport.ps1 needs Windows PowerShell 5.1, and this is PowerShell 4.0. Install Windows Management Framework 5.1 (https://aka.ms/wmf51download; it needs .NET Framework 4.5.2 or later) and run it again."}
+			st.Collected[probes.SectionCollector] = now.Add(-time.Hour)
+		}, []string{"collector_failed"}, warning, "$PSVersionTable.PSVersion"},
+		{"collector without the WSUS API", func(st *probes.ServerState) {
+			st.Collector = &probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.4.0", Host: "WSUS01", Vantage: probes.VantageServer,
+				Error: "the WSUS administration API is not installed (Could not load file or assembly 'Microsoft.UpdateServices.Administration'). Install it with: Install-WindowsFeature UpdateServices-API"}
+		}, []string{"collector_failed"}, warning, "Install-WindowsFeature UpdateServices-API"},
+		// Negative: a collector run that completed says nothing.
+		{"collector ran", func(st *probes.ServerState) {
+			st.Collector = &probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.4.0", Host: "WSUS01", Vantage: probes.VantageServer}
+		}, nil, "", ""},
 		{"memory limit only", func(st *probes.ServerState) { st.AppPool.PrivateMemoryKB = i64(1843200) },
 			[]string{"wsuspool_memory_limit"}, warning, "privateMemory:0"},
 		{"pool settings", func(st *probes.ServerState) { st.AppPool.QueueLength, st.AppPool.PingEnabled = i64(1000), bp(true) },

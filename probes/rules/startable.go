@@ -60,14 +60,25 @@ func usualStartType(service string) string {
 
 // startable makes a step that starts a service of this server whose start
 // type is Disabled set its usual start type first, and says so.
-func (e *eval) startable(s probes.Step) probes.Step {
+func (e *eval) startable(s probes.Step) probes.Step { return Startable(s, e.st.Services) }
+
+// Startable makes a step that starts one of services whose start type is
+// Disabled set its usual start type first, and says so. The rules apply it
+// to their steps; a page proposing a step of its own (the Process Monitor
+// panel's restart) applies it too, so no command it shows fails on a
+// disabled service.
+func Startable(s probes.Step, services []probes.Service) probes.Step {
 	if s.Command == "" || s.Shell == probes.ShellCmd {
 		return s
 	}
 	var set, names []string
 	for _, name := range startedServices(s.Command) {
-		svc, ok := e.service(name)
-		if !ok || !strings.EqualFold(svc.StartType, "Disabled") || setsStartType(s.Command, svc.Name) {
+		i := slices.IndexFunc(services, func(svc probes.Service) bool { return strings.EqualFold(svc.Name, name) })
+		if i < 0 {
+			continue
+		}
+		svc := services[i]
+		if !strings.EqualFold(svc.StartType, "Disabled") || setsStartType(s.Command, svc.Name) {
 			continue
 		}
 		set = append(set, "Set-Service -Name "+q(svc.Name)+" -StartupType "+usualStartType(svc.Name))

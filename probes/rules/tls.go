@@ -58,24 +58,45 @@ func certInvalid(e *eval) []probes.Finding {
 	return []probes.Finding{f}
 }
 
-// certExpiring: renew before the certificate lapses (DESIGN: < 30 days).
+// certExpiring: renew before the certificate lapses. The threshold is
+// serve --cert-warning-days (30 by default); within 7 days it is critical.
 func certExpiring(e *eval) []probes.Finding {
+	n := e.certWarningDays()
 	idx := e.checks(func(c probes.ObservedCheck) bool {
 		t := c.TLS
 		return t != nil && t.ChainValid && t.NameMatches && !t.NotAfter.IsZero() && c.CheckedAt.Before(t.NotAfter.Time) &&
-			t.NotAfter.Sub(c.CheckedAt) < probes.CertWarnDays*24*time.Hour
+			t.NotAfter.Sub(c.CheckedAt) < time.Duration(n)*24*time.Hour
 	})
+	// The rule owns a check whose only complaint is its certificate: its
+	// verdict warns of expiry at a fixed 30 days (judged when it arrived),
+	// so when the configured threshold is shorter that warning is this
+	// rule's to raise or not, never the generic vdir_degraded's. A check
+	// with another complaint (a 404, a redirect) stays for the rule that
+	// names it; one without any stays for the rules that read answers.
+	e.explain(e.checks(func(c probes.ObservedCheck) bool {
+		return c.Verdict == probes.VerdictWarning && probes.CertExpiryWarned(c.VDirCheck, c.CheckedAt)
+	}))
 	if len(idx) == 0 {
 		return nil
 	}
-	e.explain(idx)
 	c := e.check(idx[0])
 	left := c.TLS.NotAfter.Sub(e.now)
 	ev := []probes.Evidence{{Fact: fmt.Sprintf("the certificate of %s (subject %q) expires on %s, in %s", c.URL, c.TLS.Subject,
 		c.TLS.NotAfter.UTC().Format("2006-01-02"), days(left)), Source: source(c), At: c.CheckedAt}}
 	f := finding("", ev, e.certSteps()...)
+	within := plural(int64(n), "day", "days")
+	f.Title = "The server's TLS certificate expires within " + within
+	f.Summary = fmt.Sprintf("It expires in %s (the warning starts %s ahead). Renew it before it lapses: clients in SSL mode then fail their TLS handshake (0x800B0101).", days(left), within)
 	if left < 7*24*time.Hour {
 		f.Severity = probes.SeverityCritical
 	}
 	return []probes.Finding{f}
+}
+
+// certWarningDays is the configured certificate threshold in days.
+func (e *eval) certWarningDays() int {
+	if e.CertWarningDays > 0 {
+		return e.CertWarningDays
+	}
+	return probes.CertWarnDays
 }

@@ -435,6 +435,7 @@ func testClientPages(t *testing.T, open Opener) {
 			t.Errorf("%+v: total %d, %d rows, %v; want %d", tc.q, p.Total, len(p.Clients), err, tc.total)
 		}
 	}
+	defer checkKeptTotals(t, s, "wsus01")
 	oldest, err := s.Clients(ctx(), probes.ClientQuery{Server: "wsus01", Sort: "last_report", Limit: 30})
 	if err != nil || oldest.Clients[0].LastReport.IsZero() == false || oldest.Clients[25].LastReport.IsZero() {
 		t.Errorf("sort=last_report must list never-reported first, then the oldest: %v", err)
@@ -915,5 +916,44 @@ func testClientChecks(t *testing.T, open Opener) {
 	report("pc1.corp.example", "wsus02.corp.example", 200, 0, T0.Add(2*time.Minute)) // moved to wsus02
 	if a, b := counts("wsus01.corp.example"), counts("wsus02.corp.example"); a["ClientWebService 200 ok"] != 1 || b["ClientWebService 200 ok"] != 1 {
 		t.Errorf("after pc1 moved: wsus01 %v, wsus02 %v", a, b)
+	}
+}
+
+// checkKeptTotals: every filter's total (some read from the counts kept at
+// ingest) equals the clients the same filter lists, before and after a
+// snapshot that drops some of the server's clients.
+func checkKeptTotals(t *testing.T, s *store.Store, server string) {
+	t.Helper()
+	check := func(when string) {
+		for _, q := range []probes.ClientQuery{{}, {Gap: probes.GapAll}, {Gap: probes.GapRemoved}, {Gap: probes.GapNeverReported},
+			{Gap: probes.GapStaleReport}, {Category: probes.GapStaleReport}, {Search: "pc00"}} {
+			q.Server = server
+			p, err := s.Clients(ctx(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			if err := s.EachClient(ctx(), q, func(probes.ClientRecord) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != n {
+				t.Errorf("%s, %+v: total %d, but %d clients match", when, q, p.Total, n)
+			}
+		}
+	}
+	check("listed")
+	all, err := s.Clients(ctx(), probes.ClientQuery{Server: server, Limit: 1000})
+	if err != nil || len(all.Clients) < 20 {
+		t.Fatalf("%d clients, %v", len(all.Clients), err)
+	}
+	var keep []probes.Client
+	for _, c := range all.Clients[10:] {
+		keep = append(keep, c.Client)
+	}
+	mustSave(t, s, snapshot("kept-totals", server, T0.Add(time.Minute), true, keep...))
+	settle(t, s)
+	check("10 dropped")
+	if p, _ := s.Clients(ctx(), probes.ClientQuery{Server: server, Gap: probes.GapRemoved}); p.Total != 10 {
+		t.Errorf("removed: %d, want 10", p.Total)
 	}
 }

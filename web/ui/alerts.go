@@ -89,31 +89,51 @@ type ChannelRow struct {
 	CreatedBy string
 	Test      templ.SafeURL
 	Delete    templ.SafeURL
+	Update    templ.SafeURL // the edit form's action
+	Email     *EmailForm    // an email channel's settings, for its edit form
+}
+
+// EmailForm is an email channel's settings as its edit form shows them
+// (never the password: left empty, it is kept).
+type EmailForm struct {
+	Host, Port, Security, Username, From, To string
 }
 
 // RouteRow is one route.
 type RouteRow struct {
+	ID          int64
+	Notifier    int64 // its channel's id, selected in its edit form
 	Channel     string
 	MinSeverity string
 	Server      string
 	Rule        string
 	Delete      templ.SafeURL
+	Update      templ.SafeURL // the edit form's action
 }
 
 // SilenceRow is one silence.
 type SilenceRow struct {
+	ID                       int64
 	Server, Rule, Reason, By string
 	Until                    Stamp
 	Active                   bool
 	Expire                   templ.SafeURL
+	Update                   templ.SafeURL // the edit form's action
 }
 
-// WindowRow is one maintenance window.
+// WindowRow is one maintenance window, with its schedule's fields for its
+// edit form.
 type WindowRow struct {
+	ID                 int64
 	Name, Server, When string
 	Next               Stamp
 	On                 bool
+	Every, Weekday     string
+	Week               int
+	Start, Duration    string
+	TimeZone           string
 	Delete             templ.SafeURL
+	Update             templ.SafeURL // the edit form's action
 }
 
 // SettingsForm is the noise-control form's values.
