@@ -567,7 +567,7 @@ func fleetRow(r FleetRow) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Host(r.Name).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = HostBreaks(r.Name).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
