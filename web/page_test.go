@@ -349,10 +349,10 @@ func TestServerPage(t *testing.T) {
 		t.Errorf("the history strip should show the one failed run: %d fault slots", got)
 	}
 	// Colour is not the only signal: a fault slot is the tallest, an empty one a dash.
-	if h := checks.First().Find(testid("history") + " rect.v-fault").AttrOr("height", ""); h != "14" {
+	if h := checks.First().Find(testid("history")+" rect.v-fault").AttrOr("height", ""); h != "14" {
 		t.Errorf("a fault slot is %s px tall, want 14", h)
 	}
-	if h := checks.First().Find(testid("history") + " rect.v-none").First().AttrOr("height", ""); h != "2" {
+	if h := checks.First().Find(testid("history")+" rect.v-none").First().AttrOr("height", ""); h != "2" {
 		t.Errorf("an empty slot is %s px tall, want 2", h)
 	}
 	if bad := p.find(t, `[data-testid="auth-row"][data-vdir="ClientWebService"] `+testid("mismatch")); bad.Length() != 2 || !strings.Contains(bad.First().Text(), "expected on") {
