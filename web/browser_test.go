@@ -452,6 +452,9 @@ func TestBrowser(t *testing.T) {
 	if fix := eval(`document.querySelector('[data-testid="fix-first"]').getBoundingClientRect().bottom < window.innerHeight ? "above" : "below"`); fix != "above" {
 		t.Errorf("the root cause and its first step should be above the fold")
 	}
+	if clears := eval(`(function(){ var p = document.querySelector('[data-testid="fix-first-clears"]'); return p ? p.textContent : "" })()`); !strings.Contains(clears, "clients") {
+		t.Errorf("above the fold, what fixing the root cause clears: %q", clears)
+	}
 	if n := eval(`String(document.querySelectorAll('[data-testid="finding"]').length)`); n < "2" || len(n) != 1 && len(n) < 2 {
 		t.Errorf("%s findings", n)
 	}

@@ -71,7 +71,7 @@ func why(f probes.Finding) string {
 }
 
 // fixPlanView is the plan as the server page shows it.
-func fixPlanView(server string, plan []planCause) ui.FixPlanView {
+func fixPlanView(server string, plan []planCause, fs []probes.Finding) ui.FixPlanView {
 	v := ui.FixPlanView{ScriptHref: templ.SafeURL(string(serverHref(server)) + "/fix-plan.ps1")}
 	for i, c := range plan {
 		f := c.finding
@@ -79,6 +79,13 @@ func fixPlanView(server string, plan []planCause) ui.FixPlanView {
 			Href: templ.SafeURL("#" + ui.FindingID(f.Rule, f.Subject)), Explains: len(f.Explains)}
 		if f.CauseServer != "" {
 			pc.Elsewhere = &ui.Link{Label: f.CauseServer, Href: serverHref(f.CauseServer)}
+		}
+		for _, ref := range f.Explains { // what fixing it clears, by title
+			for _, g := range fs {
+				if ref.Server == "" && g.Rule == ref.Rule && g.Subject == ref.Subject {
+					pc.Clears = append(pc.Clears, ui.Link{Label: g.Title, Href: templ.SafeURL("#" + ui.FindingID(g.Rule, g.Subject))})
+				}
+			}
 		}
 		for j, s := range c.steps {
 			step := ui.StepRow{Text: s.Text}

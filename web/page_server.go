@@ -43,7 +43,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 	v := ui.ServerView{
 		Layout: a.layout(r, st.Name, ui.NavFleet), Name: st.Name, Href: serverHref(st.Name), Status: health.Status,
 		URL: st.URL, URLHref: externalHref(st.URL), Registered: st.Registered, LastReport: ui.StampOf(st.LastReportAt, now),
-		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, plan, now), Plan: fixPlanView(st.Name, plan), Reach: reachView(st.VDirChecks, hist, now),
+		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, plan, now), Plan: fixPlanView(st.Name, plan, st.Findings), Reach: reachView(st.VDirChecks, hist, now),
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}

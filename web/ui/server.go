@@ -57,6 +57,7 @@ type PlanCause struct {
 	Title, Rule, Severity, Subject, Why string
 	Href                                templ.SafeURL // the finding below
 	Explains                            int           // findings it explains
+	Clears                              []Link        // those of them open on this server
 	Elsewhere                           *Link         // the server its own cause is on
 	Steps                               []StepRow
 }
