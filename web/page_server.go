@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -188,7 +189,7 @@ func reachView(latest, hist []probes.ObservedCheck, now time.Time) ui.ReachView 
 		}
 		g := &v.Groups[len(v.Groups)-1]
 		row := ui.CheckRow{VDir: c.VDir, Path: urlPath(c.URL), Status: c.StatusText(), Verdict: c.Verdict, Reason: c.Reason,
-			Latency: fmt.Sprintf("%.0f ms", c.LatencyMS), History: strips[key{c.Vantage, c.Origin, c.VDir, c.URL}]}
+			Latency: probes.FormatCount(int64(math.Round(c.LatencyMS))) + " ms", History: strips[key{c.Vantage, c.Origin, c.VDir, c.URL}]}
 		if c.Status == 0 {
 			row.Latency = "–"
 		}
