@@ -355,6 +355,9 @@ func TestServerPage(t *testing.T) {
 	if h := checks.First().Find(testid("history")+" rect.v-none").First().AttrOr("height", ""); h != "2" {
 		t.Errorf("an empty slot is %s px tall, want 2", h)
 	}
+	if label := checks.First().Find(testid("history")).AttrOr("aria-label", ""); !strings.Contains(label, "1 fault") || !strings.Contains(label, "not checked") {
+		t.Errorf("the history strip's name should count its slots: %q", label)
+	}
 	if bad := p.find(t, `[data-testid="auth-row"][data-vdir="ClientWebService"] `+testid("mismatch")); bad.Length() != 2 || !strings.Contains(bad.First().Text(), "expected on") {
 		t.Errorf("auth mismatches on ClientWebService: %d %q", bad.Length(), bad.First().Text())
 	}

@@ -161,3 +161,19 @@ func host(name string, spans bool) templ.Component {
 		return err
 	})
 }
+
+// histLabel says what a history strip shows: "last 24 h, half-hour slots: 2
+// fault, 40 OK, 6 not checked".
+func histLabel(cells []HistCell) string {
+	n := map[string]int{}
+	for _, c := range cells {
+		n[c.Verdict]++
+	}
+	var parts []string
+	for _, v := range []struct{ key, label string }{{"fault", "fault"}, {"warning", "warning"}, {"ok", "OK"}, {"", "not checked"}} {
+		if n[v.key] > 0 {
+			parts = append(parts, itoa(n[v.key])+" "+v.label)
+		}
+	}
+	return "history, oldest first: " + strings.Join(parts, ", ")
+}
