@@ -38,28 +38,9 @@
     });
   }
 
-  // The fleet strip's cells say only status.substatus; name each cell's vDir
-  // from the table's data-vdirs (kept out of 4,500 titles to keep it small).
-  function nameCells(root) {
-    var table = root.closest ? root.closest("[data-vdirs]") : null;
-    var scope = table ? [table] : root.querySelectorAll("[data-vdirs]");
-    Array.prototype.forEach.call(scope, function (t) {
-      var names = t.dataset.vdirs.split(", ");
-      t.querySelectorAll(".strip").forEach(function (strip) {
-        Array.prototype.forEach.call(strip.children, function (cell, i) {
-          if (names[i] && !cell.dataset.named) {
-            cell.title = names[i] + ": " + cell.title;
-            cell.dataset.named = "1";
-          }
-        });
-      });
-    });
-  }
-
   function enhance(root) {
     localize(root);
     copyButtons(root);
-    nameCells(root);
   }
 
   // swap replaces each [data-live] region of the page with the one of the

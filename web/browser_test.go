@@ -3,11 +3,14 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -236,7 +239,7 @@ func TestBrowser(t *testing.T) {
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancelTimeout()
 
 	w := &watcher{}
@@ -300,41 +303,109 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="signin-submit"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-table"]`))))
 	clean("sign in")
 
+	// The stopped pool's server says why on its fleet row.
+	open("/")
+	if row := eval(`document.querySelector('[data-server="wsus-west.corp.example"]').textContent`); !strings.Contains(row, "stopped") {
+		t.Errorf("the stopped pool's fleet row does not say so: %.300q", row)
+	}
+	if got := eval(`document.querySelector('[data-server="wsus-west.corp.example"] .strip').getAttribute("aria-label")`); !strings.Contains(got, "ClientWebService") || !strings.Contains(got, "503") {
+		t.Errorf("the strip's name should say each vDir's answer: %q", got)
+	}
+	open("/servers/wsus-west.corp.example")
+	client := eval(`(function(){ var a = document.querySelector('[data-testid="client-name"] a'); return a ? a.getAttribute("href") : "" })()`)
+
 	pages := []struct{ name, path string }{
 		{"fleet", "/"}, {"server", "/servers/wsus-west.corp.example"}, {"server-acl", "/servers/wsus-lab.corp.example"},
-		{"gaps", "/gaps"}, {"hierarchy", "/hierarchy"}, {"tokens", "/settings/tokens"},
+		{"server-anon", "/servers/wsus-east.corp.example"}, {"server-ok", "/servers/wsus-hq.corp.example"},
+		{"gaps", "/gaps"}, {"gap-stale", "/gaps/stale_report"}, {"hierarchy", "/hierarchy"}, {"tokens", "/settings/tokens"},
+		{"alerts", "/alerts"}, {"alert-settings", "/settings/alerts"},
 		{"hostile", "/servers/" + url.PathEscape(hostile)}, {"not-found", "/servers/nope.corp.example"},
 	}
+	if client != "" {
+		pages = append(pages, struct{ name, path string }{"client", client})
+	}
+	axe := axeSource(t)
 	var lightBG string
-	for _, dark := range []bool{false, true} {
-		scheme(dark)
-		theme := map[bool]string{false: "light", true: "dark"}[dark]
-		for _, width := range []int64{375, 1280} {
-			must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)))
-			for _, p := range pages {
-				if dark && width == 375 && p.name != "fleet" && p.name != "server" {
-					continue // dark mode at phone width: the two main pages are enough
-				}
-				open(p.path)
-				screenshot(fmt.Sprintf("%s-%d-%s", p.name, width, theme))
-				if p.name == "not-found" {
-					w.take() // the 404 is the point of this page
-				} else {
-					clean(p.name)
-				}
-				if width == 375 {
-					// Nothing but tables (which scroll inside their panels) may be wider than a phone.
-					if wide := eval(`String(document.documentElement.scrollWidth)`); wide != "375" {
-						culprits := eval(`Array.from(document.querySelectorAll("body *")).filter(function(e){
-							return e.getBoundingClientRect().right > 376 && !(e.parentElement.closest(".scroll"));
-						}).slice(0, 5).map(function(e){ return e.tagName + "." + e.className + "#" + e.id }).join(" ")`)
-						t.Errorf("%s at 375 px is %s px wide: %s", p.name, wide, culprits)
+	for _, mode := range []struct {
+		dark  bool
+		width int64
+	}{{false, 375}, {false, 1280}, {true, 375}, {true, 1280}, {false, 1440}} {
+		scheme(mode.dark)
+		theme := map[bool]string{false: "light", true: "dark"}[mode.dark]
+		must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(mode.width, 900)))
+		for _, p := range pages {
+			where := fmt.Sprintf("%s at %d px, %s", p.name, mode.width, theme)
+			open(p.path)
+			if mode.width != 1440 { // 1440 only for overflow
+				screenshot(fmt.Sprintf("%s-%d-%s", p.name, mode.width, theme))
+			}
+			if p.name == "not-found" {
+				w.take() // the 404 is the point of this page
+			} else {
+				clean(where)
+			}
+			// Nothing but a table's own scroll container may be wider than the window.
+			if wide := eval(`String(document.documentElement.scrollWidth - document.documentElement.clientWidth)`); wide != "0" {
+				culprits := eval(`Array.from(document.querySelectorAll("body *")).filter(function(e){
+					for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+						if (getComputedStyle(p).overflowX !== "visible") return false; // clipped or scrolled inside its container
 					}
+					return e.getBoundingClientRect().right > document.documentElement.clientWidth + 1;
+				}).slice(0, 5).map(function(e){ return e.tagName + "." + e.className + "#" + e.id }).join(" ")`)
+				t.Errorf("%s: the page scrolls sideways by %s px: %s", where, wide, culprits)
+			}
+			// Half-width cards clip nothing (a column, a Copy button) and every
+			// Copy button is on screen.
+			if clipped := eval(`Array.from(document.querySelectorAll(".grid-2 > .panel, .panel")).flatMap(function(p){
+				var edge = p.getBoundingClientRect().right + 1;
+				return Array.from(p.querySelectorAll("*")).filter(function(e){
+					for (var q = e.parentElement; q && q !== p; q = q.parentElement) {
+						if (getComputedStyle(q).overflowX !== "visible") return false;
+					}
+					var r = e.getBoundingClientRect();
+					return r.width > 0 && r.right > edge;
+				});
+			}).concat(Array.from(document.querySelectorAll("button[data-copy]")).filter(function(b){
+				var r = b.getBoundingClientRect();
+				return !b.hidden && r.width > 0 && r.right > document.documentElement.clientWidth + 1;
+			})).slice(0, 5).map(function(e){ var sec = e.closest("section"); return e.tagName + "." + e.className + "#" + (e.id || e.dataset.copy || "") + " in " + (sec ? "#" + sec.id : e.parentElement.className) + " (" + e.textContent.slice(0, 30) + ")" }).join(" ")`); clipped != "" {
+				t.Errorf("%s: cut off by its card: %s", where, clipped)
+			}
+			if p.name == "fleet" && mode.width == 1280 {
+				// Fault and OK cells differ by 3:1 in lightness, not just in hue.
+				ratio := eval(`(function(){
+					function lum(el) {
+						var m = getComputedStyle(el).backgroundColor.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+						var c = m.map(function(v){ v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4) });
+						return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+					}
+					var ok = document.querySelector(".strip i:not([class])"), fault = document.querySelector(".strip i.v-fault");
+					var a = lum(ok), b = lum(fault);
+					return ((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)).toFixed(2);
+				})()`)
+				if r, err := strconv.ParseFloat(ratio, 64); err != nil || r < 3 {
+					t.Errorf("%s: fault and OK cells differ %s:1 in lightness, want at least 3:1", where, ratio)
+				}
+				// A strip reached by keyboard shows each vDir's answer.
+				shown := eval(`(function(){ var s = document.querySelector('[data-server="wsus-east.corp.example"] .strip'); s.focus();
+					var focused = document.activeElement === s, c = getComputedStyle(s, "::after").content; s.blur(); return focused ? c : "not focusable" })()`)
+				if !strings.Contains(shown, "ClientWebService: 401.2") || !strings.Contains(shown, "fault") {
+					t.Errorf("%s: a focused strip shows %q", where, shown)
+				}
+			}
+			if p.name == "gaps" && mode.width >= 1280 {
+				if over := eval(`(function(){ var s = document.querySelector('[data-testid="gaps-table"]').closest(".scroll"); return String(s.scrollWidth - s.clientWidth) })()`); over != "0" {
+					t.Errorf("%s: the gaps matrix needs %s px more: its last columns are hidden", where, over)
+				}
+			}
+			if mode.width != 1440 {
+				for _, v := range runAxe(t, ctx, axe) {
+					t.Errorf("%s: axe %s (%s): %s — %s", where, v.ID, v.Impact, v.Help, strings.Join(v.Targets, " | "))
 				}
 			}
 		}
 		bg := eval(`getComputedStyle(document.body).backgroundColor`)
-		if !dark {
+		if !mode.dark {
 			lightBG = bg
 		} else if bg == lightBG {
 			t.Errorf("dark mode did not change the page: background %s in both", bg)
@@ -343,11 +414,46 @@ func TestBrowser(t *testing.T) {
 	scheme(false)
 	must("viewport", chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)))
 
+	// Each server's fix plan downloads as a PowerShell script the CI
+	// grammar parses.
+	scripts := map[string]string{}
+	for _, name := range []string{"wsus-hq.corp.example", "wsus-west.corp.example", "wsus-east.corp.example", "wsus-west-replica.corp.example", "wsus-lab.corp.example"} {
+		open("/servers/" + name)
+		href := eval(`(function(){ var a = document.querySelector('[data-testid="fix-plan-script"]'); return a ? a.getAttribute("href") : "" })()`)
+		if name == "wsus-hq.corp.example" {
+			if href != "" {
+				t.Errorf("a healthy server offers a fix plan: %s", href)
+			}
+			continue
+		}
+		if href == "" {
+			t.Errorf("%s: no fix-plan download", name)
+			continue
+		}
+		res, err := http.Get(base + href)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 || !strings.HasPrefix(string(body), "#Requires -RunAsAdministrator") {
+			t.Errorf("%s: %d %v %.80q", href, res.StatusCode, err, body)
+		}
+		scripts[strings.TrimSuffix(name, ".corp.example")+".ps1"] = string(body)
+	}
+	checkPowerShell(t, scripts)
+
 	// The server page: findings first, times in local time with UTC on hover,
 	// copy buttons shown by the script.
 	open("/servers/wsus-west.corp.example")
-	if first := eval(`document.querySelector("main section.panel").id`); first != "findings" {
-		t.Errorf("the first section is %q, want the findings", first)
+	if first := eval(`document.querySelector("main section.panel").id`); first != "plan" {
+		t.Errorf("the first section is %q, want the fix plan", first)
+	}
+	if fix := eval(`document.querySelector('[data-testid="fix-first"]').getBoundingClientRect().bottom < window.innerHeight ? "above" : "below"`); fix != "above" {
+		t.Errorf("the root cause and its first step should be above the fold")
+	}
+	if clears := eval(`(function(){ var p = document.querySelector('[data-testid="fix-first-clears"]'); return p ? p.textContent : "" })()`); !strings.Contains(clears, "clients") {
+		t.Errorf("above the fold, what fixing the root cause clears: %q", clears)
 	}
 	if n := eval(`String(document.querySelectorAll('[data-testid="finding"]').length)`); n < "2" || len(n) != 1 && len(n) < 2 {
 		t.Errorf("%s findings", n)
@@ -412,4 +518,50 @@ func TestBrowser(t *testing.T) {
 	}
 	clean("end")
 	t.Logf("screenshots in %s", shots)
+}
+
+// axeSource is the vendored axe-core (testdata/axe, see its README).
+func axeSource(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "axe", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join("testdata", "axe", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "axe v"+axeVersion) || !strings.Contains(string(readme), "**"+axeVersion+"**") {
+		t.Fatalf("testdata/axe holds another axe-core than %s, or its README says another version", axeVersion)
+	}
+	return string(b)
+}
+
+const axeVersion = "4.10.3"
+
+// axeViolation is one rule axe-core finds broken, with where.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Help    string   `json:"help"`
+	Targets []string `json:"targets"`
+}
+
+// runAxe loads axe-core into the page (through DevTools, so the page's CSP
+// does not apply) and returns its serious and critical violations.
+func runAxe(t *testing.T, ctx context.Context, source string) []axeViolation {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](source+";\ntrue")); err != nil {
+		t.Fatalf("load axe-core: %v", err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+		return r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical" }).map(function (v) {
+			return {id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 4).map(function (n) {
+				return n.target.join(" ") + (n.failureSummary ? " [" + n.failureSummary.replace(/\s+/g, " ").slice(0, 160) + "]" : "") })}
+		})
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("run axe-core: %v", err)
+	}
+	return out
 }

@@ -193,6 +193,12 @@ func (endpoints) ServerClientsCSV() operation {
 		with(serverNameParam()).returnsAs(http.StatusOK, "the clients", "text/csv")
 }
 
+func (endpoints) FixPlanScript() operation {
+	return get("/servers/{name}/fix-plan.ps1", "One server's fix plan as a PowerShell script: every open root cause in the order to fix them, each step commented with why").by(readPage).
+		describe("A download (#Requires -RunAsAdministrator) to review and run on the WSUS server; Command Prompt steps are left as comments to run in cmd.exe.").
+		with(serverNameParam()).returnsAs(http.StatusOK, "the script", "text/plain")
+}
+
 func (endpoints) GapsPage() operation {
 	return get("/gaps", "The fleet's client-reporting gaps by category").by(readPage).returnsAs(http.StatusOK, "the page", "text/html")
 }

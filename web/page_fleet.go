@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,14 +22,31 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	fleet, err := cachedValue(a, r.Context(), "fleet", a.store.Fleet) // shared: read, never modified
+	v, err := a.fleetView(r.Context(), q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"))
 	if err != nil {
 		return err
 	}
-	v := buildFleetView(fleet, q.Get("status"), strings.TrimSpace(q.Get("q")), q.Get("sort"), a.store.StaleAfter(), a.now())
-	gaps, err := cachedValue(a, r.Context(), "gaps", a.store.Gaps)
+	v.Layout = a.layout(r, "Fleet", ui.NavFleet)
+	v.Layout.Refresh = pageRefreshSeconds
+	if v.Total == 0 {
+		o := a.onboarding(r)
+		v.Empty = &o
+	}
+	return a.render(w, r, http.StatusOK, ui.FleetPage(v))
+}
+
+// fleetView is the fleet page's view model without the frame (layout,
+// onboarding): what a cache of the page would keep.
+func (a *app) fleetView(ctx context.Context, status, text, sortKey string) (ui.FleetView, error) {
+	jf, err := cachedValue(a, ctx, "fleet-judged", a.judgedFleet) // shared: read, never modified
 	if err != nil {
-		return err
+		return ui.FleetView{}, err
+	}
+	v := buildFleetView(jf.rows, jf.health, status, text, sortKey, a.store.StaleAfter(), a.now())
+	v.GapShare = a.gapShare()
+	gaps, err := cachedValue(a, ctx, "gaps", a.store.Gaps)
+	if err != nil {
+		return ui.FleetView{}, err
 	}
 	for _, n := range gaps.Unassigned { // computers whose policy names no fleet server
 		v.Counts.WithGaps += n
@@ -41,13 +59,26 @@ func (a *app) fleetPage(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	v.Layout = a.layout(r, "Fleet", ui.NavFleet)
-	v.Layout.Refresh = pageRefreshSeconds
-	if len(fleet) == 0 {
-		o := a.onboarding(r)
-		v.Empty = &o
+	return v, nil
+}
+
+// judgedFleet is the fleet with each server judged as the pages show it.
+type judgedFleet struct {
+	rows   []probes.FleetRow
+	health map[string]serverHealth
+}
+
+func (a *app) judgedFleet(ctx context.Context) (judgedFleet, error) {
+	fleet, err := cachedValue(a, ctx, "fleet", a.store.Fleet) // shared with the API: copied before judging
+	if err != nil {
+		return judgedFleet{}, err
 	}
-	return a.render(w, r, http.StatusOK, ui.FleetPage(v))
+	open, err := a.store.Findings(ctx, probes.FindingQuery{})
+	if err != nil {
+		return judgedFleet{}, err
+	}
+	rows := slices.Clone(fleet)
+	return judgedFleet{rows: rows, health: a.judge(rows, open)}, nil
 }
 
 var fleetStatuses = []struct{ key, label string }{
@@ -62,17 +93,18 @@ type fleetColumn struct {
 }
 
 var fleetColumns = []fleetColumn{
-	{"name", "Server", "", false}, {"status", "Status", "worst open finding", false},
+	{"name", "Server", "", false}, {"status", "Status", "the worst open finding on the server itself; client gaps count beyond the gap share", false},
 	{"", "Fix first", "the root cause: the first open finding, a cause before what it explains", false},
 	{"", "vDirs", "latest verdict of each of the 9 vDirs", false},
 	{"clients", "Clients", "computer targets on the server's list", true},
+	{"gaps", "Gaps", "clients on its list in a reporting-gap category, and their share: beyond the gap share they raise the status", true},
 	{"stale", "Stale", "last status report older than the stale threshold, nothing more specific explaining it", true},
 	{"never", "Never", "never sent a status report, nothing more specific explaining it", true},
-	{"", "Expected missing", "in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
+	{"", "Missing", "expected but missing: in the directory inventory (or pointing here), enabled, in use, but not on this server's list", true},
 	{"sync", "Last sync", "result and age of the last synchronisation", false}, {"report", "Last report", "newest report from any vantage", false},
 }
 
-func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, staleAfter time.Duration, now time.Time) ui.FleetView {
+func buildFleetView(fleet []probes.FleetRow, health map[string]serverHealth, status, text, sortKey string, staleAfter time.Duration, now time.Time) ui.FleetView {
 	v := ui.FleetView{Query: text, Sort: sortKey, VDirs: probes.VDirNames(), Total: len(fleet)}
 	if status == "all" {
 		status = ""
@@ -124,7 +156,8 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, stale
 		return cmp.Or(c, cmp.Compare(x.Name, y.Name))
 	})
 	for _, c := range fleetColumns {
-		col := ui.Column{Label: c.label, Title: strings.ReplaceAll(c.title, "the stale threshold", daysText(staleAfter)), Num: c.num}
+		title := strings.ReplaceAll(c.title, "the stale threshold", daysText(staleAfter))
+		col := ui.Column{Label: c.label, Title: strings.ReplaceAll(title, "the gap share", "the gap share ("+v.GapShareText()+")"), Num: c.num}
 		if c.key != "" {
 			next := c.key
 			if c.key == key {
@@ -149,8 +182,13 @@ func buildFleetView(fleet []probes.FleetRow, status, text, sortKey string, stale
 		if n, ok := f.Gaps[probes.GapExpectedMissing]; ok {
 			v.Rows[i].Expected = &n
 		}
-		if rc := f.RootCause; rc != nil {
-			v.Rows[i].RootCause = &ui.Cause{Title: rc.Title, Rule: rc.Rule, Severity: rc.Severity}
+		h := health[f.Name]
+		v.Rows[i].Gapped, v.Rows[i].GapShare = h.Gapped, ui.Percent(h.GapShare)
+		v.Rows[i].GapsHref = templ.SafeURL(string(v.Rows[i].Href) + "#clients")
+		if rc := h.Root; rc != nil && f.Status != probes.StatusOK {
+			v.Rows[i].RootCause = &ui.Cause{Title: rc.Title, Rule: rc.Rule, Severity: rc.Severity,
+				Href: templ.SafeURL(string(v.Rows[i].Href) + "#" + ui.FindingID(rc.Rule, rc.Subject))}
+			v.Rows[i].More = h.Others
 		}
 	}
 	return v
@@ -168,6 +206,8 @@ func compareFleet(key string, x, y probes.FleetRow, now time.Time) int {
 		return -cmp.Compare(x.Clients.Stale, y.Clients.Stale)
 	case "never":
 		return -cmp.Compare(x.Clients.Never, y.Clients.Never)
+	case "gaps":
+		return -cmp.Compare(gapped(x), gapped(y))
 	case "sync":
 		return cmp.Compare(syncOrder(syncCell(x.Sync, now).Class), syncOrder(syncCell(y.Sync, now).Class))
 	case "report":
@@ -175,6 +215,9 @@ func compareFleet(key string, x, y probes.FleetRow, now time.Time) int {
 	}
 	return cmp.Compare(x.Name, y.Name)
 }
+
+// gapped is how many of a server's listed clients are in a gap category.
+func gapped(f probes.FleetRow) int64 { return listedGaps(f.Gaps) }
 
 func timeOrZero(t *time.Time) time.Time {
 	if t == nil {
@@ -209,7 +252,7 @@ func fleetHref(status, text, sortKey string) templ.SafeURL {
 }
 
 // stripCells turns the store's per-vDir verdicts into the strip's cells,
-// with status.substatus and the reason on hover.
+// with status.substatus and the reason.
 func stripCells(cells []probes.VDirCell) []ui.Cell {
 	out := make([]ui.Cell, len(cells))
 	for i, c := range cells {
@@ -218,9 +261,8 @@ func stripCells(cells []probes.VDirCell) []ui.Cell {
 	return out
 }
 
-// cellTitle is what hovering a cell says. The vDir's name is left out (the
-// script puts it in front from the strip's order, the legend names it
-// without script): 500 servers × 9 cells × a name is 100 KB of HTML.
+// cellTitle is what the strip's name says of a cell that is not OK, after
+// the vDir's name: status.substatus and the reason.
 func cellTitle(c probes.VDirCell) string {
 	switch {
 	case c.Verdict == "":

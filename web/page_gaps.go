@@ -15,16 +15,36 @@ import (
 )
 
 // gapInfo names a DESIGN §6 category for people.
-var gapInfo = map[string]struct{ label, rule string }{
-	probes.GapPolicyOff:         {"Policy off", "UseWUServer ≠ 1, Automatic Updates disabled (NoAutoUpdate, AUOptions 1), or wuauserv/BITS disabled"},
-	probes.GapWrongServer:       {"Wrong server", "WUServer names an unknown server, another server lists it with a fresher sync, or it scans Windows Update by policy"},
-	probes.GapBadURL:            {"Bad URL", "WUServer with a port or scheme its server does not serve, a short name of several servers, or WUStatusServer ≠ WUServer"},
-	probes.GapDuplicateID:       {"Duplicate id", "one SusClientId for two or more names (a cloned image), or a name that keeps changing"},
-	probes.GapExpectedMissing:   {"Expected, missing", "in the directory inventory (or pointing here), enabled, in use, on no server's list"},
-	probes.GapNeverReported:     {"Never reported", "on the server's list, no status report ever"},
-	probes.GapScanOKReportStale: {"Scan OK, report stale", "synced within 2 days, but no status report for longer than the stale threshold (the statistics server)"},
-	probes.GapStaleReport:       {"Stale report", "last status report older than the stale threshold"},
-	probes.GapRemoved:           {"Removed", "was on the list, gone from a complete snapshot"},
+// why says how clients end up in it, fix what clears it: the drill-down's
+// box, so an admin need not look it up.
+var gapInfo = map[string]struct{ label, rule, why, fix string }{
+	probes.GapPolicyOff: {"Policy off", "UseWUServer ≠ 1, Automatic Updates disabled (NoAutoUpdate, AUOptions 1), or wuauserv/BITS disabled",
+		"The client's Windows Update policy does not send it to WSUS at all: a GPO not applied (wrong OU, security filtering, WMI filter), a local policy overriding it, or the Windows Update or BITS service disabled.",
+		"Check which GPO applies (gpresult /h report.html on the client), link the WSUS GPO to the computer's OU, run gpupdate /force, set wuauserv and BITS to Manual or Automatic, then wuauclt /detectnow or usoclient StartScan."},
+	probes.GapWrongServer: {"Wrong server", "WUServer names an unknown server, another server lists it with a fresher sync, or it scans Windows Update by policy",
+		"The policy names another WSUS server than the one meant for it (an old GPO, two GPOs competing), or a server outside this fleet.",
+		"Fix WUServer and WUStatusServer in the GPO that applies to the client, gpupdate /force, then scan again; remove the stale entry from the old server's list."},
+	probes.GapBadURL: {"Bad URL", "WUServer with a port or scheme its server does not serve, a short name of several servers, or WUStatusServer ≠ WUServer",
+		"WUServer points at the right server the wrong way: no port when WSUS listens on 8530/8531, http to an SSL-only server, a short name that resolves elsewhere, or a status server that differs.",
+		"Set WUServer and WUStatusServer to the same full URL with the port WSUS serves (http://server.fqdn:8530 or https://server.fqdn:8531), gpupdate /force, scan again."},
+	probes.GapDuplicateID: {"Duplicate id", "one SusClientId for two or more names (a cloned image), or a name that keeps changing",
+		"Machines cloned from one image without sysprep share a SusClientId, so WSUS keeps one row that flips between their names.",
+		"On each clone: stop wuauserv, delete SusClientId and SusClientIdValidation under HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate, start wuauserv, run wuauclt /resetauthorization /detectnow; sysprep the image."},
+	probes.GapExpectedMissing: {"Expected, missing", "in the directory inventory (or pointing here), enabled, in use, on no server's list",
+		"The directory says the computer is in use, but no WSUS server lists it: the policy never reached it, or it cannot reach its server.",
+		"Check the policy on the computer (reg query HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows\\WindowsUpdate), that it resolves and reaches the server's URL, then scan; send its client report to see which gap it really is."},
+	probes.GapNeverReported: {"Never reported", "on the server's list, no status report ever",
+		"The client registered but never sent a status report: it scans and fails, or reporting fails (ReportingWebService, a proxy, a time skew).",
+		"Look at the server's fix plan first (a server-wide cause explains most); on the client run the scan, read WindowsUpdate.log (Get-WindowsUpdateLog) for the error, and send the client report."},
+	probes.GapScanOKReportStale: {"Scan OK, report stale", "synced within 2 days, but no status report for longer than the stale threshold (the statistics server)",
+		"The client scans, but its status reports do not arrive: WUStatusServer points elsewhere, or ReportingWebService fails.",
+		"Make WUStatusServer equal WUServer, check ReportingWebService on the server (its vDir strip), then usoclient StartScan or wuauclt /reportnow on the client."},
+	probes.GapStaleReport: {"Stale report", "last status report older than the stale threshold",
+		"No status report for longer than the stale threshold: the computer is off or away, or it cannot reach WSUS any more (a server-wide fault, a network change, a broken agent).",
+		"Fix the server's root causes first (its fix plan); for the rest, check the computer is in use, then scan and read WindowsUpdate.log; remove retired computers from WSUS."},
+	probes.GapRemoved: {"Removed", "was on the list, gone from a complete snapshot",
+		"The computer dropped off the server's list: deleted in the console, by the cleanup wizard's computer cleanup, or moved to another server.",
+		"If it should be there, scan on the client to register again; otherwise nothing to do."},
 }
 
 // gapRule is a category's rule for people, with the stale threshold.
@@ -65,7 +85,13 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	open, err := a.store.Findings(r.Context(), probes.FindingQuery{})
+	if err != nil {
+		return err
+	}
+	health := a.judge(fleet, open)
 	v := buildGapsView(fleet, gaps, a.store.StaleAfter())
+	v.Plan = fleetPlan(fleet, open, health, a.gapShare())
 	v.Layout = a.layout(r, "Gaps", ui.NavGaps)
 	if len(fleet) == 0 {
 		o := a.onboarding(r)
@@ -131,9 +157,17 @@ func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	servers, err := a.store.ListServers(r.Context())
+	if err != nil {
+		return err
+	}
 	now := a.now()
 	v := ui.GapClientsView{Layout: a.layout(r, info.label, ui.NavGaps), Category: category, Label: info.label, Rule: gapRule(category, a.store.StaleAfter()),
-		Server: q.Server, Total: page.Total, All: gapHref(category, "")}
+		Server: q.Server, Total: page.Total, All: gapHref(category, ""), Why: info.why, Fix: info.fix,
+		Action: templ.SafeURL("/gaps/" + url.PathEscape(category))}
+	for _, s := range servers {
+		v.Servers = append(v.Servers, ui.Chip{Key: s.Name, Label: s.Name, Current: probes.NormalizeName(q.Server) == s.Name})
+	}
 	if q.Server != "" {
 		v.ServerHref = serverHref(probes.NormalizeName(q.Server))
 	}
@@ -166,7 +200,7 @@ func (a *app) gapClientsPage(w http.ResponseWriter, r *http.Request) error {
 	if q.Cursor != "" {
 		v.First = gapHref(category, q.Server)
 	}
-	v.Shown = strconv.Itoa(len(page.Clients))
+	v.Shown = ui.Count(int64(len(page.Clients)))
 	return a.render(w, r, http.StatusOK, ui.GapClientsPage(v))
 }
 

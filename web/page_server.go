@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -20,7 +21,7 @@ import (
 const (
 	historyHours = 24
 	historySlots = 48
-	clientPage   = 100
+	clientPage   = 25 // clients per page on the server page: the CSV has them all
 )
 
 // serverPage is GET /servers/{name}: findings first, then the evidence.
@@ -38,10 +39,12 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	health := healthOf(st.Status, st.ClientSummary.Total, st.Gaps, st.Findings, nil, a.gapShare())
+	plan := fixPlan(st.Findings, health.GapShare > a.gapShare())
 	v := ui.ServerView{
-		Layout: a.layout(r, st.Name, ui.NavFleet), Name: st.Name, Href: serverHref(st.Name), Status: st.Status,
+		Layout: a.layout(r, st.Name, ui.NavFleet), Name: st.Name, Href: serverHref(st.Name), Status: health.Status,
 		URL: st.URL, URLHref: externalHref(st.URL), Registered: st.Registered, LastReport: ui.StampOf(st.LastReportAt, now),
-		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, now), Reach: reachView(st.VDirChecks, hist, now),
+		Facts: serverFacts(st.Server), Findings: findingViews(st.Findings, plan, now), Plan: fixPlanView(st.Name, plan, st.Findings), Reach: reachView(st.VDirChecks, hist, now),
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
@@ -94,15 +97,29 @@ func externalHref(raw string) templ.SafeURL {
 
 // findingViews shows the findings in the order the store gives (root cause
 // first), each explained one naming the finding above it that explains it.
-func findingViews(fs []probes.Finding, now time.Time) []ui.FindingView {
+func findingViews(fs []probes.Finding, plan []planCause, now time.Time) []ui.FindingView {
 	out := make([]ui.FindingView, 0, len(fs))
+	inPlan, shown := map[probes.FindingKey]bool{}, map[string]bool{}
+	for _, c := range plan {
+		inPlan[probes.FindingKey{Rule: c.finding.Rule, Subject: c.finding.Subject}] = true
+	}
 	for i, f := range fs {
 		fv := ui.FindingView{Rule: f.Rule, Severity: f.Severity, Subject: f.Subject, Title: f.Title, Summary: f.Summary,
-			FirstSeen: ui.NewStamp(f.FirstSeen, now), LastSeen: ui.NewStamp(f.LastSeen, now), ExplainedBy: causeOf(fs, f.Cause)}
+			FirstSeen: ui.NewStamp(f.FirstSeen, now), LastSeen: ui.NewStamp(f.LastSeen, now), ExplainedBy: causeOf(fs, f.Cause, f.CauseSubject),
+			InPlan: inPlan[probes.FindingKey{Rule: f.Rule, Subject: f.Subject}]}
+		if f.CauseServer != "" {
+			fv.ExplainedBy = nil // its cause is on another server, not above
+		}
 		for _, e := range f.Evidence {
 			fv.Evidence = append(fv.Evidence, ui.EvidenceRow{Fact: e.Fact, Source: e.Source, At: ui.NewStamp(e.At, now)})
 		}
 		for j, s := range f.Remediation {
+			key := s.Text + "\x00" + s.Command
+			if shown[key] {
+				fv.Repeated++ // a generic step (probe again, scan again) is listed once, where it first applies
+				continue
+			}
+			shown[key] = true
 			step := ui.StepRow{Text: s.Text}
 			if s.Command != "" {
 				step.Command = &ui.Command{ID: fmt.Sprintf("fix-%d-%d", i+1, j+1), Text: s.Command}
@@ -114,15 +131,16 @@ func findingViews(fs []probes.Finding, now time.Time) []ui.FindingView {
 	return out
 }
 
-// causeOf names the finding of rule among fs, for "explained by".
-func causeOf(fs []probes.Finding, rule string) *ui.Cause {
+// causeOf names the finding of rule among fs, for "explained by", linked
+// when it is there.
+func causeOf(fs []probes.Finding, rule, subject string) *ui.Cause {
 	if rule == "" {
 		return nil
 	}
 	c := &ui.Cause{Rule: rule}
 	for _, f := range fs {
-		if f.Rule == rule {
-			c.Title, c.Severity = f.Title, f.Severity
+		if f.Rule == rule && (subject == "" || f.Subject == subject) {
+			c.Title, c.Severity, c.Href = f.Title, f.Severity, templ.SafeURL("#"+ui.FindingID(f.Rule, f.Subject))
 			break
 		}
 	}
@@ -171,7 +189,7 @@ func reachView(latest, hist []probes.ObservedCheck, now time.Time) ui.ReachView 
 		}
 		g := &v.Groups[len(v.Groups)-1]
 		row := ui.CheckRow{VDir: c.VDir, Path: urlPath(c.URL), Status: c.StatusText(), Verdict: c.Verdict, Reason: c.Reason,
-			Latency: fmt.Sprintf("%.0f ms", c.LatencyMS), History: strips[key{c.Vantage, c.Origin, c.VDir, c.URL}]}
+			Latency: probes.FormatCount(int64(math.Round(c.LatencyMS))) + " ms", History: strips[key{c.Vantage, c.Origin, c.VDir, c.URL}]}
 		if c.Status == 0 {
 			row.Latency = "–"
 		}

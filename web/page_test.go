@@ -241,8 +241,26 @@ func TestFleetPage(t *testing.T) {
 	if cells.Length() != 9 || !cells.First().HasClass("v-fault") {
 		t.Errorf("west strip: %d cells, first %v", cells.Length(), cells.First().AttrOr("class", ""))
 	}
-	if title := cells.First().AttrOr("title", ""); !strings.HasPrefix(title, "503") || !strings.Contains(title, "WsusPool") {
-		t.Errorf("cell title %q should say status.substatus and why", title)
+	strip := west.Find(".strip")
+	if label := strip.AttrOr("aria-label", ""); !strings.HasPrefix(label, "vDirs: ClientWebService, SimpleAuthWebService") || !strings.Contains(label, ": 503") ||
+		!strings.Contains(label, "WsusPool") || !strings.HasSuffix(label, ", fault") {
+		t.Errorf("the strip's name %q should say each vDir's status.substatus, why and its verdict", label)
+	}
+	if strip.AttrOr("tabindex", "") != "0" {
+		t.Errorf("the strip should be reachable by keyboard and touch")
+	}
+	if label := p.find(t, `[data-server="wsus-hq.corp.example"] .strip`).AttrOr("aria-label", ""); label != "vDirs: 9 OK" {
+		t.Errorf("a healthy strip's name: %q", label)
+	}
+	cause := west.Find(testid("root-cause") + " a")
+	if href := cause.AttrOr("href", ""); href != "/servers/wsus-west.corp.example#f-pool_stopped-wsuspool" {
+		t.Errorf("the root cause should link to its finding: %q", href)
+	}
+	if more := west.Find(testid("more")).Text(); !strings.HasPrefix(more, "+") || !strings.HasSuffix(more, " more") {
+		t.Errorf("the other findings should be counted: %q", more)
+	}
+	if sp := e.page("GET", "/servers/wsus-west.corp.example", nil); sp.find(t, "#f-pool_stopped-wsuspool"+testid("finding")).Length() != 1 {
+		t.Errorf("the server page has no finding the fleet's root cause link leads to")
 	}
 	if names := p.find(t, testid("fleet-table")).AttrOr("data-vdirs", ""); !strings.HasPrefix(names, "ClientWebService, SimpleAuthWebService") {
 		t.Errorf("the table should name the strip's vDirs in order: %q", names)
@@ -330,6 +348,16 @@ func TestServerPage(t *testing.T) {
 	if got := checks.First().Find(testid("history") + " rect.v-fault").Length(); got != 1 {
 		t.Errorf("the history strip should show the one failed run: %d fault slots", got)
 	}
+	// Colour is not the only signal: a fault slot is the tallest, an empty one a dash.
+	if h := checks.First().Find(testid("history")+" rect.v-fault").AttrOr("height", ""); h != "14" {
+		t.Errorf("a fault slot is %s px tall, want 14", h)
+	}
+	if h := checks.First().Find(testid("history")+" rect.v-none").First().AttrOr("height", ""); h != "2" {
+		t.Errorf("an empty slot is %s px tall, want 2", h)
+	}
+	if label := checks.First().Find(testid("history")).AttrOr("aria-label", ""); !strings.Contains(label, "1 fault") || !strings.Contains(label, "not checked") {
+		t.Errorf("the history strip's name should count its slots: %q", label)
+	}
 	if bad := p.find(t, `[data-testid="auth-row"][data-vdir="ClientWebService"] `+testid("mismatch")); bad.Length() != 2 || !strings.Contains(bad.First().Text(), "expected on") {
 		t.Errorf("auth mismatches on ClientWebService: %d %q", bad.Length(), bad.First().Text())
 	}
@@ -372,12 +400,12 @@ func TestServerPage(t *testing.T) {
 	if b := p.find(t, testid("client-gap-badge")).First(); b.Text() == "" || b.AttrOr("title", "") == "" {
 		t.Errorf("a client in a gap shows its category and why: %q %q", b.Text(), b.AttrOr("title", ""))
 	}
-	if n := p.find(t, testid("client-row")).Length(); n != 100 {
+	if n := p.find(t, testid("client-row")).Length(); n != 25 {
 		t.Errorf("first page: %d clients", n)
 	}
 	next := p.find(t, testid("clients-next")).AttrOr("href", "")
 	p2 := e.page("GET", next, nil)
-	if n := p2.find(t, testid("client-row")).Length(); n != 100 || p2.find(t, testid("client-name")).First().Text() <= p.find(t, testid("client-name")).Last().Text() {
+	if n := p2.find(t, testid("client-row")).Length(); n != 25 || p2.find(t, testid("client-name")).First().Text() <= p.find(t, testid("client-name")).Last().Text() {
 		t.Errorf("page 2 (%s): %d rows, not after page 1", next, n)
 	}
 	if p2.find(t, testid("clients-first")).Length() != 1 {

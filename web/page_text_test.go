@@ -92,7 +92,7 @@ func TestPagesShowNoSourceOrInternalText(t *testing.T) {
 		p.doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
 			href := s.AttrOr("href", "")
 			// Every page once; sorting and paging render the same templates.
-			if strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "/static/") && !strings.HasPrefix(href, "/api/") && !strings.Contains(href, ".csv") &&
+			if strings.HasPrefix(href, "/") && !strings.HasPrefix(href, "/static/") && !strings.HasPrefix(href, "/api/") && !strings.Contains(href, ".csv") && !strings.HasSuffix(href, ".ps1") &&
 				!strings.Contains(href, "cursor=") && !strings.Contains(href, "sort=") {
 				href, _, _ = strings.Cut(href, "#")
 				if !seen[href] {
@@ -120,6 +120,11 @@ func TestPagesShowNoSourceOrInternalText(t *testing.T) {
 	}
 	if got := p.find(t, `[data-rule="stale_report"] `+testid("explained-by")+" "+testid("cause-title")).Text(); got != "WsusPool is stopped: every vDir answers 503" {
 		t.Errorf("explained by %q", got)
+	}
+	// ... on one line linking its cause, without evidence or steps of its own.
+	explained := p.find(t, `[data-rule="stale_report"]`)
+	if explained.Find(testid("evidence")+", "+testid("remediation")).Length() != 0 || !strings.HasPrefix(explained.Find(testid("explained-by")+" a").AttrOr("href", ""), "#f-pool_stopped") {
+		t.Errorf("an explained finding should be one line linking its cause: %q", strings.Join(strings.Fields(explained.Text()), " "))
 	}
 	if got := p.find(t, testid("gap-cause")+" "+testid("cause-title")).Text(); got != "WsusPool is stopped: every vDir answers 503" {
 		t.Errorf("the stale clients' cause by title: %q", got)

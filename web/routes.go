@@ -29,6 +29,7 @@ func (a *app) routes() http.Handler {
 		r.With(a.requirePageRead, a.cachedPage).Get("/", a.handle(a.fleetPage)) // kept per store version; ETag: the refresh gets 304
 		r.With(a.requirePageRead).Get("/servers/{name}", a.handle(a.serverPage))
 		r.With(a.requirePageRead).Get("/servers/{name}/clients.csv", a.handle(a.serverClientsCSV))
+		r.With(a.requirePageRead).Get("/servers/{name}/fix-plan.ps1", a.handle(a.fixPlanScript))
 		r.With(a.requirePageRead).Get("/gaps", a.handle(a.gapsPage))
 		r.With(a.requirePageRead).Get("/gaps/{category}.csv", a.handle(a.gapClientsCSV))
 		r.With(a.requirePageRead).Get("/gaps/{category}", a.handle(a.gapClientsPage))

@@ -91,6 +91,9 @@ type Config struct {
 	AllowLinkLocal bool          // register servers at link-local and cloud metadata addresses
 	Metrics        *Metrics      // the Prometheus registry (nil: a new one)
 	Notify         Notify        // sends channel tests (nil: not offered)
+	// GapWarningShare: the share of a server's clients (0–1) in reporting
+	// gaps beyond which the gaps raise its status (0: 25 %).
+	GapWarningShare float64
 }
 
 func (c *Config) defaults() {

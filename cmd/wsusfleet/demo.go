@@ -10,11 +10,13 @@ import (
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/sim"
+	"github.com/wsusfleet/wsusfleet/web"
 )
 
 func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", "Run the dashboard with a live simulated fleet: WSUS servers with real faults on loopback, thousands of clients, probed continuously.", stderr)
-	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 15 * time.Second, readAuth: "none"}
+	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 15 * time.Second, readAuth: "none",
+		gapWarningShare: 100 * web.DefaultGapWarningShare}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.db, "db", "", "database (default: a temporary SQLite file, deleted on exit)")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
@@ -23,7 +25,8 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	if c.db == "" {
+	temporary := c.db == ""
+	if temporary {
 		dir, err := os.MkdirTemp("", "wsusfleet-demo-")
 		if err != nil {
 			return err
@@ -56,8 +59,19 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		srv.wait(canceled())
 		return err
 	}
+	// An admin token too, so the Tokens and alert pages can be tried.
+	admin, _, err := srv.st.CreateToken(ctx, "demo-admin", probes.ScopeAdmin)
+	if err != nil {
+		srv.wait(canceled())
+		return err
+	}
 	fmt.Fprintf(stdout, "wsusfleet demo: %d simulated WSUS servers with %d clients, probed every %s\n\n", len(fleet), clients, probes.FormatAge(c.probeInterval))
-	fmt.Fprintf(stdout, "  dashboard     %s\n  ingest token  %s\n\n", srv.url, token)
+	db := c.db
+	if temporary {
+		db += " (temporary, deleted on exit)"
+	}
+	fmt.Fprintf(stdout, "  dashboard     %s\n  ingest token  %s\n  admin token   %s (sign in at %s/signin for the Tokens and Alerts pages)\n  database      %s\n\n",
+		srv.url, token, admin, srv.url, db)
 	for i, d := range fleet {
 		fmt.Fprintf(stdout, "  %-32s %-20s %s\n", d.name, d.profile, sims[i].URL())
 	}

@@ -50,13 +50,15 @@ type serverConfig struct {
 	retention, staleAfter, probeInterval    time.Duration
 	certWarningDays                         int // a valid certificate expiring within this many days notifies
 	prober                                  prober.Options
-	allowLinkLocal                          bool // probe link-local and cloud metadata addresses too
+	allowLinkLocal                          bool    // probe link-local and cloud metadata addresses too
+	gapWarningShare                         float64 // percent of a server's clients in gaps beyond which they raise its status
 	security                                securityConfig
 }
 
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the dashboard and its API (migrating the database first).", stderr)
-	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 5 * time.Minute, certWarningDays: probes.CertWarnDays}
+	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 5 * time.Minute, certWarningDays: probes.CertWarnDays,
+		gapWarningShare: 100 * web.DefaultGapWarningShare}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address turns read auth on by default")
 	fs.StringVar(&c.db, "db", "sqlite:wsusfleet.db", "database: sqlite:PATH or postgres://user@host/db")
 	fs.StringVar(&c.readAuth, "read-auth", "", "who may read the dashboard and GET API: none or token (default: none on loopback, token otherwise)")
@@ -69,9 +71,13 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	fs.IntVar(&c.prober.SelfUpdatePort, "selfupdate-port", 80, "where SelfUpdate must also answer when the WSUS port is not 80 (-1: don't check)")
 	fs.BoolVar(&c.allowLinkLocal, "allow-link-local", false, "let registered servers be link-local or cloud metadata addresses (169.254.0.0/16, fe80::/10), refused by default")
 	fs.StringVar(&c.publicURL, "public-url", "", "the dashboard's address as people reach it (e.g. https://wsusfleet.corp.example), for the links in notifications")
+	fs.Float64Var(&c.gapWarningShare, "gap-warning-share", c.gapWarningShare, "percent of a server's clients in reporting gaps beyond which the gaps raise its status (below it, its own findings decide)")
 	c.security.flags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
+	}
+	if !(c.gapWarningShare >= 0 && c.gapWarningShare <= 100) {
+		return usageError(fmt.Sprintf("--gap-warning-share: %v is not a percentage from 0 to 100", c.gapWarningShare))
 	}
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return err
@@ -142,7 +148,8 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 	}
 	s := &server{url: scheme + ln.Addr().String(), readAuth: readAuth, st: st, served: make(chan error, 1), bgDone: make(chan struct{}), log: log}
 	dispatcher := notify.New(st, notify.Options{PublicURL: c.publicURL, Logger: log, Registerer: metrics.Registry(), Retention: c.retention, Version: buildVersion()})
-	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal, Metrics: metrics, Notify: dispatcher}
+	cfg := web.Config{Logger: log, ReadAuth: readAuth, Version: buildVersion(), AllowLinkLocal: c.allowLinkLocal, Metrics: metrics, Notify: dispatcher,
+		GapWarningShare: gapShare(c.gapWarningShare)}
 	c.security.apply(&cfg)
 	s.http = &http.Server{
 		Handler:           web.New(st, cfg),
@@ -271,4 +278,13 @@ func maintain(ctx context.Context, st *store.Store, retention time.Duration, log
 		case <-tick.C:
 		}
 	}
+}
+
+// gapShare turns the flag's percentage into the web layer's share; 0 %
+// (any gap counts) is a share just above nothing, as 0 means the default.
+func gapShare(percent float64) float64 {
+	if percent <= 0 {
+		return 1e-9
+	}
+	return percent / 100
 }

@@ -14,6 +14,7 @@ type FleetView struct {
 	VDirs    []string // the strip's order, for its legend
 	Rows     []FleetRow
 	Total    int         // servers in the fleet
+	GapShare float64     // beyond this share of its clients in gaps, a server's status counts them
 	Empty    *Onboarding // set when the fleet has no server at all
 }
 
@@ -32,10 +33,14 @@ type FleetRow struct {
 	Status     string
 	Strip      []Cell
 	Clients    int64
+	Gapped     int64  // clients on its list in a gap category
+	GapShare   string // their share, "8 %"
+	GapsHref   templ.SafeURL
 	Stale      int64
 	Never      int64
 	Expected   *int64 // expected but missing (directory inventory); nil until collected
 	RootCause  *Cause // the first finding to fix; nil when none is a warning or worse
+	More       int    // other open findings, warning or worse
 	Sync       SyncCell
 	LastReport Stamp
 }
@@ -44,7 +49,11 @@ type FleetRow struct {
 // small tag.
 type Cause struct {
 	Title, Rule, Severity string
+	Href                  templ.SafeURL // the finding on its server's page; "" when not linked
 }
+
+// GapShareText is the configured share as people read it: "25 %".
+func (v FleetView) GapShareText() string { return Percent(v.GapShare) }
 
 // Cell is one vDir in the 9-cell strip.
 type Cell struct {

@@ -9,6 +9,7 @@ type GapsView struct {
 	Servers    []GapServerRow
 	Unassigned *GapServerRow // computers whose policy names no fleet server
 	Causes     []GapCause    // servers whose stale clients a server-wide cause explains
+	Plan       []FleetCause  // every server's root causes, grouped by cause
 	Pending    bool          // no client report or inventory has shown a client-side gap
 	Empty      *Onboarding   // no server at all
 }
@@ -29,10 +30,24 @@ type GapCause struct {
 	Href   templ.SafeURL
 }
 
+// FleetCause is one root cause and the servers it holds on.
+type FleetCause struct {
+	Rule, Subject, Title, Severity string
+	Action                         string // its first step, "Enable anonymous authentication on ClientWebService"
+	Servers                        []Link
+	Steps                          []StepRow // as for the first server
+}
+
+// ServerCount says "1 server", "12 servers".
+func (c FleetCause) ServerCount() string { return plural(len(c.Servers), "server", "servers") }
+
 // GapClientsView is one category's clients with their evidence.
 type GapClientsView struct {
 	Layout
 	Category, Label, Rule string
+	Why, Fix              string // how clients end up here, and what clears it
+	Servers               []Chip // the server filter's choices
+	Action                templ.SafeURL
 	Server                string // "" for the fleet
 	ServerHref, All, CSV  templ.SafeURL
 	Total                 int64

@@ -137,6 +137,42 @@ type Onboarding struct {
 // Count formats a count with thousands separators, as findings do.
 func Count(n int64) string { return probes.FormatCount(n) }
 
+// Percent formats a share (0–1) as a whole percentage, "8 %"; a share
+// above 0 never shows as "0 %".
+func Percent(share float64) string {
+	p := int64(share*100 + 0.5)
+	if p == 0 && share > 0 {
+		return "<1 %"
+	}
+	return probes.FormatCount(p) + " %"
+}
+
+// FindingID is the anchor of a finding on its server's page.
+func FindingID(rule, subject string) string {
+	id := "f-" + rule
+	if subject != "" {
+		id += "-" + slug(subject)
+	}
+	return id
+}
+
+// slug keeps letters and digits of s, the rest as "-".
+func slug(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			b = append(b, c)
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		case len(b) > 0 && b[len(b)-1] != '-':
+			b = append(b, '-')
+		}
+	}
+	return string(b)
+}
+
 // StatusLabel names a server status for people.
 func StatusLabel(s string) string {
 	switch s {

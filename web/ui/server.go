@@ -15,6 +15,7 @@ type ServerView struct {
 	LastReport Stamp
 	Facts      []Fact
 	Findings   []FindingView
+	Plan       FixPlanView
 	Reach      ReachView
 	Auth       *AuthView // nil: vdir_config never collected
 	Pool       *PoolView // nil: app_pool never collected
@@ -36,9 +37,45 @@ type Fact struct {
 type FindingView struct {
 	Rule, Severity, Subject, Title, Summary string
 	ExplainedBy                             *Cause // the finding above it that explains it
+	InPlan                                  bool   // a root cause: its steps are in the fix plan
+	Repeated                                int    // its steps an earlier finding already lists
 	Evidence                                []EvidenceRow
 	Steps                                   []StepRow
 	FirstSeen, LastSeen                     Stamp
+}
+
+// FixPlanView is every open root cause of the server in the order to fix
+// them, each with its steps; ScriptHref downloads it as PowerShell.
+type FixPlanView struct {
+	Causes     []PlanCause
+	Commands   int
+	ScriptHref templ.SafeURL
+}
+
+// PlanCause is one root cause in the plan.
+type PlanCause struct {
+	Title, Rule, Severity, Subject, Why string
+	Href                                templ.SafeURL // the finding below
+	Explains                            int           // findings it explains
+	Clears                              []Link        // those of them open on this server
+	Elsewhere                           *Link         // the server its own cause is on
+	Steps                               []StepRow
+}
+
+// FirstStep is the plan's first step with a command, or its first step.
+func (v FixPlanView) FirstStep() *StepRow {
+	if len(v.Causes) == 0 {
+		return nil
+	}
+	for i, s := range v.Causes[0].Steps {
+		if s.Command != nil {
+			return &v.Causes[0].Steps[i]
+		}
+	}
+	if len(v.Causes[0].Steps) > 0 {
+		return &v.Causes[0].Steps[0]
+	}
+	return nil
 }
 
 // EvidenceRow is one fact a finding rests on: what, where, when.
