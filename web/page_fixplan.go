@@ -112,7 +112,7 @@ func (a *app) fixPlanScript(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h := healthOf(st.Status, st.ClientSummary.Total, st.Gaps, st.Findings, nil, a.gapShare())
-	body := planScript(st.Name, fixPlan(st.Findings, h.GapShare > a.gapShare()), a.now(), a.cfg.Version)
+	body := planScript(st.Name, fixPlan(st.Findings, h.Counts), a.now(), a.cfg.Version)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+scriptFileName(st.Name)+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
@@ -208,7 +208,7 @@ func commentSafe(s string) string {
 // widespread first: "12 servers: enable anonymous authentication on
 // ClientWebService". The steps shown are the first server's (each server's
 // page has its own, with its own paths and names).
-func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[string]serverHealth, share float64) []ui.FleetCause {
+func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[string]serverHealth) []ui.FleetCause {
 	byServer := map[string][]probes.Finding{}
 	for _, f := range open {
 		byServer[f.Server] = append(byServer[f.Server], f.Finding)
@@ -219,7 +219,7 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[
 	for _, row := range fleet {
 		fs := byServer[row.Name]
 		probes.OrderFindings(fs, func(f probes.Finding) int64 { return row.Gaps[f.Rule] })
-		for _, c := range fixPlan(fs, health[row.Name].GapShare > share) {
+		for _, c := range fixPlan(fs, health[row.Name].Counts) {
 			f := c.finding
 			k := key{f.Rule, f.Subject}
 			g := groups[k]

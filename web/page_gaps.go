@@ -91,7 +91,7 @@ func (a *app) gapsPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	health := a.judge(fleet, open)
 	v := buildGapsView(fleet, gaps, a.store.StaleAfter())
-	v.Plan = fleetPlan(fleet, open, health, a.gapShare())
+	v.Plan = fleetPlan(fleet, open, health)
 	v.Layout = a.layout(r, "Gaps", ui.NavGaps)
 	if len(fleet) == 0 {
 		o := a.onboarding(r)

@@ -6,51 +6,37 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// DefaultGapWarningShare is the share of a server's clients in reporting
-// gaps beyond which the gaps raise its status: a healthy server with a few
-// stale laptops is OK, one whose clients stopped reporting en masse is not.
-const DefaultGapWarningShare = 0.25
-
-// serverHealth is a server's status as the pages show it. The store's
-// status is the worst of all its open findings, the client-gap findings
-// included; the pages judge the server by its own findings (what is wrong on
-// the server itself) and count the gaps only beyond a share of its clients,
-// so "OK" is reachable with a few machines switched off.
+// serverHealth is a server's status as the pages show it: the store's,
+// which judges the server by its own findings and counts its client gaps
+// only beyond the configured share of its clients (probes.GapsCount), so
+// "OK" is reachable with a few machines switched off; and what to fix first.
 type serverHealth struct {
 	Status   string
 	GapShare float64 // of its listed clients in a gap category (0–1)
 	Gapped   int64   // those clients
+	Counts   bool    // the gaps count against its status (beyond the share)
 	Others   int     // open warning-or-worse findings besides the root cause
 	// Root is what to fix first: the first open finding, warning or worse,
-	// in causal order, a client-gap one only when the gaps count (beyond
-	// the share); nil when there is none.
+	// in causal order (a gap finding is one only beyond the share: below it
+	// the rules make it information); nil when there is none.
 	Root *probes.FindingHead
 }
 
-// healthOf judges one server. status is the store's (unknown stays unknown:
-// nothing recent arrived, so nothing can be judged), total its listed
-// clients, gaps its counts per category, findings its open findings.
+// healthOf reads one server's health. status is the store's, total its
+// listed clients, gaps its counts per category, findings its open findings
+// (root is the store's root cause, used when findings were not read).
 func healthOf(status string, total int64, gaps map[string]int64, findings []probes.Finding, root *probes.FindingHead, share float64) serverHealth {
-	h := serverHealth{Status: status, Gapped: listedGaps(gaps)}
+	h := serverHealth{Status: status, Gapped: listedGaps(gaps), Counts: probes.GapsCount(total, gaps, share)}
 	if total > 0 {
 		h.GapShare = min(float64(h.Gapped)/float64(total), 1)
 	}
-	gapRules := probes.GapCategories()
-	counts := h.GapShare > share
 	ordered := slices.Clone(findings)
 	probes.OrderFindings(ordered, func(f probes.Finding) int64 { return gaps[f.Rule] })
-	own, gap := "", ""
 	for _, f := range ordered {
-		isGap := slices.Contains(gapRules, f.Rule)
-		if isGap {
-			gap = worse(gap, f.Severity)
-		} else {
-			own = worse(own, f.Severity)
-		}
 		if probes.SeverityRank(f.Severity) < probes.SeverityRank(probes.SeverityWarning) {
 			continue
 		}
-		if h.Root == nil && (!isGap || counts) {
+		if h.Root == nil {
 			head := f.Head()
 			h.Root = &head
 			continue
@@ -59,20 +45,6 @@ func healthOf(status string, total int64, gaps map[string]int64, findings []prob
 	}
 	if h.Root == nil && root != nil {
 		h.Root, h.Others = root, max(h.Others-1, 0) // the store's, when its findings were not read
-	}
-	if status == probes.StatusUnknown || status == "" {
-		return h
-	}
-	if counts {
-		own = worse(own, gap)
-	}
-	switch own {
-	case probes.SeverityCritical:
-		h.Status = probes.StatusCritical
-	case probes.SeverityWarning:
-		h.Status = probes.StatusWarning
-	default:
-		h.Status = probes.StatusOK
 	}
 	return h
 }
@@ -88,20 +60,12 @@ func listedGaps(gaps map[string]int64) int64 {
 	return n
 }
 
-// worse is the more severe of two severities ("" for none).
-func worse(a, b string) string {
-	if probes.SeverityRank(b) > probes.SeverityRank(a) {
-		return b
-	}
-	return a
-}
-
 // gapShare is the configured share, or the default.
 func (a *app) gapShare() float64 {
 	if a.cfg.GapWarningShare > 0 {
 		return a.cfg.GapWarningShare
 	}
-	return DefaultGapWarningShare
+	return probes.DefaultGapWarningShare
 }
 
 // judge sets each fleet row's status as the pages show it (healthOf) from
@@ -118,4 +82,12 @@ func (a *app) judge(fleet []probes.FleetRow, open []probes.ServerFinding) map[st
 		f.Status, health[f.Name] = h.Status, h
 	}
 	return health
+}
+
+// worse is the more severe of two severities ("" for none).
+func worse(a, b string) string {
+	if probes.SeverityRank(b) > probes.SeverityRank(a) {
+		return b
+	}
+	return a
 }

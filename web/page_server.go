@@ -40,7 +40,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	health := healthOf(st.Status, st.ClientSummary.Total, st.Gaps, st.Findings, nil, a.gapShare())
-	plan := fixPlan(st.Findings, health.GapShare > a.gapShare())
+	plan := fixPlan(st.Findings, health.Counts)
 	v := ui.ServerView{
 		Layout: a.layout(r, st.Name, ui.NavFleet), Name: st.Name, Href: serverHref(st.Name), Status: health.Status,
 		URL: st.URL, URLHref: externalHref(st.URL), Registered: st.Registered, LastReport: ui.StampOf(st.LastReportAt, now),

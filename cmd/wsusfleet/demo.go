@@ -10,13 +10,12 @@ import (
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/sim"
-	"github.com/wsusfleet/wsusfleet/web"
 )
 
 func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("demo", "Run the dashboard with a live simulated fleet: WSUS servers with real faults on loopback, thousands of clients, probed continuously.", stderr)
 	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 15 * time.Second, readAuth: "none",
-		gapWarningShare: 100 * web.DefaultGapWarningShare}
+		gapWarningShare: 100 * probes.DefaultGapWarningShare}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.db, "db", "", "database (default: a temporary SQLite file, deleted on exit)")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn or error")

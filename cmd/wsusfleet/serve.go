@@ -58,7 +58,7 @@ type serverConfig struct {
 func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", "Run the dashboard and its API (migrating the database first).", stderr)
 	c := serverConfig{retention: 30 * 24 * time.Hour, staleAfter: 7 * 24 * time.Hour, probeInterval: 5 * time.Minute, certWarningDays: probes.CertWarnDays,
-		gapWarningShare: 100 * web.DefaultGapWarningShare}
+		gapWarningShare: 100 * probes.DefaultGapWarningShare}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; a non-loopback address turns read auth on by default")
 	fs.StringVar(&c.db, "db", "sqlite:wsusfleet.db", "database: sqlite:PATH or postgres://user@host/db")
 	fs.StringVar(&c.readAuth, "read-auth", "", "who may read the dashboard and GET API: none or token (default: none on loopback, token otherwise)")
@@ -128,7 +128,8 @@ func startServer(ctx context.Context, c serverConfig, log *slog.Logger) (*server
 		return nil, err
 	}
 	metrics := web.NewMetrics()
-	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, CertWarningDays: c.certWarningDays, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics})
+	st, err := openStore(ctx, c.db, store.Options{Logger: log, StaleAfter: c.staleAfter, CertWarningDays: c.certWarningDays, UnknownAfter: 3 * c.probeInterval, Diagnose: rules.Diagnose, Observer: metrics,
+		GapWarningShare: gapShare(c.gapWarningShare)})
 	if err != nil {
 		return nil, err
 	}
