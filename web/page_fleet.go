@@ -309,10 +309,7 @@ func syncCell(s *probes.Sync, now time.Time) ui.SyncCell {
 
 // onboarding: the commands that send the first report to this dashboard.
 func (a *app) onboarding(r *http.Request) ui.Onboarding {
-	base := "http://" + r.Host
-	if a.secure(r) {
-		base = "https://" + r.Host
-	}
+	base := a.origin(r)
 	return ui.Onboarding{
 		Token: ui.Command{ID: "cmd-token", Text: "wsusfleet token create --name collector --scope ingest"},
 		Curl: ui.Command{ID: "cmd-curl", Text: `curl -fsS -H "Authorization: Bearer $WSUSFLEET_TOKEN" -H "Content-Type: application/json" --data-binary @report.json ` +
@@ -321,4 +318,13 @@ func (a *app) onboarding(r *http.Request) ui.Onboarding {
 		Register: ui.Command{ID: "cmd-register", Text: `curl -fsS -H "Authorization: Bearer $WSUSFLEET_ADMIN_TOKEN" -H "Content-Type: application/json" -d '{"url":"http://wsus01.corp.example:8530"}' ` +
 			base + "/api/v1/servers"},
 	}
+}
+
+// origin is the dashboard's address as the request reached it, for the
+// commands a page shows.
+func (a *app) origin(r *http.Request) string {
+	if a.secure(r) {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }

@@ -48,6 +48,7 @@ func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
 		Auth: authView(st, now), Pool: poolView(st, now), Services: servicesView(st, now), ACL: aclView(st, now),
 		Denials: denialsView(st, now), Events: eventsView(st, now), Sync: syncView(st, now),
 	}
+	v.Reach.Probe = ui.Command{ID: "cmd-probe", Text: probeCommand(st.Name, st.URL, a.origin(r))}
 	if err := a.upstreamView(r, st, v.Sync); err != nil {
 		return err
 	}
@@ -423,4 +424,14 @@ func (a *app) serverClientsCSV(w http.ResponseWriter, r *http.Request) error {
 	}
 	q.Cursor = ""
 	return a.clientsCSV(w, r, q)
+}
+
+// probeCommand checks this server from where it runs and posts the checks
+// here: the server's own URL (its name on the WSUS port when none is known)
+// and its name, which probe needs for a URL the dashboard does not know.
+func probeCommand(name, url, dashboard string) string {
+	if url == "" {
+		url = "http://" + name + ":8530"
+	}
+	return fmt.Sprintf(`wsusfleet probe --server %s --name %s --post %s --token "$WSUSFLEET_TOKEN"`, url, name, dashboard)
 }

@@ -436,6 +436,14 @@ func TestServerPage(t *testing.T) {
 	if n.status != 200 || n.find(t, testid("reach-empty")).Length() != 1 || n.find(t, testid("clients-empty")).Length() != 1 || n.find(t, testid("no-findings")).Length() != 1 {
 		t.Errorf("new server page: %d", n.status)
 	}
+	// Its probe command is this server's, with the name probe needs for a URL
+	// it cannot resolve, posting to this dashboard.
+	probe := n.find(t, testid("reach-empty")).Find("code").Text()
+	for _, want := range []string{"--server http://wsus-new.corp.example:8530 ", "--name wsus-new.corp.example ", "--post http://", `--token "$WSUSFLEET_TOKEN"`} {
+		if !strings.Contains(probe, want) {
+			t.Errorf("probe command %q lacks %q", probe, want)
+		}
+	}
 }
 
 func TestHostileServerPage(t *testing.T) {

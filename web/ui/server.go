@@ -93,7 +93,8 @@ type StepRow struct {
 // ReachView is the vDir reachability, one group per vantage and origin.
 type ReachView struct {
 	Groups []VantageGroup
-	Hours  int // the history strip spans this many hours
+	Hours  int     // the history strip spans this many hours
+	Probe  Command // how to send the first checks of this server
 }
 
 // VantageGroup is the latest checks from one vantage and origin.

@@ -1392,7 +1392,7 @@ func reach(r ReachView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Cmd(Command{ID: "cmd-probe", Text: "wsusfleet probe --server http://wsus01.corp.example:8530 --post http://dashboard:8080 --token $WSUSFLEET_TOKEN"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Cmd(r.Probe).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
