@@ -26,6 +26,7 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes/prober"
 	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/probes/sim"
+	"github.com/wsusfleet/wsusfleet/probes/sim/demofleet"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 	"github.com/wsusfleet/wsusfleet/web"
@@ -75,86 +76,31 @@ func browserFleet(t *testing.T) (base, admin string) {
 	t.Helper()
 	st := storetest.OpenSQLite(t, store.Options{Diagnose: rules.Diagnose})
 	now := time.Now().UTC()
-	fleet := []struct {
-		name, profile, upstream string
-		replica                 bool
-		clients                 int
-		stale                   time.Duration
-	}{
-		{"wsus-hq.corp.example", sim.Healthy, "", false, 600, 0},
-		{"wsus-west.corp.example", sim.PoolStopped, "wsus-hq.corp.example", false, 1200, 9 * 24 * time.Hour},
-		{"wsus-east.corp.example", sim.AnonDisabledCWS, "wsus-hq.corp.example", false, 500, 8 * 24 * time.Hour},
-		{"wsus-west-replica.corp.example", sim.Healthy, "wsus-west.corp.example", true, 300, 0},
-		{"wsus-lab.corp.example", sim.ContentACL, "wsus-hq.corp.example", true, 200, 12 * 24 * time.Hour},
-	}
-	pr := prober.New(prober.Options{SelfUpdatePort: -1, HTTPPort: -1})
+	// The demo's fleet (wsusfleet demo) at a tenth of its clients, probed
+	// once the way serve's scheduler would.
+	fleet := demofleet.Fleet()
+	sims := make([]*sim.Server, len(fleet))
+	urls := make([]string, len(fleet))
 	for i, d := range fleet {
-		s, err := sim.Start("127.0.0.1:0", sim.Options{Profile: d.profile})
+		s, err := sim.Start("127.0.0.1:0", sim.Options{Profile: d.Profile, TLS: d.TLS})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		if _, err := st.RegisterServer(t.Context(), d.name, s.URL()); err != nil {
-			t.Fatal(err)
-		}
-		r := storetest.Report(fmt.Sprintf("collector-%d", i), d.name, now.Add(-2*time.Minute))
-		r.Collector.Vantage, r.VDirChecks = probes.VantageServer, nil
-		r.Server = probes.ServerInfo{Name: d.name, URL: s.URL(), Version: "10.0.20348.1", HTTPPort: 8530, HTTPSPort: 8531, ContentDir: `D:\WSUS\WsusContent`}
-		for _, v := range probes.VDirs() {
-			r.VDirConfig = append(r.VDirConfig, probes.VDirConfig{VDir: v.Name, Anonymous: v.Anonymous, AnonymousUser: "IUSR", WindowsAuth: v.WindowsAuth, ClientCerts: "ignore", AppPool: "WsusPool",
-				PhysicalPath: `C:\Program Files\Update Services\WebServices\` + v.Name})
-		}
-		zero, q := int64(0), int64(2000)
-		off := false
-		r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Started", Identity: "NetworkService", QueueLength: &q, IdleTimeoutMin: &zero, PrivateMemoryKB: &zero, PeriodicRestartMin: &zero, PingEnabled: &off}
-		ns := `NT AUTHORITY\NETWORK SERVICE`
-		r.ACLs = []probes.ACL{{Path: `D:\WSUS\WsusContent`, Principal: ns, Rights: []string{"FullControl"}},
-			{Path: `C:\Windows\Microsoft.NET\Framework64\v4.0.30319\Temporary ASP.NET Files`, Principal: ns, Rights: []string{"FullControl"}},
-			{Path: `C:\Windows\Temp`, Principal: ns, Rights: []string{"FullControl"}},
-			{Path: `C:\Program Files\Update Services\WebServices`, Principal: ns, Rights: []string{"ReadAndExecute"}}}
-		r.Services = []probes.Service{{Name: "WsusService", State: "Running", StartType: "Automatic"}, {Name: "W3SVC", State: "Running", StartType: "Automatic"}}
-		r.Events = []probes.Event{}
-		r.Sync = &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-3 * time.Hour)), FinishedAt: probes.TimeOf(now.Add(-3*time.Hour + 4*time.Minute)), Result: "Succeeded"}}
-		if d.upstream != "" {
-			r.Sync.From, r.Sync.Upstream = probes.SyncFromUpstream, &probes.Upstream{Host: d.upstream, Port: 8530, Replica: d.replica}
-		}
-		switch d.profile {
-		case sim.PoolStopped:
-			r.AppPool.State = "Stopped"
-			r.Events = append(r.Events, probes.Event{ID: 12022, Source: "Windows Server Update Services", Level: "Error", Time: probes.TimeOf(now.Add(-70 * time.Minute)), Message: "The Client Web Service is not working."})
-		case sim.AnonDisabledCWS:
-			r.VDirConfig[0].Anonymous, r.VDirConfig[0].WindowsAuth = false, true
-		case sim.ContentACL:
-			r.ACLs[0].Principal = `BUILTIN\Administrators`
-			r.Events = append(r.Events, probes.Event{ID: 12072, Source: "Windows Server Update Services", Level: "Error", Time: probes.TimeOf(now.Add(-25 * time.Minute)), Message: "The WSUS content directory is not accessible.\nSystem.Net.WebException: (401) Unauthorized."})
-		}
-		if d.replica && d.upstream == "wsus-west.corp.example" {
-			r.Sync.Last = &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-50 * time.Minute)), FinishedAt: probes.TimeOf(now.Add(-49 * time.Minute)), Result: "Failed", Error: "WebException: The remote server returned an error: (503) Server Unavailable."}
-		}
-		r.Clients = &probes.ClientList{Complete: true, Items: storetest.Clients(d.clients, now, func(j int) time.Duration {
-			switch {
-			case j%53 == 0:
-				return -1
-			case d.stale > 0 && j%10 < 8:
-				return d.stale + time.Duration(j)*time.Minute
-			}
-			return time.Duration(j%40) * time.Hour
-		})}
-		site, _, _ := strings.Cut(d.name, ".")
-		for j := range r.Clients.Items { // each server its own machines (one name on two lists is a wrong_server gap)
-			c := &r.Clients.Items[j]
-			c.Name, c.ID = site+"-"+c.Name, site+"-"+c.ID
-		}
-		if _, _, err := st.SaveReport(t.Context(), r, ""); err != nil {
-			t.Fatalf("seed %s: %v", d.name, err)
-		}
-		checks, err := pr.Probe(t.Context(), s.URL())
+		sims[i], urls[i] = s, s.URL()
+	}
+	if _, err := demofleet.Seed(t.Context(), st, fleet, urls, 0.1, now); err != nil {
+		t.Fatal(err)
+	}
+	pr := prober.New(prober.Options{SelfUpdatePort: -1, HTTPPort: -1})
+	for i, d := range fleet {
+		checks, err := pr.Probe(t.Context(), urls[i])
 		if err != nil {
-			t.Fatalf("probe %s: %v", d.name, err)
+			t.Fatalf("probe %s: %v", d.Name, err)
 		}
-		p := storetest.Report(fmt.Sprintf("probe-%d", i), d.name, now)
+		p := storetest.Report(fmt.Sprintf("probe-%d", i), d.Name, now)
 		p.Collector, p.VDirChecks = probes.Collector{Name: "wsusfleet probe", Vantage: probes.VantageDashboard}, checks
-		p.Server = probes.ServerInfo{Name: d.name, URL: s.URL()}
+		p.Server = probes.ServerInfo{Name: d.Name, URL: urls[i]}
 		if _, _, err := st.SaveReport(t.Context(), p, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -316,7 +262,7 @@ func TestBrowser(t *testing.T) {
 
 	pages := []struct{ name, path string }{
 		{"fleet", "/"}, {"server", "/servers/wsus-west.corp.example"}, {"server-acl", "/servers/wsus-lab.corp.example"},
-		{"server-anon", "/servers/wsus-east.corp.example"}, {"server-ok", "/servers/wsus-hq.corp.example"},
+		{"server-anon", "/servers/wsus-east.corp.example"}, {"server-ok", "/servers/wsus-hq.corp.example"}, {"server-tls", "/servers/wsus-dmz.corp.example"},
 		{"gaps", "/gaps"}, {"gap-stale", "/gaps/stale_report"}, {"hierarchy", "/hierarchy"}, {"tokens", "/settings/tokens"},
 		{"alerts", "/alerts"}, {"alert-settings", "/settings/alerts"},
 		{"hostile", "/servers/" + url.PathEscape(hostile)}, {"not-found", "/servers/nope.corp.example"},
@@ -417,7 +363,7 @@ func TestBrowser(t *testing.T) {
 	// Each server's fix plan downloads as a PowerShell script the CI
 	// grammar parses.
 	scripts := map[string]string{}
-	for _, name := range []string{"wsus-hq.corp.example", "wsus-west.corp.example", "wsus-east.corp.example", "wsus-west-replica.corp.example", "wsus-lab.corp.example"} {
+	for _, name := range []string{"wsus-hq.corp.example", "wsus-west.corp.example", "wsus-east.corp.example", "wsus-west-replica.corp.example", "wsus-lab.corp.example", "wsus-dmz.corp.example"} {
 		open("/servers/" + name)
 		href := eval(`(function(){ var a = document.querySelector('[data-testid="fix-plan-script"]'); return a ? a.getAttribute("href") : "" })()`)
 		if name == "wsus-hq.corp.example" {
@@ -502,7 +448,7 @@ func TestBrowser(t *testing.T) {
 	if after := eval(`String(window.scrollY)`); after != before {
 		t.Errorf("scroll position %s before the refresh, %s after", before, after)
 	}
-	if n := eval(`String(document.querySelectorAll('[data-testid="server-row"]').length)`); n != "6" {
+	if n := eval(`String(document.querySelectorAll('[data-testid="server-row"]').length)`); n != fmt.Sprint(len(demofleet.Fleet())+1) { // and the hostile one
 		t.Errorf("after the refresh: %s rows", n)
 	}
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/probes/sim"
+	"github.com/wsusfleet/wsusfleet/probes/sim/demofleet"
 )
 
 func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
@@ -41,11 +42,11 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		return err
 	}
 
-	fleet := demoFleet()
+	fleet := demofleet.Fleet()
 	sims := make([]*sim.Server, len(fleet))
 	for i, d := range fleet {
-		if sims[i], err = sim.Start("127.0.0.1:0", sim.Options{Profile: d.profile, TLS: d.tls}); err != nil {
-			return fmt.Errorf("start simulated %s: %w", d.name, err)
+		if sims[i], err = sim.Start("127.0.0.1:0", sim.Options{Profile: d.Profile, TLS: d.TLS}); err != nil {
+			return fmt.Errorf("start simulated %s: %w", d.Name, err)
 		}
 		defer sims[i].Close()
 	}
@@ -72,10 +73,10 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	fmt.Fprintf(stdout, "  dashboard     %s\n  ingest token  %s\n  admin token   %s (sign in at %s/signin for the Tokens and Alerts pages)\n  database      %s\n\n",
 		srv.url, token, admin, srv.url, db)
 	for i, d := range fleet {
-		fmt.Fprintf(stdout, "  %-32s %-20s %s\n", d.name, d.profile, sims[i].URL())
+		fmt.Fprintf(stdout, "  %-32s %-20s %s\n", d.Name, d.Profile, sims[i].URL())
 	}
 	fmt.Fprintf(stdout, "\nTry:\n  curl %s/api/v1/servers\n  wsusfleet probe --server %s --name %s --post %s --token %s\n\nCtrl+C stops the demo.\n",
-		srv.url, sims[1].URL(), fleet[1].name, srv.url, token)
+		srv.url, sims[1].URL(), fleet[1].Name, srv.url, token)
 	return srv.wait(ctx)
 }
 
@@ -85,23 +86,16 @@ func canceled() context.Context {
 	return ctx
 }
 
-// seedDemo registers the simulated servers, creates an ingest token and sends
-// what the collectors on those servers would send.
-func seedDemo(ctx context.Context, srv *server, fleet []demoServer, sims []*sim.Server, scale float64) (token string, clients int, err error) {
+// seedDemo creates an ingest token and seeds the fleet (demofleet.Seed).
+func seedDemo(ctx context.Context, srv *server, fleet []demofleet.Server, sims []*sim.Server, scale float64) (token string, clients int, err error) {
 	token, _, err = srv.st.CreateToken(ctx, "demo", probes.ScopeIngest)
 	if err != nil {
 		return "", 0, err
 	}
-	now := time.Now().UTC()
-	for i, d := range fleet {
-		if _, err := srv.st.RegisterServer(ctx, d.name, sims[i].URL()); err != nil {
-			return "", 0, err
-		}
-		r := d.report(sims[i].URL(), now, scale)
-		clients += len(r.Clients.Items)
-		if _, _, err := srv.st.SaveReport(ctx, r, ""); err != nil {
-			return "", 0, fmt.Errorf("seed %s: %w", d.name, err)
-		}
+	urls := make([]string, len(sims))
+	for i, s := range sims {
+		urls[i] = s.URL()
 	}
-	return token, clients, seedClientViews(ctx, srv, now)
+	clients, err = demofleet.Seed(ctx, srv.st, fleet, urls, scale, time.Now().UTC())
+	return token, clients, err
 }

@@ -1,4 +1,4 @@
-package main
+package demofleet
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // whose statistics server differs, whose policy is off, cloned images,
 // roamers pointing at a retired server, and an AD inventory with computers
 // no server knows.
-func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
+func seedClientViews(ctx context.Context, st Store, now time.Time) error {
 	type view struct {
 		name, wu, status, sus string
 		policyOff             bool
@@ -50,7 +50,7 @@ func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
 		cr := &probes.ClientReport{Schema: probes.SchemaClientReport, ID: probes.NewID(), CollectedAt: probes.TimeOf(now.Add(-time.Duration(i%50) * time.Minute)),
 			Collector: probes.Collector{Name: "Send-WsusFleetClientReport.ps1", Version: "1.0.0", Host: v.name, Vantage: probes.VantageClient}, Client: cv,
 			VDirChecks: clientChecks(v.wu, i)}
-		if _, _, err := srv.st.SaveClientReport(ctx, cr, ""); err != nil {
+		if _, _, err := st.SaveClientReport(ctx, cr, ""); err != nil {
 			return fmt.Errorf("seed client report %s: %w", v.name, err)
 		}
 	}
@@ -64,10 +64,10 @@ func seedClientViews(ctx context.Context, srv *server, now time.Time) error {
 	for i := range 15 { // disabled accounts: not expected
 		inv.Items = append(inv.Items, probes.InventoryItem{Name: fmt.Sprintf("old-pc%04d.corp.example", i), Enabled: false, OU: "OU=Disabled,DC=corp,DC=example"})
 	}
-	if _, _, err := srv.st.SaveInventory(ctx, inv, ""); err != nil {
+	if _, _, err := st.SaveInventory(ctx, inv, ""); err != nil {
 		return fmt.Errorf("seed inventory: %w", err)
 	}
-	_, _, err := srv.st.Settle(ctx)
+	_, _, err := st.Settle(ctx)
 	return err
 }
 

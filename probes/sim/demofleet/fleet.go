@@ -1,4 +1,7 @@
-package main
+// Package demofleet is the demo's simulated fleet: which WSUS servers it has,
+// the fault each shows, and what their collectors, clients and directory
+// inventory send. `wsusfleet demo` runs it; the browser tests judge it.
+package demofleet
 
 import (
 	"fmt"
@@ -10,52 +13,53 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes/sim"
 )
 
-// demoServer is one simulated WSUS server of the demo fleet: the fault its
-// IIS shows the prober, and what its collector reports about it.
-type demoServer struct {
-	name, site string
-	profile    string
-	catalog    int // not-declined updates
-	tls        bool
-	clients    int
-	upstream   string // "" syncs from Microsoft Update
-	replica    bool
-	// staleSince: clients stopped reporting this long ago (the fault's age).
-	staleSince time.Duration
+// Server is one simulated WSUS server of the demo fleet: the fault its
+// IIS shows the prober (Profile, a sim profile), and what its collector
+// reports about it.
+type Server struct {
+	Name, Site string
+	Profile    string
+	Catalog    int // not-declined updates
+	TLS        bool
+	Clients    int
+	Upstream   string // "" syncs from Microsoft Update
+	Replica    bool
+	// StaleSince: clients stopped reporting this long ago (the fault's age).
+	StaleSince time.Duration
 	sections   func(r *probes.Report, now time.Time)
 }
 
-// demoFleet: an upstream at HQ, two autonomous downstreams, a replica of a
+// Fleet: an upstream at HQ, two autonomous downstreams, a replica of a
 // broken downstream (its sync fails), a lab replica with an NTFS problem and
 // a DMZ server whose certificate expired.
-func demoFleet() []demoServer {
-	return []demoServer{
-		{name: "wsus-hq.corp.example", site: "hq", profile: sim.Healthy, clients: 4000, catalog: 5100},
-		{name: "wsus-east.corp.example", site: "east", profile: sim.AnonDisabledCWS, clients: 3000, catalog: 5100, upstream: "wsus-hq.corp.example",
-			staleSince: 8 * 24 * time.Hour, sections: anonymousOffOnClientWebService},
+func Fleet() []Server {
+	return []Server{
+		{Name: "wsus-hq.corp.example", Site: "hq", Profile: sim.Healthy, Clients: 4000, Catalog: 5100},
+		{Name: "wsus-east.corp.example", Site: "east", Profile: sim.AnonDisabledCWS, Clients: 3000, Catalog: 5100, Upstream: "wsus-hq.corp.example",
+			StaleSince: 8 * 24 * time.Hour, sections: anonymousOffOnClientWebService},
 		// An autonomous downstream whose catalog grew past 7,000 (scans hit the
 		// pool's memory limit, rapid-fail stopped it) and its replica.
-		{name: "wsus-west.corp.example", site: "west", profile: sim.PoolStopped, clients: 3500, catalog: 7900, upstream: "wsus-hq.corp.example",
-			staleSince: 9 * 24 * time.Hour, sections: poolStoppedAtMemoryLimit},
-		{name: "wsus-west-replica.corp.example", site: "wrep", profile: sim.Healthy, clients: 1500, catalog: 7900, upstream: "wsus-west.corp.example",
-			replica: true, sections: syncFailsFromStoppedUpstream},
-		{name: "wsus-lab.corp.example", site: "lab", profile: sim.ContentACL, clients: 800, catalog: 5100, upstream: "wsus-hq.corp.example",
-			replica: true, staleSince: 12 * 24 * time.Hour, sections: contentACLBroken},
-		{name: "wsus-dmz.corp.example", site: "dmz", profile: sim.SSLCertExpired, tls: true, clients: 300, catalog: 4800,
-			staleSince: 20 * 24 * time.Hour, sections: syncStale},
+		{Name: "wsus-west.corp.example", Site: "west", Profile: sim.PoolStopped, Clients: 3500, Catalog: 7900, Upstream: "wsus-hq.corp.example",
+			StaleSince: 9 * 24 * time.Hour, sections: poolStoppedAtMemoryLimit},
+		{Name: "wsus-west-replica.corp.example", Site: "wrep", Profile: sim.Healthy, Clients: 1500, Catalog: 7900, Upstream: "wsus-west.corp.example",
+			Replica: true, sections: syncFailsFromStoppedUpstream},
+		{Name: "wsus-lab.corp.example", Site: "lab", Profile: sim.ContentACL, Clients: 800, Catalog: 5100, Upstream: "wsus-hq.corp.example",
+			Replica: true, StaleSince: 12 * 24 * time.Hour, sections: contentACLBroken},
+		{Name: "wsus-dmz.corp.example", Site: "dmz", Profile: sim.SSLCertExpired, TLS: true, Clients: 300, Catalog: 4800,
+			StaleSince: 20 * 24 * time.Hour, sections: syncStale},
 	}
 }
 
-// report is what Send-WsusFleetReport.ps1 would send from the server.
-func (d demoServer) report(url string, now time.Time, scale float64) *probes.Report {
+// Report is what Send-WsusFleetReport.ps1 would send from the server.
+func (d Server) Report(url string, now time.Time, scale float64) *probes.Report {
 	ports := probes.ServerInfo{HTTPPort: 8530, HTTPSPort: 8531}
-	notDeclined := d.catalog
+	notDeclined := d.Catalog
 	r := &probes.Report{
 		Schema: probes.SchemaReport, ID: probes.NewID(), CollectedAt: probes.TimeOf(now.Add(-2 * time.Minute)),
-		Collector: probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.0.0", Host: strings.ToUpper(strings.Split(d.name, ".")[0]), Vantage: probes.VantageServer},
-		Server: probes.ServerInfo{Name: d.name, URL: url, Version: "10.0.20348.1", HTTPPort: ports.HTTPPort, HTTPSPort: ports.HTTPSPort,
-			SSL: d.tls, ContentDir: `D:\WSUS\WsusContent`, Database: `\\.\pipe\MICROSOFT##WID\tsql\query`, NotDeclinedUpdates: &notDeclined, Targeting: "client"},
-		VDirConfig: referenceVDirConfig(d.tls),
+		Collector: probes.Collector{Name: "Send-WsusFleetReport.ps1", Version: "1.0.0", Host: strings.ToUpper(strings.Split(d.Name, ".")[0]), Vantage: probes.VantageServer},
+		Server: probes.ServerInfo{Name: d.Name, URL: url, Version: "10.0.20348.1", HTTPPort: ports.HTTPPort, HTTPSPort: ports.HTTPSPort,
+			SSL: d.TLS, ContentDir: `D:\WSUS\WsusContent`, Database: `\\.\pipe\MICROSOFT##WID\tsql\query`, NotDeclinedUpdates: &notDeclined, Targeting: "client"},
+		VDirConfig: referenceVDirConfig(d.TLS),
 		AppPool:    bestPracticePool(),
 		Services: []probes.Service{{Name: "WsusService", State: "Running", StartType: "Automatic"}, {Name: "W3SVC", State: "Running", StartType: "Automatic"},
 			{Name: "MSSQL$MICROSOFT##WID", State: "Running", StartType: "Automatic"}},
@@ -63,32 +67,32 @@ func (d demoServer) report(url string, now time.Time, scale float64) *probes.Rep
 		Events: []probes.Event{},
 		Sync:   d.sync(now),
 	}
-	r.Clients = &probes.ClientList{Complete: true, Items: d.population(now, int(float64(d.clients)*scale))}
+	r.Clients = &probes.ClientList{Complete: true, Items: d.population(now, int(float64(d.Clients)*scale))}
 	if d.sections != nil {
 		d.sections(r, now)
 	}
 	return r
 }
 
-func (d demoServer) sync(now time.Time) *probes.Sync {
+func (d Server) sync(now time.Time) *probes.Sync {
 	last := &probes.SyncRun{StartedAt: probes.TimeOf(now.Add(-3 * time.Hour)), FinishedAt: probes.TimeOf(now.Add(-3*time.Hour + 4*time.Minute)), Result: "Succeeded"}
-	if d.upstream == "" {
+	if d.Upstream == "" {
 		return &probes.Sync{From: probes.SyncFromMicrosoftUpdate, Last: last}
 	}
-	return &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: d.upstream, Port: 8530, Replica: d.replica}, Last: last}
+	return &probes.Sync{From: probes.SyncFromUpstream, Upstream: &probes.Upstream{Host: d.Upstream, Port: 8530, Replica: d.Replica}, Last: last}
 }
 
-// population makes n clients: most reported within a day, a tail of older
+// population makes n Clients: most reported within a day, a tail of older
 // ones, a few never; once the server's fault began, its clients stopped.
-func (d demoServer) population(now time.Time, n int) []probes.Client {
-	rng := rand.New(rand.NewPCG(uint64(len(d.name)), uint64(n)))
+func (d Server) population(now time.Time, n int) []probes.Client {
+	rng := rand.New(rand.NewPCG(uint64(len(d.Name)), uint64(n)))
 	oses := []string{"Windows 11 Enterprise", "Windows 10 Enterprise", "Windows Server 2022 Standard", "Windows Server 2019 Standard"}
 	groups := []string{"Workstations", "Servers", "Pilot"}
 	out := make([]probes.Client, n)
 	for i := range out {
 		c := probes.Client{
 			ID:   fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<12), rng.IntN(1<<12), rng.Uint64()&(1<<48-1)),
-			Name: fmt.Sprintf("%s-pc%04d.corp.example", d.site, i), IP: fmt.Sprintf("10.%d.%d.%d", 10+len(d.site), i/250, i%250+1),
+			Name: fmt.Sprintf("%s-pc%04d.corp.example", d.Site, i), IP: fmt.Sprintf("10.%d.%d.%d", 10+len(d.Site), i/250, i%250+1),
 			OS: oses[rng.IntN(len(oses))], ClientVersion: "10.0.26100.2454", Groups: []string{groups[rng.IntN(len(groups))]},
 		}
 		c.RequestedGroup = c.Groups[0]
@@ -109,8 +113,8 @@ func (d demoServer) population(now time.Time, n int) []probes.Client {
 		default:
 			age = time.Duration((90 + rng.Float64()*200) * 24 * float64(time.Hour))
 		}
-		if d.staleSince > 0 && age < d.staleSince && rng.Float64() < 0.9 {
-			age = d.staleSince + time.Duration(rng.Float64()*float64(time.Hour)) // stopped when the fault began
+		if d.StaleSince > 0 && age < d.StaleSince && rng.Float64() < 0.9 {
+			age = d.StaleSince + time.Duration(rng.Float64()*float64(time.Hour)) // stopped when the fault began
 		}
 		c.LastReport = probes.TimeOf(now.Add(-age))
 		c.LastSync = probes.TimeOf(now.Add(-age + time.Minute))
