@@ -264,7 +264,7 @@ func TestBrowser(t *testing.T) {
 		{"fleet", "/"}, {"server", "/servers/wsus-west.corp.example"}, {"server-acl", "/servers/wsus-lab.corp.example"},
 		{"server-anon", "/servers/wsus-east.corp.example"}, {"server-ok", "/servers/wsus-hq.corp.example"}, {"server-tls", "/servers/wsus-dmz.corp.example"},
 		{"gaps", "/gaps"}, {"gap-stale", "/gaps/stale_report"}, {"hierarchy", "/hierarchy"}, {"tokens", "/settings/tokens"},
-		{"alerts", "/alerts"}, {"alert-settings", "/settings/alerts"},
+		{"alerts", "/alerts"}, {"alert-settings", "/settings/alerts"}, {"signin", "/signin"},
 		{"hostile", "/servers/" + url.PathEscape(hostile)}, {"not-found", "/servers/nope.corp.example"},
 	}
 	if client != "" {
