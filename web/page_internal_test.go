@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +98,22 @@ func TestHierarchyLoopsAndOutsiders(t *testing.T) {
 	for _, n := range tree {
 		if n.Name == "outside.example:8530" && (n.Href != "" || len(n.Children) != 1) {
 			t.Errorf("outside upstream: %+v", n)
+		}
+	}
+}
+
+// The gap boxes' "how to fix it" never sends an admin to a command that does
+// nothing on current Windows (wuauclt's scan and report switches since
+// Windows 10, undocumented usoclient); the client fixes say how to scan.
+func TestGapBoxesAdviseWorkingScans(t *testing.T) {
+	for cat, info := range gapInfo {
+		for _, bad := range []string{"usoclient", "/reportnow", "/resetauthorization"} {
+			if strings.Contains(info.fix, bad) {
+				t.Errorf("%s: %q advises %s", cat, info.fix, bad)
+			}
+		}
+		if strings.Contains(info.fix, "wuauclt") && !strings.Contains(info.fix, "does nothing") {
+			t.Errorf("%s: %q advises wuauclt", cat, info.fix)
 		}
 	}
 }
