@@ -85,7 +85,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, digest, response string, replayed *string) error {
 	r := p.r
 	collected := ms(r.CollectedAt.Time)
-	serverID, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected)
+	serverID, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected, p.inputs)
 	if err != nil {
 		return err
 	}
@@ -117,17 +117,29 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 }
 
 // upsertServer finds or creates the server, moves last_report_at forward
-// and marks the server due for diagnosis (RediagnoseDue). On PostgreSQL the upsert also locks the server's row, so concurrent reports
+// and marks the server for its next judgement (RediagnoseDue): due for
+// diagnosis, or, when the report's inputs digest (preparedReport.inputs) is
+// the one the previous report stored, only due for judgement, since the
+// rules would read what they read before. An empty digest never matches.
+// On PostgreSQL the upsert also locks the server's row, so concurrent reports
 // for one server apply one after the other and never interleave sections.
-func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64) (int64, error) {
+func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64, inputs string) (int64, error) {
+	var digest any
+	if inputs != "" {
+		digest = inputs
+	}
 	var id int64
-	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due) VALUES ($1, $2, $3, $4, $3)
+	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)
 		ON CONFLICT (name) DO UPDATE SET
-			diagnose_due = COALESCE(servers.diagnose_due, excluded.diagnose_due),
+			diagnose_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.diagnose_due
+				ELSE COALESCE(servers.diagnose_due, excluded.diagnose_due) END,
+			judge_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN COALESCE(servers.judge_due, excluded.diagnose_due)
+				ELSE servers.judge_due END,
+			inputs_digest = excluded.inputs_digest,
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
 				THEN excluded.last_report_at ELSE servers.last_report_at END
-		RETURNING id`, name, url, ms(t.now), collected).Scan(&id)
+		RETURNING id`, name, url, ms(t.now), collected, digest).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("upsert server %s: %w", name, err)
 	}

@@ -30,6 +30,8 @@ func RunAlerts(t *testing.T, open Opener) {
 		{"OutboxClaimRetryGiveUp", testOutbox},
 		{"ChannelSecretsAreNeverListed", testSecrets},
 		{"FleetGapThreshold", testFleetThreshold},
+		{"RepeatedReportsSkipTheRules", testRepeatedReportsSkipTheRules},
+		{"RepeatedReportsStillSeeTime", testRepeatedReportsStillSeeTime},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
