@@ -85,7 +85,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, digest, response string, replayed *string) error {
 	r := p.r
 	collected := ms(r.CollectedAt.Time)
-	serverID, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected, p.inputs)
+	serverID, repeat, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected, p.inputs)
 	if err != nil {
 		return err
 	}
@@ -97,8 +97,12 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 	if err := saveSections(ctx, t, serverID, r.ID, collected, p.sections); err != nil {
 		return err
 	}
-	if err := syncIdentity(ctx, t, serverID); err != nil {
-		return err
+	// A repeat gave the server the URL and server section the previous
+	// report gave it, and that report brought its names in line.
+	if !repeat {
+		if err := syncIdentity(ctx, t, serverID); err != nil {
+			return err
+		}
 	}
 	if err := saveChecks(ctx, t, serverID, r, p.checks); err != nil {
 		return err
@@ -123,27 +127,28 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 // rules would read what they read before. An empty digest never matches.
 // On PostgreSQL the upsert also locks the server's row, so concurrent reports
 // for one server apply one after the other and never interleave sections.
-func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64, inputs string) (int64, error) {
+func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64, inputs string) (id int64, repeat bool, err error) {
 	var digest any
 	if inputs != "" {
 		digest = inputs
 	}
-	var id int64
-	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)
+	var repeats int64
+	err = t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)
 		ON CONFLICT (name) DO UPDATE SET
 			diagnose_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.diagnose_due
 				ELSE COALESCE(servers.diagnose_due, excluded.diagnose_due) END,
 			judge_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN COALESCE(servers.judge_due, excluded.diagnose_due)
 				ELSE servers.judge_due END,
 			inputs_digest = excluded.inputs_digest,
+			inputs_repeats = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.inputs_repeats + 1 ELSE 0 END,
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
 				THEN excluded.last_report_at ELSE servers.last_report_at END
-		RETURNING id`, name, url, ms(t.now), collected, digest).Scan(&id)
+		RETURNING id, inputs_repeats`, name, url, ms(t.now), collected, digest).Scan(&id, &repeats)
 	if err != nil {
-		return 0, fmt.Errorf("upsert server %s: %w", name, err)
+		return 0, false, fmt.Errorf("upsert server %s: %w", name, err)
 	}
-	return id, nil
+	return id, repeats > 0, nil
 }
 
 // saveSections replaces each present section unless a newer one is stored:

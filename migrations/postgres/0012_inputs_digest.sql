@@ -11,4 +11,7 @@
 ALTER TABLE servers ADD COLUMN inputs_digest TEXT;
 ALTER TABLE servers ADD COLUMN judge_due BIGINT;
 ALTER TABLE servers ADD COLUMN diagnosed_at BIGINT;
+-- How many reports in a row repeated the digest: a repeat also skips what
+-- only a change needs (the server's names follow its URL and server section).
+ALTER TABLE servers ADD COLUMN inputs_repeats BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX servers_judge_due ON servers(id) WHERE judge_due IS NOT NULL;
