@@ -110,8 +110,8 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 }
 
 // inputsDigest summarises what the report writes that the rules read: its
-// sections, its vDir checks with the vantage and origin they are stored
-// under, the URL it gives the server, and the interval of rediagnoseEvery
+// sections, its vDir checks (less the timings no rule reads) with the
+// vantage and origin they are stored under, the URL it gives the server, and the interval of rediagnoseEvery
 // it was collected in. Its id and exact collection time are left out (they
 // differ in every report), so two reports that say the same
 // thing have the same digest and the second needs no new diagnosis, only a
@@ -143,9 +143,24 @@ func (p *preparedReport) inputsDigest() string {
 		field(sec.name)
 		field(sec.body)
 	}
-	if p.checks != nil {
+	if len(r.VDirChecks) > 0 {
+		// The checks as the rules read them: a latency only matters above
+		// the slow threshold (and its verdict names it then), the connect
+		// time not at all. Equal timings are rare; equal answers are not.
+		seen := make([]probes.VDirCheck, len(r.VDirChecks))
+		for i, c := range r.VDirChecks {
+			if c.LatencyMS <= probes.SlowMS {
+				c.LatencyMS = 0
+			}
+			c.ConnectMS = nil
+			seen[i] = c
+		}
+		b, err := json.Marshal(seen)
+		if err != nil {
+			return "" // never equal: diagnosed
+		}
 		field("vdir_checks")
-		field(p.checks.body)
+		field(string(b))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

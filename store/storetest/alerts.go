@@ -32,6 +32,7 @@ func RunAlerts(t *testing.T, open Opener) {
 		{"FleetGapThreshold", testFleetThreshold},
 		{"RepeatedReportsSkipTheRules", testRepeatedReportsSkipTheRules},
 		{"RepeatedReportsStillSeeTime", testRepeatedReportsStillSeeTime},
+		{"TimingsUnderTheThresholdRepeat", testTimingsUnderTheThreshold},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -141,3 +141,33 @@ func testRepeatedReportsStillSeeTime(t *testing.T, open Opener) {
 		t.Errorf("a report collected 11 minutes later must be diagnosed: the rules ran %d times, want 3", runs.Load())
 	}
 }
+
+// Checks that differ only in timings the rules do not read (a latency under
+// the slow threshold, the connect time) repeat what the rules read; a check
+// that turns slow does not.
+func testTimingsUnderTheThreshold(t *testing.T, open Opener) {
+	s, clock, runs := counting(t, open)
+	n := 0
+	push := func(latency float64) {
+		t.Helper()
+		n++
+		clock.Advance(time.Second)
+		r := Report(fmt.Sprintf("t%d", n), primary, clock.Now())
+		for i := range r.VDirChecks {
+			connect := latency / 4
+			r.VDirChecks[i].LatencyMS, r.VDirChecks[i].ConnectMS = latency, &connect
+		}
+		mustSave(t, s, r)
+		settle(t, s)
+	}
+	push(12)
+	push(40)
+	push(probes.SlowMS)
+	if runs.Load() != 1 {
+		t.Errorf("latencies of 12, 40 and %d ms: the rules ran %d times, want 1", probes.SlowMS, runs.Load())
+	}
+	push(probes.SlowMS + 1)
+	if runs.Load() != 2 {
+		t.Errorf("a check over the slow threshold is a change: the rules ran %d times, want 2", runs.Load())
+	}
+}
