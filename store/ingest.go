@@ -90,7 +90,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 	saved = probes.Receipt{ID: r.ID, Server: r.Server.Name}
 	response, _ := json.Marshal(saved)
 	var replayed string
-	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
+	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
 	})
 	if errors.Is(err, errReplay) {
@@ -177,6 +177,10 @@ func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc docume
 	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
 	all := append([]stmt{claimStmt(doc, byName, r.Server.Name, ms(t.now), response)}, reportStmts(p, byName, r.Server.Name)...)
 	b := &pgx.Batch{}
+	if t.lazy && !t.begun {
+		b.Queue("begin") // the transaction begins with the batch (writeBatched)
+		t.begun = true
+	}
 	var repeats int64
 	b.Queue(up.sql, up.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats) })
 	b.Queue(all[0].sql, all[0].args...).Exec(func(ct pgconn.CommandTag) error {
