@@ -316,7 +316,9 @@ func alertSettings(ctx context.Context, q querier) (probes.AlertSettings, error)
 	return out, nil
 }
 
-// SaveAlertSettings replaces the settings (validated by the caller).
+// SaveAlertSettings replaces the settings (validated by the caller). The
+// gap thresholds are read by every server's judgement: each server's next
+// report is diagnosed in full, not judged on its last diagnosis (rejudge).
 func (s *Store) SaveAlertSettings(ctx context.Context, a probes.AlertSettings) error {
 	body, err := json.Marshal(a)
 	if err != nil {
@@ -324,6 +326,9 @@ func (s *Store) SaveAlertSettings(ctx context.Context, a probes.AlertSettings) e
 	}
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		_, err := t.ExecContext(ctx, `INSERT INTO alert_settings (id, body) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET body = excluded.body`, string(body))
+		if err == nil {
+			_, err = t.ExecContext(ctx, `UPDATE servers SET inputs_digest = NULL WHERE inputs_digest IS NOT NULL`)
+		}
 		return err
 	})
 }

@@ -67,6 +67,12 @@ func countClientChecks(ctx context.Context, t *wtx, oldServer sql.NullInt64, old
 	if err != nil {
 		return fmt.Errorf("count client checks: %w", err)
 	}
+	// The rules read these counts: the servers' next reports are diagnosed
+	// in full, whatever they repeat (upsertServer).
+	if _, err := t.ExecContext(ctx, `UPDATE servers SET inputs_digest = NULL WHERE id IN ($1, $2) AND inputs_digest IS NOT NULL`,
+		oldServer.Int64, newServer); err != nil {
+		return fmt.Errorf("count client checks: %w", err)
+	}
 	return nil
 }
 

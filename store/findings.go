@@ -3,7 +3,9 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -11,19 +13,44 @@ import (
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
-// diagnose re-derives a due server's findings from its current state and
-// stores them: new ones open, continuing ones get last_seen, cleared ones
-// resolve. The server's severity follows. Clearing the due mark first takes
-// the server's row lock on PostgreSQL, so a report committed after this
-// diagnosis read the state marks the server due again rather than being
-// missed; a server another instance diagnosed meanwhile is skipped.
+// rediagnoseEvery bounds how long judgements may stand on one diagnosis
+// while the server's reports say the same thing (inputs_digest): the rules
+// read the clock too (a certificate's days left, a synchronization's age),
+// and findings cite when their evidence was collected, so a server is
+// diagnosed again at least this often while it reports.
+const rediagnoseEvery = 10 * time.Minute
+
+// diagnose judges a due server. One marked diagnose_due (or whose last
+// diagnosis is older than rediagnoseEvery) has its findings re-derived from
+// its current state and stored: new ones open, continuing ones get
+// last_seen, cleared ones resolve; the server's severity follows, and its
+// alerts are judged. One only marked judge_due (its reports repeated what the
+// rules read) is judged without the rules (rejudge). Reading the marks
+// takes the server's row lock on PostgreSQL, so a report committed after
+// this diagnosis read the state marks the server due again rather than
+// being missed; a server another instance judged meanwhile is skipped.
 func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
-	res, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = NULL WHERE id = $1 AND diagnose_due IS NOT NULL`, serverID)
+	var full, judge bool
+	var last sql.NullInt64
+	err := t.QueryRowContext(ctx, `SELECT diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id = $1`+s.d.lockRows(false),
+		serverID).Scan(&full, &judge, &last)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !full && !judge) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return err
+	if !full && (!last.Valid || t.now.Sub(fromMS(last.Int64)) >= rediagnoseEvery) {
+		full = true // time may have changed what the rules find
+	}
+	if !full {
+		if _, err := t.ExecContext(ctx, `UPDATE servers SET judge_due = NULL WHERE id = $1`, serverID); err != nil {
+			return fmt.Errorf("diagnose: %w", err)
+		}
+		return s.rejudge(ctx, t, serverID)
+	}
+	if _, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = NULL, judge_due = NULL, diagnosed_at = $2 WHERE id = $1`, serverID, ms(t.now)); err != nil {
+		return fmt.Errorf("diagnose: %w", err)
 	}
 	row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE id = $1`, serverID))
 	if err != nil {
@@ -49,6 +76,47 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 		return fmt.Errorf("diagnose: alerts: %w", err)
 	}
 	return storeCauses(ctx, t, serverID, findings, facts.Gaps)
+}
+
+// rejudge is the judgement of a server whose reports since its last
+// diagnosis repeated what the rules read: the rules would find what they
+// found then, so that diagnosis's findings are seen again (last_seen) and
+// its alerts advance as if judged anew. Every diagnosis advances all of a
+// server's open alerts (advance), leaving oks at 0 on each one it saw and
+// above 0 on a firing one it did not: the first is seen again, the second
+// counts one more judgement without it, so failure and success thresholds
+// count every judgement whether or not the rules ran.
+func (s *Store) rejudge(ctx context.Context, t *wtx, serverID int64) error {
+	if _, err := t.ExecContext(ctx, `UPDATE findings SET last_seen = $2 WHERE server_id = $1 AND resolved_at IS NULL`, serverID, ms(t.now)); err != nil {
+		return fmt.Errorf("judge: findings last seen: %w", err)
+	}
+	j, err := s.newJudgement(ctx, t)
+	if err != nil {
+		return fmt.Errorf("judge: %w", err)
+	}
+	open, err := j.openAlerts(`server_id = $1 AND rule <> $2`, false, serverID, probes.RuleServerUnknown)
+	if err != nil {
+		return fmt.Errorf("judge: %w", err)
+	}
+	for i := range open {
+		a := &open[i]
+		if a.oks == 0 {
+			err = j.seen(a)
+		} else {
+			var forget bool
+			if forget, err = j.gone(a); err == nil && forget {
+				err = j.forget(a)
+				continue
+			}
+		}
+		if err == nil {
+			err = j.save(a)
+		}
+		if err != nil {
+			return fmt.Errorf("judge: alerts: %w", err)
+		}
+	}
+	return nil
 }
 
 // storeCauses keeps what lists show without reading every finding: the
@@ -232,7 +300,7 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 	if s.opts.Diagnose == nil {
 		return 0, nil
 	}
-	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL ORDER BY id`)
+	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE diagnose_due IS NOT NULL OR judge_due IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("find servers to diagnose: %w", err)
 	}

@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/wsusfleet/wsusfleet/probes"
 )
 
@@ -25,15 +29,28 @@ type document struct {
 // errReplay with the stored answer in *replayed, or ErrConflict when the same
 // id arrived with other content.
 func claimDocument(ctx context.Context, t *wtx, doc document, serverID any, response string, replayed *string) error {
-	res, err := t.ExecContext(ctx, `INSERT INTO reports (id, kind, server_id, digest, collected_at, received_at, vantage, collector, origin, response)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-		doc.id, doc.kind, serverID, doc.digest, doc.collectedAt, ms(t.now), doc.vantage, doc.collector, doc.origin, response)
+	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
+	res, err := t.ExecContext(ctx, c.sql, c.args...)
 	if err != nil {
 		return fmt.Errorf("record document: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return nil
 	}
+	return storedDocument(ctx, t, doc, replayed)
+}
+
+// claimStmt inserts doc's bookkeeping row unless its id is stored; server is
+// the SQL for its server's id, given $1 = serverArg.
+func claimStmt(doc document, server string, serverArg any, now int64, response string) stmt {
+	return stmt{`INSERT INTO reports (id, kind, server_id, digest, collected_at, received_at, vantage, collector, origin, response)
+		VALUES ($2, $3, ` + server + `, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+		[]any{serverArg, doc.id, doc.kind, doc.digest, doc.collectedAt, now, doc.vantage, doc.collector, doc.origin, response}}
+}
+
+// storedDocument is what a claim that found doc's id stored answers: errReplay
+// with the stored answer, or ErrConflict for other content under that id.
+func storedDocument(ctx context.Context, t *wtx, doc document, replayed *string) error {
 	var digest, kind string
 	if err := t.QueryRowContext(ctx, `SELECT digest, kind, response FROM reports WHERE id = $1`, doc.id).Scan(&digest, &kind, replayed); err != nil {
 		return fmt.Errorf("look up stored document: %w", err)
@@ -42,6 +59,12 @@ func claimDocument(ctx context.Context, t *wtx, doc document, serverID any, resp
 		return fmt.Errorf("%w: id %q was already used for a different document; give each document a new id", probes.ErrConflict, doc.id)
 	}
 	return errReplay
+}
+
+// stmt is one statement with its arguments.
+type stmt struct {
+	sql  string
+	args []any
 }
 
 // SaveReport stores a validated server report in one transaction: sections
@@ -67,7 +90,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 	saved = probes.Receipt{ID: r.ID, Server: r.Server.Name}
 	response, _ := json.Marshal(saved)
 	var replayed string
-	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
+	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
 	})
 	if errors.Is(err, errReplay) {
@@ -85,23 +108,25 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, digest, response string, replayed *string) error {
 	r := p.r
 	collected := ms(r.CollectedAt.Time)
-	serverID, err := upsertServer(ctx, t, r.Server.Name, r.Server.URL, collected)
+	doc := document{id: r.ID, kind: "report", digest: digest, collectedAt: collected,
+		vantage: r.Collector.Vantage, collector: strings.TrimSpace(r.Collector.Name + " " + r.Collector.Version), origin: r.Collector.Host}
+	write := writeReportSteps
+	if t.conn != nil {
+		write = writeReportBatch
+	}
+	serverID, repeat, claimed, err := write(ctx, t, p, doc, response)
 	if err != nil {
 		return err
 	}
-	doc := document{id: r.ID, kind: "report", digest: digest, collectedAt: collected,
-		vantage: r.Collector.Vantage, collector: strings.TrimSpace(r.Collector.Name + " " + r.Collector.Version), origin: r.Collector.Host}
-	if err := claimDocument(ctx, t, doc, serverID, response, replayed); err != nil {
-		return err
+	if !claimed {
+		return storedDocument(ctx, t, doc, replayed) // the transaction is rolled back: nothing of it stays
 	}
-	if err := saveSections(ctx, t, serverID, r.ID, collected, p.sections); err != nil {
-		return err
-	}
-	if err := syncIdentity(ctx, t, serverID); err != nil {
-		return err
-	}
-	if err := saveChecks(ctx, t, serverID, r, p.checks); err != nil {
-		return err
+	// A repeat gave the server the URL and server section the previous
+	// report gave it, and that report brought its names in line.
+	if !repeat {
+		if err := syncIdentity(ctx, t, serverID); err != nil {
+			return err
+		}
 	}
 	if r.Clients != nil {
 		if err := s.mergeClients(ctx, t, serverID, collected, r.Clients.Complete, p.clients); err != nil {
@@ -116,60 +141,128 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 	return nil
 }
 
+// writeReportSteps upserts the server, claims the document and stores the
+// sections and checks one statement after another (SQLite: the writer is
+// in the process, so a statement costs no round trip).
+func writeReportSteps(ctx context.Context, t *wtx, p *preparedReport, doc document, response string) (serverID int64, repeat, claimed bool, err error) {
+	r := p.r
+	serverID, repeat, err = upsertServer(ctx, t, r.Server.Name, r.Server.URL, doc.collectedAt, p.inputs)
+	if err != nil {
+		return 0, false, false, err
+	}
+	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
+	res, err := t.ExecContext(ctx, c.sql, c.args...)
+	if err != nil {
+		return 0, false, false, fmt.Errorf("record document: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return serverID, repeat, false, nil
+	}
+	for _, st := range reportStmts(p, "$1", serverID) {
+		if _, err := t.ExecContext(ctx, st.sql, st.args...); err != nil {
+			return 0, false, false, fmt.Errorf("save report: %w", err)
+		}
+	}
+	return serverID, repeat, true, nil
+}
+
+// writeReportBatch does what writeReportSteps does in one round trip to
+// PostgreSQL: the statements go as one pipelined batch, those after the
+// upsert naming the server by a lookup of its name rather than waiting for
+// the id the upsert returns. A claim that finds the document stored leaves
+// the rest written in a transaction that is then rolled back.
+func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc document, response string) (serverID int64, repeat, claimed bool, err error) {
+	r := p.r
+	const byName = `(SELECT id FROM servers WHERE name = $1)`
+	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
+	all := append([]stmt{claimStmt(doc, byName, r.Server.Name, ms(t.now), response)}, reportStmts(p, byName, r.Server.Name)...)
+	b := &pgx.Batch{}
+	if t.lazy && !t.begun {
+		b.Queue("begin") // the transaction begins with the batch (writeBatched)
+		t.begun = true
+	}
+	var repeats int64
+	b.Queue(up.sql, up.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats) })
+	b.Queue(all[0].sql, all[0].args...).Exec(func(ct pgconn.CommandTag) error {
+		claimed = ct.RowsAffected() == 1
+		return nil
+	})
+	for _, st := range all[1:] {
+		b.Queue(st.sql, st.args...)
+	}
+	err = t.conn.Raw(func(dc any) error {
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return 0, false, false, fmt.Errorf("save report for %s: %w", r.Server.Name, err)
+	}
+	return serverID, repeats > 0, claimed, nil
+}
+
+// reportStmts store a report's sections and checks; server is the SQL for
+// its server's id, given $1 = serverArg.
+func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
+	r := p.r
+	collected := ms(r.CollectedAt.Time)
+	var out []stmt
+	// A section is replaced unless a newer one is stored: a report that
+	// arrives late never overwrites fresher facts.
+	for _, sec := range p.sections {
+		out = append(out, stmt{`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES (` + server + `, $2, $3, $4, $5)
+			ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
+				report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`,
+			[]any{serverArg, sec.name, collected, r.ID, sec.body}})
+	}
+	// The checks join the history and become the latest from their vantage
+	// and origin (unless newer ones are stored).
+	if run := p.checks; run != nil {
+		vantage, origin := r.Collector.Vantage, r.Collector.Host
+		out = append(out, stmt{`INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
+			VALUES (` + server + `, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			[]any{serverArg, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body, run.verdicts}},
+			stmt{`INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
+			VALUES (` + server + `, $2, $3, $4, $5, $6, $7)
+			ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
+				report_id = excluded.report_id, body = excluded.body, cells = excluded.cells
+			WHERE excluded.checked_at >= vdir_latest.checked_at`,
+				[]any{serverArg, vantage, origin, collected, r.ID, run.body, run.cells}})
+	}
+	return out
+}
+
 // upsertServer finds or creates the server, moves last_report_at forward
-// and marks the server due for diagnosis (RediagnoseDue). On PostgreSQL the upsert also locks the server's row, so concurrent reports
+// and marks the server for its next judgement (RediagnoseDue): due for
+// diagnosis, or, when the report's inputs digest (preparedReport.inputs) is
+// the one the previous report stored, only due for judgement, since the
+// rules would read what they read before. An empty digest never matches.
+// On PostgreSQL the upsert also locks the server's row, so concurrent reports
 // for one server apply one after the other and never interleave sections.
-func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64) (int64, error) {
-	var id int64
-	err := t.QueryRowContext(ctx, `INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due) VALUES ($1, $2, $3, $4, $3)
+func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64, inputs string) (id int64, repeat bool, err error) {
+	up := upsertStmt(name, url, ms(t.now), collected, inputs)
+	var repeats int64
+	if err := t.QueryRowContext(ctx, up.sql, up.args...).Scan(&id, &repeats); err != nil {
+		return 0, false, fmt.Errorf("upsert server %s: %w", name, err)
+	}
+	return id, repeats > 0, nil
+}
+
+func upsertStmt(name, url string, now, collected int64, inputs string) stmt {
+	var digest any
+	if inputs != "" {
+		digest = inputs
+	}
+	return stmt{`INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)
 		ON CONFLICT (name) DO UPDATE SET
-			diagnose_due = COALESCE(servers.diagnose_due, excluded.diagnose_due),
+			diagnose_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.diagnose_due
+				ELSE COALESCE(servers.diagnose_due, excluded.diagnose_due) END,
+			judge_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN COALESCE(servers.judge_due, excluded.diagnose_due)
+				ELSE servers.judge_due END,
+			inputs_digest = excluded.inputs_digest,
+			inputs_repeats = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.inputs_repeats + 1 ELSE 0 END,
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
 				THEN excluded.last_report_at ELSE servers.last_report_at END
-		RETURNING id`, name, url, ms(t.now), collected).Scan(&id)
-	if err != nil {
-		return 0, fmt.Errorf("upsert server %s: %w", name, err)
-	}
-	return id, nil
-}
-
-// saveSections replaces each present section unless a newer one is stored:
-// a report that arrives late never overwrites fresher facts.
-func saveSections(ctx context.Context, t *wtx, serverID int64, reportID string, collected int64, sections []sectionRow) error {
-	for _, sec := range sections {
-		if _, err := t.ExecContext(ctx, `INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
-				report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`,
-			serverID, sec.name, collected, reportID, sec.body); err != nil {
-			return fmt.Errorf("save section %s: %w", sec.name, err)
-		}
-	}
-	return nil
-}
-
-// saveChecks appends the report's checks to the history and makes them the
-// latest from its vantage and origin (unless newer ones are stored).
-func saveChecks(ctx context.Context, t *wtx, serverID int64, r *probes.Report, run *checkRun) error {
-	if run == nil {
-		return nil
-	}
-	collected := ms(r.CollectedAt.Time)
-	vantage, origin := r.Collector.Vantage, r.Collector.Host
-	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		serverID, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body, run.verdicts); err != nil {
-		return fmt.Errorf("save vdir checks: %w", err)
-	}
-	if _, err := t.ExecContext(ctx, `INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
-			report_id = excluded.report_id, body = excluded.body, cells = excluded.cells
-		WHERE excluded.checked_at >= vdir_latest.checked_at`,
-		serverID, vantage, origin, collected, r.ID, run.body, run.cells); err != nil {
-		return fmt.Errorf("save latest vdir checks: %w", err)
-	}
-	return nil
+		RETURNING id, inputs_repeats`, []any{name, url, now, collected, digest}}
 }
 
 // querier is what reads need: a *sql.DB, a *sql.Tx or a *wtx.

@@ -33,7 +33,8 @@ func (s *Store) WriteQueueDepth() int {
 func (s *Store) MetricsSnapshot(ctx context.Context) (probes.FleetMetrics, error) {
 	now := s.now()
 	out := probes.FleetMetrics{FleetGaps: zeroGaps(), FiringAlerts: map[string]int64{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+serverRowColumns+`, diagnose_due, gaps_due_at FROM servers ORDER BY name`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+serverRowColumns+`,
+		CASE WHEN judge_due IS NULL OR diagnose_due < judge_due THEN diagnose_due ELSE judge_due END, gaps_due_at FROM servers ORDER BY name`)
 	if err != nil {
 		return out, fmt.Errorf("metrics: servers: %w", err)
 	}

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -16,6 +19,9 @@ type preparedReport struct {
 	checks   *checkRun     // nil when the report has no vDir checks
 	clients  *clientList   // nil when the report has no client list
 	iislog   *iislogUpload // nil when the report has no IIS log
+	// inputs digests what the report gives the rules to read (see
+	// inputsDigest); "" when that cannot be summarised so.
+	inputs string
 }
 
 type sectionRow struct{ name, body string }
@@ -99,5 +105,62 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 	if r.Clients != nil {
 		p.clients = newClientList(r.Clients.Items)
 	}
+	p.inputs = p.inputsDigest()
 	return p, nil
+}
+
+// inputsDigest summarises what the report writes that the rules read: its
+// sections, its vDir checks (less the timings no rule reads) with the
+// vantage and origin they are stored under, the URL it gives the server, and the interval of rediagnoseEvery
+// it was collected in. Its id and exact collection time are left out (they
+// differ in every report), so two reports that say the same
+// thing have the same digest and the second needs no new diagnosis, only a
+// judgement (see upsertServer). A client list or an IIS log changes counts
+// and windows the digest cannot see: such a report has none ("") and is
+// always diagnosed.
+func (p *preparedReport) inputsDigest() string {
+	if p.clients != nil || p.iislog != nil {
+		return ""
+	}
+	h := sha256.New()
+	field := func(s string) {
+		var n [8]byte
+		for i, l := 0, len(s); i < 8; i, l = i+1, l>>8 {
+			n[i] = byte(l)
+		}
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	r := p.r
+	// The rules also judge checks by when they were collected (a
+	// certificate's days left at that time): reports collected in different
+	// intervals of rediagnoseEvery never share a digest.
+	field(strconv.FormatInt(ms(r.CollectedAt.Time)/rediagnoseEvery.Milliseconds(), 10))
+	field(r.Server.URL)
+	field(r.Collector.Vantage)
+	field(r.Collector.Host)
+	for _, sec := range p.sections {
+		field(sec.name)
+		field(sec.body)
+	}
+	if len(r.VDirChecks) > 0 {
+		// The checks as the rules read them: a latency only matters above
+		// the slow threshold (and its verdict names it then), the connect
+		// time not at all. Equal timings are rare; equal answers are not.
+		seen := make([]probes.VDirCheck, len(r.VDirChecks))
+		for i, c := range r.VDirChecks {
+			if c.LatencyMS <= probes.SlowMS {
+				c.LatencyMS = 0
+			}
+			c.ConnectMS = nil
+			seen[i] = c
+		}
+		b, err := json.Marshal(seen)
+		if err != nil {
+			return "" // never equal: diagnosed
+		}
+		field("vdir_checks")
+		field(string(b))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -27,6 +27,11 @@ func (s *Store) RegisterServer(ctx context.Context, name, url string) (created b
 		if err != nil {
 			return err
 		}
+		// The rules read the URL and registration: the next report is
+		// diagnosed in full, whatever it repeats (upsertServer).
+		if _, err := t.ExecContext(ctx, `UPDATE servers SET inputs_digest = NULL WHERE id = $1`, id); err != nil {
+			return err
+		}
 		return syncIdentity(ctx, t, id) // its URL's host is one of its names now
 	})
 	if err != nil {

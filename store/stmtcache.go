@@ -64,7 +64,11 @@ func (t *wtx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 			return st.ExecContext(ctx, args...)
 		}
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	q, err := t.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.ExecContext(ctx, query, args...)
 }
 
 // QueryContext: as ExecContext, for queries.
@@ -74,7 +78,11 @@ func (t *wtx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 			return st.QueryContext(ctx, args...)
 		}
 	}
-	return t.Tx.QueryContext(ctx, query, args...)
+	q, err := t.session(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return q.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext: as ExecContext, for single-row queries.
@@ -84,5 +92,13 @@ func (t *wtx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 			return st.QueryRowContext(ctx, args...)
 		}
 	}
-	return t.Tx.QueryRowContext(ctx, query, args...)
+	q, err := t.session(ctx)
+	if err != nil {
+		// A Row cannot be made to carry err: a cancelled query fails in its
+		// place, and the write reports err (writePostgresLazy).
+		dead, cancel := context.WithCancel(ctx)
+		cancel()
+		return t.conn.QueryRowContext(dead, query, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }

@@ -3,19 +3,28 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // wtx is a write transaction as a write function sees it.
 type wtx struct {
 	*sql.Tx
-	conn  *sql.Conn  // PostgreSQL: for driver-level fast paths (COPY)
+	conn  *sql.Conn  // PostgreSQL: for driver-level fast paths (COPY, batches)
 	now   time.Time  // one clock reading for everything the write stores
 	stmts *stmtCache // the SQLite writer's prepared statements; nil on PostgreSQL
+	// lazy (PostgreSQL, Tx nil): the transaction is begun by the write's
+	// first statement, or sent with its first batch (begin), saving the
+	// round trip of a BEGIN of its own; begun says it was.
+	lazy, begun bool
+	beginErr    error // a lazy BEGIN that failed
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
@@ -263,4 +272,97 @@ func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// writeBatched is write for a write function that sends its first
+// statements as one batch (begin): on PostgreSQL the transaction's BEGIN
+// travels with that batch instead of costing a round trip of its own, and
+// the write runs on the connection outside database/sql's transaction
+// bookkeeping. On SQLite it is write.
+func (s *Store) writeBatched(ctx context.Context, fn writeFunc) error {
+	if s.w != nil {
+		return s.write(ctx, fn)
+	}
+	defer s.ver.wrote()
+	for attempt := 0; ; attempt++ {
+		err := s.writePostgresLazy(ctx, fn)
+		if err == nil || !s.d.retryable(err) || attempt == 4 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+}
+
+func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connection: %w", err)
+	}
+	defer conn.Close()
+	start := time.Now()
+	t := &wtx{conn: conn, now: s.now(), lazy: true}
+	err = fn(ctx, t)
+	if t.beginErr != nil {
+		err = t.beginErr
+	}
+	if !t.begun {
+		return err // nothing was sent
+	}
+	if err != nil {
+		endLazy(ctx, conn, "rollback")
+		return err
+	}
+	err = endLazy(ctx, conn, "commit")
+	if s.opts.Observer != nil {
+		s.opts.Observer.Committed(1, time.Since(start), err)
+	}
+	if err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// endLazy ends a lazily begun transaction. A COMMIT of a transaction that
+// failed is answered ROLLBACK, without an error: that is an error here. A
+// connection whose transaction could not be ended is not reused.
+func endLazy(ctx context.Context, conn *sql.Conn, end string) error {
+	return conn.Raw(func(dc any) error {
+		ct, err := dc.(*stdlib.Conn).Conn().Exec(ctx, end)
+		if err == nil && end == "commit" && ct.String() != "COMMIT" {
+			err = fmt.Errorf("the transaction failed and was rolled back (%s)", ct.String())
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) {
+				return errors.Join(err, driver.ErrBadConn) // the session's state is unknown: discard it
+			}
+		}
+		return err
+	})
+}
+
+// session is what the write's statements run on: the transaction, or with
+// a lazy one the connection, after beginning the transaction if nothing
+// (no batch) has yet.
+func (t *wtx) session(ctx context.Context) (interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, error) {
+	if t.Tx != nil {
+		return t.Tx, nil
+	}
+	if t.beginErr != nil {
+		return nil, t.beginErr
+	}
+	if !t.begun {
+		t.begun = true
+		if _, err := t.conn.ExecContext(ctx, "begin"); err != nil {
+			t.beginErr = fmt.Errorf("store: begin: %w", err)
+			return nil, t.beginErr
+		}
+	}
+	return t.conn, nil
 }

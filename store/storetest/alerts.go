@@ -30,6 +30,9 @@ func RunAlerts(t *testing.T, open Opener) {
 		{"OutboxClaimRetryGiveUp", testOutbox},
 		{"ChannelSecretsAreNeverListed", testSecrets},
 		{"FleetGapThreshold", testFleetThreshold},
+		{"RepeatedReportsSkipTheRules", testRepeatedReportsSkipTheRules},
+		{"RepeatedReportsStillSeeTime", testRepeatedReportsStillSeeTime},
+		{"TimingsUnderTheThresholdRepeat", testTimingsUnderTheThreshold},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
