@@ -205,7 +205,8 @@ func commentSafe(s string) string {
 
 // fleetPlan groups every server's root causes by rule and subject, the
 // server-wide ones first, then the client-gap categories, each the most
-// widespread first: "12 servers: enable anonymous authentication on
+// severe first (a stopped pool before a bloated catalog on more servers),
+// then the most widespread: "12 servers: enable anonymous authentication on
 // ClientWebService". The steps shown are the first server's (each server's
 // page has its own, with its own paths and names).
 func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[string]serverHealth) []ui.FleetCause {
@@ -253,8 +254,8 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[
 		return 0
 	}
 	slices.SortStableFunc(out, func(x, y ui.FleetCause) int {
-		return cmp.Or(cmp.Compare(gap(x), gap(y)), -cmp.Compare(len(x.Servers), len(y.Servers)),
-			-cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)))
+		return cmp.Or(cmp.Compare(gap(x), gap(y)), -cmp.Compare(probes.SeverityRank(x.Severity), probes.SeverityRank(y.Severity)),
+			-cmp.Compare(len(x.Servers), len(y.Servers)))
 	})
 	return out
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,29 @@ func TestGenericStepsOnce(t *testing.T) {
 	script := planScript("wsus01", plan, time.Now(), "test")
 	if n := strings.Count(script, "wsusfleet probe"); n != 1 {
 		t.Errorf("the generic step is in the script %d times:\n%s", n, script)
+	}
+}
+
+// TestFleetPlanOrder: the fleet plan puts the most severe cause first, then
+// the most widespread, and client-gap categories after server-wide causes.
+func TestFleetPlanOrder(t *testing.T) {
+	step := []probes.Step{{Text: "Do it."}}
+	bloat := probes.Finding{Rule: "catalog_bloat", Subject: "catalog", Severity: probes.SeverityWarning, Title: "bloated", Remediation: step}
+	pool := probes.Finding{Rule: "wsuspool_stopped", Subject: "WsusPool", Severity: probes.SeverityCritical, Title: "stopped", Remediation: step}
+	stale := probes.Finding{Rule: probes.GapStaleReport, Subject: probes.GapStaleReport, Severity: probes.SeverityWarning, Title: "stale", Remediation: step}
+	anon := probes.Finding{Rule: "anonymous_auth_disabled", Subject: "ClientWebService", Severity: probes.SeverityCritical, Title: "anon", Remediation: step}
+	fleet := []probes.FleetRow{{ServerSummary: probes.ServerSummary{Name: "a"}}, {ServerSummary: probes.ServerSummary{Name: "b"}}, {ServerSummary: probes.ServerSummary{Name: "c"}}}
+	open := []probes.ServerFinding{
+		{Server: "a", Finding: bloat}, {Server: "b", Finding: bloat}, {Server: "c", Finding: bloat},
+		{Server: "a", Finding: stale}, {Server: "b", Finding: pool}, {Server: "a", Finding: anon}, {Server: "c", Finding: anon},
+	}
+	health := map[string]serverHealth{"a": {Counts: true}, "b": {Counts: true}, "c": {Counts: true}}
+	var got []string
+	for _, c := range fleetPlan(fleet, open, health) {
+		got = append(got, fmt.Sprintf("%s×%d", c.Rule, len(c.Servers)))
+	}
+	want := []string{"anonymous_auth_disabled×2", "wsuspool_stopped×1", "catalog_bloat×3", "stale_report×1"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("fleet plan order %v, want %v", got, want)
 	}
 }

@@ -124,7 +124,7 @@ func GapsPage(v GapsView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if len(v.Plan) > 0 {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section class=\"panel\" id=\"fleet-plan\" aria-labelledby=\"fleet-plan-h\" data-testid=\"fleet-plan\"><header><h2 id=\"fleet-plan-h\">Fleet fix plan</h2><span class=\"meta\">every server's root causes, grouped by cause, the most widespread first; fixing them clears the clients they explain</span></header><div class=\"panel-body\"><ol class=\"plan\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section class=\"panel\" id=\"fleet-plan\" aria-labelledby=\"fleet-plan-h\" data-testid=\"fleet-plan\"><header><h2 id=\"fleet-plan-h\">Fleet fix plan</h2><span class=\"meta\">every server's root causes, grouped by cause, the most severe and widespread first; fixing them clears the clients they explain</span></header><div class=\"panel-body\"><ol class=\"plan\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
