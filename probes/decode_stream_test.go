@@ -119,3 +119,24 @@ func TestStreamedItemsSplitOnlyBetweenItems(t *testing.T) {
 		}
 	}
 }
+
+// Whatever the streaming decode accepts, the strict decode accepts and reads
+// the same (what it refuses goes to the strict decode anyway).
+func FuzzStreamReport(f *testing.F) {
+	for _, items := range []string{`[]`, `[{"name":"a,b"},{"name":"c\"]"}]`, `[{"name":"a"} , {"groups":["[",{}]}]`, `[1,]`, `[{"name":"x"}{"name":"y"}]`} {
+		f.Add(minimal(`"server":{`, `"clients":{"complete":true,"items":`+items+`},"server":{`))
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		streamed, err := streamReport([]byte(doc))
+		if err != nil {
+			return
+		}
+		var strict Report
+		if err := decodeStrict([]byte(doc), &strict); err != nil {
+			t.Fatalf("streaming accepted what strict refuses (%v): %q", err, doc)
+		}
+		if !reflect.DeepEqual(streamed, &strict) {
+			t.Fatalf("streaming and strict decoding differ for %q", doc)
+		}
+	})
+}
