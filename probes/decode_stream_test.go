@@ -83,3 +83,60 @@ func TestDecodeReportEitherSide(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// Items are split at their top-level commas only: commas, brackets, quotes
+// and backslashes inside strings and nested values do not split them, and a
+// list large enough for several decoding goroutines decodes as the strict
+// decode does.
+func TestStreamedItemsSplitOnlyBetweenItems(t *testing.T) {
+	tricky := []string{
+		`{"name":"a,b"}`, `{"name":"c},{\"d\":[1,2]"}`, `{"name":"e\\","groups":["x,y","]"]}`,
+		"\n {\"name\":\"f\" , \"groups\" : [ \"[\" ] }\t",
+	}
+	var items []string
+	for i := range 3 * itemsPerWorker {
+		items = append(items, tricky[i%len(tricky)])
+	}
+	doc := minimal(`"server":{`, `"clients":{"complete":true,"items":[`+strings.Join(items, ",")+`]},"server":{`)
+	streamed, err := streamReport([]byte(doc))
+	if err != nil {
+		t.Fatalf("streaming decode refused it: %v", err)
+	}
+	var strict Report
+	if err := decodeStrict([]byte(doc), &strict); err != nil {
+		t.Fatal(err)
+	}
+	if len(streamed.Clients.Items) != len(items) || !reflect.DeepEqual(streamed, &strict) {
+		t.Fatalf("streamed %d items, strict %d; equal: %v", len(streamed.Clients.Items), len(strict.Clients.Items), reflect.DeepEqual(streamed, &strict))
+	}
+	if got := streamed.Clients.Items[1].Name; got != `c},{"d":[1,2]` {
+		t.Errorf("item 1 name %q", got)
+	}
+	for _, bad := range []string{`[{"name":"a"},{"nope":1}]`, `{"name":"a"}`, `[{"name":"a"},3]`} {
+		doc := minimal(`"server":{`, `"clients":{"complete":true,"items":`+bad+`},"server":{`)
+		if _, err := streamReport([]byte(doc)); err == nil {
+			t.Errorf("the streaming decode accepted items %s", bad)
+		}
+	}
+}
+
+// Whatever the streaming decode accepts, the strict decode accepts and reads
+// the same (what it refuses goes to the strict decode anyway).
+func FuzzStreamReport(f *testing.F) {
+	for _, items := range []string{`[]`, `[{"name":"a,b"},{"name":"c\"]"}]`, `[{"name":"a"} , {"groups":["[",{}]}]`, `[1,]`, `[{"name":"x"}{"name":"y"}]`} {
+		f.Add(minimal(`"server":{`, `"clients":{"complete":true,"items":`+items+`},"server":{`))
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		streamed, err := streamReport([]byte(doc))
+		if err != nil {
+			return
+		}
+		var strict Report
+		if err := decodeStrict([]byte(doc), &strict); err != nil {
+			t.Fatalf("streaming accepted what strict refuses (%v): %q", err, doc)
+		}
+		if !reflect.DeepEqual(streamed, &strict) {
+			t.Fatalf("streaming and strict decoding differ for %q", doc)
+		}
+	})
+}

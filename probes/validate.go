@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -95,6 +96,10 @@ func validateValue(v reflect.Value, ptr *pointer, c constraint, now time.Time, p
 		elem := constraint{}
 		if c.each != nil {
 			elem = *c.each
+		}
+		if v.Len() >= parallelItems && runtime.GOMAXPROCS(0) > 1 {
+			validateItemsParallel(v, ptr, elem, now, p)
+			return
 		}
 		for i := range v.Len() {
 			n := ptr.pushIndex(i)
@@ -242,4 +247,41 @@ func IsHRESULT(s string) bool {
 		}
 	}
 	return true
+}
+
+// parallelItems is the length from which a list's items are validated by
+// one goroutine per CPU (a report of 100,000 clients spent a fifth of a
+// second here, alone on one CPU, before the writer could start on it).
+const parallelItems = 4096
+
+// validateItemsParallel validates the items of v in contiguous chunks, each
+// into problems of its own, then adds them to p in item order: the same
+// problems, listed and dropped, as one pass over the items records.
+func validateItemsParallel(v reflect.Value, ptr *pointer, elem constraint, now time.Time, p *problems) {
+	workers := runtime.GOMAXPROCS(0)
+	found := make([]problems, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			own := &pointer{b: append([]byte(nil), ptr.b...)}
+			for i := w * v.Len() / workers; i < (w+1)*v.Len()/workers; i++ {
+				n := own.pushIndex(i)
+				validateValue(v.Index(i), own, elem, now, &found[w])
+				own.pop(n)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range found {
+		for _, e := range f.list {
+			if len(p.list) >= maxFieldErrors {
+				p.dropped++
+				continue
+			}
+			p.list = append(p.list, e)
+		}
+		p.dropped += f.dropped
+	}
 }

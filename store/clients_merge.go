@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"iter"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -43,20 +45,41 @@ const upsertClientsSet = ` ON CONFLICT (server_id, key) DO UPDATE SET
 const renameClientsSet = upsertClientsSet + `,
 	prev_name = clients.name, renames = clients.renames + 1, name = excluded.name`
 
-// clientList is a snapshot's items ready to load: each with the digest of
-// its facts (computed outside the writer), its row built only as it is
-// loaded, so 100,000 rows never sit in memory at once.
+// clientList is a snapshot's items ready to load: each with its key, its
+// groups as stored and the digest of its facts (computed outside the writer,
+// which the load waits on), its row built only as it is loaded, so 100,000
+// rows never sit in memory at once.
 type clientList struct {
 	items   []probes.Client
+	keys    []string
+	groups  []string
 	digests []int64
 }
 
 func newClientList(items []probes.Client) *clientList {
-	l := &clientList{items: items, digests: make([]int64, len(items))}
-	row := make([]any, len(clientColumnList))
-	for i := range items {
-		l.digests[i] = digestRow(l.row(i, row)[2:12])
+	n := len(items)
+	l := &clientList{items: items, keys: make([]string, n), groups: make([]string, n), digests: make([]int64, n)}
+	// A large list is prepared by one goroutine per CPU: each item's
+	// values depend on that item alone.
+	workers := min(runtime.GOMAXPROCS(0), 1+n/2048)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			row := make([]any, len(clientColumnList))
+			for i := w * n / workers; i < (w+1)*n/workers; i++ {
+				c := &items[i]
+				l.keys[i], l.groups[i] = c.Key(), "[]"
+				if len(c.Groups) > 0 {
+					b, _ := json.Marshal(c.Groups) // strings always encode
+					l.groups[i] = string(b)
+				}
+				l.digests[i] = digestRow(l.row(i, row)[2:12])
+			}
+		}()
 	}
+	wg.Wait()
 	return l
 }
 
@@ -64,16 +87,9 @@ func newClientList(items []probes.Client) *clientList {
 // server_id, first_seen and last_seen.
 func (l *clientList) row(i int, buf []any) []any {
 	c := &l.items[i]
-	groups := "[]"
-	if len(c.Groups) > 0 {
-		b, _ := json.Marshal(c.Groups) // strings always encode
-		groups = string(b)
-	}
-	buf[colKey], buf[2], buf[colName], buf[4], buf[5], buf[6], buf[7] = c.Key(), c.ID, c.Name, c.IP, c.OS, c.ClientVersion, groups
+	buf[colKey], buf[2], buf[colName], buf[4], buf[5], buf[6], buf[7] = l.keys[i], c.ID, c.Name, c.IP, c.OS, c.ClientVersion, l.groups[i]
 	buf[8], buf[9], buf[10], buf[11] = c.RequestedGroup, msPtr(c.LastSync.Time), c.LastSyncResult, msPtr(c.LastReport.Time)
-	if l.digests != nil {
-		buf[colDigest] = l.digests[i]
-	}
+	buf[colDigest] = l.digests[i]
 	return buf
 }
 
@@ -154,7 +170,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	}
 	var fresh, changed, renamed []int
 	for i := range list.items {
-		k, name := list.items[i].Key(), list.items[i].Name
+		k, name := list.keys[i], list.items[i].Name
 		old, ok := known[k]
 		delete(known, k)
 		switch {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"NewerSectionsWin", testNewerWins},
 		{"AbsentSectionsAreKept", testAbsentSections},
 		{"ClientSnapshotsMerge", testClientMerge},
+		{"LargeClientSnapshotsMerge", testLargeClientMerge},
 		{"IncompleteAndOlderClientLists", testIncompleteAndOlder},
 		{"ClientCountsFollowTheClock", testClientCounts},
 		{"ClientPagesAndFilters", testClientPages},
@@ -267,6 +270,41 @@ func allClients(tb testing.TB, s *store.Store, server, gap string) map[string]pr
 		tb.Fatal(err)
 	}
 	return out
+}
+
+// A list long enough to be loaded in several statements (and a remainder)
+// stores every row as given, for new, changed and renamed targets alike.
+func testLargeClientMerge(t *testing.T, open Opener) {
+	s, clock := fixed(t, open, store.Options{})
+	const n = 301
+	cs := Clients(n, T0, func(i int) time.Duration { return time.Hour })
+	check := func(step string, want []probes.Client) {
+		t.Helper()
+		got := allClients(t, s, "wsus01", "")
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d clients stored, want %d", step, len(got), len(want))
+		}
+		for _, c := range want {
+			r, ok := got[c.Name]
+			if !ok || r.ID != c.ID || r.IP != c.IP || !slices.Equal(r.Groups, c.Groups) || r.RemovedAt != nil {
+				t.Fatalf("%s: %s stored as %+v (found %v), want %+v", step, c.Name, r.Client, ok, c)
+			}
+		}
+	}
+	mustSave(t, s, snapshot("l1", "wsus01", T0, true, cs...))
+	check("first list", cs)
+	clock.Advance(time.Hour)
+	for i := range cs {
+		cs[i].IP = fmt.Sprintf("192.168.%d.%d", i>>8, i&255)
+		if i%3 == 0 {
+			cs[i].Groups = []string{"Ring " + strconv.Itoa(i)}
+		}
+		if i%2 == 0 {
+			cs[i].Name = fmt.Sprintf("renamed%05d.corp.example", i)
+		}
+	}
+	mustSave(t, s, snapshot("l2", "wsus01", T0.Add(time.Hour), true, cs...))
+	check("changed and renamed", cs)
 }
 
 func testClientMerge(t *testing.T, open Opener) {
