@@ -237,8 +237,15 @@ func (s *Store) write(ctx context.Context, fn writeFunc) error {
 			return fn(ctx, t)
 		})
 	}
+	return s.retryPostgres(func() error { return s.writePostgres(ctx, fn) })
+}
+
+// retryPostgres runs one PostgreSQL write transaction, again after a short
+// pause while it fails with a transient conflict (serialization, deadlock),
+// at most five times.
+func (s *Store) retryPostgres(write func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := s.writePostgres(ctx, fn)
+		err := write()
 		if err == nil || !s.d.retryable(err) || attempt == 4 {
 			return err
 		}
@@ -284,13 +291,7 @@ func (s *Store) writeBatched(ctx context.Context, fn writeFunc) error {
 		return s.write(ctx, fn)
 	}
 	defer s.ver.wrote()
-	for attempt := 0; ; attempt++ {
-		err := s.writePostgresLazy(ctx, fn)
-		if err == nil || !s.d.retryable(err) || attempt == 4 {
-			return err
-		}
-		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
-	}
+	return s.retryPostgres(func() error { return s.writePostgresLazy(ctx, fn) })
 }
 
 func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {

@@ -79,15 +79,20 @@ func newServerName(r *http.Request) (string, error) {
 }
 
 func (a *app) getServer(w http.ResponseWriter, r *http.Request) error {
-	name, err := serverName(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.store.ServerState(r.Context(), name)
+	st, err := a.serverState(r)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, st)
+}
+
+// serverState reads the state of the server the path names.
+func (a *app) serverState(r *http.Request) (*probes.ServerState, error) {
+	name, err := serverName(r)
+	if err != nil {
+		return nil, err
+	}
+	return a.store.ServerState(r.Context(), name)
 }
 
 // VDirHistory is the answer of GET /api/v1/servers/{name}/vdirs.

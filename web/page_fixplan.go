@@ -103,11 +103,7 @@ func fixPlanView(server string, plan []planCause, fs []probes.Finding) ui.FixPla
 // fixPlanScript is GET /servers/{name}/fix-plan.ps1: the plan as a
 // PowerShell script to review and run on the server, elevated.
 func (a *app) fixPlanScript(w http.ResponseWriter, r *http.Request) error {
-	name, err := serverName(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.store.ServerState(r.Context(), name)
+	st, err := a.serverState(r)
 	if err != nil {
 		return err
 	}

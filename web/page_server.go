@@ -26,11 +26,7 @@ const (
 
 // serverPage is GET /servers/{name}: findings first, then the evidence.
 func (a *app) serverPage(w http.ResponseWriter, r *http.Request) error {
-	name, err := serverName(r)
-	if err != nil {
-		return err
-	}
-	st, err := a.store.ServerState(r.Context(), name)
+	st, err := a.serverState(r)
 	if err != nil {
 		return err
 	}
