@@ -108,14 +108,13 @@ func fleet(t *testing.T, channels ...probes.NotifierInput) *store.Store {
 // real clock, a second apart), failing after a generous deadline.
 func drainUntil(t *testing.T, d *notify.Dispatcher, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 30 s: %s", what)
+	storetest.WaitFor(t, what, 30*time.Second, func() bool {
+		if cond() {
+			return true
 		}
 		d.Drain(context.Background())
-		time.Sleep(50 * time.Millisecond) // poll interval between drains, not a wait for an outcome
-	}
+		return cond()
+	})
 }
 
 // deliveryCounts scrapes reg as /metrics serves it and parses it with the

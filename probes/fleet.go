@@ -8,7 +8,7 @@ type FleetRow struct {
 	ServerSummary
 	VDirs []VDirCell       `json:"vdirs"` // one per vDir in dashboard order; Verdict "" when never checked
 	Sync  *Sync            `json:"sync"`  // nil when never collected
-	Gaps  map[string]int64 `json:"gaps"`  // clients per DESIGN §6 category (only non-zero ones)
+	Gaps  map[string]int64 `json:"gaps"`  // clients per reporting-gap category (only non-zero ones)
 	// Identity is how clients and other servers may name it (nil: derive
 	// it from Name and URL), for matching upstreams in the hierarchy.
 	Identity *ServerIdentity `json:"-"`

@@ -71,7 +71,7 @@ type ServerState struct {
 	// server.
 	Collector     *Collector   `json:"collector,omitempty"`
 	ClientSummary ClientCounts `json:"client_summary"`
-	// Gaps counts the server's clients per DESIGN §6 category (listed ones and
+	// Gaps counts the server's clients per reporting-gap category (listed ones and
 	// those it should list); GapCause is the server-wide finding its stale
 	// clients are attributed to.
 	Gaps          map[string]int64 `json:"gaps"`
@@ -112,7 +112,7 @@ type ClientRecord struct {
 	FirstSeen time.Time  `json:"first_seen"`
 	LastSeen  time.Time  `json:"last_seen"`
 	RemovedAt *time.Time `json:"removed_at"`
-	Gap       string     `json:"gap"`        // its DESIGN §6 category, "" when none
+	Gap       string     `json:"gap"`        // its reporting-gap category, "" when none
 	GapDetail string     `json:"gap_detail"` // why
 }
 
@@ -149,7 +149,7 @@ type ClientQuery struct {
 	Server    string
 	Gap       string        // one of the Gap constants; "" means all
 	OlderThan time.Duration // with stale_report: only those whose last report is older; 0 means all of them
-	Category  string        // a DESIGN §6 category the client is in; "" means any
+	Category  string        // a reporting-gap category the client is in; "" means any
 	Search    string        // part of the name
 	Sort      string        // "name" (default) or "last_report" (oldest first); "-" prefix reverses
 	Cursor    string        // from the previous page's NextCursor

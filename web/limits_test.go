@@ -295,18 +295,6 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// waitFor polls cond until it holds, failing the test after a generous deadline.
-func waitFor(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestZstdBodies: wsusfleet upload's zstd is accepted like gzip, with the
 // same limits: a bomb is refused after a few MiB, corrupt data is the
 // client's fault, a frame asking for a huge window is refused, and a real

@@ -149,8 +149,8 @@ func TestPostgresOutageAnswers503(t *testing.T) {
 		}
 
 		px.restore()
-		waitFor(t, "the dashboard to take reports again", func() bool { return report(probes.NewID()).status == 201 })
-		waitFor(t, "the end of the outage in the log", func() bool { return logs.count("database available again") == outage })
+		storetest.WaitFor(t, "the dashboard to take reports again", 30*time.Second, func() bool { return report(probes.NewID()).status == 201 })
+		storetest.WaitFor(t, "the end of the outage in the log", 30*time.Second, func() bool { return logs.count("database available again") == outage })
 	}
 }
 

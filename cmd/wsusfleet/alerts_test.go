@@ -109,17 +109,6 @@ func judged(t testing.TB, base, token string, r *probes.Report) {
 	}
 }
 
-func waitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond) // poll interval of a condition wait
-	}
-}
-
 func createHook(t testing.TB, base, token, url, secret string) {
 	t.Helper()
 	status, body := doJSON(t, http.MethodPost, base+"/api/v1/notifiers", token, map[string]string{"name": "ops", "kind": "webhook", "url": url, "secret": secret})
@@ -161,7 +150,7 @@ func TestAlertScenario(t *testing.T) {
 	now := time.Now()
 	clients := storetest.Clients(3000, now, func(i int) time.Duration { return time.Duration(8+i%20) * 24 * time.Hour })
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p1", westPrimary, now, true, clients))
-	waitFor(t, "the clients classified stale", 30*time.Second, func() bool {
+	storetest.WaitFor(t, "the clients classified stale", 30*time.Second, func() bool {
 		var st probes.ServerState
 		_, body := doJSON(t, http.MethodGet, srv.url+"/api/v1/servers/"+westPrimary, admin, nil)
 		return json.Unmarshal(body, &st) == nil && st.Gaps[probes.GapStaleReport] == 3000
@@ -170,18 +159,18 @@ func TestAlertScenario(t *testing.T) {
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p2", westPrimary, now, true, nil))
 	judged(t, srv.url, admin, storetest.ReplicaReport("r2", westReplica, westPrimary, now, true))
 	judged(t, srv.url, admin, storetest.ReplicaReport("r3", westReplica, westPrimary, now, true))
-	waitFor(t, "the firing notification", 30*time.Second, func() bool { return len(hook.delivered()) >= 1 })
+	storetest.WaitFor(t, "the firing notification", 30*time.Second, func() bool { return len(hook.delivered()) >= 1 })
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p3", westPrimary, now, true, nil))
 	judged(t, srv.url, admin, storetest.ReplicaReport("r4", westReplica, westPrimary, now, true))
 
 	// The pool starts again.
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p4", westPrimary, now, false, nil))
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p5", westPrimary, now, false, nil))
-	waitFor(t, "the resolution", 30*time.Second, func() bool { return len(hook.delivered()) >= 2 })
+	storetest.WaitFor(t, "the resolution", 30*time.Second, func() bool { return len(hook.delivered()) >= 2 })
 	judged(t, srv.url, admin, storetest.ReplicaReport("r5", westReplica, westPrimary, now, true))
 	judged(t, srv.url, admin, storetest.ReplicaReport("r6", westReplica, westPrimary, now, false))
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("p6", westPrimary, now, false, nil))
-	waitFor(t, "an empty outbox", 30*time.Second, func() bool {
+	storetest.WaitFor(t, "an empty outbox", 30*time.Second, func() bool {
 		for _, d := range deliveryHistory(t, srv.url, admin) {
 			if d.State != probes.DeliverySent {
 				return false
@@ -236,7 +225,7 @@ func outboxKill(t *testing.T, db string) {
 	now := time.Now()
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("k1", westPrimary, now, true, nil))
 	judged(t, srv.url, admin, storetest.PoolStoppedReport("k2", westPrimary, now, true, nil))
-	waitFor(t, "a failed attempt recorded", 30*time.Second, func() bool {
+	storetest.WaitFor(t, "a failed attempt recorded", 30*time.Second, func() bool {
 		h := deliveryHistory(t, srv.url, admin)
 		return len(h) == 1 && h[0].State == probes.DeliveryPending && h[0].Attempts >= 1 && strings.Contains(h[0].Answer, "500")
 	})
@@ -249,7 +238,7 @@ func outboxKill(t *testing.T, db string) {
 	hook.mu.Unlock()
 
 	again := startChild(t, "serve", "--db", db, "--addr", "127.0.0.1:0")
-	waitFor(t, "delivery after the restart", 60*time.Second, func() bool {
+	storetest.WaitFor(t, "delivery after the restart", 60*time.Second, func() bool {
 		h := deliveryHistory(t, again.url, admin)
 		return len(h) == 1 && h[0].State == probes.DeliverySent
 	})
@@ -289,7 +278,7 @@ func TestTwoInstancesDeliverOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, "every notification sent", 60*time.Second, func() bool {
+	storetest.WaitFor(t, "every notification sent", 60*time.Second, func() bool {
 		h := deliveryHistory(t, b.url, admin)
 		if len(h) != servers {
 			return false

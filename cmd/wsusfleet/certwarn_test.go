@@ -71,7 +71,7 @@ func TestServeCertWarningDays(t *testing.T) {
 				t.Errorf("%s (certificate in 75 days): %+v", later, got)
 			}
 
-			waitFor(t, "the certificate notification", 30*time.Second, func() bool { return len(hook.delivered()) >= 1 })
+			storetest.WaitFor(t, "the certificate notification", 30*time.Second, func() bool { return len(hook.delivered()) >= 1 })
 			n := hook.delivered()[0]
 			if n.Event != probes.EventFiring || n.Server != soon || n.Rule != "ssl_cert_expiring" || !strings.Contains(n.Title, "within 60 days") {
 				t.Errorf("notification: %+v", n)

@@ -107,24 +107,21 @@ func getJSON(t *testing.T, url string, v any) int {
 // dashboardChecks waits until the dashboard has probed the server.
 func dashboardChecks(t *testing.T, base, name string) map[string]probes.ObservedCheck {
 	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) {
+	var out map[string]probes.ObservedCheck
+	storetest.WaitFor(t, name+" probed by the dashboard", 45*time.Second, func() bool {
 		var st probes.ServerState
-		if getJSON(t, base+"/api/v1/servers/"+name, &st) == 200 {
-			out := map[string]probes.ObservedCheck{}
-			for _, c := range st.VDirChecks {
-				if c.Vantage == probes.VantageDashboard {
-					out[c.VDir] = c
-				}
-			}
-			if len(out) == 9 {
-				return out
+		if getJSON(t, base+"/api/v1/servers/"+name, &st) != 200 {
+			return false
+		}
+		out = map[string]probes.ObservedCheck{}
+		for _, c := range st.VDirChecks {
+			if c.Vantage == probes.VantageDashboard {
+				out[c.VDir] = c
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s was not probed within 45 s", name)
-	return nil
+		return len(out) == 9
+	})
+	return out
 }
 
 // TestServeProbesEveryFaultProfile: simulated servers with each fault →
@@ -349,17 +346,14 @@ func TestTwoInstancesShareProbing(t *testing.T) {
 		return runs
 	}
 	const wantRuns = 3
-	deadline := time.Now().Add(2 * time.Minute)
-	for i := 0; i < servers; {
-		if len(runsOf(i)) >= wantRuns {
-			i++
-			continue
+	storetest.WaitFor(t, fmt.Sprintf("every server probed %d times at a 2 s interval", wantRuns), 2*time.Minute, func() bool {
+		for i := range servers {
+			if len(runsOf(i)) < wantRuns {
+				return false
+			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server %d was probed %d times in 2 minutes at a 2 s interval, want %d", i, len(runsOf(i)), wantRuns)
-		}
-		time.Sleep(200 * time.Millisecond) // poll
-	}
+		return true
+	})
 	var total time.Duration
 	gaps := 0
 	for i := range servers {
