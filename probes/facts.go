@@ -52,17 +52,27 @@ func GapsCount(total int64, gaps map[string]int64, share float64) bool {
 	if share <= 0 {
 		share = DefaultGapWarningShare
 	}
-	var listed, any int64
-	for cat, n := range gaps {
-		any += n
-		if cat != GapExpectedMissing && cat != GapRemoved { // neither is on the server's list
-			listed += n
+	if total <= 0 {
+		for _, n := range gaps {
+			if n > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	return float64(ListedGaps(gaps)) > share*float64(total)
+}
+
+// ListedGaps counts a server's clients that are on its list and in a gap
+// category (expected-but-missing and removed clients are not on it).
+func ListedGaps(gaps map[string]int64) int64 {
+	var n int64
+	for cat, c := range gaps {
+		if cat != GapExpectedMissing && cat != GapRemoved {
+			n += c
 		}
 	}
-	if total <= 0 {
-		return any > 0
-	}
-	return float64(listed) > share*float64(total)
+	return n
 }
 
 // DayCount is how many clients fall on one UTC day.

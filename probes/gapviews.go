@@ -100,6 +100,15 @@ type (
 	}
 )
 
+// Plural writes a count with its noun the way every page and finding
+// does: "1 client", "3 clients", "1,204 clients".
+func Plural[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return FormatCount(int64(n)) + " " + many
+}
+
 // FormatCount writes a count the way every page, finding and fix does:
 // with thousands separators ("12,345").
 func FormatCount(n int64) string {

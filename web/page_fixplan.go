@@ -168,7 +168,7 @@ func planScript(server string, plan []planCause, now time.Time, version string) 
 			comment("   Why: ", w)
 		}
 		if n := len(f.Explains); n > 0 {
-			comment("   ", "Fixing it should also clear "+plural(n, "finding", "findings")+" it explains.")
+			comment("   ", "Fixing it should also clear "+probes.Plural(n, "finding", "findings")+" it explains.")
 		}
 		if f.CauseServer != "" {
 			comment("   ", "Caused on "+f.CauseServer+": fix that server first.")
@@ -254,12 +254,4 @@ func fleetPlan(fleet []probes.FleetRow, open []probes.ServerFinding, health map[
 			-cmp.Compare(len(x.Servers), len(y.Servers)))
 	})
 	return out
-}
-
-// plural: "1 finding", "3 findings", "1,204 findings".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return probes.FormatCount(int64(n)) + " " + many
 }

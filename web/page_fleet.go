@@ -217,7 +217,7 @@ func compareFleet(key string, x, y probes.FleetRow, now time.Time) int {
 }
 
 // gapped is how many of a server's listed clients are in a gap category.
-func gapped(f probes.FleetRow) int64 { return listedGaps(f.Gaps) }
+func gapped(f probes.FleetRow) int64 { return probes.ListedGaps(f.Gaps) }
 
 func timeOrZero(t *time.Time) time.Time {
 	if t == nil {

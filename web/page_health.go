@@ -26,7 +26,7 @@ type serverHealth struct {
 // listed clients, gaps its counts per category, findings its open findings
 // (root is the store's root cause, used when findings were not read).
 func healthOf(status string, total int64, gaps map[string]int64, findings []probes.Finding, root *probes.FindingHead, share float64) serverHealth {
-	h := serverHealth{Status: status, Gapped: listedGaps(gaps), Counts: probes.GapsCount(total, gaps, share)}
+	h := serverHealth{Status: status, Gapped: probes.ListedGaps(gaps), Counts: probes.GapsCount(total, gaps, share)}
 	if total > 0 {
 		h.GapShare = min(float64(h.Gapped)/float64(total), 1)
 	}
@@ -47,17 +47,6 @@ func healthOf(status string, total int64, gaps map[string]int64, findings []prob
 		h.Root, h.Others = root, max(h.Others-1, 0) // the store's, when its findings were not read
 	}
 	return h
-}
-
-// listedGaps counts the clients on the server's list in a gap category.
-func listedGaps(gaps map[string]int64) int64 {
-	var n int64
-	for cat, c := range gaps {
-		if cat != probes.GapExpectedMissing && cat != probes.GapRemoved { // neither is on the server's list
-			n += c
-		}
-	}
-	return n
 }
 
 // gapShare is the configured share, or the default.

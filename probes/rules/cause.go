@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -155,10 +154,3 @@ func explainedBy(f *probes.Finding, c probes.Finding) {
 }
 
 func formatDay(t time.Time) string { return t.UTC().Format("2006-01-02") }
-
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%s %s", probes.FormatCount(n), many)
-}

@@ -119,7 +119,7 @@ func (e *eval) httperrEvidence(g probes.HTTPErrGroup) probes.Evidence {
 	}
 	fact += fmt.Sprintf(" between %s and %s", g.First.UTC().Format("2006-01-02 15:04"), g.Last.UTC().Format("2006-01-02 15:04 UTC"))
 	if g.Clients > 0 {
-		fact += fmt.Sprintf(" (%s)", plural(g.Clients, "client", "clients"))
+		fact += fmt.Sprintf(" (%s)", probes.Plural(g.Clients, "client", "clients"))
 	}
 	if g.Example != "" {
 		fact += "; e.g. " + g.Example
@@ -132,7 +132,7 @@ func (e *eval) httperrEvidence(g probes.HTTPErrGroup) probes.Evidence {
 }
 
 func (e *eval) sdlogEvidence(i probes.SDLogIssue) probes.Evidence {
-	fact := fmt.Sprintf("%s %s between %s and %s", plural(i.Count, "entry", "entries"), sdlogKindText[i.Kind],
+	fact := fmt.Sprintf("%s %s between %s and %s", probes.Plural(i.Count, "entry", "entries"), sdlogKindText[i.Kind],
 		i.First.UTC().Format("2006-01-02 15:04"), i.Last.UTC().Format("2006-01-02 15:04 UTC"))
 	if i.Component != "" {
 		fact += " in " + i.Component

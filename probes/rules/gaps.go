@@ -176,7 +176,7 @@ func (e *eval) attribute(f *probes.Finding, g probes.GapCount) {
 			}
 		}
 		if explained < g.Count {
-			f.Summary += fmt.Sprintf(" %s went silent before it began and need a look of their own.", plural(g.Count-explained, "client", "clients"))
+			f.Summary += fmt.Sprintf(" %s went silent before it began and need a look of their own.", probes.Plural(g.Count-explained, "client", "clients"))
 			f.Severity = e.gapSeverity(g.Category)
 		}
 		return
@@ -195,9 +195,9 @@ func (e *eval) staleAfterText() string {
 	}
 	switch {
 	case d%(24*time.Hour) == 0:
-		return plural(int64(d/(24*time.Hour)), "day", "days")
+		return probes.Plural(int64(d/(24*time.Hour)), "day", "days")
 	case d%time.Hour == 0:
-		return plural(int64(d/time.Hour), "hour", "hours")
+		return probes.Plural(int64(d/time.Hour), "hour", "hours")
 	}
 	return d.String()
 }
@@ -219,7 +219,7 @@ func (e *eval) belowShare() string {
 		share = probes.DefaultGapWarningShare
 	}
 	return fmt.Sprintf("Few of the server's %s are in reporting gaps (at most %s): a look at these machines is enough; the server's status stays as its own health says.",
-		plural(e.st.ClientSummary.Total, "listed client", "listed clients"), percent(share))
+		probes.Plural(e.st.ClientSummary.Total, "listed client", "listed clients"), percent(share))
 }
 
 // percent writes a share as a whole percentage ("25 %").

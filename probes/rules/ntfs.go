@@ -64,7 +64,7 @@ func ntfsACL(e *eval) []probes.Finding {
 			if g.Access != "" {
 				fact += " (" + g.Access + ")"
 			}
-			fact += fmt.Sprintf(" on %s %s", g.Path, plural(g.Count, "time", "times"))
+			fact += fmt.Sprintf(" on %s %s", g.Path, probes.Plural(g.Count, "time", "times"))
 			switch {
 			case g.First != "" && g.Count > 1 && g.Last != g.First:
 				fact += " (" + g.First + " to " + g.Last + ")"

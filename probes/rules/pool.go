@@ -325,7 +325,7 @@ func poolMemoryLimit(e *eval) []probes.Finding {
 	steps := []probes.Step{e.poolStep("Remove the limit (IIS applies it at once; a running pool recycles by itself)", "/recycling.periodicRestart.privateMemory:0")}
 	f := finding("", ev, steps...)
 	if len(recycles) > 0 {
-		f.Summary = fmt.Sprintf("WAS recycled the pool %s at its memory limit: every recycle drops the scans in flight.", plural(int64(len(recycles)), "time", "times"))
+		f.Summary = fmt.Sprintf("WAS recycled the pool %s at its memory limit: every recycle drops the scans in flight.", probes.Plural(int64(len(recycles)), "time", "times"))
 	}
 	if e.poolIsStopped() {
 		f.Severity = probes.SeverityCritical

@@ -84,7 +84,7 @@ func certExpiring(e *eval) []probes.Finding {
 	ev := []probes.Evidence{{Fact: fmt.Sprintf("the certificate of %s (subject %q) expires on %s, in %s", c.URL, c.TLS.Subject,
 		c.TLS.NotAfter.UTC().Format("2006-01-02"), days(left)), Source: source(c), At: c.CheckedAt}}
 	f := finding("", ev, e.certSteps()...)
-	within := plural(int64(n), "day", "days")
+	within := probes.Plural(int64(n), "day", "days")
 	f.Title = "The server's TLS certificate expires within " + within
 	f.Summary = fmt.Sprintf("It expires in %s (the warning starts %s ahead). Renew it before it lapses: clients in SSL mode then fail their TLS handshake (0x800B0101).", days(left), within)
 	if left < 7*24*time.Hour {

@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/a-h/templ"
+import (
+	"github.com/a-h/templ"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+)
 
 // GapsView is the fleet-wide client-reporting gaps page (DESIGN §6).
 type GapsView struct {
@@ -39,7 +43,7 @@ type FleetCause struct {
 }
 
 // ServerCount says "1 server", "12 servers".
-func (c FleetCause) ServerCount() string { return plural(len(c.Servers), "server", "servers") }
+func (c FleetCause) ServerCount() string { return probes.Plural(len(c.Servers), "server", "servers") }
 
 // GapClientsView is one category's clients with their evidence.
 type GapClientsView struct {

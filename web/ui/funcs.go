@@ -90,14 +90,6 @@ func verdictLabel(v string) string {
 	return "not checked"
 }
 
-// plural: "1 event", "3 events", "1,204 clients".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return Count(int64(n)) + " " + many
-}
-
 // histHeight is a history slot's bar height by verdict: the worse, the
 // taller, so the shape tells what the colour does.
 func histHeight(verdict string) int {
