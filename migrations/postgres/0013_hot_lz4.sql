@@ -5,8 +5,9 @@
 -- server's row, its sections and its latest checks, none of them in an
 -- indexed column, which PostgreSQL then does in place (HOT) when the page
 -- has room, with no new index entries and no dead row for VACUUM to find
--- through the indexes. (Before: 50 % of vdir_latest's and 70 % of the
--- sections' updates were HOT.)
+-- through the indexes. (Measured on a push: 7-50 % of vdir_latest's and
+-- 40-70 % of the sections' updates were HOT before, 82-91 % and 69-86 %
+-- with this.)
 ALTER TABLE servers SET (fillfactor = 50);
 ALTER TABLE sections SET (fillfactor = 50);
 ALTER TABLE vdir_latest SET (fillfactor = 50);
