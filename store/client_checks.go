@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -22,11 +24,11 @@ func checkKeys(checks []probes.VDirCheck) string {
 	return strings.Join(slices.Compact(lines), "\n")
 }
 
-// countClientChecks moves the clients' vantage counts by the difference
+// clientCheckCounts moves the clients' vantage counts by the difference
 // between a client's previous checks (counted for oldServer) and its new
-// ones (for newServer); a report that saw what the previous one saw, for
-// the same server, writes nothing.
-func countClientChecks(ctx context.Context, t *wtx, oldServer sql.NullInt64, oldKeys string, newServer int64, newKeys, client string, at int64) error {
+// ones (for newServer): the statements to run, none when a report saw what
+// the previous one saw, for the same server.
+func clientCheckCounts(oldServer sql.NullInt64, oldKeys string, newServer int64, newKeys, client string, at int64) ([]stmt, error) {
 	type key struct {
 		server int64
 		line   string
@@ -42,38 +44,38 @@ func countClientChecks(ctx context.Context, t *wtx, oldServer sql.NullInt64, old
 			delta[key{newServer, line}]++
 		}
 	}
-	// One statement for every count that moves (a report usually moves three).
+	// One statement for every count that moves (a report usually moves
+	// three), in one order: a statement's shape (prepared once) and the
+	// rows' lock order do not depend on the map's.
+	keys := slices.SortedFunc(maps.Keys(delta), func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.server, b.server), strings.Compare(a.line, b.line))
+	})
 	var values []string
 	var args []any
-	for k, n := range delta {
+	for _, k := range keys {
+		n := delta[k]
 		if n == 0 {
 			continue
 		}
 		f := strings.Split(k.line, "\t")
 		if len(f) != 4 {
-			return fmt.Errorf("client check key %q: want 4 fields", k.line)
+			return nil, fmt.Errorf("client check key %q: want 4 fields", k.line)
 		}
 		values = append(values, "("+placeholdersFrom(len(args)+1, 8)+")")
 		args = append(args, k.server, f[0], f[1], f[2], f[3], n, client, at)
 	}
 	if len(values) == 0 {
-		return nil
+		return nil, nil
 	}
-	_, err := t.ExecContext(ctx, `INSERT INTO client_check_counts (server_id, vdir, url, status, verdict, clients, example, last_at)
-		VALUES `+strings.Join(values, ", ")+`
+	return []stmt{{`INSERT INTO client_check_counts (server_id, vdir, url, status, verdict, clients, example, last_at)
+		VALUES ` + strings.Join(values, ", ") + `
 		ON CONFLICT (server_id, vdir, url, status, verdict) DO UPDATE SET clients = client_check_counts.clients + excluded.clients,
 			example = CASE WHEN excluded.clients > 0 THEN excluded.example ELSE client_check_counts.example END,
-			last_at = excluded.last_at`, args...)
-	if err != nil {
-		return fmt.Errorf("count client checks: %w", err)
-	}
-	// The rules read these counts: the servers' next reports are diagnosed
-	// in full, whatever they repeat (upsertServer).
-	if _, err := t.ExecContext(ctx, `UPDATE servers SET inputs_digest = NULL WHERE id IN ($1, $2) AND inputs_digest IS NOT NULL`,
-		oldServer.Int64, newServer); err != nil {
-		return fmt.Errorf("count client checks: %w", err)
-	}
-	return nil
+			last_at = excluded.last_at`, args},
+		// The rules read these counts: the servers' next reports are
+		// diagnosed in full, whatever they repeat (upsertServer).
+		{`UPDATE servers SET inputs_digest = NULL WHERE id IN ($1, $2) AND inputs_digest IS NOT NULL`,
+			[]any{oldServer.Int64, newServer}}}, nil
 }
 
 // clientChecks reads a server's clients' vantage, by vDir order and URL.

@@ -32,13 +32,25 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		digest = probes.Digest(b)
 	}
 	var replayed string
-	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
-		m, serverID, err := matchWUServer(ctx, t, cr.Client.WUServer)
-		if err != nil {
+	// On PostgreSQL the reads that need nothing written before them go in
+	// one round trip with the transaction's BEGIN, and the client's writes
+	// in a second (writeClientReport).
+	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
+		p := t.pipe()
+		var server hostCandidates
+		if err := queueMatchWUServer(ctx, p, cr.Client.WUServer, &server); err != nil {
 			return err
 		}
+		var prior clientPrior
+		if err := queueClientPrior(ctx, p, cr, &prior); err != nil {
+			return err
+		}
+		if err := p.run(ctx, "read client report"); err != nil {
+			return err
+		}
+		m, serverID := server.match()
 		verdict := probes.JudgePolicy(cr, m)
-		if err := s.upsertClientReport(ctx, t, cr, verdict, serverID, string(body)); err != nil {
+		if err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior); err != nil {
 			return err
 		}
 		if receipt, err = clientReceipt(ctx, t, cr, m.Server, verdict); err != nil {
@@ -64,84 +76,122 @@ func nullID(id int64) any {
 	return id
 }
 
+// upsertClientReport stores a judged client report (writeClientReport)
+// after reading what is stored of the client.
 func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string) error {
+	p := t.pipe()
+	var prior clientPrior
+	if err := queueClientPrior(ctx, p, cr, &prior); err != nil {
+		return err
+	}
+	if err := p.run(ctx, "read client report"); err != nil {
+		return err
+	}
+	return s.writeClientReport(ctx, t, cr, verdict, serverID, body, &prior)
+}
+
+// clientPrior is what is stored of a client before its report: its name's
+// stored view, and the names sharing its SusClientId (cloned images).
+type clientPrior struct {
+	oldSus, oldChecks string
+	stored, oldServer sql.NullInt64
+	sharing           []string // the client's name first
+}
+
+// clientSusID is a report's SusClientId as stored: lower case, no braces.
+func clientSusID(cr *probes.ClientReport) string {
+	return strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
+}
+
+// queueClientPrior reads the client's prior into p, in one read.
+func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, prior *clientPrior) error {
 	name := cr.Client.Name
-	sus := strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
-	// In one read: this name's stored view, and the names sharing its
-	// SusClientId (cloned images).
-	var oldSus, oldChecks string
-	var stored, oldServer sql.NullInt64
-	sharing := []string{name}
-	rows, err := t.QueryContext(ctx, `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
-		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, name, sus)
+	prior.sharing = []string{name}
+	err := p.query(ctx, `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
+		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, []any{name, clientSusID(cr)}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var n, id, checks string
+			var at, server sql.NullInt64
+			if err := rows.Scan(&n, &id, &at, &server, &checks); err != nil {
+				return err
+			}
+			if n == name {
+				prior.oldSus, prior.stored, prior.oldServer, prior.oldChecks = id, at, server, checks
+			} else {
+				prior.sharing = append(prior.sharing, n)
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return fmt.Errorf("read client report: %w", err)
 	}
-	for rows.Next() {
-		var n, id, checks string
-		var at, server sql.NullInt64
-		if err := rows.Scan(&n, &id, &at, &server, &checks); err != nil {
-			rows.Close()
-			return err
-		}
-		if n == name {
-			oldSus, stored, oldServer, oldChecks = id, at, server, checks
-		} else {
-			sharing = append(sharing, n)
-		}
-	}
-	rows.Close()
-	if stored.Valid && stored.Int64 > ms(cr.CollectedAt.Time) {
+	return nil
+}
+
+// writeClientReport stores a judged client report over what was stored of
+// the client (prior), moves its checks' counts, and re-derives the gap
+// categories of its name, of the names sharing its SusClientId and of those
+// that shared the one it reported before. Its writes, and the read of the
+// names that shared its previous SusClientId, go as one round trip on
+// PostgreSQL (pipe).
+func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior) error {
+	name, sus := cr.Client.Name, clientSusID(cr)
+	if prior.stored.Valid && prior.stored.Int64 > ms(cr.CollectedAt.Time) {
 		return nil // a newer view of this client is stored: a late report changes nothing
 	}
 	checks := checkKeys(cr.VDirChecks)
-	if _, err := t.ExecContext(ctx, `INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail,
+	p := t.pipe()
+	if err := p.exec(ctx, stmt{`INSERT INTO client_reports (name, report_id, collected_at, server_id, sus_client_id, policy_gap, policy_detail,
 			policy_scope, body, checks)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (name) DO UPDATE SET report_id = excluded.report_id, collected_at = excluded.collected_at, server_id = excluded.server_id,
 			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail,
 			policy_scope = excluded.policy_scope, body = excluded.body, checks = excluded.checks`,
-		name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, verdict.Category, verdict.Detail, verdict.Scope, body, checks); err != nil {
+		[]any{name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, verdict.Category, verdict.Detail, verdict.Scope, body, checks}}); err != nil {
 		return fmt.Errorf("store client report: %w", err)
 	}
-	if err := countClientChecks(ctx, t, oldServer, oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time)); err != nil {
+	counts, err := clientCheckCounts(prior.oldServer, prior.oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time))
+	if err != nil {
 		return err
 	}
-	// Its name, the names sharing its SusClientId, and those that shared the
-	// one it reported before (which may be a clone no longer).
-	names, dups := slices.Clone(sharing), map[string][]string{}
-	if sus != "" && len(sharing) > 1 {
-		dups[sus] = sharing
-	}
-	if oldSus != "" && oldSus != sus {
-		before, err := namesWithSusID(ctx, t, oldSus)
-		if err != nil {
-			return err
+	for _, st := range counts {
+		if err := p.exec(ctx, st); err != nil {
+			return fmt.Errorf("count client checks: %w", err)
 		}
+	}
+	// Those that shared the SusClientId it reported before (which may be a
+	// clone no longer), read after its own row moved off it.
+	var before []string
+	if prior.oldSus != "" && prior.oldSus != sus {
+		err := p.query(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, []any{prior.oldSus}, func(rows rowsScanner) error {
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				before = append(before, n)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return fmt.Errorf("read names sharing a SusClientId: %w", err)
+		}
+	}
+	if err := p.run(ctx, "store client report"); err != nil {
+		return err
+	}
+	names, dups := slices.Clone(prior.sharing), map[string][]string{}
+	if sus != "" && len(prior.sharing) > 1 {
+		dups[sus] = prior.sharing
+	}
+	if prior.oldSus != "" && prior.oldSus != sus {
 		names = append(names, before...)
 		if len(before) > 1 {
-			dups[oldSus] = before
+			dups[prior.oldSus] = before
 		}
 	}
 	return s.classifyNames(ctx, t, names, dups)
-}
-
-// namesWithSusID lists the names whose latest report gives SusClientId id.
-func namesWithSusID(ctx context.Context, t *wtx, id string) ([]string, error) {
-	rows, err := t.QueryContext(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, id)
-	if err != nil {
-		return nil, fmt.Errorf("read names sharing a SusClientId: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
 }
 
 // matchWUServer finds the fleet server a WUServer value names, by any of
@@ -152,6 +202,23 @@ func matchWUServer(ctx context.Context, t *wtx, wuServer string) (probes.ServerM
 		return probes.ServerMatch{}, 0, nil
 	}
 	return matchHost(ctx, t, wu.Host, wu.EffectivePort())
+}
+
+// queueMatchWUServer is matchWUServer through p: the candidates are in
+// *server once p has run (server.match).
+func queueMatchWUServer(ctx context.Context, p *pipe, wuServer string, server *hostCandidates) error {
+	wu, ok := probes.ParseWUServer(wuServer)
+	if !ok {
+		return nil
+	}
+	*server = hostCandidates{host: probes.NormalizeHost(wu.Host), port: wu.EffectivePort()}
+	if server.host == "" {
+		return nil
+	}
+	if err := p.query(ctx, matchHostSQL, []any{server.host}, server.scan); err != nil {
+		return fmt.Errorf("match %s: %w", server.host, err)
+	}
+	return nil
 }
 
 // clientReceipt says where the client was filed and its gap now; without a

@@ -95,38 +95,61 @@ func nullPort(p int) any {
 // matchHost finds the fleet server host:port names (probes.MatchServer over
 // the servers known by host in any way) and its id (0 when none).
 func matchHost(ctx context.Context, q querier, host string, port int) (probes.ServerMatch, int64, error) {
-	host = probes.NormalizeHost(host)
-	if host == "" {
+	h := hostCandidates{host: probes.NormalizeHost(host), port: port}
+	if h.host == "" {
 		return probes.ServerMatch{}, 0, nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT s.id, s.name, n.kind, s.http_port, s.https_port, s.ssl
-		FROM server_names n JOIN servers s ON s.id = n.server_id WHERE n.name = $1`, host)
+	rows, err := q.QueryContext(ctx, matchHostSQL, h.host)
 	if err != nil {
-		return probes.ServerMatch{}, 0, fmt.Errorf("match %s: %w", host, err)
+		return probes.ServerMatch{}, 0, fmt.Errorf("match %s: %w", h.host, err)
 	}
 	defer rows.Close()
-	ids := map[string]int64{}
-	var cands []probes.NameCandidate
+	if err := h.scan(rows); err != nil {
+		return probes.ServerMatch{}, 0, err
+	}
+	m, id := h.match()
+	return m, id, nil
+}
+
+// matchHostSQL reads the servers known as $1 in any way.
+const matchHostSQL = `SELECT s.id, s.name, n.kind, s.http_port, s.https_port, s.ssl
+		FROM server_names n JOIN servers s ON s.id = n.server_id WHERE n.name = $1`
+
+// hostCandidates are the servers matchHostSQL found for host (normalised).
+type hostCandidates struct {
+	host  string
+	port  int
+	ids   map[string]int64
+	cands []probes.NameCandidate
+}
+
+func (h *hostCandidates) scan(rows rowsScanner) error {
+	h.ids = map[string]int64{}
 	for rows.Next() {
 		var id int64
 		var c probes.NameCandidate
 		var httpPort, httpsPort sql.NullInt64
 		var ssl sql.NullBool
 		if err := rows.Scan(&id, &c.Server, &c.Kind, &httpPort, &httpsPort, &ssl); err != nil {
-			return probes.ServerMatch{}, 0, err
+			return err
 		}
 		c.Ports = probes.ServerPorts{HTTP: int(httpPort.Int64), HTTPS: int(httpsPort.Int64)}
 		if ssl.Valid {
 			c.Ports.SSL = &ssl.Bool
 		}
-		ids[c.Server] = id
-		cands = append(cands, c)
+		h.ids[c.Server] = id
+		h.cands = append(h.cands, c)
 	}
-	if err := rows.Err(); err != nil {
-		return probes.ServerMatch{}, 0, err
+	return rows.Err()
+}
+
+// match is the server the candidates give host:port and its id (0 when none).
+func (h *hostCandidates) match() (probes.ServerMatch, int64) {
+	if h.host == "" {
+		return probes.ServerMatch{}, 0
 	}
-	m := probes.MatchServer(host, port, cands)
-	return m, ids[m.Server], nil
+	m := probes.MatchServer(h.host, h.port, h.cands)
+	return m, h.ids[m.Server]
 }
 
 // ResolveServer finds the fleet server a server URL (host and port) names,

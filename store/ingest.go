@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -167,29 +169,30 @@ func writeReportSteps(ctx context.Context, t *wtx, p *preparedReport, doc docume
 }
 
 // writeReportBatch does what writeReportSteps does in one round trip to
-// PostgreSQL: the statements go as one pipelined batch, those after the
-// upsert naming the server by a lookup of its name rather than waiting for
-// the id the upsert returns. A claim that finds the document stored leaves
-// the rest written in a transaction that is then rolled back.
+// PostgreSQL, and in one statement: the server's upsert is a data-modifying
+// WITH query that the document's claim, the sections and the checks read
+// the server's id from, so PostgreSQL plans, starts and ends one statement
+// per report instead of one per row and looks the server up once (PostgreSQL
+// runs the upsert first: the final SELECT reads it before anything else,
+// so the server's row lock comes first, as with separate statements). The
+// statement goes as one pipelined batch with the transaction's BEGIN. A claim
+// that finds the document stored leaves the rest written in a transaction
+// that is then rolled back.
 func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc document, response string) (serverID int64, repeat, claimed bool, err error) {
 	r := p.r
-	const byName = `(SELECT id FROM servers WHERE name = $1)`
+	const byUpsert = `(SELECT id FROM up)`
 	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
-	all := append([]stmt{claimStmt(doc, byName, r.Server.Name, ms(t.now), response)}, reportStmts(p, byName, r.Server.Name)...)
+	claim := claimStmt(doc, byUpsert, nil, ms(t.now), response)
+	claim.sql += ` RETURNING 1`
+	one := withStmt(up, append([]stmt{claim}, reportStmts(p, byUpsert, nil)...),
+		`SELECT id, inputs_repeats, EXISTS (SELECT 1 FROM w0) FROM up`)
 	b := &pgx.Batch{}
 	if t.lazy && !t.begun {
 		b.Queue("begin") // the transaction begins with the batch (writeBatched)
 		t.begun = true
 	}
 	var repeats int64
-	b.Queue(up.sql, up.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats) })
-	b.Queue(all[0].sql, all[0].args...).Exec(func(ct pgconn.CommandTag) error {
-		claimed = ct.RowsAffected() == 1
-		return nil
-	})
-	for _, st := range all[1:] {
-		b.Queue(st.sql, st.args...)
-	}
+	b.Queue(one.sql, one.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats, &claimed) })
 	err = t.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
 	})
@@ -198,6 +201,34 @@ func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc docume
 	}
 	return serverID, repeats > 0, claimed, nil
 }
+
+// withStmt joins statements into one: first as the WITH query "up", each of
+// rest as "w0", "w1", ... (their $1, the server argument, unused: they name
+// the server through up; their other parameters renumbered after first's),
+// then final.
+func withStmt(first stmt, rest []stmt, final string) stmt {
+	var b strings.Builder
+	args := slices.Clone(first.args)
+	b.WriteString("WITH up AS (" + first.sql + ")")
+	for i, st := range rest {
+		base := len(args) - 1 // $2 becomes $(len(args)+1)
+		fmt.Fprintf(&b, ", w%d AS (", i)
+		b.WriteString(placeholder.ReplaceAllStringFunc(st.sql, func(m string) string {
+			n, _ := strconv.Atoi(m[1:])
+			if n == 1 {
+				panic("withStmt: a statement reads its server argument")
+			}
+			return "$" + strconv.Itoa(n+base)
+		}))
+		b.WriteString(")")
+		args = append(args, st.args[1:]...)
+	}
+	b.WriteString(" " + final)
+	return stmt{b.String(), args}
+}
+
+// placeholder is a statement's parameter ($N).
+var placeholder = regexp.MustCompile(`\$[0-9]+`)
 
 // reportStmts store a report's sections and checks; server is the SQL for
 // its server's id, given $1 = serverArg.

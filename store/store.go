@@ -63,6 +63,7 @@ type Store struct {
 	d      dialect
 	db     *sql.DB       // reads; on PostgreSQL writes too
 	w      *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
+	turns  writeTurns    // PostgreSQL: writes take connections in arrival order
 	ckpt   *checkpointer // SQLite: moves the WAL into the database file
 	reads  readStmts
 	strips memo[probes.VDirCell]  // fleet strips by their text

@@ -257,6 +257,7 @@ func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
 	// The write runs to completion even if the caller goes away, like on SQLite.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
+	defer s.turns.take()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: connection: %w", err)
@@ -297,6 +298,7 @@ func (s *Store) writeBatched(ctx context.Context, fn writeFunc) error {
 func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
+	defer s.turns.take()()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("store: connection: %w", err)

@@ -1,0 +1,84 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// pipe runs a write's statements that do not read each other's results
+// together: on PostgreSQL, in a transaction begun lazily (writeBatched), as
+// one pipelined batch, one round trip (with the transaction's BEGIN when it
+// is the write's first); otherwise (SQLite, whose writer is in the process,
+// or a transaction begun by database/sql) each statement at once, in order.
+// Either way a statement sees what the statements queued before it wrote.
+type pipe struct {
+	t *wtx
+	b *pgx.Batch // nil: run each statement at once
+}
+
+// rowsScanner is what a queued query's rows are read through (*sql.Rows,
+// pgx.Rows).
+type rowsScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+func (t *wtx) pipe() *pipe {
+	if t.Tx != nil || t.conn == nil || t.beginErr != nil {
+		return &pipe{t: t}
+	}
+	b := &pgx.Batch{}
+	if !t.begun {
+		b.Queue("begin") // the transaction begins with the batch
+		t.begun = true
+	}
+	return &pipe{t: t, b: b}
+}
+
+// query queues a query whose rows scan reads; scan runs when run does (at
+// once without a batch).
+func (p *pipe) query(ctx context.Context, query string, args []any, scan func(rowsScanner) error) error {
+	if p.b != nil {
+		p.b.Queue(query, args...).Query(func(rows pgx.Rows) error { return scan(rows) })
+		return nil
+	}
+	rows, err := p.t.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := scan(rows); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// exec queues a statement without rows.
+func (p *pipe) exec(ctx context.Context, st stmt) error {
+	if p.b != nil {
+		p.b.Queue(st.sql, st.args...)
+		return nil
+	}
+	_, err := p.t.ExecContext(ctx, st.sql, st.args...)
+	return err
+}
+
+// run sends what was queued and reads the answers (nothing to do without a
+// batch: the statements ran as they were queued).
+func (p *pipe) run(ctx context.Context, what string) error {
+	if p.b == nil || p.b.Len() == 0 {
+		return nil
+	}
+	err := p.t.conn.Raw(func(dc any) error {
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, p.b).Close()
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
