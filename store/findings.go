@@ -306,7 +306,7 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 	}
 	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
 	for chunk := range slices.Chunk(ids, diagnoseChunk) {
-		err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+		err := s.writeRerun(ctx, func(ctx context.Context, t *wtx) error {
 			for _, id := range chunk {
 				if err := s.diagnose(ctx, t, id); err != nil {
 					return err

@@ -34,6 +34,11 @@ type checkRun struct {
 	faults, warnings int
 }
 
+// rerunnable says the report's write has no effect outside its transaction
+// and may run again after a rollback (writeRerun): a client list or an IIS
+// log is merged through state the write keeps in p.
+func (p *preparedReport) rerunnable() bool { return p.clients == nil && p.iislog == nil }
+
 func prepareReport(r *probes.Report) (*preparedReport, error) {
 	p := &preparedReport{r: r}
 	add := func(name string, v any) error {
