@@ -58,16 +58,16 @@ type writer struct {
 }
 
 type job struct {
-	ctx  context.Context // the submitter's: checked only before the job starts
-	fn   writeFunc
-	raw  func(*sql.Conn) error // instead of fn: runs alone, outside a transaction
+	ctx context.Context // the submitter's: checked only before the job starts
+	fn  writeFunc
+	raw func(*sql.Conn) error // instead of fn: runs alone, outside a transaction
 	// rerun: fn has no effect outside the transaction, so it may run again
 	// after its batch was rolled back. A savepoint per job copies every page
 	// the job changes into SQLite's statement journal (a temporary file once
 	// it outgrows 64 KiB); batches of such jobs save that while none fails.
 	rerun bool
 	err   error
-	done chan struct{}
+	done  chan struct{}
 }
 
 func newWriter(db *sql.DB, log *slog.Logger, obs WriteObserver) *writer {
