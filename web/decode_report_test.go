@@ -83,10 +83,10 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"}} `,
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"}} {}`,
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"}}x`,
-		head + `"Server":{"name":"wsus01","url":"http://wsus01:8530"}}`,                                  // another case: encoding/json takes it
-		head + `"server":{"NAME":"wsus01","url":"http://wsus01:8530"}}`,                                  // nested, another case
-		head + `"server":{"name":"wsus01","name":"wsus02","url":"http://wsus01:8530"}}`,                  // duplicate: the last wins
-		head + `"server":{"name":"wsus01","url":"http://wsus01:8530","extra":1}}`,                        // unknown
+		head + `"Server":{"name":"wsus01","url":"http://wsus01:8530"}}`,                 // another case: encoding/json takes it
+		head + `"server":{"NAME":"wsus01","url":"http://wsus01:8530"}}`,                 // nested, another case
+		head + `"server":{"name":"wsus01","name":"wsus02","url":"http://wsus01:8530"}}`, // duplicate: the last wins
+		head + `"server":{"name":"wsus01","url":"http://wsus01:8530","extra":1}}`,       // unknown
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"},"vdir_checks":[{"vdir":"Content","url":"http://wsus01:8530/Content/","status":1e2,"latency_ms":1}]}`,
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"},"vdir_checks":[{"vdir":"Content","url":"http://wsus01:8530/Content/","status":-0,"latency_ms":-0}]}`,
 		head + `"server":{"name":"wsus01","url":"http://wsus01:8530"},"vdir_checks":[{"vdir":"Content","url":"http://wsus01:8530/Content/","status":200.0,"latency_ms":1e400}]}`,
