@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -46,6 +47,13 @@ type WriterJob struct {
 // they had all been waiting when the commit started, and returns each
 // job's outcome.
 func RunWriterBatch(ctx context.Context, s *Store, jobs []*WriterJob) []error {
+	return RunWriterBatchWithin(ctx, s, jobs, writeTimeout)
+}
+
+// RunWriterBatchWithin is RunWriterBatch with the batch's time limit
+// (writeTimeout) set to timeout.
+func RunWriterBatchWithin(ctx context.Context, s *Store, jobs []*WriterJob, timeout time.Duration) []error {
+	s.w.timeout = timeout // before the jobs are sent: the writer reads it after
 	batch := make([]*job, len(jobs))
 	for i, wj := range jobs {
 		batch[i] = &job{ctx: ctx, rerun: wj.Rerun, done: make(chan struct{}), fn: func(ctx context.Context, t *wtx) error {

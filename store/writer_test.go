@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
@@ -55,6 +57,31 @@ func TestWriterBatchFailureUndoesOnlyTheFailingJob(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.wantNames) {
 				t.Errorf("servers stored: %v, want %v", got, tc.wantNames)
+			}
+		})
+	}
+}
+
+// A batch whose time is up fails the jobs it has not begun, rerunnable or
+// not, and stores nothing of them.
+func TestWriterBatchPastItsTimeFailsItsJobs(t *testing.T) {
+	for _, rerun := range []bool{true, false} {
+		t.Run(fmt.Sprint("rerun=", rerun), func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.OpenDSN(t, "sqlite:"+filepath.Join(t.TempDir(), "w.db"), store.Options{})
+			jobs := []*store.WriterJob{
+				{Stmts: []string{`INSERT INTO servers (name, created_at) VALUES ('a', 1)`}, Rerun: rerun},
+				{Stmts: []string{`INSERT INTO servers (name, created_at) VALUES ('b', 1)`}, Rerun: true},
+			}
+			for i, err := range store.RunWriterBatchWithin(ctx, s, jobs, -time.Second) {
+				if !errors.Is(err, context.DeadlineExceeded) || jobs[i].Runs != 0 {
+					t.Errorf("job %d: %v after %d runs, want the deadline's error and no run", i, err, jobs[i].Runs)
+				}
+			}
+			for _, name := range []string{"a", "b"} {
+				if _, err := s.ServerState(ctx, name); err == nil {
+					t.Errorf("server %s was stored", name)
+				}
 			}
 		})
 	}
