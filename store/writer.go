@@ -26,6 +26,11 @@ type wtx struct {
 	// round trip of a BEGIN of its own; begun says it was.
 	lazy, begun bool
 	beginErr    error // a lazy BEGIN that failed
+	// shareJudgement: the write judges several servers (RediagnoseDue), and
+	// they share one judgement (judge), whose settings, silences, windows and
+	// channels are read once instead of once per server.
+	shareJudgement bool
+	judge          *judgement
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
