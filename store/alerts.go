@@ -80,11 +80,18 @@ type judgement struct {
 }
 
 func (s *Store) newJudgement(ctx context.Context, t *wtx) (*judgement, error) {
+	if t.judge != nil {
+		return t.judge, nil
+	}
 	cfg, err := alertSettings(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	return &judgement{s: s, ctx: ctx, t: t, cfg: cfg}, nil
+	j := &judgement{s: s, ctx: ctx, t: t, cfg: cfg}
+	if t.shareJudgement {
+		t.judge = j
+	}
+	return j, nil
 }
 
 func (j *judgement) load() error {

@@ -306,7 +306,11 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 	}
 	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
 	for chunk := range slices.Chunk(ids, diagnoseChunk) {
-		err := s.write(ctx, func(ctx context.Context, t *wtx) error {
+		err := s.writeRerun(ctx, func(ctx context.Context, t *wtx) error {
+			// The chunk's servers share one judgement (wtx.shareJudgement);
+			// the next job of the batch gets its own.
+			t.shareJudgement, t.judge = true, nil
+			defer func() { t.shareJudgement, t.judge = false, nil }()
 			for _, id := range chunk {
 				if err := s.diagnose(ctx, t, id); err != nil {
 					return err

@@ -94,7 +94,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 	var replayed string
 	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
-	})
+	}, p.rerunnable())
 	if errors.Is(err, errReplay) {
 		if err := json.Unmarshal([]byte(replayed), &saved); err != nil {
 			return probes.Receipt{}, false, fmt.Errorf("stored answer for %s: %w", r.ID, err)

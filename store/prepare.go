@@ -2,10 +2,11 @@ package store
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
+	"math"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -33,6 +34,11 @@ type checkRun struct {
 	verdicts         string // the checks reduced to VerdictOnly
 	faults, warnings int
 }
+
+// rerunnable says the report's write has no effect outside its transaction
+// and may run again after a rollback (writeRerun): a client list or an IIS
+// log is merged through state the write keeps in p.
+func (p *preparedReport) rerunnable() bool { return p.clients == nil && p.iislog == nil }
 
 func prepareReport(r *probes.Report) (*preparedReport, error) {
 	p := &preparedReport{r: r}
@@ -122,45 +128,98 @@ func (p *preparedReport) inputsDigest() string {
 	if p.clients != nil || p.iislog != nil {
 		return ""
 	}
-	h := sha256.New()
-	field := func(s string) {
-		var n [8]byte
-		for i, l := 0, len(s); i < 8; i, l = i+1, l>>8 {
-			n[i] = byte(l)
-		}
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
 	r := p.r
+	size := 256 + 512*len(r.VDirChecks)
+	for _, sec := range p.sections {
+		size += 16 + len(sec.name) + len(sec.body)
+	}
+	d := digestInput{b: make([]byte, 0, size)}
 	// The rules also judge checks by when they were collected (a
 	// certificate's days left at that time): reports collected in different
 	// intervals of rediagnoseEvery never share a digest.
-	field(strconv.FormatInt(ms(r.CollectedAt.Time)/rediagnoseEvery.Milliseconds(), 10))
-	field(r.Server.URL)
-	field(r.Collector.Vantage)
-	field(r.Collector.Host)
+	d.int(ms(r.CollectedAt.Time) / rediagnoseEvery.Milliseconds())
+	d.str(r.Server.URL)
+	d.str(r.Collector.Vantage)
+	d.str(r.Collector.Host)
 	for _, sec := range p.sections {
-		field(sec.name)
-		field(sec.body)
+		d.str(sec.name)
+		d.str(sec.body)
 	}
 	if len(r.VDirChecks) > 0 {
-		// The checks as the rules read them: a latency only matters above
-		// the slow threshold (and its verdict names it then), the connect
-		// time not at all. Equal timings are rare; equal answers are not.
-		seen := make([]probes.VDirCheck, len(r.VDirChecks))
-		for i, c := range r.VDirChecks {
-			if c.LatencyMS <= probes.SlowMS {
-				c.LatencyMS = 0
-			}
-			c.ConnectMS = nil
-			seen[i] = c
+		d.str("vdir_checks")
+		d.int(int64(len(r.VDirChecks)))
+		for _, c := range r.VDirChecks {
+			d.check(c)
 		}
-		b, err := json.Marshal(seen)
-		if err != nil {
-			return "" // never equal: diagnosed
-		}
-		field("vdir_checks")
-		field(string(b))
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(d.b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// digestInput is what inputsDigest hashes, each value written so that no
+// two sequences of values write the same bytes (lengths and markers first).
+type digestInput struct{ b []byte }
+
+func (d *digestInput) str(s string) {
+	d.b = binary.LittleEndian.AppendUint64(d.b, uint64(len(s)))
+	d.b = append(d.b, s...)
+}
+
+func (d *digestInput) int(n int64)     { d.b = binary.LittleEndian.AppendUint64(d.b, uint64(n)) }
+func (d *digestInput) float(f float64) { d.int(int64(math.Float64bits(f))) }
+func (d *digestInput) present(ok bool) bool {
+	var b byte
+	if ok {
+		b = 1
+	}
+	d.b = append(d.b, b)
+	return ok
+}
+
+func (d *digestInput) strs(list []string) {
+	d.int(int64(len(list)))
+	for _, s := range list {
+		d.str(s)
+	}
+}
+
+// check writes a vDir check as the rules read it: a latency only matters
+// above the slow threshold (and its verdict names it then), the connect
+// time not at all. Equal timings are rare; equal answers are not. Every
+// other field is written (TestInputsDigestReadsEveryCheckField).
+func (d *digestInput) check(c probes.VDirCheck) {
+	d.str(c.VDir)
+	d.str(c.URL)
+	d.str(c.Method)
+	d.int(int64(c.Status))
+	if d.present(c.Substatus != nil) {
+		d.int(int64(*c.Substatus))
+	}
+	if d.present(c.Win32Status != nil) {
+		d.int(*c.Win32Status)
+	}
+	if c.LatencyMS <= probes.SlowMS {
+		c.LatencyMS = 0
+	}
+	d.float(c.LatencyMS)
+	d.str(c.Error)
+	d.str(c.ErrorKind)
+	d.strs(c.WWWAuthenticate)
+	d.str(c.Server)
+	d.str(c.Location)
+	d.strs(c.DNS)
+	if d.present(c.TLS != nil) {
+		t := c.TLS
+		d.str(t.Version)
+		d.str(t.Subject)
+		d.str(t.Issuer)
+		d.strs(t.SANs)
+		na, _ := t.NotAfter.MarshalJSON()
+		d.str(string(na))
+		d.present(t.ChainValid)
+		d.present(t.NameMatches)
+		d.str(t.Error)
+	}
+	d.str(c.Verdict)
+	d.str(c.Reason)
 }

@@ -20,17 +20,31 @@ type stmtCache struct {
 	db     *sql.DB
 	stmts  map[string]*sql.Stmt
 	wanted map[string]bool
+	// The statements bound to the current transaction: a batch runs the
+	// same few statements for each of its jobs, and binding one anew
+	// (Tx.StmtContext) allocates every time. Tx closes them when it ends.
+	tx    *sql.Tx
+	bound map[string]*sql.Stmt
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}}
+	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, wanted: map[string]bool{}, bound: map[string]*sql.Stmt{}}
 }
 
 // in returns the cached statement bound to tx, or nil when query has not
 // been prepared yet (it will be after this batch).
 func (c *stmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if tx != c.tx {
+		c.tx = tx
+		clear(c.bound)
+	}
+	if st, ok := c.bound[query]; ok {
+		return st
+	}
 	if st, ok := c.stmts[query]; ok {
-		return tx.StmtContext(ctx, st)
+		b := tx.StmtContext(ctx, st)
+		c.bound[query] = b
+		return b
 	}
 	if len(c.stmts)+len(c.wanted) < maxCachedStmts {
 		c.wanted[query] = true

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,6 +26,11 @@ type wtx struct {
 	// round trip of a BEGIN of its own; begun says it was.
 	lazy, begun bool
 	beginErr    error // a lazy BEGIN that failed
+	// shareJudgement: the write judges several servers (RediagnoseDue), and
+	// they share one judgement (judge), whose settings, silences, windows and
+	// channels are read once instead of once per server.
+	shareJudgement bool
+	judge          *judgement
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
@@ -37,40 +43,54 @@ const maxBatch = 256
 
 // writeTimeout bounds one batch; a write never inherits a caller's context
 // once it runs, so a client hanging up cannot abort a shared transaction.
+// On SQLite the batch's statements run under a context that cannot be
+// cancelled: with one that can, the driver starts a goroutine per statement
+// to interrupt it (modernc.org/sqlite's interruptOnDone), ~4 % of serve's
+// CPU on small reports. There a job not begun by the deadline fails
+// instead, and a lock wait is bounded by busy_timeout.
 const writeTimeout = 5 * time.Minute
 
 // writer serialises SQLite writes through one connection and commits them in
-// groups: every job waiting when a commit starts shares its fsync. Each job
-// runs under its own savepoint, so one failing job never undoes the others.
+// groups: every job waiting when a commit starts shares its fsync. One failing
+// job never undoes the others: each job runs under its own savepoint, except
+// in a batch whose jobs may all run again (job.rerun), which runs without
+// them and, should a job fail, is rolled back and run again with them.
 type writer struct {
-	db     *sql.DB // one connection: every write goes through it
-	stmts  *stmtCache
-	log    *slog.Logger
-	obs    WriteObserver // nil: nobody watches
-	jobs   chan *job
-	done   chan struct{}
-	closed sync.Once
-	mu     sync.RWMutex // held for reading while submitting, for writing by close
-	shut   bool
+	db      *sql.DB // one connection: every write goes through it
+	stmts   *stmtCache
+	log     *slog.Logger
+	obs     WriteObserver // nil: nobody watches
+	jobs    chan *job
+	timeout time.Duration // writeTimeout; a test shortens it
+	done    chan struct{}
+	closed  sync.Once
+	mu      sync.RWMutex // held for reading while submitting, for writing by close
+	shut    bool
 }
 
 type job struct {
-	ctx  context.Context // the submitter's: checked only before the job starts
-	fn   writeFunc
-	raw  func(*sql.Conn) error // instead of fn: runs alone, outside a transaction
-	err  error
-	done chan struct{}
+	ctx context.Context // the submitter's: checked only before the job starts
+	fn  writeFunc
+	raw func(*sql.Conn) error // instead of fn: runs alone, outside a transaction
+	// rerun: fn has no effect outside the transaction, so it may run again
+	// after its batch was rolled back. A savepoint per job copies every page
+	// the job changes into SQLite's statement journal (a temporary file once
+	// it outgrows 64 KiB); batches of such jobs save that while none fails.
+	rerun bool
+	err   error
+	done  chan struct{}
 }
 
 func newWriter(db *sql.DB, log *slog.Logger, obs WriteObserver) *writer {
-	w := &writer{db: db, stmts: newStmtCache(db), log: log, obs: obs, jobs: make(chan *job, maxBatch), done: make(chan struct{})}
+	w := &writer{db: db, stmts: newStmtCache(db), log: log, obs: obs, jobs: make(chan *job, maxBatch), timeout: writeTimeout, done: make(chan struct{})}
 	go w.loop()
 	return w
 }
 
-// submit queues fn and waits until it is committed (or failed).
-func (w *writer) submit(ctx context.Context, fn writeFunc) error {
-	return w.enqueue(ctx, &job{ctx: ctx, fn: fn, done: make(chan struct{})})
+// submit queues fn and waits until it is committed (or failed). rerun says
+// fn may run again after a rollback (job.rerun).
+func (w *writer) submit(ctx context.Context, fn writeFunc, rerun bool) error {
+	return w.enqueue(ctx, &job{ctx: ctx, fn: fn, rerun: rerun, done: make(chan struct{})})
 }
 
 func (w *writer) enqueue(ctx context.Context, j *job) error {
@@ -138,8 +158,7 @@ func (w *writer) runRaw(j *job) {
 }
 
 func (w *writer) commit(batch []*job) {
-	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-	defer cancel()
+	ctx := context.Background() // see writeTimeout
 	live := batch[:0:0]
 	for _, j := range batch {
 		if err := j.ctx.Err(); err != nil {
@@ -153,7 +172,7 @@ func (w *writer) commit(batch []*job) {
 		return
 	}
 	start := time.Now()
-	err := w.runBatch(ctx, live)
+	err := w.runBatch(ctx, live, start.Add(w.timeout))
 	if w.obs != nil {
 		w.obs.Committed(len(live), time.Since(start), err)
 	}
@@ -166,13 +185,54 @@ func (w *writer) commit(batch []*job) {
 	}
 }
 
-func (w *writer) runBatch(ctx context.Context, batch []*job) error {
+func (w *writer) runBatch(ctx context.Context, batch []*job, deadline time.Time) error {
+	if !slices.ContainsFunc(batch, func(j *job) bool { return !j.rerun }) {
+		failed, err := w.runWhole(ctx, batch, deadline)
+		if !failed {
+			return err
+		}
+		// A job failed and the batch was rolled back: every job runs again,
+		// each under its savepoint, so only the failing one is undone.
+		for _, j := range batch {
+			j.err = nil
+		}
+	}
+	return w.runSavepoints(ctx, batch, deadline)
+}
+
+// runWhole runs the batch in one transaction without savepoints; failed
+// says a job failed and nothing was committed.
+func (w *writer) runWhole(ctx context.Context, batch []*job, deadline time.Time) (failed bool, err error) {
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	t := &wtx{Tx: tx, now: time.Now().UTC(), stmts: w.stmts}
+	for _, j := range batch {
+		if time.Now().After(deadline) || runJob(ctx, j.fn, t) != nil {
+			tx.Rollback()
+			return true, nil
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit: %w", err)
+	}
+	return false, nil
+}
+
+// runSavepoints runs the batch in one transaction, each job under a
+// savepoint of its own.
+func (w *writer) runSavepoints(ctx context.Context, batch []*job, deadline time.Time) error {
 	tx, err := w.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	t := &wtx{Tx: tx, now: time.Now().UTC(), stmts: w.stmts}
 	for _, j := range batch {
+		if time.Now().After(deadline) {
+			j.err = fmt.Errorf("store: write not begun within %v of its batch: %w", w.timeout, context.DeadlineExceeded)
+			continue
+		}
 		// Through t: the savepoint statements are prepared once, like the jobs'.
 		if _, err := t.ExecContext(ctx, "SAVEPOINT job"); err != nil {
 			tx.Rollback()
@@ -230,12 +290,23 @@ func (w *writer) close() error {
 // write runs fn in a write transaction: through the group-commit writer on
 // SQLite, directly (retrying transient conflicts) on PostgreSQL.
 func (s *Store) write(ctx context.Context, fn writeFunc) error {
+	return s.writeJob(ctx, fn, false)
+}
+
+// writeRerun is write for a write function with no effect outside its
+// transaction, which the SQLite writer may therefore run again after a
+// rollback (job.rerun); on PostgreSQL it is write.
+func (s *Store) writeRerun(ctx context.Context, fn writeFunc) error {
+	return s.writeJob(ctx, fn, true)
+}
+
+func (s *Store) writeJob(ctx context.Context, fn writeFunc, rerun bool) error {
 	defer s.ver.wrote() // after the commit: see storeVersion.wrote
 	if s.w != nil {
 		return s.w.submit(ctx, func(ctx context.Context, t *wtx) error {
 			t.now = s.now()
 			return fn(ctx, t)
-		})
+		}, rerun)
 	}
 	return s.retryPostgres(func() error { return s.writePostgres(ctx, fn) })
 }
@@ -286,10 +357,11 @@ func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
 // statements as one batch (begin): on PostgreSQL the transaction's BEGIN
 // travels with that batch instead of costing a round trip of its own, and
 // the write runs on the connection outside database/sql's transaction
-// bookkeeping. On SQLite it is write.
-func (s *Store) writeBatched(ctx context.Context, fn writeFunc) error {
+// bookkeeping. On SQLite it is write, or writeRerun when rerun says fn may
+// run again after a rollback.
+func (s *Store) writeBatched(ctx context.Context, fn writeFunc, rerun bool) error {
 	if s.w != nil {
-		return s.write(ctx, fn)
+		return s.writeJob(ctx, fn, rerun)
 	}
 	defer s.ver.wrote()
 	return s.retryPostgres(func() error { return s.writePostgresLazy(ctx, fn) })

@@ -14,7 +14,7 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := probes.DecodeReport(body, a.now())
+	rep, err := decodeReport(body, a.now())
 	if err != nil {
 		return err
 	}
