@@ -61,7 +61,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
 			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
 		return claimDocument(ctx, t, doc, nullID(serverID), string(answer), &replayed)
-	})
+	}, false)
 	if errors.Is(err, errReplay) {
 		var stored probes.ClientReceipt
 		return stored, true, json.Unmarshal([]byte(replayed), &stored)
