@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,4 +136,20 @@ func TestReadAheadCloseAbandons(t *testing.T) {
 	done := readAhead(bytes.NewReader([]byte("all of it")), nil, func() { t.Error("abandoned a source read to its end") })
 	io.Copy(io.Discard, done)
 	done.Close()
+}
+
+type panicReader struct{}
+
+func (panicReader) Read([]byte) (int, error) { panic("decoder bug") }
+
+// TestReadAheadPanic: a source that panics (a decompressor's bug) fails the
+// read with an error, as a panic in the handler fails only its request; it
+// does not end the process.
+func TestReadAheadPanic(t *testing.T) {
+	a := readAhead(io.MultiReader(bytes.NewReader([]byte("start")), panicReader{}), nil, nil)
+	defer a.Close()
+	b, err := io.ReadAll(a)
+	if string(b) != "start" || err == nil || !strings.Contains(err.Error(), "panic: decoder bug") {
+		t.Errorf("read %q, %v; want the start, then the panic as an error", b, err)
+	}
 }

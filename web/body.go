@@ -386,6 +386,17 @@ func readAhead(src io.Reader, h io.Writer, abandon func()) *aheadReader {
 
 func (a *aheadReader) run(h io.Writer) {
 	defer close(a.done)
+	defer func() {
+		// A panic here (a decompressor's bug on hostile input) would end
+		// the process, not only the request, as it did in the handler's
+		// goroutine: the reader gets it as an error instead.
+		if p := recover(); p != nil {
+			select {
+			case a.full <- aheadChunk{err: fmt.Errorf("reading the body: panic: %v", p)}:
+			case <-a.stop:
+			}
+		}
+	}()
 	for {
 		var buf []byte
 		select {
