@@ -63,7 +63,23 @@ func (a *app) evidenceUpload(w http.ResponseWriter, r *http.Request, lookup func
 		return kind, opts, nil, err
 	}
 	body, err := bodyReader(w, r, a.cfg.MaxEvidenceBytes)
-	return kind, opts, body, err
+	if err != nil {
+		return kind, opts, nil, err
+	}
+	return kind, opts, &requestBody{ReadCloser: body, paced: pacedBodyOf(r)}, nil
+}
+
+// requestBody is an evidence upload's body: saveServerEvidence may abandon
+// the rest of it (a pasted form's file is not one: the form may go on).
+type requestBody struct {
+	io.ReadCloser
+	paced *pacedBody
+}
+
+func (b *requestBody) abandon() {
+	if b.paced != nil {
+		b.paced.abandon()
+	}
 }
 
 // savedEvidence is what became of an evidence file.
@@ -82,11 +98,19 @@ type savedEvidence struct {
 // builds share configs) is stored for that one.
 func (a *app) saveServerEvidence(ctx context.Context, name string, kind evidence.Kind, opts evidence.Options, body io.Reader) (savedEvidence, error) {
 	hash := sha256.New()
-	parsed, err := kind.Parse(io.TeeReader(body, hash), opts, a.now())
+	// The body is read, decompressed and hashed on a goroutine of its own
+	// while the parser reads it; a refusal abandons the rest of it.
+	var abandon func()
+	if rb, ok := body.(*requestBody); ok {
+		abandon = rb.abandon
+	}
+	ahead := readAhead(body, hash, abandon)
+	defer ahead.Close()
+	parsed, err := kind.Parse(ahead, opts, a.now())
 	if err != nil {
 		return savedEvidence{}, evidenceError(err)
 	}
-	if _, err := io.Copy(hash, body); err != nil { // what the parser did not need still identifies the file
+	if _, err := io.Copy(io.Discard, ahead); err != nil { // what the parser did not need still identifies the file
 		return savedEvidence{}, bodyError(err)
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))

@@ -227,6 +227,9 @@ type pacedBody struct {
 	read  int64
 	eof   bool
 	err   error // the read error other than EOF, if any
+	// abandoned: nobody wants the rest of the body (see abandon); the
+	// deadline stays in the past.
+	abandoned bool
 
 	gzipRatio int64 // Limits.MaxGzipRatio, for bodyReader
 }
@@ -248,6 +251,9 @@ func (b *pacedBody) setPace(p BodyPace) {
 // extend sets the deadline by which the next bytes must arrive: Grace
 // after the start, plus 1/MinRate seconds for every byte that came already.
 func (b *pacedBody) extend() {
+	if b.abandoned {
+		return
+	}
 	allowed := b.pace.Grace + time.Duration(float64(b.read)/float64(b.pace.MinRate)*float64(time.Second))
 	b.rc.SetReadDeadline(b.start.Add(allowed)) // not supported by test recorders: no deadline there
 }
@@ -271,6 +277,19 @@ func (b *pacedBody) Read(p []byte) (int, error) {
 	}
 	b.mu.Unlock()
 	return n, err
+}
+
+// abandon gives up on the rest of the body: a read waiting for the client
+// fails at once, and so does every later one. The handler has its answer
+// already (a refusal) and only waits for its read-ahead to stop.
+func (b *pacedBody) abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.eof {
+		return
+	}
+	b.abandoned = true
+	b.rc.SetReadDeadline(time.Now())
 }
 
 // failedRead returns the error that reading the body met, if err is (or
@@ -323,4 +342,149 @@ func unreadBody(r *http.Request) bool {
 		return !pb.done()
 	}
 	return true
+}
+
+// aheadReader reads its source on a goroutine of its own, into a few large
+// buffers, and hashes what it reads there. An evidence upload costs about
+// as much to receive (the socket, zstd, SHA-256) as to parse: this way the
+// two take a core each instead of one in turn. Its reader sees the bytes
+// and the error of the source, in the same order and at the same place.
+type aheadReader struct {
+	src     io.Reader
+	full    chan aheadChunk // read, in order
+	free    chan []byte     // to read into
+	stop    chan struct{}   // closed by Close
+	done    chan struct{}   // closed when the goroutine has returned
+	abandon func()          // makes a read that waits for the client fail at once
+	cur     aheadChunk
+	off     int
+	closed  bool
+}
+
+type aheadChunk struct {
+	b   []byte
+	err error // after b
+}
+
+const (
+	aheadChunkSize = 256 << 10
+	aheadChunks    = 4
+)
+
+// readAhead starts reading src (and writing what it reads to h, when not
+// nil). abandon, when not nil, is called by Close when the source was not
+// read to its end, before it waits for the goroutine.
+func readAhead(src io.Reader, h io.Writer, abandon func()) *aheadReader {
+	a := &aheadReader{src: src, full: make(chan aheadChunk, aheadChunks), free: make(chan []byte, aheadChunks),
+		stop: make(chan struct{}), done: make(chan struct{}), abandon: abandon}
+	for range aheadChunks {
+		a.free <- make([]byte, aheadChunkSize)
+	}
+	go a.run(h)
+	return a
+}
+
+func (a *aheadReader) run(h io.Writer) {
+	defer close(a.done)
+	defer func() {
+		// A panic here (a decompressor's bug on hostile input) would end
+		// the process, not only the request, as it did in the handler's
+		// goroutine: the reader gets it as an error instead.
+		if p := recover(); p != nil {
+			select {
+			case a.full <- aheadChunk{err: fmt.Errorf("reading the body: panic: %v", p)}:
+			case <-a.stop:
+			}
+		}
+	}()
+	for {
+		var buf []byte
+		select {
+		case buf = <-a.free:
+		case <-a.stop:
+			return
+		}
+		// One read a chunk (a zstd block, what the socket had): waiting to
+		// fill the buffer would keep a refusal waiting for a stalled client.
+		n, err := 0, error(nil)
+		for n == 0 && err == nil {
+			n, err = a.src.Read(buf)
+		}
+		if n > 0 && h != nil {
+			h.Write(buf[:n])
+		}
+		select {
+		case a.full <- aheadChunk{b: buf[:n], err: err}:
+		case <-a.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next makes cur a chunk with unread bytes, or returns the source's error.
+func (a *aheadReader) next() error {
+	for a.off == len(a.cur.b) {
+		if a.cur.err != nil {
+			return a.cur.err
+		}
+		if cap(a.cur.b) > 0 {
+			a.free <- a.cur.b[:cap(a.cur.b)] // never blocks: there are aheadChunks buffers in all
+		}
+		a.cur, a.off = <-a.full, 0
+	}
+	return nil
+}
+
+func (a *aheadReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if err := a.next(); err != nil {
+		return 0, err
+	}
+	n := copy(p, a.cur.b[a.off:])
+	a.off += n
+	return n, nil
+}
+
+// WriteTo hands the chunks to w as they are (draining the rest of a body
+// after its parser is done copies nothing).
+func (a *aheadReader) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if err := a.next(); err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return total, err
+		}
+		n, err := w.Write(a.cur.b[a.off:])
+		a.off += n
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// Close stops the reading and returns once the goroutine has: the source
+// (a request's body) is not read after Close.
+func (a *aheadReader) Close() {
+	if a.closed {
+		return
+	}
+	a.closed = true
+	close(a.stop)
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	if a.abandon != nil {
+		a.abandon()
+	}
+	<-a.done
 }

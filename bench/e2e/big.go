@@ -188,6 +188,9 @@ func upload(ctx context.Context, c *config, r *round) error {
 			return err
 		}
 	}
+	if !c.codecs {
+		return nil
+	}
 	return compressors(r, path, mb)
 }
 

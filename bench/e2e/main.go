@@ -41,6 +41,7 @@ type config struct {
 	snapshotClients        int
 	logMB                  int
 	logPath                string
+	codecs                 bool
 }
 
 // scenario is one measurement, run once per round.
@@ -79,6 +80,7 @@ func main() {
 	flag.IntVar(&c.snapshotClients, "snapshot-clients", 100000, "snapshot: clients in the report")
 	flag.IntVar(&c.logMB, "log-mb", 160, "upload: size of the generated IIS log in MB")
 	flag.StringVar(&c.logPath, "log", "", "upload: the IIS log (generated into -out when empty or missing)")
+	flag.BoolVar(&c.codecs, "codecs", true, "upload: also time the compressors alone (-codecs=false: only the uploads, for alternating binaries)")
 	flag.StringVar(&c.out, "out", "", "where logs, profiles and generated files go (default: a new temp dir, kept)")
 	flag.StringVar(&c.bin, "bin", "", "a wsusfleet binary to measure instead of building ./cmd/wsusfleet")
 	flag.Usage = func() {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -134,3 +137,81 @@ func TestUploadCodecs(t *testing.T) {
 		}
 	}
 }
+
+// zstdFrames walks a zstd stream frame by frame (the frame header, its
+// blocks, its checksum) and returns each frame's window.
+func zstdFrames(t *testing.T, b []byte) []uint64 {
+	t.Helper()
+	var windows []uint64
+	for len(b) > 0 {
+		var h zstd.Header
+		rest, err := h.DecodeAndStrip(b)
+		if err != nil || h.Skippable {
+			t.Fatalf("frame %d: %v (skippable %v)", len(windows), err, h.Skippable)
+		}
+		checksum := b[4]&4 != 0
+		b = rest
+		for last := false; !last; {
+			if len(b) < 3 {
+				t.Fatalf("frame %d: cut in a block header", len(windows))
+			}
+			bh := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16
+			size := int(bh >> 3)
+			last = bh&1 == 1
+			if bh>>1&3 == 1 { // RLE: one byte
+				size = 1
+			}
+			if len(b) < 3+size {
+				t.Fatalf("frame %d: cut in a block", len(windows))
+			}
+			b = b[3+size:]
+		}
+		if checksum {
+			b = b[4:]
+		}
+		windows = append(windows, h.WindowSize)
+	}
+	return windows
+}
+
+// TestCompressZstd: upload's zstd decodes to the file, and asks for a window
+// no larger than zstdWindow (what keeps the dashboard's decoder in cache);
+// an empty file is one empty frame; a failed write or read fails it.
+func TestCompressZstd(t *testing.T) {
+	var file bytes.Buffer
+	for i := 0; file.Len() < 3<<20; i++ {
+		fmt.Fprintf(&file, "2026-11-21 09:%02d:%02d 10.0.0.5 POST /ClientWebService/client.asmx - 8530 - 10.1.%d.%d Windows-Update-Agent - %d 0 0 %d\r\n",
+			i/60%60, i%60, i/250%250, i%250, []int{200, 200, 200, 401, 500}[i%5], i%997)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderMaxWindow(zstdWindow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	for _, in := range [][]byte{file.Bytes(), file.Bytes()[:1000], nil} {
+		var out bytes.Buffer
+		if err := compressZstd(&out, bytes.NewReader(in)); err != nil {
+			t.Fatalf("%d bytes: %v", len(in), err)
+		}
+		windows := zstdFrames(t, out.Bytes())
+		if len(windows) != 1 || windows[0] > zstdWindow {
+			t.Errorf("%d bytes: frames with windows %v; want one frame, its window at most %d", len(in), windows, zstdWindow)
+		}
+		got, err := dec.DecodeAll(out.Bytes(), nil)
+		if err != nil || !bytes.Equal(got, in) {
+			t.Errorf("%d bytes: decoded %d bytes, %v", len(in), len(got), err)
+		}
+	}
+
+	broken := errors.New("broken pipe")
+	if err := compressZstd(failingWriter{broken}, bytes.NewReader(file.Bytes())); !errors.Is(err, broken) {
+		t.Errorf("a failed write: %v", err)
+	}
+	if err := compressZstd(io.Discard, io.MultiReader(bytes.NewReader(file.Bytes()), iotest.ErrReader(broken))); !errors.Is(err, broken) {
+		t.Errorf("a failed read: %v", err)
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
