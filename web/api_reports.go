@@ -14,11 +14,26 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := probes.DecodeReport(body, a.now())
+	digest := make(chan string, 1)
+	go func() { digest <- probes.Digest(body) }() // beside the decoding
+	now := a.now()
+	// A large client list is loaded as its items are decoded, in the
+	// report's one transaction, which the store commits only once every
+	// item arrived valid.
+	rep, err := probes.DecodeReportStreamed(body, now)
 	if err != nil {
 		return err
 	}
-	receipt, replay, err := a.store.SaveReport(r.Context(), rep, probes.Digest(body))
+	sum := <-digest
+	receipt, replay, err := a.store.SaveReport(r.Context(), rep, sum)
+	if rep.Clients.Wait() != nil {
+		// Refused on the way: nothing was stored, and the strict decode
+		// names the problems (or, if it accepts the document, stores it).
+		if rep, err = probes.DecodeReport(body, now); err != nil {
+			return err
+		}
+		receipt, replay, err = a.store.SaveReport(r.Context(), rep, sum)
+	}
 	if err != nil {
 		return err
 	}
