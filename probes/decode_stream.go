@@ -371,8 +371,8 @@ type itemStream struct {
 	items   []Client
 	spans   [][]byte
 	now     time.Time
-	next    atomic.Int64    // the next chunk a worker takes
-	stop    atomic.Bool     // refused: the workers stop (stopped is closed)
+	next    atomic.Int64 // the next chunk a worker takes
+	stop    atomic.Bool  // refused: the workers stop (stopped is closed)
 	stopped chan struct{}
 	once    sync.Once
 	decoded []chan struct{} // per chunk: its items are decoded and valid

@@ -53,9 +53,9 @@ func testStreamedClientList(t *testing.T, open Opener) {
 		t.Fatalf("first list: %d clients stored, want %d (last: %+v)", len(got), n, got["pc09999.corp.example"])
 	}
 	clock.Advance(time.Hour)
-	next := append([]probes.Client(nil), cs[1:]...) // pc00000 dropped
-	next[0].IP = "192.168.0.1"                      // changed
-	next[1].Name = "renamed.corp.example"           // renamed
+	next := append([]probes.Client(nil), cs[1:]...)                                        // pc00000 dropped
+	next[0].IP = "192.168.0.1"                                                             // changed
+	next[1].Name = "renamed.corp.example"                                                  // renamed
 	next = append(next, Clients(n+1, T0, func(int) time.Duration { return time.Hour })[n]) // new
 	bad := append([]probes.Client(nil), next...)
 	bad[len(bad)-1].Name = bad[0].Name // duplicates the first item's name (no id)
