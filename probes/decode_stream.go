@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +37,51 @@ func DecodeReport(data []byte, now time.Time) (*Report, error) {
 	return r, nil
 }
 
+// DecodeReportStreamed is DecodeReport for a caller that stores a large
+// report's client items as they arrive: it returns as soon as everything but
+// the items is decoded and validated, while one worker per CPU goes on
+// decoding, validating and normalizing the items in chunks (ClientList.Arrived).
+// A report with any problem, in the items or elsewhere, is refused as a
+// whole: then ClientList.Wait says ErrItemsRefused and DecodeReport of the
+// same body names every problem. A small report is decoded whole.
+func DecodeReportStreamed(data []byte, now time.Time) (*Report, error) {
+	if len(data) <= streamAbove {
+		return DecodeReport(data, now)
+	}
+	if err := checkUTF8(data); err != nil {
+		return nil, err
+	}
+	r, err := streamReportDeferred(data, now)
+	if err != nil {
+		return Decode[Report](data, now)
+	}
+	if !r.Clients.Streamed() { // no items to stream: as DecodeReport
+		if err := r.Validate(now); err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	// Everything but the items; a problem here gets the whole list of them.
+	items := r.Clients.Items
+	r.Clients.Items = nil
+	err = r.Validate(now)
+	r.Clients.Items = items
+	if err != nil || len(items) > maxClientItems {
+		r.Clients.pending.abort()
+		return DecodeReport(data, now)
+	}
+	return r, nil
+}
+
+// maxClientItems is ClientList.Items' max, which the items' own validation
+// (done without the list) would not see.
+const maxClientItems = 1000000
+
+// ErrItemsRefused says a streamed client list was refused: its items, or
+// the rest of the report, have a problem. Nothing of the report may be
+// stored; DecodeReport of the same body names the problems.
+var ErrItemsRefused = errors.New("the report's client items were refused")
+
 // streamAbove is the body size from which the client list is streamed: a
 // report this small (a few thousand clients at most) is decoded in one pass.
 const streamAbove = 256 << 10
@@ -43,10 +91,26 @@ var errStream = errors.New("not a plain report document")
 // streamReport decodes a report strictly, the client items one by one and
 // everything else as one small document.
 func streamReport(data []byte) (*Report, error) {
+	return streamReportWith(&stream{}, data)
+}
+
+// streamReportDeferred is streamReport returning before the client items
+// are decoded (DecodeReportStreamed).
+func streamReportDeferred(data []byte, now time.Time) (*Report, error) {
+	return streamReportWith(&stream{deferred: true, now: now}, data)
+}
+
+func streamReportWith(st *stream, data []byte) (*Report, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	st := &stream{dec: json.NewDecoder(bytes.NewReader(data)), data: data}
+	st.dec, st.data = json.NewDecoder(bytes.NewReader(data)), data
 	st.dec.DisallowUnknownFields()
 	dec := st.dec
+	ok := false
+	defer func() {
+		if !ok {
+			st.pending.abort() // refused after the items started
+		}
+	}()
 	if err := expectDelim(dec, '{'); err != nil {
 		return nil, err
 	}
@@ -86,6 +150,10 @@ func streamReport(data []byte) (*Report, error) {
 		return nil, err
 	}
 	r.Clients = clients
+	if st.pending != nil && (clients == nil || clients.pending != st.pending) {
+		return nil, errStream // a second client list
+	}
+	ok = true
 	return &r, nil
 }
 
@@ -108,7 +176,9 @@ func streamClientList(st *stream) (*ClientList, error) {
 		case strings.EqualFold(key, "complete"):
 			err = st.dec.Decode(&cl.Complete)
 		case strings.EqualFold(key, "items"):
-			cl.Items, err = streamItems(st)
+			if cl.Items, err = streamItems(st); st.pending != nil {
+				cl.pending = st.pending
+			}
 		default:
 			err = errStream // unknown field
 		}
@@ -125,6 +195,11 @@ type stream struct {
 	dec   *json.Decoder
 	data  []byte
 	shift int
+	// deferred: the items are left to workers that go on after the
+	// document is read (pending); now is what they are validated against.
+	deferred bool
+	now      time.Time
+	pending  *itemStream
 }
 
 // streamItems reads an array of clients (or null). The decoder does not
@@ -162,6 +237,13 @@ func streamItems(st *stream) ([]Client, error) {
 		}
 	}
 	items := make([]Client, len(spans))
+	if st.deferred {
+		if st.pending != nil {
+			return nil, errStream // a second items array
+		}
+		st.pending = startItems(items, spans, st.now)
+		return items, nil
+	}
 	workers := min(runtime.GOMAXPROCS(0), 1+len(spans)/itemsPerWorker)
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
@@ -281,3 +363,162 @@ func expectDelim(dec *json.Decoder, want json.Delim) error {
 	}
 	return nil
 }
+
+// itemStream is a client list's items being decoded after its document
+// was: chunks of items decoded, validated and normalized by one worker per
+// CPU, then checked for duplicate keys in order.
+type itemStream struct {
+	items   []Client
+	spans   [][]byte
+	now     time.Time
+	next    atomic.Int64 // the next chunk a worker takes
+	stop    atomic.Bool  // refused: the workers stop (stopped is closed)
+	stopped chan struct{}
+	once    sync.Once
+	decoded []chan struct{} // per chunk: its items are decoded and valid
+	arrived []chan struct{} // per chunk: and none duplicates an earlier key
+	done    chan struct{}   // every chunk arrived, or the list was refused (err)
+	err     error
+}
+
+// chunkItems is how many items a worker decodes at a time: the first chunk
+// reaches the writer after a few milliseconds, and each one is small enough
+// for the load to follow the decoding closely.
+const chunkItems = 4096
+
+func startItems(items []Client, spans [][]byte, now time.Time) *itemStream {
+	chunks := (len(items) + chunkItems - 1) / chunkItems
+	s := &itemStream{items: items, spans: spans, now: now, decoded: make([]chan struct{}, chunks),
+		arrived: make([]chan struct{}, chunks), done: make(chan struct{}), stopped: make(chan struct{})}
+	for c := range chunks {
+		s.decoded[c], s.arrived[c] = make(chan struct{}), make(chan struct{})
+	}
+	for range min(runtime.GOMAXPROCS(0), chunks) {
+		go s.work()
+	}
+	go s.sequence()
+	return s
+}
+
+// work decodes chunks until none is left or the list is refused.
+func (s *itemStream) work() {
+	for {
+		c := int(s.next.Add(1) - 1)
+		if c >= len(s.decoded) || s.stop.Load() {
+			return
+		}
+		lo, hi := c*chunkItems, min((c+1)*chunkItems, len(s.items))
+		if !s.decodeChunk(lo, hi) {
+			s.abort()
+			return
+		}
+		close(s.decoded[c])
+	}
+}
+
+// decodeChunk decodes items [lo, hi) strictly, validates each as Validate
+// would, and normalizes its name as Normalize would: false on any problem.
+func (s *itemStream) decodeChunk(lo, hi int) bool {
+	d := json.NewDecoder(&spanReader{spans: s.spans[lo:hi]})
+	d.DisallowUnknownFields()
+	var read int64
+	var p problems
+	ptr := &pointer{}
+	for i := lo; i < hi; i++ {
+		if err := d.Decode(&s.items[i]); err != nil {
+			return false
+		}
+		// Each element must be exactly one value.
+		if read += 1 + int64(len(s.spans[i])); d.InputOffset() != read {
+			return false
+		}
+		walkStruct(reflect.ValueOf(&s.items[i]), ptr, s.now, &p)
+		if len(p.list) > 0 || p.dropped > 0 || s.stop.Load() {
+			return false
+		}
+		s.items[i].Name = NormalizeName(s.items[i].Name)
+	}
+	return true
+}
+
+// sequence lets the chunks arrive in order, each once it is decoded and
+// none of its keys is an earlier item's (Validate's duplicate check, which
+// reads the names before Normalize; the key normalizes them anyway).
+func (s *itemStream) sequence() {
+	defer close(s.done)
+	seen := make(map[string]struct{}, len(s.items))
+	for c := range s.decoded {
+		select {
+		case <-s.decoded[c]:
+		case <-s.stopped:
+			s.err = ErrItemsRefused
+			return
+		}
+		for i := c * chunkItems; i < min((c+1)*chunkItems, len(s.items)); i++ {
+			k := s.items[i].Key()
+			if _, dup := seen[k]; dup {
+				s.abort()
+				s.err = ErrItemsRefused
+				return
+			}
+			seen[k] = struct{}{}
+		}
+		close(s.arrived[c])
+	}
+}
+
+// abort refuses the list: the workers stop at their next item.
+func (s *itemStream) abort() {
+	if s == nil {
+		return
+	}
+	s.once.Do(func() {
+		s.stop.Store(true)
+		close(s.stopped)
+	})
+}
+
+// Arrived yields the list's items in order as ranges [lo, hi) of Items, each
+// once it is decoded, validated and normalized: a list decoded whole is one
+// range. It stops early when a streamed list is refused (Wait says so). It
+// can be ranged over again (a retried transaction).
+func (l *ClientList) Arrived() iter.Seq2[int, int] {
+	return func(yield func(lo, hi int) bool) {
+		s := l.pending
+		if s == nil {
+			if len(l.Items) > 0 {
+				yield(0, len(l.Items))
+			}
+			return
+		}
+		for c := range s.arrived {
+			select {
+			case <-s.arrived[c]:
+			case <-s.done:
+				select {
+				case <-s.arrived[c]:
+				default:
+					return // refused before this chunk
+				}
+			}
+			if !yield(c*chunkItems, min((c+1)*chunkItems, len(s.items))) {
+				return
+			}
+		}
+	}
+}
+
+// Wait waits until every item of a streamed list has arrived and says
+// whether the list was refused (ErrItemsRefused): then the report must not
+// be stored. A list decoded whole never is.
+func (l *ClientList) Wait() error {
+	if l == nil || l.pending == nil {
+		return nil
+	}
+	<-l.pending.done
+	return l.pending.err
+}
+
+// Streamed says whether the list's items are still being decoded or were
+// (DecodeReportStreamed): Items is not to be read but through Arrived.
+func (l *ClientList) Streamed() bool { return l != nil && l.pending != nil }

@@ -140,3 +140,108 @@ func FuzzStreamReport(f *testing.F) {
 		}
 	})
 }
+
+// streamDoc is a report listing n clients (every third with an id and
+// groups, names in mixed case), with item bad replaced by badItem.
+func streamDoc(n, bad int, badItem string) string {
+	var items strings.Builder
+	for i := range n {
+		if i > 0 {
+			items.WriteByte(',')
+		}
+		switch {
+		case i == bad:
+			items.WriteString(badItem)
+		case i%3 == 0:
+			items.WriteString(`{"id":"{0000-` + itoa(i) + `}","name":"PC` + itoa(i) + `.Corp.Example","groups":["Ring ` + itoa(i%4) + `"],"last_report":"2026-11-20T09:30:00Z"}`)
+		default:
+			items.WriteString(`{"name":"pc` + itoa(i) + `.corp.example.","ip":"10.0.0.1"}`)
+		}
+	}
+	return minimal(`"server":{`, `"clients":{"complete":true,"items":[`+items.String()+`]},"server":{`)
+}
+
+// A streamed list arrives in order, chunk by chunk, as the report
+// DecodeReport gives and Normalize puts in its stored form.
+func TestStreamedItemsArriveAsDecoded(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	n := 3*chunkItems + 17
+	doc := []byte(streamDoc(n, -1, ""))
+	got, err := DecodeReportStreamed(doc, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Clients.Streamed() {
+		t.Fatal("a large list was not streamed")
+	}
+	next := 0
+	for lo, hi := range got.Clients.Arrived() {
+		if lo != next || hi <= lo {
+			t.Fatalf("arrived [%d, %d) after %d", lo, hi, next)
+		}
+		next = hi
+	}
+	if err := got.Clients.Wait(); err != nil || next != n {
+		t.Fatalf("%d of %d items arrived; %v", next, n, err)
+	}
+	want, err := DecodeReport(doc, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Normalize()
+	got.Normalize() // leaves the streamed names alone
+	if !reflect.DeepEqual(got.Clients.Items, want.Clients.Items) {
+		t.Error("the streamed items differ from the decoded and normalized ones")
+	}
+	got.Clients, want.Clients = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("streamed %+v\ndecoded  %+v", got, want)
+	}
+	small, err := DecodeReportStreamed([]byte(streamDoc(3, -1, "")), now)
+	if err != nil || small.Clients.Streamed() || small.Clients.Wait() != nil {
+		t.Errorf("a small report: streamed %v, %v", small.Clients.Streamed(), err)
+	}
+}
+
+// An item with a problem, anywhere, refuses the streamed list: the chunks
+// before it may arrive, its own never does, and DecodeReport names the
+// problem. A problem outside the items is named at once.
+func TestStreamedItemsRefused(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	n := 3*chunkItems + 17
+	last := n - 1
+	for name, c := range map[string]struct {
+		at   int
+		item string
+		want string
+	}{
+		"empty name":    {last, `{"name":""}`, "/clients/items/" + itoa(last) + "/name"},
+		"bad time":      {2 * chunkItems, `{"name":"x.corp.example","last_sync":"yesterday"}`, "/clients/items/" + itoa(2*chunkItems) + "/last_sync"},
+		"duplicate":     {last, `{"name":"PC1.corp.example"}`, "/clients/items/" + itoa(last) + "/name"},
+		"unknown field": {chunkItems + 5, `{"name":"x.corp.example","nope":1}`, "nope"},
+		"not an object": {7, `3`, "clients"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := []byte(streamDoc(n, c.at, c.item))
+			r, err := DecodeReportStreamed(doc, now)
+			if err != nil {
+				t.Fatalf("refused before streaming: %v", err)
+			}
+			arrived := 0
+			for _, hi := range r.Clients.Arrived() {
+				arrived = hi
+			}
+			if err := r.Clients.Wait(); !errors.Is(err, ErrItemsRefused) || arrived > c.at {
+				t.Fatalf("Wait: %v; items arrived up to %d, the bad one is %d", err, arrived, c.at)
+			}
+			if _, err := DecodeReport(doc, now); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("DecodeReport: %v, want a problem naming %s", err, c.want)
+			}
+		})
+	}
+	doc := []byte(strings.Replace(streamDoc(n, -1, ""), `"server":{"name":"wsus01"}`, `"server":{"name":""}`, 1))
+	var ve *ValidationError
+	if _, err := DecodeReportStreamed(doc, now); !errors.As(err, &ve) || !strings.Contains(err.Error(), "/server/name") {
+		t.Errorf("a bad server name: %v", err)
+	}
+}

@@ -9,7 +9,7 @@ func (r *Report) Normalize() {
 	if r.Sync != nil && r.Sync.Upstream != nil {
 		r.Sync.Upstream.Host = NormalizeName(r.Sync.Upstream.Host)
 	}
-	if r.Clients != nil {
+	if r.Clients != nil && !r.Clients.Streamed() { // a streamed list's names are normalized as they arrive
 		for i := range r.Clients.Items {
 			r.Clients.Items[i].Name = NormalizeName(r.Clients.Items[i].Name)
 		}

@@ -192,6 +192,8 @@ type SyncRun struct {
 type ClientList struct {
 	Complete bool     `json:"complete"`
 	Items    []Client `json:"items" v:"max=1000000"`
+	// pending: the items are still being decoded (DecodeReportStreamed).
+	pending *itemStream
 }
 
 // Client is one computer target as the WSUS server knows it (DESIGN §7.7).

@@ -19,7 +19,7 @@ func BareClientInsert(ctx context.Context, s *Store, server string, clients []pr
 	if err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, server).Scan(&id); err != nil {
 		return 0, err
 	}
-	list := newClientList(clients)
+	list := newClientList(&probes.ClientList{Items: clients})
 	all := make([]int, len(clients))
 	for i := range all {
 		all[i] = i

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -46,21 +47,54 @@ const renameClientsSet = upsertClientsSet + `,
 	prev_name = clients.name, renames = clients.renames + 1, name = excluded.name`
 
 // clientList is a snapshot's items ready to load: each with its key, its
-// groups as stored and the digest of its facts (computed outside the writer,
-// which the load waits on), its row built only as it is loaded, so 100,000
-// rows never sit in memory at once.
+// groups as stored and the digest of its facts (computed outside the writer),
+// its row built only as it is loaded, so 100,000 rows never sit in memory at
+// once. A streamed list (probes.DecodeReportStreamed) is prepared chunk by
+// chunk as its items arrive, and the load follows: items [0, upTo) are ready.
 type clientList struct {
 	items   []probes.Client
 	keys    []string
 	groups  []string
 	digests []int64
+
+	mu   sync.Mutex
+	cond sync.Cond // upTo or done changed
+	upTo int
+	done bool
+	err  error // the streamed list was refused (probes.ErrItemsRefused)
 }
 
-func newClientList(items []probes.Client) *clientList {
-	n := len(items)
-	l := &clientList{items: items, keys: make([]string, n), groups: make([]string, n), digests: make([]int64, n)}
-	// A large list is prepared by one goroutine per CPU: each item's
-	// values depend on that item alone.
+func newClientList(cl *probes.ClientList) *clientList {
+	n := len(cl.Items)
+	l := &clientList{items: cl.Items, keys: make([]string, n), groups: make([]string, n), digests: make([]int64, n)}
+	l.cond.L = &l.mu
+	if !cl.Streamed() {
+		l.prepare(0, n)
+		l.upTo, l.done = n, true
+		return l
+	}
+	go func() {
+		for lo, hi := range cl.Arrived() {
+			l.prepare(lo, hi)
+			l.mu.Lock()
+			l.upTo = hi
+			l.mu.Unlock()
+			l.cond.Broadcast()
+		}
+		err := cl.Wait()
+		l.mu.Lock()
+		l.done, l.err = true, err
+		l.mu.Unlock()
+		l.cond.Broadcast()
+	}()
+	return l
+}
+
+// prepare computes the keys, groups and digests of items [lo, hi): a long
+// range by one goroutine per CPU, each item's values depending on that item
+// alone.
+func (l *clientList) prepare(lo, hi int) {
+	n := hi - lo
 	workers := min(runtime.GOMAXPROCS(0), 1+n/2048)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -68,8 +102,8 @@ func newClientList(items []probes.Client) *clientList {
 		go func() {
 			defer wg.Done()
 			row := make([]any, len(clientColumnList))
-			for i := w * n / workers; i < (w+1)*n/workers; i++ {
-				c := &items[i]
+			for i := lo + w*n/workers; i < lo+(w+1)*n/workers; i++ {
+				c := &l.items[i]
 				l.keys[i], l.groups[i] = c.Key(), "[]"
 				if len(c.Groups) > 0 {
 					b, _ := json.Marshal(c.Groups) // strings always encode
@@ -80,7 +114,27 @@ func newClientList(items []probes.Client) *clientList {
 		}()
 	}
 	wg.Wait()
-	return l
+}
+
+// each calls fn with the ranges of items as they are ready, in order, then
+// says whether a streamed list was refused; it can be called again (a
+// retried transaction).
+func (l *clientList) each(fn func(lo, hi int) error) error {
+	for lo := 0; ; {
+		l.mu.Lock()
+		for l.upTo == lo && !l.done {
+			l.cond.Wait()
+		}
+		hi, err := l.upTo, l.err
+		l.mu.Unlock()
+		if hi == lo {
+			return err // done
+		}
+		if err := fn(lo, hi); err != nil {
+			return err
+		}
+		lo = hi
+	}
 }
 
 // row fills buf with item i in clientColumnList order; the writer fills in
@@ -151,7 +205,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	}
 	if lastCollected.Valid && collected < lastCollected.Int64 {
 		s.opts.Logger.Info("older client list ignored", "server_id", serverID)
-		return nil
+		return list.each(func(int, int) error { return nil }) // nothing stored of a refused list either
 	}
 	now := ms(t.now)
 	// A complete list vouches for every target it lists (their last_seen is
@@ -168,19 +222,41 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if err != nil {
 		return err
 	}
-	var fresh, changed, renamed []int
-	for i := range list.items {
-		k, name := list.keys[i], list.items[i].Name
-		old, ok := known[k]
-		delete(known, k)
-		switch {
-		case !ok:
-			fresh = append(fresh, i)
-		case old.name != name:
-			renamed = append(renamed, i)
-		case old.digest != list.digests[i] || old.removed || !complete:
-			changed = append(changed, i)
-		}
+	// New targets are loaded as their items arrive (while a streamed list
+	// is still being decoded); changed and renamed ones once all have.
+	var changed, renamed []int
+	fresh, classified := 0, 0
+	var refused error
+	freshRows := func(yield func([]any) bool) {
+		buf := make([]any, len(clientColumnList))
+		refused = list.each(func(lo, hi int) error {
+			for i := lo; i < hi; i++ {
+				k, name := list.keys[i], list.items[i].Name
+				old, ok := known[k]
+				delete(known, k)
+				switch {
+				case !ok:
+					fresh++
+					list.row(i, buf)
+					buf[colServerID], buf[colFirstSeen], buf[colLastSeen] = serverID, now, now
+					if !yield(buf) {
+						return errStop
+					}
+				case old.name != name:
+					renamed = append(renamed, i)
+				case old.digest != list.digests[i] || old.removed || !complete:
+					changed = append(changed, i)
+				}
+			}
+			classified = hi
+			return nil
+		})
+	}
+	if err := s.d.bulkLoad(ctx, t, "clients", clientColumnList, freshRows, ""); err != nil {
+		return fmt.Errorf("load clients: %w", err)
+	}
+	if refused != nil || classified != len(list.items) {
+		return fmt.Errorf("load clients: %w", cmp.Or(refused, errStop))
 	}
 	var gone [][]any
 	if complete {
@@ -193,7 +269,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	for _, load := range []struct {
 		idx []int
 		set string
-	}{{fresh, ""}, {changed, upsertClientsSet}, {renamed, renameClientsSet}} {
+	}{{changed, upsertClientsSet}, {renamed, renameClientsSet}} {
 		if len(load.idx) == 0 {
 			continue
 		}
@@ -204,7 +280,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if err := s.markRemoved(ctx, t, serverID, gone, listedAt); err != nil {
 		return err
 	}
-	if len(fresh)+len(changed)+len(renamed)+len(gone) == 0 {
+	if fresh+len(changed)+len(renamed)+len(gone) == 0 {
 		return nil // the same list again: counts and categories stand
 	}
 	if err := s.recountClients(ctx, t, serverID); err != nil {

@@ -109,7 +109,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		p.iislog = newIISLogUpload(r)
 	}
 	if r.Clients != nil {
-		p.clients = newClientList(r.Clients.Items)
+		p.clients = newClientList(r.Clients)
 	}
 	p.inputs = p.inputsDigest()
 	return p, nil

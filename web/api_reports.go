@@ -14,11 +14,39 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := decodeReport(body, a.now())
+	now := a.now()
+	if len(body) <= fastDecodeMax {
+		rep, err := decodeReport(body, now)
+		if err != nil {
+			return err
+		}
+		receipt, replay, err := a.store.SaveReport(r.Context(), rep, probes.Digest(body))
+		return a.answerReport(w, receipt, replay, err)
+	}
+	digest := make(chan string, 1)
+	go func() { digest <- probes.Digest(body) }() // beside the decoding
+	// A large client list is loaded as its items are decoded, in the
+	// report's one transaction, which the store commits only once every
+	// item arrived valid.
+	rep, err := probes.DecodeReportStreamed(body, now)
 	if err != nil {
 		return err
 	}
-	receipt, replay, err := a.store.SaveReport(r.Context(), rep, probes.Digest(body))
+	sum := <-digest
+	receipt, replay, err := a.store.SaveReport(r.Context(), rep, sum)
+	if rep.Clients.Wait() != nil {
+		// Refused on the way: nothing was stored, and the strict decode
+		// names the problems (or, if it accepts the document, stores it).
+		if rep, err = probes.DecodeReport(body, now); err != nil {
+			return err
+		}
+		receipt, replay, err = a.store.SaveReport(r.Context(), rep, sum)
+	}
+	return a.answerReport(w, receipt, replay, err)
+}
+
+// answerReport answers a stored report: 201 when new, 200 for a replay.
+func (a *app) answerReport(w http.ResponseWriter, receipt probes.Receipt, replay bool, err error) error {
 	if err != nil {
 		return err
 	}

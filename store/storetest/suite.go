@@ -37,6 +37,7 @@ func Run(t *testing.T, open Opener) {
 		{"AbsentSectionsAreKept", testAbsentSections},
 		{"ClientSnapshotsMerge", testClientMerge},
 		{"LargeClientSnapshotsMerge", testLargeClientMerge},
+		{"StreamedClientListLoadsWholeOrNothing", testStreamedClientList},
 		{"IncompleteAndOlderClientLists", testIncompleteAndOlder},
 		{"ClientCountsFollowTheClock", testClientCounts},
 		{"ClientPagesAndFilters", testClientPages},
