@@ -15,7 +15,7 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now()
-	if len(body) <= fastDecodeMax {
+	if len(body) <= fastDecodeMax || !a.store.LoadsWhileDecoding() {
 		rep, err := decodeReport(body, now)
 		if err != nil {
 			return err
@@ -27,7 +27,8 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 	go func() { digest <- probes.Digest(body) }() // beside the decoding
 	// A large client list is loaded as its items are decoded, in the
 	// report's one transaction, which the store commits only once every
-	// item arrived valid.
+	// item arrived valid (PostgreSQL: the load runs in the database's
+	// process while this one decodes).
 	rep, err := probes.DecodeReportStreamed(body, now)
 	if err != nil {
 		return err

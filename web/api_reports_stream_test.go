@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 	"github.com/wsusfleet/wsusfleet/web"
 )
@@ -14,8 +15,15 @@ import (
 // is decoded answers as one decoded whole did: a bad item, even the last,
 // is a 422 naming it with nothing stored (before a conflict is looked for);
 // the good report is stored under the same id, and sent again is a replay.
+// On PostgreSQL the list is streamed; SQLite decodes it first
+// (Store.LoadsWhileDecoding): both must answer alike.
 func TestLargeReportWholeOrNothing(t *testing.T) {
-	e := newEnv(t, web.Config{})
+	for dialect, open := range storetest.Dialects(t) {
+		t.Run(dialect, func(t *testing.T) { largeReportWholeOrNothing(t, newEnvOn(t, web.Config{}, store.Options{}, open)) })
+	}
+}
+
+func largeReportWholeOrNothing(t *testing.T, e *env) {
 	const n = 10_000
 	report := func(mutate func([]probes.Client)) *probes.Report {
 		r := storetest.Report("big-1", "wsus01.corp.example", storetest.T0)

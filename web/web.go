@@ -17,6 +17,9 @@ import (
 
 // Store is what the web layer needs from persistence; *store.Store has it.
 type Store interface {
+	// LoadsWhileDecoding: a large client list is saved while its items are
+	// still being decoded (probes.DecodeReportStreamed) rather than after.
+	LoadsWhileDecoding() bool
 	SaveReport(ctx context.Context, r *probes.Report, digest string) (probes.Receipt, bool, error)
 	SaveClientReport(ctx context.Context, r *probes.ClientReport, digest string) (probes.ClientReceipt, bool, error)
 	SaveInventory(ctx context.Context, inv *probes.Inventory, digest string) (probes.InventoryReceipt, bool, error)
