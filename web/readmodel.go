@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,14 +28,15 @@ const readModelMaxAge = time.Second
 // copy. A write through this process changes the version at once; one
 // through another instance on the same database within 250 ms.
 type readModels struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	m     map[string]*readModel
 	pages int // entries of rendered pages in m
+	codec compressors
 }
 
 type readModel struct {
-	mu  sync.Mutex // one build at a time: 64 waiting requests share it
-	cur *built     // replaced whole, never modified: requests keep what they got
+	mu  sync.Mutex            // one build at a time: 64 waiting requests share it
+	cur atomic.Pointer[built] // replaced whole, never modified: requests keep what they got
 }
 
 type built struct {
@@ -46,6 +48,16 @@ type built struct {
 	etag    string
 	status  int         // pages: the answer's status and headers
 	header  http.Header // (never modified once built)
+	enc     *encodings  // body compressed, built on demand; shared by rebuilds to the same etag
+}
+
+// encodingsFor returns the compressed variants for a rebuild whose bytes
+// have ETag etag: the previous build's when its bytes were the same.
+func encodingsFor(prev *built, etag string) *encodings {
+	if prev != nil && prev.etag == etag && prev.enc != nil {
+		return prev.enc
+	}
+	return &encodings{}
 }
 
 // page is get for a rendered page: their number is bounded (keys include
@@ -68,12 +80,18 @@ func (rm *readModels) page(key string) *readModel {
 }
 
 func (rm *readModels) get(key string) *readModel {
+	rm.mu.RLock()
+	m, ok := rm.m[key]
+	rm.mu.RUnlock()
+	if ok {
+		return m
+	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	if rm.m == nil {
 		rm.m = map[string]*readModel{}
 	}
-	m, ok := rm.m[key]
+	m, ok = rm.m[key]
 	if !ok {
 		m = &readModel{}
 		rm.m[key] = m
@@ -99,27 +117,31 @@ func (a *app) cached(ctx context.Context, key string, encode bool, build func(co
 		return nil, err
 	}
 	m := a.reads.get(key)
+	if cur := m.cur.Load(); cur.fresh(version, a.now()) {
+		return cur, nil // the common case: no lock
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := a.now()
-	if m.cur.fresh(version, now) {
-		return m.cur, nil
+	prev := m.cur.Load()
+	if prev.fresh(version, now) {
+		return prev, nil // built while this request waited
 	}
 	v, err := build(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
-	var etag string
+	cur := &built{version: version, builtAt: now, wall: time.Now(), val: v}
 	if encode {
-		if body, err = json.Marshal(v); err != nil {
+		if cur.body, err = json.Marshal(v); err != nil {
 			return nil, fmt.Errorf("encode response: %w", err)
 		}
-		body = append(body, '\n')
-		etag = etagOf(body)
+		cur.body = append(cur.body, '\n')
+		cur.etag = etagOf(cur.body)
+		cur.enc = encodingsFor(prev, cur.etag)
 	}
-	m.cur = &built{version: version, builtAt: now, wall: time.Now(), val: v, body: body, etag: etag}
-	return m.cur, nil
+	m.cur.Store(cur)
+	return cur, nil
 }
 
 // cachedValue is cached for a value that is not answered as is (the fleet
@@ -133,24 +155,30 @@ func cachedValue[T any](a *app, ctx context.Context, key string, build func(cont
 	return m.val.(T), nil
 }
 
-// cachedJSON answers a GET with the read model key as JSON, or 304 when the
-// client already holds it (If-None-Match).
+// cachedJSON answers a GET with the read model key as JSON, compressed
+// when the client accepts it (Accept-Encoding), or 304 when the client
+// already holds that representation (If-None-Match).
 func (a *app) cachedJSON(w http.ResponseWriter, r *http.Request, key string, build func(context.Context) (any, error)) error {
 	m, err := a.cached(r.Context(), key, true, build)
 	if err != nil {
 		return err
 	}
+	rep := m.enc.pick(&a.reads.codec, m.body, m.etag, negotiate(r.Header.Get("Accept-Encoding")))
 	h := w.Header()
-	h.Set("ETag", m.etag)
-	h.Set("Cache-Control", "no-cache") // may be kept, but asked about again
-	if etagMatches(r.Header.Get("If-None-Match"), m.etag) {
+	h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	h["Etag"] = []string{rep.etag}
+	h["Cache-Control"] = []string{"no-cache"} // may be kept, but asked about again
+	if etagMatches(r.Header.Get("If-None-Match"), rep.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(m.body))) // one write, not chunks
+	h["Content-Type"] = []string{"application/json"}
+	if rep.coding != "" {
+		h["Content-Encoding"] = []string{rep.coding}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(rep.body))} // one write, not chunks
 	w.WriteHeader(http.StatusOK)
-	w.Write(m.body)
+	w.Write(rep.body)
 	return nil
 }
 
@@ -204,37 +232,48 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 		for k, v := range cur.header {
 			h[k] = v
 		}
+		rep := representation{body: cur.body, etag: cur.etag}
 		if cur.status == http.StatusOK {
-			h.Set("ETag", cur.etag)
+			rep = cur.enc.pick(&a.reads.codec, cur.body, cur.etag, negotiate(r.Header.Get("Accept-Encoding")))
+			h["Vary"] = append(h["Vary"][:len(h["Vary"]):len(h["Vary"])], "Accept-Encoding") // (a copy: cur.header is shared)
+			h.Set("ETag", rep.etag)
 			if h.Get("Cache-Control") == "" {
 				h.Set("Cache-Control", "no-cache")
 			}
-			if etagMatches(r.Header.Get("If-None-Match"), cur.etag) {
+			if etagMatches(r.Header.Get("If-None-Match"), rep.etag) {
 				h.Del("Content-Length")
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
+			if rep.coding != "" {
+				h.Set("Content-Encoding", rep.coding)
+			}
 		}
-		h.Set("Content-Length", strconv.Itoa(len(cur.body)))
+		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 		w.WriteHeader(cur.status)
-		w.Write(cur.body)
+		w.Write(rep.body)
 	})
 }
 
 // render returns the page kept at version, or renders it (one render at a
 // time; the lock is released even if the page panics).
 func (m *readModel) render(version string, now time.Time, page func(*bufferedWriter)) *built {
+	if cur := m.cur.Load(); cur.fresh(version, now) {
+		return cur
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cur.fresh(version, now) {
-		return m.cur
+	prev := m.cur.Load()
+	if prev.fresh(version, now) {
+		return prev
 	}
 	bw := &bufferedWriter{header: http.Header{}}
 	page(bw)
 	status := cmp.Or(bw.status, http.StatusOK)
 	cur := &built{version: version, builtAt: now, wall: time.Now(), status: status, header: bw.header, body: bw.body, etag: etagOf(bw.body)}
+	cur.enc = encodingsFor(prev, cur.etag)
 	if status == http.StatusOK && len(bw.header.Values("Set-Cookie")) == 0 {
-		m.cur = cur
+		m.cur.Store(cur)
 	}
 	return cur
 }
