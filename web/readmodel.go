@@ -99,13 +99,37 @@ func (rm *readModels) get(key string) *readModel {
 	return m
 }
 
-// fresh reports whether m was built at version and recently enough.
-func (m *built) fresh(version string, now time.Time) bool {
+// within reports whether m was built at version and less than maxAge ago.
+func (m *built) within(version string, now time.Time, maxAge time.Duration) bool {
 	if m == nil {
 		return false
 	}
 	age := now.Sub(m.builtAt)
-	return m.version == version && m.version != "" && age >= 0 && age < readModelMaxAge && time.Since(m.wall) < readModelMaxAge
+	return m.version == version && m.version != "" && age >= 0 && age < maxAge && time.Since(m.wall) < maxAge
+}
+
+// acquire returns what to answer without building: the build when it is
+// fresh, or when only its age moved on (same version, under twice the
+// maximum age) while another request rebuilds it, so the requests of that
+// moment do not all wait for the rebuild. Otherwise it returns nil with
+// m.mu held: the caller builds, stores and unlocks.
+func (m *readModel) acquire(version string, now time.Time) *built {
+	cur := m.cur.Load()
+	if cur.within(version, now, readModelMaxAge) {
+		return cur // the common case: no lock
+	}
+	if cur.within(version, now, 2*readModelMaxAge) {
+		if !m.mu.TryLock() {
+			return cur
+		}
+	} else {
+		m.mu.Lock()
+	}
+	if cur = m.cur.Load(); cur.within(version, now, readModelMaxAge) {
+		m.mu.Unlock() // built while this request waited
+		return cur
+	}
+	return nil
 }
 
 // cached returns the read model key at the store's current version, building
@@ -117,16 +141,12 @@ func (a *app) cached(ctx context.Context, key string, encode bool, build func(co
 		return nil, err
 	}
 	m := a.reads.get(key)
-	if cur := m.cur.Load(); cur.fresh(version, a.now()) {
-		return cur, nil // the common case: no lock
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := a.now()
-	prev := m.cur.Load()
-	if prev.fresh(version, now) {
-		return prev, nil // built while this request waited
+	if cur := m.acquire(version, now); cur != nil {
+		return cur, nil
 	}
+	defer m.mu.Unlock()
+	prev := m.cur.Load()
 	v, err := build(ctx)
 	if err != nil {
 		return nil, err
@@ -256,17 +276,13 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 }
 
 // render returns the page kept at version, or renders it (one render at a
-// time; the lock is released even if the page panics).
+// time, see acquire; the lock is released even if the page panics).
 func (m *readModel) render(version string, now time.Time, page func(*bufferedWriter)) *built {
-	if cur := m.cur.Load(); cur.fresh(version, now) {
+	if cur := m.acquire(version, now); cur != nil {
 		return cur
 	}
-	m.mu.Lock()
 	defer m.mu.Unlock()
 	prev := m.cur.Load()
-	if prev.fresh(version, now) {
-		return prev
-	}
 	bw := &bufferedWriter{header: http.Header{}}
 	page(bw)
 	status := cmp.Or(bw.status, http.StatusOK)
