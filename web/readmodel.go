@@ -63,6 +63,12 @@ func encodingsFor(prev *built, etag string) *encodings {
 // page is get for a rendered page: their number is bounded (keys include
 // the session's cookie), so when full the pages kept are dropped.
 func (rm *readModels) page(key string) *readModel {
+	rm.mu.RLock()
+	m, ok := rm.m[key]
+	rm.mu.RUnlock()
+	if ok {
+		return m
+	}
 	rm.mu.Lock()
 	if rm.pages >= pageCacheMax {
 		for k := range rm.m {
