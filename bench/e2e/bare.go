@@ -76,15 +76,22 @@ func bareServe(args []string) error {
 	if err := json.Unmarshal(b, &a); err != nil {
 		return err
 	}
+	return http.ListenAndServe(*addr, bareHandler(a))
+}
+
+// bareHandler answers every request with a: its headers, its length, its
+// bytes, and nothing else.
+func bareHandler(a answer) http.Handler {
+	a.Header = a.Header.Clone()
 	a.Header.Set("Content-Length", strconv.Itoa(len(a.Body)))
-	return http.ListenAndServe(*addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range a.Header {
 			h[k] = v
 		}
 		w.WriteHeader(http.StatusOK)
 		w.Write(a.Body)
-	}))
+	})
 }
 
 // bare is a running bare server.
