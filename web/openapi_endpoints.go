@@ -74,7 +74,8 @@ func evidenceKindParam() param {
 
 // etagNote: the busiest reads are answered from a read model with an ETag.
 const etagNote = "Answered from a read model kept current with every write (another instance's within a quarter of a second), " +
-	"with an ETag: send it back in If-None-Match and an unchanged answer is 304 with no body."
+	"with an ETag: send it back in If-None-Match and an unchanged answer is 304 with no body. " +
+	"Sent compressed (zstd, or gzip) when Accept-Encoding allows it; each coding has an ETag of its own."
 
 func (endpoints) ListServers() operation {
 	return get("/api/v1/servers", "List the fleet").by(readAPI).

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,14 +28,15 @@ const readModelMaxAge = time.Second
 // copy. A write through this process changes the version at once; one
 // through another instance on the same database within 250 ms.
 type readModels struct {
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	m     map[string]*readModel
 	pages int // entries of rendered pages in m
+	codec compressors
 }
 
 type readModel struct {
-	mu  sync.Mutex // one build at a time: 64 waiting requests share it
-	cur *built     // replaced whole, never modified: requests keep what they got
+	mu  sync.Mutex            // one build at a time: 64 waiting requests share it
+	cur atomic.Pointer[built] // replaced whole, never modified: requests keep what they got
 }
 
 type built struct {
@@ -46,11 +48,27 @@ type built struct {
 	etag    string
 	status  int         // pages: the answer's status and headers
 	header  http.Header // (never modified once built)
+	enc     *encodings  // body compressed, built on demand; shared by rebuilds to the same etag
+}
+
+// encodingsFor returns the compressed variants for a rebuild whose bytes
+// have ETag etag: the previous build's when its bytes were the same.
+func encodingsFor(prev *built, etag string) *encodings {
+	if prev != nil && prev.etag == etag && prev.enc != nil {
+		return prev.enc
+	}
+	return &encodings{}
 }
 
 // page is get for a rendered page: their number is bounded (keys include
 // the session's cookie), so when full the pages kept are dropped.
 func (rm *readModels) page(key string) *readModel {
+	rm.mu.RLock()
+	m, ok := rm.m[key]
+	rm.mu.RUnlock()
+	if ok {
+		return m
+	}
 	rm.mu.Lock()
 	if rm.pages >= pageCacheMax {
 		for k := range rm.m {
@@ -68,12 +86,18 @@ func (rm *readModels) page(key string) *readModel {
 }
 
 func (rm *readModels) get(key string) *readModel {
+	rm.mu.RLock()
+	m, ok := rm.m[key]
+	rm.mu.RUnlock()
+	if ok {
+		return m
+	}
 	rm.mu.Lock()
 	defer rm.mu.Unlock()
 	if rm.m == nil {
 		rm.m = map[string]*readModel{}
 	}
-	m, ok := rm.m[key]
+	m, ok = rm.m[key]
 	if !ok {
 		m = &readModel{}
 		rm.m[key] = m
@@ -81,13 +105,37 @@ func (rm *readModels) get(key string) *readModel {
 	return m
 }
 
-// fresh reports whether m was built at version and recently enough.
-func (m *built) fresh(version string, now time.Time) bool {
+// within reports whether m was built at version and less than maxAge ago.
+func (m *built) within(version string, now time.Time, maxAge time.Duration) bool {
 	if m == nil {
 		return false
 	}
 	age := now.Sub(m.builtAt)
-	return m.version == version && m.version != "" && age >= 0 && age < readModelMaxAge && time.Since(m.wall) < readModelMaxAge
+	return m.version == version && m.version != "" && age >= 0 && age < maxAge && time.Since(m.wall) < maxAge
+}
+
+// acquire returns what to answer without building: the build when it is
+// fresh, or when only its age moved on (same version, under twice the
+// maximum age) while another request rebuilds it, so the requests of that
+// moment do not all wait for the rebuild. Otherwise it returns nil with
+// m.mu held: the caller builds, stores and unlocks.
+func (m *readModel) acquire(version string, now time.Time) *built {
+	cur := m.cur.Load()
+	if cur.within(version, now, readModelMaxAge) {
+		return cur // the common case: no lock
+	}
+	if cur.within(version, now, 2*readModelMaxAge) {
+		if !m.mu.TryLock() {
+			return cur
+		}
+	} else {
+		m.mu.Lock()
+	}
+	if cur = m.cur.Load(); cur.within(version, now, readModelMaxAge) {
+		m.mu.Unlock() // built while this request waited
+		return cur
+	}
+	return nil
 }
 
 // cached returns the read model key at the store's current version, building
@@ -99,27 +147,27 @@ func (a *app) cached(ctx context.Context, key string, encode bool, build func(co
 		return nil, err
 	}
 	m := a.reads.get(key)
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	now := a.now()
-	if m.cur.fresh(version, now) {
-		return m.cur, nil
+	if cur := m.acquire(version, now); cur != nil {
+		return cur, nil
 	}
+	defer m.mu.Unlock()
+	prev := m.cur.Load()
 	v, err := build(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var body []byte
-	var etag string
+	cur := &built{version: version, builtAt: now, wall: time.Now(), val: v}
 	if encode {
-		if body, err = json.Marshal(v); err != nil {
+		if cur.body, err = json.Marshal(v); err != nil {
 			return nil, fmt.Errorf("encode response: %w", err)
 		}
-		body = append(body, '\n')
-		etag = etagOf(body)
+		cur.body = append(cur.body, '\n')
+		cur.etag = etagOf(cur.body)
+		cur.enc = encodingsFor(prev, cur.etag)
 	}
-	m.cur = &built{version: version, builtAt: now, wall: time.Now(), val: v, body: body, etag: etag}
-	return m.cur, nil
+	m.cur.Store(cur)
+	return cur, nil
 }
 
 // cachedValue is cached for a value that is not answered as is (the fleet
@@ -133,24 +181,30 @@ func cachedValue[T any](a *app, ctx context.Context, key string, build func(cont
 	return m.val.(T), nil
 }
 
-// cachedJSON answers a GET with the read model key as JSON, or 304 when the
-// client already holds it (If-None-Match).
+// cachedJSON answers a GET with the read model key as JSON, compressed
+// when the client accepts it (Accept-Encoding), or 304 when the client
+// already holds that representation (If-None-Match).
 func (a *app) cachedJSON(w http.ResponseWriter, r *http.Request, key string, build func(context.Context) (any, error)) error {
 	m, err := a.cached(r.Context(), key, true, build)
 	if err != nil {
 		return err
 	}
+	rep := m.enc.pick(&a.reads.codec, m.body, m.etag, negotiate(r.Header.Get("Accept-Encoding")))
 	h := w.Header()
-	h.Set("ETag", m.etag)
-	h.Set("Cache-Control", "no-cache") // may be kept, but asked about again
-	if etagMatches(r.Header.Get("If-None-Match"), m.etag) {
+	h["Vary"] = append(h["Vary"], "Accept-Encoding")
+	h["Etag"] = []string{rep.etag}
+	h["Cache-Control"] = []string{"no-cache"} // may be kept, but asked about again
+	if etagMatches(r.Header.Get("If-None-Match"), rep.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(m.body))) // one write, not chunks
+	h["Content-Type"] = []string{"application/json"}
+	if rep.coding != "" {
+		h["Content-Encoding"] = []string{rep.coding}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(rep.body))} // one write, not chunks
 	w.WriteHeader(http.StatusOK)
-	w.Write(m.body)
+	w.Write(rep.body)
 	return nil
 }
 
@@ -204,37 +258,44 @@ func (a *app) cachedPage(next http.Handler) http.Handler {
 		for k, v := range cur.header {
 			h[k] = v
 		}
+		rep := representation{body: cur.body, etag: cur.etag}
 		if cur.status == http.StatusOK {
-			h.Set("ETag", cur.etag)
+			rep = cur.enc.pick(&a.reads.codec, cur.body, cur.etag, negotiate(r.Header.Get("Accept-Encoding")))
+			h["Vary"] = append(h["Vary"][:len(h["Vary"]):len(h["Vary"])], "Accept-Encoding") // (a copy: cur.header is shared)
+			h.Set("ETag", rep.etag)
 			if h.Get("Cache-Control") == "" {
 				h.Set("Cache-Control", "no-cache")
 			}
-			if etagMatches(r.Header.Get("If-None-Match"), cur.etag) {
+			if etagMatches(r.Header.Get("If-None-Match"), rep.etag) {
 				h.Del("Content-Length")
 				w.WriteHeader(http.StatusNotModified)
 				return
 			}
+			if rep.coding != "" {
+				h.Set("Content-Encoding", rep.coding)
+			}
 		}
-		h.Set("Content-Length", strconv.Itoa(len(cur.body)))
+		h.Set("Content-Length", strconv.Itoa(len(rep.body)))
 		w.WriteHeader(cur.status)
-		w.Write(cur.body)
+		w.Write(rep.body)
 	})
 }
 
 // render returns the page kept at version, or renders it (one render at a
-// time; the lock is released even if the page panics).
+// time, see acquire; the lock is released even if the page panics).
 func (m *readModel) render(version string, now time.Time, page func(*bufferedWriter)) *built {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cur.fresh(version, now) {
-		return m.cur
+	if cur := m.acquire(version, now); cur != nil {
+		return cur
 	}
+	defer m.mu.Unlock()
+	prev := m.cur.Load()
 	bw := &bufferedWriter{header: http.Header{}}
 	page(bw)
 	status := cmp.Or(bw.status, http.StatusOK)
 	cur := &built{version: version, builtAt: now, wall: time.Now(), status: status, header: bw.header, body: bw.body, etag: etagOf(bw.body)}
+	cur.enc = encodingsFor(prev, cur.etag)
 	if status == http.StatusOK && len(bw.header.Values("Set-Cookie")) == 0 {
-		m.cur = cur
+		m.cur.Store(cur)
 	}
 	return cur
 }

@@ -5,7 +5,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +128,34 @@ func TestSnapshotReportIsValid(t *testing.T) {
 	}
 	if r.Clients == nil || !r.Clients.Complete || len(r.Clients.Items) != 1000 {
 		t.Fatalf("clients: %+v", r.Clients)
+	}
+}
+
+// TestBareAnswersWhatServeAnswered: the bare server sends the answer it was
+// given (headers, coding, bytes) to any request, as fetchAnswer read it.
+func TestBareAnswersWhatServeAnswered(t *testing.T) {
+	body := bytes.Repeat([]byte("compressed bytes "), 100)
+	serve := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", r.Header.Get("Accept-Encoding"))
+		w.Header().Set("ETag", `"x-gz"`)
+		w.Write(body)
+	}))
+	defer serve.Close()
+	a, err := fetchAnswer(serve.URL, "Accept-Encoding", "gzip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Body, body) || a.Header.Get("Content-Encoding") != "gzip" || a.Header.Get("Date") != "" {
+		t.Fatalf("fetched %d bytes, Content-Encoding %q, Date %q", len(a.Body), a.Header.Get("Content-Encoding"), a.Header.Get("Date"))
+	}
+	bare := httptest.NewServer(bareHandler(a))
+	defer bare.Close()
+	got, err := fetchAnswer(bare.URL + "/api/v1/servers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Body, body) || got.Header.Get("Content-Encoding") != "gzip" || got.Header.Get("ETag") != `"x-gz"` ||
+		got.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+		t.Errorf("bare answered %d bytes, headers %v", len(got.Body), got.Header)
 	}
 }

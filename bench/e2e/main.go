@@ -55,12 +55,19 @@ var scenarios = []scenario{
 	{"clients", "client reports at -c connections to a fleet of 500 servers × 40 listed clients", clientPush},
 	{"snapshot", "one report of -snapshot-clients clients, first byte to 201, vs the raw insert of the same rows", snapshot},
 	{"upload", "wsusfleet upload of a -log-mb IIS log vs the same file posted plain, and the compressors alone", upload},
-	{"reads", "GET /api/v1/servers and the fleet page at -c connections, -servers servers", reads},
+	{"reads", "GET /api/v1/servers (identity and gzip) and the fleet page at -c connections, -servers servers, vs a bare server sending the same bytes", reads},
 	{"clientpage", "the first page of a -snapshot-clients server's client list (all, and ?gap=stale_report) at -c connections", clientPage},
 	{"scaleout", "small server reports into one PostgreSQL through two serve instances vs one", scaleout},
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == bareCommand { // the reads scenario's bare server (bare.go)
+		if err := bareServe(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e bare-serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	c := &config{}
 	var dbs string
 	flag.StringVar(&dbs, "db", "sqlite,postgres", "databases to run on: sqlite, postgres or both")

@@ -306,8 +306,12 @@ func clientPush(ctx context.Context, c *config, r *round) error {
 	return nil
 }
 
-// reads: GET /api/v1/servers and the fleet page of a seeded fleet.
+// reads: GET /api/v1/servers (as is, and with Accept-Encoding: gzip) and
+// the fleet page of a seeded fleet; then the bare limit: a minimal server
+// of this program's own sending the very answers serve sent (bare.go).
 func reads(ctx context.Context, c *config, r *round) error {
+	gzipped := []string{"Accept-Encoding: gzip"}
+	var identity, gz answer // what serve answered, for the bare server
 	for _, kind := range c.dbs {
 		in, err := c.startInstance(kind, "reads-"+kind)
 		if err != nil {
@@ -339,8 +343,21 @@ func reads(ctx context.Context, c *config, r *round) error {
 			res.Body.Close()
 			fmt.Printf("   seeded %d servers × %d clients in %.1f s, settled %.1f s later; first GET /api/v1/servers %.0f ms\n",
 				c.readServers, c.perServer, seeded.Seconds(), settled.Seconds(), float64(time.Since(t0).Milliseconds()))
-			for _, p := range []struct{ label, path string }{{"api-servers", "/api/v1/servers"}, {"fleet-page", "/"}} {
-				w := wrkRun{URL: in.srv.url + p.path, Conns: c.conns, Threads: c.threads, Duration: c.duration}
+			if identity.Body == nil {
+				if identity, err = fetchAnswer(in.srv.url + "/api/v1/servers"); err != nil {
+					return err
+				}
+				if gz, err = fetchAnswer(in.srv.url+"/api/v1/servers", "Accept-Encoding", "gzip"); err != nil {
+					return err
+				}
+				fmt.Printf("   GET /api/v1/servers: %d bytes; with Accept-Encoding: gzip, %d bytes (Content-Encoding %q)\n",
+					len(identity.Body), len(gz.Body), gz.Header.Get("Content-Encoding"))
+			}
+			for _, p := range []struct {
+				label, path string
+				header      []string
+			}{{"api-servers", "/api/v1/servers", nil}, {"api-servers-gzip", "/api/v1/servers", gzipped}, {"fleet-page", "/", nil}} {
+				w := wrkRun{URL: in.srv.url + p.path, Conns: c.conns, Threads: c.threads, Duration: c.duration, Headers: p.header}
 				if err := c.measure(ctx, r, p.label, in.target(kind), w); err != nil {
 					return err
 				}
@@ -351,6 +368,27 @@ func reads(ctx context.Context, c *config, r *round) error {
 		if err != nil {
 			return err
 		}
+	}
+	for _, b := range []struct {
+		label  string
+		a      answer
+		header []string
+	}{{"api-servers", identity, nil}, {"api-servers-gzip", gz, gzipped}} {
+		s, err := startBare(c.out, "bare-"+b.label, b.a)
+		if err != nil {
+			return err
+		}
+		w := wrkRun{URL: s.url + "/api/v1/servers", Conns: c.conns, Threads: c.threads, Duration: c.duration, Headers: b.header}
+		err = c.measure(ctx, r, b.label, s.target("bare"), w)
+		s.stop()
+		if err != nil {
+			return err
+		}
+	}
+	for _, kind := range c.dbs {
+		r.ratio("api-servers "+kind+"/bare req/s", "api-servers "+kind+" req/s", "api-servers bare req/s")
+		r.ratio("api-servers-gzip "+kind+"/bare req/s", "api-servers-gzip "+kind+" req/s", "api-servers-gzip bare req/s")
+		r.ratio("api-servers "+kind+" gzip/identity req/s", "api-servers-gzip "+kind+" req/s", "api-servers "+kind+" req/s")
 	}
 	r.ratio("api-servers postgres/sqlite req/s", "api-servers postgres req/s", "api-servers sqlite req/s")
 	r.ratio("fleet-page postgres/sqlite req/s", "fleet-page postgres req/s", "fleet-page sqlite req/s")
