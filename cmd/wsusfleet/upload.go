@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,7 +29,7 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 		}
 		return strings.Join(out, "; ")
 	}
-	fs := newFlags("upload", "Send evidence files about a server or a client to the dashboard, zstd-compressed on the wire (gzip for a dashboard without zstd).\n\n"+
+	fs := newFlags("upload", "Send evidence files about a server or a client to the dashboard, zstd-compressed on the wire (gzip for a dashboard without zstd; uncompressed to a dashboard on this machine).\n\n"+
 		"Server kinds (--server): "+describeKinds(evidence.Kinds())+".\n\nClient kinds (--client): "+describeKinds(evidence.ClientKinds())+".", stderr)
 	server := fs.String("server", "", "the WSUS server the files are from, e.g. wsus01.corp.example")
 	client := fs.String("client", "", "the Windows client the files are from (reg query output, WindowsUpdate.log), e.g. pc0042.corp.example")
@@ -39,6 +40,7 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 	partial := fs.Bool("partial", false, "computers: the CSV does not list every computer of the server")
 	site := fs.String("site", "", "apphost: the IIS site of WSUS, if not WSUS Administration")
 	offset := fs.String("utc-offset", "", "events, windowsupdatelog: the UTC offset the machine wrote local times in, e.g. +01:00")
+	compress := fs.String("compress", "auto", "auto, zstd, gzip or none; auto is none for a dashboard on this machine (a loopback address), zstd otherwise")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
@@ -53,6 +55,10 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 	lookup, base, name := evidence.Lookup, "/api/v1/servers", *server
 	if *client != "" {
 		lookup, base, name = evidence.LookupClient, "/api/v1/clients", *client
+	}
+	codecs, err := uploadCodecs(*compress, *dashboard)
+	if err != nil {
+		return usageError("--compress: " + err.Error())
 	}
 	k, err := lookup(*kind)
 	if err != nil {
@@ -86,7 +92,7 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 		if err != nil {
 			return usageError("--dashboard: " + err.Error())
 		}
-		answer, err := uploadFile(ctx, endpoint+"?"+q.Encode(), *token, path, stderr)
+		answer, err := uploadFile(ctx, endpoint+"?"+q.Encode(), *token, path, codecs, stderr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
@@ -99,10 +105,44 @@ func cmdUpload(ctx context.Context, args []string, getenv env, stdout, stderr io
 	return nil
 }
 
-// uploadFile streams path zstd-compressed (re-reading the file on a retry),
-// showing progress on a terminal. A dashboard older than zstd support
-// answers 415; the file then goes again, gzip-compressed.
-func uploadFile(ctx context.Context, endpoint, token, path string, stderr io.Writer) (map[string]any, error) {
+// uploadCodecs are the codecs an upload tries in turn ("" sends the file as
+// it is). Compressing saves the network; to a dashboard on this machine it
+// only costs CPU (the compressor is slower than the dashboard's parser), so
+// auto sends those files uncompressed. A dashboard older than zstd support
+// answers 415 to it; the file then goes again, gzip-compressed.
+func uploadCodecs(mode, dashboard string) ([]string, error) {
+	switch mode {
+	case "auto":
+		u, err := url.Parse(dashboard)
+		if err != nil {
+			return nil, fmt.Errorf("--dashboard: %w", err)
+		}
+		if isLoopback(u.Hostname()) {
+			return []string{""}, nil
+		}
+		return []string{"zstd", "gzip"}, nil
+	case "zstd":
+		return []string{"zstd", "gzip"}, nil
+	case "gzip":
+		return []string{"gzip"}, nil
+	case "none":
+		return []string{""}, nil
+	}
+	return nil, fmt.Errorf("%q is not one of auto, zstd, gzip, none", mode)
+}
+
+// isLoopback: localhost, or a loopback address (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// uploadFile streams path in the first of codecs the dashboard accepts
+// (re-reading the file on a retry), showing progress on a terminal.
+func uploadFile(ctx context.Context, endpoint, token, path string, codecs []string, stderr io.Writer) (map[string]any, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -111,9 +151,12 @@ func uploadFile(ctx context.Context, endpoint, token, path string, stderr io.Wri
 	stop := showProgress(stderr, filepath.Base(path), st.Size(), &sent)
 	defer stop()
 	var answer map[string]any
-	for _, codec := range []string{"zstd", "gzip"} {
+	for _, codec := range codecs {
 		err = sendWithRetry(ctx, "POST", endpoint, token, "application/octet-stream", func() (io.Reader, int64) {
 			sent.Store(0)
+			if codec == "" {
+				return plainStream(path, &sent), st.Size()
+			}
 			return compressStream(path, codec, &sent), -1
 		}, codec, &answer)
 		if err == nil || !strings.Contains(err.Error(), "Unsupported Media Type") || !strings.Contains(err.Error(), "Content-Encoding") {
@@ -154,6 +197,23 @@ func compressStream(path, codec string, sent *atomic.Int64) io.Reader {
 			err = bw.Flush()
 		}
 		pw.CloseWithError(err) // nil: EOF for the reader
+	}()
+	return pr
+}
+
+// plainStream reads the file as the request sends it, counting for the
+// progress line; a file that cannot be opened fails the request.
+func plainStream(path string, sent *atomic.Int64) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		f, err := os.Open(path)
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		defer f.Close()
+		_, err = io.CopyBuffer(pw, io.TeeReader(f, counter{sent}), make([]byte, 256<<10))
+		pw.CloseWithError(err)
 	}()
 	return pr
 }

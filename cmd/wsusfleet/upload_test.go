@@ -126,7 +126,7 @@ func TestUploadCodecs(t *testing.T) {
 			w.Header().Set("Content-Type", "application/json")
 			io.WriteString(w, `{"kind":"softwaredistributionlog"}`)
 		}))
-		answer, err := uploadFile(t.Context(), srv.URL, "t", file, io.Discard)
+		answer, err := uploadFile(t.Context(), srv.URL, "t", file, []string{"zstd", "gzip"}, io.Discard)
 		srv.Close()
 		wantEnc := []string{"zstd"}
 		if !zstdOK {
@@ -215,3 +215,52 @@ func TestCompressZstd(t *testing.T) {
 type failingWriter struct{ err error }
 
 func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }
+
+// TestUploadCodecs: compressing only pays over a network, so a dashboard on
+// this machine gets files as they are unless --compress says otherwise.
+func TestUploadCodecChoice(t *testing.T) {
+	for _, c := range []struct {
+		mode, dashboard string
+		want            []string
+	}{
+		{"auto", "http://127.0.0.1:8080", []string{""}},
+		{"auto", "http://localhost:8080", []string{""}},
+		{"auto", "https://[::1]:8443", []string{""}},
+		{"auto", "https://wsusfleet.corp.example", []string{"zstd", "gzip"}},
+		{"auto", "http://10.0.0.5:8080", []string{"zstd", "gzip"}},
+		{"zstd", "http://127.0.0.1:8080", []string{"zstd", "gzip"}},
+		{"gzip", "https://wsusfleet.corp.example", []string{"gzip"}},
+		{"none", "https://wsusfleet.corp.example", []string{""}},
+	} {
+		got, err := uploadCodecs(c.mode, c.dashboard)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s to %s: %q, %v; want %q", c.mode, c.dashboard, got, err, c.want)
+		}
+	}
+	if _, err := uploadCodecs("brotli", "http://127.0.0.1:8080"); err == nil || !strings.Contains(err.Error(), "auto, zstd, gzip, none") {
+		t.Errorf("an unknown mode: %v", err)
+	}
+}
+
+// TestUploadUncompressed: without a codec the file goes as it is, with its
+// length and no Content-Encoding.
+func TestUploadUncompressed(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "SoftwareDistribution.log")
+	want := bytes.Repeat([]byte("2026-11-21 10:00:00:000  1234  abcd Agent  * WARNING: Exit code = 0x8024401C\r\n"), 5000)
+	if err := os.WriteFile(file, want, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, err := io.ReadAll(r.Body)
+		if enc := r.Header.Get("Content-Encoding"); enc != "" || r.ContentLength != int64(len(want)) || err != nil || !bytes.Equal(data, want) {
+			t.Errorf("Content-Encoding %q, length %d, %d bytes (%v); want the file's %d as it is", enc, r.ContentLength, len(data), err, len(want))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"kind":"softwaredistributionlog"}`)
+	}))
+	defer srv.Close()
+	answer, err := uploadFile(t.Context(), srv.URL, "t", file, []string{""}, io.Discard)
+	if err != nil || answer["kind"] != "softwaredistributionlog" {
+		t.Errorf("%v, %v", answer, err)
+	}
+}
