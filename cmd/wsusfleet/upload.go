@@ -154,10 +154,11 @@ func uploadFile(ctx context.Context, endpoint, token, path string, codecs []stri
 	for _, codec := range codecs {
 		err = sendWithRetry(ctx, "POST", endpoint, token, "application/octet-stream", func() (io.Reader, int64) {
 			sent.Store(0)
+			size := int64(-1)
 			if codec == "" {
-				return plainStream(path, &sent), st.Size()
+				size = st.Size()
 			}
-			return compressStream(path, codec, &sent), -1
+			return compressStream(path, codec, &sent), size
 		}, codec, &answer)
 		if err == nil || !strings.Contains(err.Error(), "Unsupported Media Type") || !strings.Contains(err.Error(), "Content-Encoding") {
 			break
@@ -166,8 +167,8 @@ func uploadFile(ctx context.Context, endpoint, token, path string, codecs []stri
 	return answer, err
 }
 
-// compressStream compresses a file into a pipe as the request reads it, at
-// the codec's fastest level (compressing was what bounded an upload: Go's
+// compressStream compresses a file into a pipe as the request reads it (""
+// sends it as it is), at the codec's fastest level (compressing was what bounded an upload: Go's
 // gzip at its default level does 70–90 MB/s, zstd's fastest level several
 // times that, and it decodes about three times faster on the dashboard).
 // The output is buffered so the request goes out in large chunks, not one
@@ -183,9 +184,12 @@ func compressStream(path, codec string, sent *atomic.Int64) io.Reader {
 		defer f.Close()
 		bw := bufio.NewWriterSize(pw, 256<<10)
 		in := io.TeeReader(f, counter{sent})
-		if codec == "zstd" {
+		switch codec {
+		case "":
+			_, err = io.Copy(bw, in)
+		case "zstd":
 			err = compressZstd(bw, in)
-		} else {
+		default:
 			var zw *gzip.Writer
 			if zw, err = gzip.NewWriterLevel(bw, gzip.BestSpeed); err == nil {
 				if _, err = io.Copy(zw, in); err == nil {
@@ -197,23 +201,6 @@ func compressStream(path, codec string, sent *atomic.Int64) io.Reader {
 			err = bw.Flush()
 		}
 		pw.CloseWithError(err) // nil: EOF for the reader
-	}()
-	return pr
-}
-
-// plainStream reads the file as the request sends it, counting for the
-// progress line; a file that cannot be opened fails the request.
-func plainStream(path string, sent *atomic.Int64) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		f, err := os.Open(path)
-		if err != nil {
-			pw.CloseWithError(err)
-			return
-		}
-		defer f.Close()
-		_, err = io.CopyBuffer(pw, io.TeeReader(f, counter{sent}), make([]byte, 256<<10))
-		pw.CloseWithError(err)
 	}()
 	return pr
 }
