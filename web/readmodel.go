@@ -63,10 +63,7 @@ func encodingsFor(prev *built, etag string) *encodings {
 // page is get for a rendered page: their number is bounded (keys include
 // the session's cookie), so when full the pages kept are dropped.
 func (rm *readModels) page(key string) *readModel {
-	rm.mu.RLock()
-	m, ok := rm.m[key]
-	rm.mu.RUnlock()
-	if ok {
+	if m := rm.lookup(key); m != nil {
 		return m
 	}
 	rm.mu.Lock()
@@ -86,10 +83,7 @@ func (rm *readModels) page(key string) *readModel {
 }
 
 func (rm *readModels) get(key string) *readModel {
-	rm.mu.RLock()
-	m, ok := rm.m[key]
-	rm.mu.RUnlock()
-	if ok {
+	if m := rm.lookup(key); m != nil {
 		return m
 	}
 	rm.mu.Lock()
@@ -97,12 +91,20 @@ func (rm *readModels) get(key string) *readModel {
 	if rm.m == nil {
 		rm.m = map[string]*readModel{}
 	}
-	m, ok = rm.m[key]
+	m, ok := rm.m[key]
 	if !ok {
 		m = &readModel{}
 		rm.m[key] = m
 	}
 	return m
+}
+
+// lookup finds the read model key under the read lock: the usual case,
+// which concurrent requests should not serialise on.
+func (rm *readModels) lookup(key string) *readModel {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	return rm.m[key]
 }
 
 // within reports whether m was built at version and less than maxAge ago.

@@ -230,7 +230,7 @@ func resolveReadAuth(flagValue, addr string) (string, error) {
 		if err != nil {
 			return "", usageError(fmt.Sprintf("--addr: %v", err))
 		}
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		if isLoopback(host) {
 			return web.ReadAuthNone, nil
 		}
 		return web.ReadAuthToken, nil
