@@ -82,6 +82,11 @@ func (s *Store) applyPolicyEvidence(ctx context.Context, t *wtx, e *probes.Clien
 	var raw string
 	var storedAt int64
 	known := true
+	if t.conn != nil {
+		if _, err := t.ExecContext(ctx, lockClient(e.Client).sql, e.Client); err != nil {
+			return 0, fmt.Errorf("lock client view: %w", err)
+		}
+	}
 	err = t.QueryRowContext(ctx, `SELECT body, collected_at FROM client_reports WHERE name = $1`, e.Client).Scan(&raw, &storedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -103,10 +103,27 @@ func clientSusID(cr *probes.ClientReport) string {
 	return strings.ToLower(strings.Trim(cr.Client.SusClientID, "{}"))
 }
 
+// lockClient serialises the writes of one client's view on PostgreSQL,
+// taken before anything of the client is read: each report (or evidence)
+// then reads what the one before stored. Without it two reports read the
+// same prior view and both move the vantage counts from it (the client
+// counted twice, or not at all), or an older report committed last
+// overwrites a newer one. A row lock cannot do it: a client's first report
+// has no row yet. The two-key form keeps these locks apart from the
+// migrations' one-key lock; 30563 is "wc".
+func lockClient(name string) stmt {
+	return stmt{`SELECT pg_advisory_xact_lock(30563, hashtext($1))`, []any{name}}
+}
+
 // queueClientPrior reads the client's prior into p, in one read.
 func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, prior *clientPrior) error {
 	name := cr.Client.Name
 	prior.sharing = []string{name}
+	if p.t.conn != nil {
+		if err := p.exec(ctx, lockClient(name)); err != nil {
+			return fmt.Errorf("lock client report: %w", err)
+		}
+	}
 	err := p.query(ctx, `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
 		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, []any{name, clientSusID(cr)}, func(rows rowsScanner) error {
 		for rows.Next() {

@@ -54,6 +54,7 @@ func Run(t *testing.T, open Opener) {
 		{"FleetStripsAndSync", testFleet},
 		{"ClientGaps", testClientGaps},
 		{"ClientsVantageCounts", testClientChecks},
+		{"ClientReportsOfOneClientAtOnce", testClientReportsRace},
 		{"FactsForTheRules", testFactsAssembly},
 		{"ServerIdentity", testServerIdentity},
 		{"ClientScopes", testClientScopes},
