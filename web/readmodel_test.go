@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,4 +140,40 @@ func tokenID(t *testing.T, e *env, name string) int64 {
 	}
 	t.Fatalf("no token %q", name)
 	return 0
+}
+
+// TestHeadAnsweredAsGet: HEAD on a page or a read endpoint gets GET's status
+// and headers (the ETag of the read model among them) and no body; HEAD on a
+// write-only endpoint is still refused.
+func TestHeadAnsweredAsGet(t *testing.T) {
+	e := newEnv(t, web.Config{})
+	e.mustPost("/api/v1/reports", storetest.Report("head-1", "wsus01.corp.example", storetest.T0))
+	srv := httptest.NewServer(e.h)
+	defer srv.Close()
+	send := func(method, path string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.read)
+		req.Header.Set("Accept-Encoding", "identity") // Go's client asks for gzip on GET only
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	for _, path := range []string{"/api/v1/servers", "/api/v1/servers/wsus01.corp.example", "/healthz"} {
+		get, body := send(http.MethodGet, path)
+		head, none := send(http.MethodHead, path)
+		if get.StatusCode != 200 || head.StatusCode != 200 || len(body) == 0 || len(none) != 0 {
+			t.Errorf("%s: GET %d (%d bytes), HEAD %d (%d bytes)", path, get.StatusCode, len(body), head.StatusCode, len(none))
+		}
+		if g, h := get.Header.Get("ETag"), head.Header.Get("ETag"); g != h || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+			t.Errorf("%s: HEAD headers differ from GET's: ETag %q vs %q", path, h, g)
+		}
+	}
+	if res, _ := send(http.MethodHead, "/api/v1/reports"); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("HEAD /api/v1/reports: %d, want 405", res.StatusCode)
+	}
 }

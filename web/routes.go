@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -11,6 +12,9 @@ import (
 // routes lists every route of the dashboard and its API.
 func (a *app) routes() http.Handler {
 	r := chi.NewRouter()
+	// HEAD is answered as GET (net/http drops the body): `curl -I` and
+	// monitors that check a page with HEAD get its status and headers.
+	r.Use(middleware.GetHead)
 	r.Use(a.withClient, a.withRequestID, a.logRequests, securityHeaders, a.paceBodies)
 	r.Use(a.observe) // metrics.go: requests by route pattern, ingest by kind
 	r.NotFound(a.handle(func(w http.ResponseWriter, r *http.Request) error {
