@@ -329,8 +329,7 @@ func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys []
 		WHERE server_id = $1 AND removed_at IS NULL AND key IN (SELECT key FROM removed_keys)`, serverID, ms(t.now), listedAt); err != nil {
 		return fmt.Errorf("mark removed clients: %w", err)
 	}
-	_, err := t.ExecContext(ctx, `DELETE FROM removed_keys`)
-	return err
+	return s.emptyScratch(ctx, t, "removed_keys")
 }
 
 // recountClients refreshes how many targets the server lists, how many it

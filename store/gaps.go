@@ -303,8 +303,7 @@ func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) erro
 		age_bucket = g.age_bucket FROM gap_changes g WHERE clients.server_id = g.server_id AND clients.key = g.key`); err != nil {
 		return fmt.Errorf("store client gaps: %w", err)
 	}
-	_, err := t.ExecContext(ctx, `DELETE FROM gap_changes`)
-	return err
+	return s.emptyScratch(ctx, t, "gap_changes")
 }
 
 // entryDue: when a client's category or histogram bucket next changes with
@@ -544,6 +543,9 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 // findings of servers whose gaps changed. serve runs it every few seconds;
 // it returns how many servers it classified and diagnosed.
 func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
+	if err := s.analyzeStale(ctx); err != nil {
+		return 0, 0, err
+	}
 	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE gaps_due_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, 0, fmt.Errorf("find servers to classify: %w", err)

@@ -1,0 +1,67 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+)
+
+// The gap classification's scratch table is left with no pages after each
+// use: dead rows left behind in a temporary table (which autovacuum never
+// visits) made the planner take 200 changes for tens of thousands.
+func TestPostgresScratchTableLeftEmpty(t *testing.T) {
+	storetest.SkipWithoutPostgres(t)
+	s := storetest.OpenPostgres(t, store.Options{})
+	for range 3 { // the table outlives the transaction: used again, still empty
+		size, err := store.ScratchSizeAfterGaps(context.Background(), s, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size != 0 {
+			t.Fatalf("gap_changes holds %d bytes after use, want 0", size)
+		}
+	}
+}
+
+// Settle analyses the clients table itself once a client list loaded a good
+// part of it, instead of leaving the planner without statistics until
+// autovacuum comes by (last_analyze is the manual one, not autovacuum's).
+func TestPostgresSettleAnalyzesLoadedClients(t *testing.T) {
+	storetest.SkipWithoutPostgres(t)
+	clock := storetest.NewClock(storetest.T0)
+	s := storetest.OpenPostgres(t, store.Options{Now: clock.Now})
+	ctx := context.Background()
+	r := storetest.Report("load-1", "wsus01.corp.example", storetest.T0)
+	r.Clients = &probes.ClientList{Complete: true, Items: storetest.ClientRange(0, 3000, storetest.T0, func(int) time.Duration { return time.Hour })}
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	db := store.SQLDB(s)
+	analyzed := func() bool {
+		var at *time.Time
+		if err := db.QueryRowContext(ctx, `SELECT last_analyze FROM pg_stat_user_tables
+			WHERE schemaname = current_schema() AND relname = 'clients'`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at != nil
+	}
+	if analyzed() {
+		t.Fatal("clients analysed before Settle ran")
+	}
+	// The load's row counts reach the statistics views when its backend
+	// reports them (within ~10 s of going idle): Settle until they did.
+	deadline := time.Now().Add(60 * time.Second)
+	for !analyzed() {
+		if time.Now().After(deadline) {
+			t.Fatal("Settle did not analyse the freshly loaded clients table within 60 s")
+		}
+		if _, _, err := s.Settle(ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // polling the condition above
+	}
+}
