@@ -543,14 +543,24 @@ func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
 // findings of servers whose gaps changed. serve runs it every few seconds;
 // it returns how many servers it classified and diagnosed.
 func (s *Store) Settle(ctx context.Context) (classified, diagnosed int, err error) {
-	if err := s.analyzeStale(ctx); err != nil {
-		return 0, 0, err
-	}
 	ids, err := s.serverIDs(ctx, `SELECT id FROM servers WHERE gaps_due_at <= $1`, ms(s.now()))
 	if err != nil {
 		return 0, 0, fmt.Errorf("find servers to classify: %w", err)
 	}
+	// At every settle, and again every second of a long run of
+	// classifications: a load's row counts reach the statistics views
+	// seconds after it commits.
+	if err := s.analyzeStale(ctx); err != nil {
+		return 0, 0, err
+	}
+	analyzed := time.Now()
 	for _, id := range ids {
+		if time.Since(analyzed) >= time.Second {
+			if err := s.analyzeStale(ctx); err != nil {
+				return classified, 0, err
+			}
+			analyzed = time.Now()
+		}
 		if err := s.write(ctx, func(ctx context.Context, t *wtx) error { return s.classifyServer(ctx, t, id) }); err != nil {
 			return classified, 0, err
 		}
