@@ -34,7 +34,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	var replayed string
 	// On PostgreSQL the reads that need nothing written before them go in
 	// one round trip with the transaction's BEGIN, and the client's writes
-	// in a second (writeClientReport).
+	// in a second (writeClientReport); its vantage counts go with the claim.
 	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 		p := t.pipe()
 		var server hostCandidates
@@ -50,7 +50,8 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		}
 		m, serverID := server.match()
 		verdict := probes.JudgePolicy(cr, m)
-		if err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior); err != nil {
+		var counts []stmt
+		if err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior, &counts); err != nil {
 			return err
 		}
 		if receipt, err = clientReceipt(ctx, t, cr, m.Server, verdict); err != nil {
@@ -60,7 +61,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		// Claimed last, with its answer: a replay rolls back what came before.
 		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
 			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
-		return claimDocument(ctx, t, doc, nullID(serverID), string(answer), &replayed)
+		return claimAfter(ctx, t, counts, doc, nullID(serverID), string(answer), &replayed)
 	}, false)
 	if errors.Is(err, errReplay) {
 		var stored probes.ClientReceipt
@@ -87,7 +88,7 @@ func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.Clien
 	if err := p.run(ctx, "read client report"); err != nil {
 		return err
 	}
-	return s.writeClientReport(ctx, t, cr, verdict, serverID, body, &prior)
+	return s.writeClientReport(ctx, t, cr, verdict, serverID, body, &prior, nil)
 }
 
 // clientPrior is what is stored of a client before its report: its name's
@@ -151,8 +152,9 @@ func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, pri
 // categories of its name, of the names sharing its SusClientId and of those
 // that shared the one it reported before. Its writes, and the read of the
 // names that shared its previous SusClientId, go as one round trip on
-// PostgreSQL (pipe).
-func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior) error {
+// PostgreSQL (pipe). With late, the statements moving the vantage counts
+// are left there for the caller to send with its last statements.
+func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior, late *[]stmt) error {
 	name, sus := cr.Client.Name, clientSusID(cr)
 	if prior.stored.Valid && prior.stored.Int64 > ms(cr.CollectedAt.Time) {
 		return nil // a newer view of this client is stored: a late report changes nothing
@@ -171,6 +173,10 @@ func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.Client
 	counts, err := clientCheckCounts(prior.oldServer, prior.oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time))
 	if err != nil {
 		return err
+	}
+	if late != nil {
+		*late = counts
+		counts = nil
 	}
 	for _, st := range counts {
 		if err := p.exec(ctx, st); err != nil {
@@ -209,6 +215,41 @@ func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.Client
 		}
 	}
 	return s.classifyNames(ctx, t, names, dups)
+}
+
+// claimAfter is claimDocument sending late first, in the claim's round trip
+// on PostgreSQL. late are the vantage counts' updates: every report from the
+// clients of one server moves the same few rows, and a row updated early in
+// the transaction stays locked through the rest of it, so the server's other
+// clients' reports queued behind each other for all of its round trips.
+func claimAfter(ctx context.Context, t *wtx, late []stmt, doc document, serverID any, response string, replayed *string) error {
+	if len(late) == 0 {
+		return claimDocument(ctx, t, doc, serverID, response, replayed)
+	}
+	p := t.pipe()
+	for _, st := range late {
+		if err := p.exec(ctx, st); err != nil {
+			return fmt.Errorf("count client checks: %w", err)
+		}
+	}
+	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
+	claimed := false
+	err := p.query(ctx, c.sql+` RETURNING 1`, c.args, func(rows rowsScanner) error {
+		for rows.Next() {
+			claimed = true
+		}
+		return rows.Err()
+	})
+	if err == nil {
+		err = p.run(ctx, "count client checks and record document")
+	}
+	if err != nil {
+		return fmt.Errorf("record document: %w", err)
+	}
+	if claimed {
+		return nil
+	}
+	return storedDocument(ctx, t, doc, replayed)
 }
 
 // matchWUServer finds the fleet server a WUServer value names, by any of

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClientGaps", testClientGaps},
 		{"ClientsVantageCounts", testClientChecks},
 		{"ClientReportsOfOneClientAtOnce", testClientReportsRace},
+		{"ClientReportReplayAndConflict", testClientReportReplay},
 		{"FactsForTheRules", testFactsAssembly},
 		{"ServerIdentity", testServerIdentity},
 		{"ClientScopes", testClientScopes},

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -54,5 +55,44 @@ func testClientReportsRace(t *testing.T, open Opener) {
 		if want := "ClientWebService 401.2 x1"; strings.Join(got, "; ") != want {
 			t.Fatalf("round %d: vantage counts %q, want %q", round, got, want)
 		}
+	}
+}
+
+// testClientReportReplay: the same client report again is a replay with the
+// first answer and moves no count; its id with other content is a conflict
+// and stores nothing of it.
+func testClientReportReplay(t *testing.T, open Opener) {
+	s, _ := fixed(t, open, store.Options{})
+	const server = "wsus01.corp.example"
+	mustSave(t, s, Report("r-"+server, server, T0))
+	base := "http://" + server + ":8530"
+	cr := clientReport("pc1.corp.example", base, base, "", T0)
+	cr.VDirChecks = []probes.VDirCheck{{VDir: "ClientWebService", URL: base + "/ClientWebService/client.asmx", Status: 200, LatencyMS: 9}}
+	first, replay, err := s.SaveClientReport(ctx(), cr, "digest-1")
+	if err != nil || replay {
+		t.Fatalf("first: %v, replay %v", err, replay)
+	}
+	counts := func() string {
+		var out []string
+		for _, c := range mustState(t, s, server).ClientChecks {
+			out = append(out, fmt.Sprintf("%s %s x%d", c.VDir, c.Status, c.Clients))
+		}
+		return strings.Join(out, "; ")
+	}
+	const want = "ClientWebService 200 x1"
+	if got := counts(); got != want {
+		t.Fatalf("after the first: %q, want %q", got, want)
+	}
+	again, replay, err := s.SaveClientReport(ctx(), cr, "digest-1")
+	if err != nil || !replay || again != first {
+		t.Fatalf("again: %+v, replay %v, %v; want %+v as a replay", again, replay, err, first)
+	}
+	other := *cr
+	other.VDirChecks = []probes.VDirCheck{{VDir: "ClientWebService", URL: base + "/ClientWebService/client.asmx", Status: 503, LatencyMS: 9}}
+	if _, _, err := s.SaveClientReport(ctx(), &other, "digest-2"); !errors.Is(err, probes.ErrConflict) {
+		t.Fatalf("other content under the same id: %v, want a conflict", err)
+	}
+	if got := counts(); got != want {
+		t.Fatalf("after the replay and the conflict: %q, want %q", got, want)
 	}
 }
