@@ -252,18 +252,10 @@ func streamItems(st *stream) ([]Client, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// One decoder per worker reads its items as a stream of
-			// values: a decoder per item allocated more than it decoded.
-			d := json.NewDecoder(&spanReader{spans: spans[lo:hi]})
-			d.DisallowUnknownFields()
-			var read int64
+			var d clientDecoder
+			d.reset(spanBytes(spans[lo:hi]))
 			for i := lo; i < hi; i++ {
-				if err := d.Decode(&items[i]); err != nil {
-					errs[w] = err
-					return
-				}
-				// Each element must be exactly one value.
-				if read += 1 + int64(len(spans[i])); d.InputOffset() != read {
+				if !d.decode(spans[i], &items[i]) {
 					errs[w] = errStream
 					return
 				}
@@ -298,6 +290,15 @@ func (r *spanReader) Read(p []byte) (int, error) {
 	n := copy(p, r.cur)
 	r.cur = r.cur[n:]
 	return n, nil
+}
+
+// spanBytes is the size of the items' JSON, which their strings fit in.
+func spanBytes(spans [][]byte) int {
+	n := 0
+	for _, b := range spans {
+		n += len(b)
+	}
+	return n
 }
 
 // itemsPerWorker is how many items make another decoding goroutine worth it.
@@ -419,17 +420,12 @@ func (s *itemStream) work() {
 // decodeChunk decodes items [lo, hi) strictly, validates each as Validate
 // would, and normalizes its name as Normalize would: false on any problem.
 func (s *itemStream) decodeChunk(lo, hi int) bool {
-	d := json.NewDecoder(&spanReader{spans: s.spans[lo:hi]})
-	d.DisallowUnknownFields()
-	var read int64
+	var d clientDecoder
+	d.reset(spanBytes(s.spans[lo:hi]))
 	var p problems
 	ptr := &pointer{}
 	for i := lo; i < hi; i++ {
-		if err := d.Decode(&s.items[i]); err != nil {
-			return false
-		}
-		// Each element must be exactly one value.
-		if read += 1 + int64(len(s.spans[i])); d.InputOffset() != read {
+		if !d.decode(s.spans[i], &s.items[i]) {
 			return false
 		}
 		walkStruct(reflect.ValueOf(&s.items[i]), ptr, s.now, &p)
