@@ -191,8 +191,9 @@ func (d *clientDecoder) str(v []byte) string {
 }
 
 // plainString reads a JSON string at b[i:] that has no escapes and no
-// control characters (the body is valid UTF-8 already): its contents, and
-// where it ends.
+// control characters: its contents, and where it ends. Its bytes are
+// taken as they are: a body that is not UTF-8 is refused whatever its
+// items decode to.
 func plainString(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, i, false
