@@ -29,8 +29,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	if n := r.ContentLength; n > 0 && n <= limit && identityEncoded(r) {
 		// Sized by Content-Length when it is known and allowed: a 30 MB
 		// client list read by growing a buffer leaves several times that
-		// behind. Read into it as allocated: bytes.Buffer.Grow zeroes all
-		// it adds first, one more pass over 30 MB before a byte is read.
+		// behind. Read into it as make allocates it (memory fresh from the
+		// OS is not cleared): bytes.Buffer.Grow clears all it adds, one
+		// more pass over 30 MB before a byte is read.
 		b = make([]byte, n, n+bytes.MinRead)
 		m, err := 0, error(nil)
 		for m < len(b) && err == nil {
