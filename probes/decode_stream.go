@@ -267,8 +267,10 @@ func streamItems(st *stream) ([]Client, error) {
 		go func() {
 			defer wg.Done()
 			var d clientDecoder
-			d.reset(spanBytes(spans[lo:hi]))
 			for i := lo; i < hi; i++ {
+				if (i-lo)%chunkItems == 0 { // a buffer a chunk: an item's string kept longer keeps no more
+					d.reset(spanBytes(spans[i:min(i+chunkItems, hi)]))
+				}
 				if !d.decode(spans[i], &items[i]) {
 					errs[w] = errStream
 					return
