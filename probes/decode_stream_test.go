@@ -245,3 +245,34 @@ func TestStreamedItemsRefused(t *testing.T) {
 		t.Errorf("a bad server name: %v", err)
 	}
 }
+
+// A large report that is not UTF-8 (checked beside its decoding) is
+// refused as one of any size is, whether its items would decode or not.
+func TestLargeReportNotUTF8(t *testing.T) {
+	now := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	var items strings.Builder
+	n := streamAbove/30 + 100
+	for i := range n {
+		if i > 0 {
+			items.WriteByte(',')
+		}
+		items.WriteString(`{"name":"pc` + strings.Repeat("0", 6) + itoa(i) + `.corp.example"}`)
+	}
+	doc := minimal(`"server":{`, `"clients":{"complete":true,"items":[`+items.String()+`]},"server":{`)
+	for _, bad := range []string{
+		strings.Replace(doc, `pc0000007.corp`, "pc\xfc000007.corp", 1),              // in an item
+		strings.Replace(doc, `pc0000007.corp`, "pc\xfc000007.corp\"},{", 1),         // and its item broken
+		strings.Replace(doc, `"complete":true`, "\"complete\":true,\"x\xe9\":1", 1), // outside the items
+	} {
+		want := checkUTF8([]byte(bad))
+		if want == nil || len(bad) <= streamAbove {
+			t.Fatal("the test's document is UTF-8 or small")
+		}
+		if _, err := DecodeReport([]byte(bad), now); err == nil || err.Error() != want.Error() {
+			t.Errorf("DecodeReport: %v, want %v", err, want)
+		}
+		if r, err := DecodeReportStreamed([]byte(bad), now); err == nil || err.Error() != want.Error() {
+			t.Errorf("DecodeReportStreamed: %v (%v), want %v", err, r, want)
+		}
+	}
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -36,4 +38,42 @@ func TestClientListPreparedInParallelAsInOnePass(t *testing.T) {
 func samePrepared(a, b *clientList) bool {
 	return reflect.DeepEqual(a.items, b.items) && reflect.DeepEqual(a.keys, b.keys) &&
 		reflect.DeepEqual(a.groups, b.groups) && reflect.DeepEqual(a.digests, b.digests)
+}
+
+// Each target's groups are its own, encoded (a run of targets with the same
+// groups shares one encoding), and its digest is digestRow of its row: the
+// digests stored before must match those of the same facts now.
+func TestClientListGroupsAndDigestsAsRowsHaveThem(t *testing.T) {
+	at := time.Date(2026, 11, 21, 8, 0, 0, 0, time.UTC)
+	groups := [][]string{nil, {"Ring 1"}, {"Ring 1"}, nil, {"Ring 1"}, {"Ring 1", "<b>&"}, {}, {"Ring 1", "<b>&"}, {"Ring 2"}, {"Ring 1"}}
+	items := make([]probes.Client, 10_000)
+	for i := range items {
+		items[i] = probes.Client{Name: fmt.Sprintf("pc%05d.corp.example", i), Groups: groups[i%len(groups)], OS: "Windows 11",
+			LastSyncResult: "Succeeded", RequestedGroup: fmt.Sprint("r", i%3)}
+		if i%3 != 0 {
+			items[i].ID = fmt.Sprintf("{00000000-0000-4000-8000-%012d}", i)
+			items[i].LastReport = probes.TimeOf(at.Add(-time.Duration(i) * time.Minute))
+		}
+		if i%4 == 0 {
+			items[i].LastSync = probes.TimeOf(at)
+		}
+	}
+	l := newClientList(&probes.ClientList{Items: items})
+	row := make([]any, len(clientColumnList))
+	for i := range items {
+		want := "[]"
+		if len(items[i].Groups) > 0 {
+			b, _ := json.Marshal(items[i].Groups)
+			want = string(b)
+		}
+		if l.groups[i] != want {
+			t.Fatalf("item %d: groups %s, want %s", i, l.groups[i], want)
+		}
+		if d := digestRow(l.row(i, row)[2:12]); l.digests[i] != d {
+			t.Fatalf("item %d: digest %d, digestRow %d", i, l.digests[i], d)
+		}
+	}
+	if l.digests[1] == l.digests[2] || l.digests[0] == l.digests[3] {
+		t.Error("two targets' digests alike")
+	}
 }

@@ -15,7 +15,7 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := a.now()
-	if len(body) <= fastDecodeMax || !a.store.LoadsWhileDecoding() {
+	if len(body) <= fastDecodeMax {
 		rep, err := decodeReport(body, now)
 		if err != nil {
 			return err
@@ -25,6 +25,14 @@ func (a *app) postReport(w http.ResponseWriter, r *http.Request) error {
 	}
 	digest := make(chan string, 1)
 	go func() { digest <- probes.Digest(body) }() // beside the decoding
+	if !a.store.LoadsWhileDecoding() {
+		rep, err := probes.DecodeReport(body, now)
+		if err != nil {
+			return err
+		}
+		receipt, replay, err := a.store.SaveReport(r.Context(), rep, <-digest)
+		return a.answerReport(w, receipt, replay, err)
+	}
 	// A large client list is loaded as its items are decoded, in the
 	// report's one transaction, which the store commits only once every
 	// item arrived valid (PostgreSQL: the load runs in the database's
