@@ -176,8 +176,12 @@ func (g *pgGroups) run(group []*pgJob) {
 	g.fellBack.Add(1)
 	g.s.opts.Logger.Debug("store: group rolled back, its writes run alone", "writes", len(group), "err", err)
 	for _, j := range group {
-		j.t = nil
-		j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, j.fn) })
+		j.err = g.s.retryPostgres(func() error {
+			return g.s.writePostgresLazy(ctx, func(ctx context.Context, t *wtx) error {
+				j.t = t // its serverID orders the next groups' locks
+				return j.fn(ctx, t)
+			})
+		})
 		close(j.done)
 	}
 }
