@@ -55,3 +55,13 @@ func InputsRepeats(ctx context.Context, s *Store, server string) (n int64, err e
 	err = s.db.QueryRowContext(ctx, `SELECT inputs_repeats FROM servers WHERE name = $1`, server).Scan(&n)
 	return n, err
 }
+
+// GroupEveryWrite puts every grouped write in a group on PostgreSQL, even
+// one expected to be no repeat (pgGroups.submit), so tests can hold them.
+func GroupEveryWrite(s *Store) {
+	if g := s.groups; g != nil {
+		g.mu.Lock()
+		g.predict = false
+		g.mu.Unlock()
+	}
+}

@@ -96,7 +96,7 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
 	}
 	if p.rerunnable() {
-		err = s.writeGrouped(ctx, r.Server.Name, write)
+		err = s.writeGrouped(ctx, r.Server.Name, p.inputs, write)
 	} else {
 		err = s.writeBatched(ctx, write, false)
 	}

@@ -39,10 +39,14 @@ type pgGroups struct {
 	queue  []*pgJob  // waiting, in arrival order
 	busy   map[string]uint64
 	serial uint64           // numbers the groups: busy says whose a server is
-	ids    map[string]int64 // servers' ids as their last group wrote them
-	shut   bool
-	paused bool // tests: committers take nothing while set (HoldGroups)
-	done   sync.WaitGroup
+	ids    map[string]int64 // servers' ids as their last write here stored them
+	// digests: the inputs each server's last write here stored; predict:
+	// a write whose inputs differ runs alone (submit); tests turn it off.
+	digests map[string]string
+	predict bool
+	shut    bool
+	paused  bool // tests: committers take nothing while set (HoldGroups)
+	done    sync.WaitGroup
 	// fellBack counts groups rolled back whose writes ran again alone.
 	fellBack atomic.Int64
 }
@@ -52,7 +56,7 @@ const (
 	// cores busy while a third is being formed and sent.
 	pgCommitters = 3
 	pgMaxGroup   = 64      // writes in one group
-	pgMaxIDs     = 1 << 16 // servers whose ids are remembered
+	pgMaxIDs     = 1 << 16 // servers whose ids and inputs are remembered
 )
 
 type pgJob struct {
@@ -70,7 +74,7 @@ type pgJob struct {
 var errGroupUnsent = errors.New("store: a grouped write ran a statement before its group's batch")
 
 func newPGGroups(s *Store) *pgGroups {
-	g := &pgGroups{s: s, busy: map[string]uint64{}, ids: map[string]int64{}}
+	g := &pgGroups{s: s, busy: map[string]uint64{}, ids: map[string]int64{}, digests: map[string]string{}, predict: true}
 	g.wake.L = &g.mu
 	g.done.Add(pgCommitters)
 	for range pgCommitters {
@@ -82,18 +86,54 @@ func newPGGroups(s *Store) *pgGroups {
 // submit queues fn, a write to server, and waits until it is committed or
 // failed. Like writePostgresLazy, the write does not depend on the caller's
 // context: once queued it runs even if the caller goes away.
-func (g *pgGroups) submit(server string, fn writeFunc) error {
+//
+// A write whose inputs (preparedReport.inputs) are not those its server's
+// last write here stored is expected to be no repeat, and runs alone at
+// once: one that is no repeat brings the server's names in line
+// (syncIdentity), several statements one after another, which in a group
+// would run one server after another while the group holds every server's
+// row lock. Alone it runs beside the groups, as every write did before
+// them, and waits only for its own server's row.
+func (g *pgGroups) submit(server, inputs string, fn writeFunc) error {
 	j := &pgJob{server: server, fn: fn, done: make(chan struct{})}
 	g.mu.Lock()
 	if g.shut {
 		g.mu.Unlock()
 		return errClosed
 	}
-	g.queue = append(g.queue, j)
+	if g.predict && (inputs == "" || g.digests[server] != inputs) {
+		g.mu.Unlock()
+		j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(context.Background(), j.record(fn)) })
+	} else {
+		g.queue = append(g.queue, j)
+		g.mu.Unlock()
+		g.wake.Signal()
+		<-j.done
+	}
+	g.mu.Lock()
+	if len(g.ids) >= pgMaxIDs {
+		clear(g.ids)
+		clear(g.digests)
+	}
+	if j.t != nil && j.t.serverID != 0 {
+		g.ids[server] = j.t.serverID
+	}
+	if j.err == nil {
+		g.digests[server] = inputs
+	} else {
+		delete(g.digests, server)
+	}
 	g.mu.Unlock()
-	g.wake.Signal()
-	<-j.done
 	return j.err
+}
+
+// record is fn keeping the write's wtx, whose serverID orders the next
+// groups' locks.
+func (j *pgJob) record(fn writeFunc) writeFunc {
+	return func(ctx context.Context, t *wtx) error {
+		j.t = t
+		return fn(ctx, t)
+	}
 }
 
 func (g *pgGroups) loop() {
@@ -105,15 +145,9 @@ func (g *pgGroups) loop() {
 		}
 		g.run(group)
 		g.mu.Lock()
-		if len(g.ids) >= pgMaxIDs {
-			clear(g.ids)
-		}
 		for _, j := range group {
 			if g.busy[j.server] == serial {
 				delete(g.busy, j.server)
-			}
-			if j.t != nil && j.t.serverID != 0 {
-				g.ids[j.server] = j.t.serverID
 			}
 		}
 		g.mu.Unlock()
@@ -176,12 +210,7 @@ func (g *pgGroups) run(group []*pgJob) {
 	g.fellBack.Add(1)
 	g.s.opts.Logger.Debug("store: group rolled back, its writes run alone", "writes", len(group), "err", err)
 	for _, j := range group {
-		j.err = g.s.retryPostgres(func() error {
-			return g.s.writePostgresLazy(ctx, func(ctx context.Context, t *wtx) error {
-				j.t = t // its serverID orders the next groups' locks
-				return j.fn(ctx, t)
-			})
-		})
+		j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, j.record(j.fn)) })
 		close(j.done)
 	}
 }

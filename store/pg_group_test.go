@@ -53,6 +53,7 @@ func saveHeld(t *testing.T, s *store.Store, reports []*probes.Report) []saved {
 	ctx := context.Background()
 	out := make([]saved, len(reports))
 	var wg sync.WaitGroup
+	store.GroupEveryWrite(s)
 	release := store.HoldGroups(s)
 	for i, r := range reports {
 		wg.Go(func() {
@@ -276,5 +277,37 @@ func TestGroupedReportsConcurrentNoDeadlock(t *testing.T) {
 				t.Errorf("%d groups rolled back (deadlocks or serialization failures)", n)
 			}
 		})
+	}
+}
+
+// On PostgreSQL a report that is expected to be no repeat (its inputs are
+// not its server's last) runs alone at once, beside the groups; one that
+// repeats its server's last inputs waits for a group.
+func TestGroupedReportNoRepeatRunsAlone(t *testing.T) {
+	s := storetest.OpenPostgres(t, store.Options{})
+	ctx := context.Background()
+	release := store.HoldGroups(s)
+	if _, replay, err := s.SaveReport(ctx, sameReport("n1", "a", 0), ""); err != nil || replay {
+		t.Fatalf("a new server's first report: replay %v, %v; want it stored alone while the groups are held", replay, err)
+	}
+	changed := sameReport("n2", "a", 1)
+	changed.Server.URL = "http://a.corp.example:8530"
+	if _, replay, err := s.SaveReport(ctx, changed, ""); err != nil || replay {
+		t.Fatalf("a report with other inputs: replay %v, %v; want it stored alone", replay, err)
+	}
+	again := sameReport("n3", "a", 2)
+	again.Server.URL = changed.Server.URL
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := s.SaveReport(ctx, again, "")
+		done <- err
+	}()
+	storetest.WaitFor(t, "the repeating report queued for a group", time.Minute, func() bool { return store.QueuedWrites(s) == 1 })
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := store.InputsRepeats(ctx, s, "a"); err != nil || n != 1 {
+		t.Errorf("inputs_repeats %d (%v), want 1: the third report repeats the second", n, err)
 	}
 }

@@ -379,13 +379,14 @@ func (s *Store) writeBatched(ctx context.Context, fn writeFunc, rerun bool) erro
 // rollback and, on PostgreSQL, queues its one statement into a group's
 // batch (wtx.group): it is committed with the other such writes waiting,
 // one transaction, round trip and WAL flush for them all (pgGroups). key
-// names the server it writes: a server is in one group at a time.
-func (s *Store) writeGrouped(ctx context.Context, key string, fn writeFunc) error {
+// names the server it writes (a server is in one group at a time), inputs
+// what it gives the rules to read (preparedReport.inputs).
+func (s *Store) writeGrouped(ctx context.Context, key, inputs string, fn writeFunc) error {
 	if s.groups == nil {
 		return s.writeBatched(ctx, fn, true)
 	}
 	defer s.ver.wrote()
-	return s.groups.submit(key, fn)
+	return s.groups.submit(key, inputs, fn)
 }
 
 func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {
