@@ -65,3 +65,17 @@ func GroupEveryWrite(s *Store) {
 		g.mu.Unlock()
 	}
 }
+
+// LockServer holds server's row locked in a transaction of its own, as
+// RediagnoseDue's chunk does, until unlock (PostgreSQL).
+func LockServer(ctx context.Context, s *Store, server string) (unlock func(), err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM servers WHERE name = $1 FOR UPDATE`, server); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return func() { tx.Rollback() }, nil
+}

@@ -24,9 +24,9 @@ import (
 // most of PostgreSQL's CPU on a small report (docs/PERFORMANCE.md).
 //
 // A group that fails in any way (a replay or conflicting id, whose claim
-// found its document stored; a bad statement; a deadlock) is rolled back and
-// each of its writes runs again alone (writePostgresLazy), so each gets the
-// answer it gets alone.
+// found its document stored; a bad statement; a row another transaction
+// holds past pgGroupLockTimeout) is rolled back and each of its writes runs
+// again alone (writePostgresLazy), so each gets the answer it gets alone.
 //
 // Lock order: a server is in one group at a time (busy), so groups never
 // wait on each other's row locks, and a server's writes commit in the order
@@ -35,11 +35,11 @@ import (
 type pgGroups struct {
 	s      *Store
 	mu     sync.Mutex
-	wake   sync.Cond // a write was queued, a group ended, or the groups close
-	queue  []*pgJob  // waiting, in arrival order
-	busy   map[string]uint64
-	serial uint64           // numbers the groups: busy says whose a server is
-	ids    map[string]int64 // servers' ids as their last write here stored them
+	wake   sync.Cond         // a write was queued, a group ended, or the groups close
+	queue  []*pgJob          // waiting, in arrival order
+	busy   map[string]uint64 // servers being written: by group (serial), or alone (0)
+	serial uint64            // numbers the groups, from 1
+	ids    map[string]int64  // servers' ids as their last write here stored them
 	// digests: the inputs each server's last write here stored; predict:
 	// a write whose inputs differ runs alone (submit); tests turn it off.
 	digests map[string]string
@@ -58,6 +58,12 @@ const (
 	pgMaxGroup   = 64      // writes in one group
 	pgMaxIDs     = 1 << 16 // servers whose ids and inputs are remembered
 )
+
+// pgGroupLockTimeout: a group waits this long at most for a row another
+// transaction holds (RediagnoseDue's chunk of servers, a client report),
+// then is rolled back and runs alone: a group waiting holds up all its
+// writes, where alone only the one for that server waits.
+const pgGroupLockTimeout = "set local lock_timeout = '50ms'"
 
 type pgJob struct {
 	server string
@@ -93,7 +99,10 @@ func newPGGroups(s *Store) *pgGroups {
 // (syncIdentity), several statements one after another, which in a group
 // would run one server after another while the group holds every server's
 // row lock. Alone it runs beside the groups, as every write did before
-// them, and waits only for its own server's row.
+// them, and waits only for its own server's row. A write for a server that
+// a group, another write alone or a queued write has goes in a group after
+// it (its steps, should it be no repeat, then run in the group): a server's
+// writes never wait for each other's locks.
 func (g *pgGroups) submit(server, inputs string, fn writeFunc) error {
 	j := &pgJob{server: server, fn: fn, done: make(chan struct{})}
 	g.mu.Lock()
@@ -101,9 +110,16 @@ func (g *pgGroups) submit(server, inputs string, fn writeFunc) error {
 		g.mu.Unlock()
 		return errClosed
 	}
-	if g.predict && (inputs == "" || g.digests[server] != inputs) {
+	_, busy := g.busy[server]
+	busy = busy || slices.ContainsFunc(g.queue, func(q *pgJob) bool { return q.server == server })
+	if g.predict && !busy && (inputs == "" || g.digests[server] != inputs) {
+		g.busy[server] = 0 // alone: no group takes the server meanwhile
 		g.mu.Unlock()
 		j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(context.Background(), j.record(fn)) })
+		g.mu.Lock()
+		delete(g.busy, server)
+		g.mu.Unlock()
+		g.wake.Broadcast()
 	} else {
 		g.queue = append(g.queue, j)
 		g.mu.Unlock()
@@ -209,10 +225,24 @@ func (g *pgGroups) run(group []*pgJob) {
 	}
 	g.fellBack.Add(1)
 	g.s.opts.Logger.Debug("store: group rolled back, its writes run alone", "writes", len(group), "err", err)
-	for _, j := range group {
-		j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, j.record(j.fn)) })
-		close(j.done)
+	// Each server's writes one after another, the servers side by side, as
+	// they ran before groups: one waiting for a row lock holds up no other.
+	var wg sync.WaitGroup
+	for i := 0; i < len(group); {
+		n := 1
+		for i+n < len(group) && group[i+n].server == group[i].server {
+			n++
+		}
+		writes := group[i : i+n]
+		wg.Go(func() {
+			for _, j := range writes {
+				j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, j.record(j.fn)) })
+				close(j.done)
+			}
+		})
+		i += n
 	}
+	wg.Wait()
 }
 
 // commit runs group in one transaction: BEGIN and every write's statement as
@@ -229,6 +259,7 @@ func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 	start := time.Now()
 	b := &pgx.Batch{}
 	b.Queue("begin")
+	b.Queue(pgGroupLockTimeout)
 	for _, j := range group {
 		j.t = &wtx{conn: conn, now: s.now(), lazy: true, begun: true, beginErr: errGroupUnsent, group: b}
 		if err := runJob(ctx, j.fn, j.t); err != nil {
