@@ -92,9 +92,14 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 	saved = probes.Receipt{ID: r.ID, Server: r.Server.Name}
 	response, _ := json.Marshal(saved)
 	var replayed string
-	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
+	write := func(ctx context.Context, t *wtx) error {
 		return s.saveReport(ctx, t, p, digest, string(response), &replayed)
-	}, p.rerunnable())
+	}
+	if p.rerunnable() {
+		err = s.writeGrouped(ctx, r.Server.Name, p.inputs, write)
+	} else {
+		err = s.writeBatched(ctx, write, false)
+	}
 	if errors.Is(err, errReplay) {
 		if err := json.Unmarshal([]byte(replayed), &saved); err != nil {
 			return probes.Receipt{}, false, fmt.Errorf("stored answer for %s: %w", r.ID, err)
@@ -112,14 +117,24 @@ func (s *Store) saveReport(ctx context.Context, t *wtx, p *preparedReport, diges
 	collected := ms(r.CollectedAt.Time)
 	doc := document{id: r.ID, kind: "report", digest: digest, collectedAt: collected,
 		vantage: r.Collector.Vantage, collector: strings.TrimSpace(r.Collector.Name + " " + r.Collector.Version), origin: r.Collector.Host}
-	write := writeReportSteps
 	if t.conn != nil {
-		write = writeReportBatch
+		return writeReportBatch(ctx, t, p, doc, response, func(serverID int64, repeat, claimed bool) error {
+			return s.finishReport(ctx, t, p, doc, serverID, repeat, claimed, replayed)
+		})
 	}
-	serverID, repeat, claimed, err := write(ctx, t, p, doc, response)
+	serverID, repeat, claimed, err := writeReportSteps(ctx, t, p, doc, response)
 	if err != nil {
 		return err
 	}
+	return s.finishReport(ctx, t, p, doc, serverID, repeat, claimed, replayed)
+}
+
+// finishReport is what a report's write does after its server, document,
+// sections and checks were written: the answer to a replay, the server's
+// names, a client list, an IIS log.
+func (s *Store) finishReport(ctx context.Context, t *wtx, p *preparedReport, doc document, serverID int64, repeat, claimed bool, replayed *string) error {
+	r := p.r
+	collected := doc.collectedAt
 	if !claimed {
 		return storedDocument(ctx, t, doc, replayed) // the transaction is rolled back: nothing of it stays
 	}
@@ -177,8 +192,9 @@ func writeReportSteps(ctx context.Context, t *wtx, p *preparedReport, doc docume
 // so the server's row lock comes first, as with separate statements). The
 // statement goes as one pipelined batch with the transaction's BEGIN. A claim
 // that finds the document stored leaves the rest written in a transaction
-// that is then rolled back.
-func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc document, response string) (serverID int64, repeat, claimed bool, err error) {
+// that is then rolled back. then runs once the statement's results are in:
+// at once, or in a group (wtx.group) after the group's batch returned.
+func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc document, response string, then func(serverID int64, repeat, claimed bool) error) error {
 	r := p.r
 	const byUpsert = `(SELECT id FROM up)`
 	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
@@ -186,20 +202,30 @@ func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc docume
 	claim.sql += ` RETURNING 1`
 	one := withStmt(up, append([]stmt{claim}, reportStmts(p, byUpsert, nil)...),
 		`SELECT id, inputs_repeats, EXISTS (SELECT 1 FROM w0) FROM up`)
+	var serverID, repeats int64
+	var claimed bool
+	finish := func() error {
+		t.serverID = serverID
+		return then(serverID, repeats > 0, claimed)
+	}
+	if t.group != nil { // the group sends its batch, then runs finish (pgGroups)
+		t.group.Queue(one.sql, one.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats, &claimed) })
+		t.after = finish
+		return nil
+	}
 	b := &pgx.Batch{}
 	if t.lazy && !t.begun {
 		b.Queue("begin") // the transaction begins with the batch (writeBatched)
 		t.begun = true
 	}
-	var repeats int64
 	b.Queue(one.sql, one.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats, &claimed) })
-	err = t.conn.Raw(func(dc any) error {
+	err := t.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
 	})
 	if err != nil {
-		return 0, false, false, fmt.Errorf("save report for %s: %w", r.Server.Name, err)
+		return fmt.Errorf("save report for %s: %w", r.Server.Name, err)
 	}
-	return serverID, repeats > 0, claimed, nil
+	return finish()
 }
 
 // withStmt joins statements into one: first as the WITH query "up", each of

@@ -64,6 +64,7 @@ type Store struct {
 	db     *sql.DB       // reads; on PostgreSQL writes too
 	w      *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
 	turns  writeTurns    // PostgreSQL: writes take connections in arrival order
+	groups *pgGroups     // PostgreSQL: small reports committed in groups; SQLite: nil
 	ckpt   *checkpointer // SQLite: moves the WAL into the database file
 	reads  readStmts
 	strips memo[probes.VDirCell]  // fleet strips by their text
@@ -86,7 +87,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	case "sqlite":
 		err = s.openSQLite(ctx, target)
 	case "postgres":
-		err = s.openPostgres(ctx, target)
+		if err = s.openPostgres(ctx, target); err == nil {
+			s.groups = newPGGroups(s)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -129,6 +132,9 @@ func (s *Store) Close() error {
 	var errs []error
 	if s.w != nil {
 		errs = append(errs, s.w.close())
+	}
+	if s.groups != nil {
+		s.groups.close()
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())

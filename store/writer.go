@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -31,6 +32,13 @@ type wtx struct {
 	// channels are read once instead of once per server.
 	shareJudgement bool
 	judge          *judgement
+	// group (PostgreSQL, pg_group.go): the write queues its statement into
+	// its group's batch instead of sending it, and leaves what reads the
+	// results to after, run once the group's batch returned; serverID is
+	// the server it wrote, which orders later groups' locks.
+	group    *pgx.Batch
+	after    func() error
+	serverID int64
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
@@ -365,6 +373,20 @@ func (s *Store) writeBatched(ctx context.Context, fn writeFunc, rerun bool) erro
 	}
 	defer s.ver.wrote()
 	return s.retryPostgres(func() error { return s.writePostgresLazy(ctx, fn) })
+}
+
+// writeGrouped is writeBatched for a write that may run again after a
+// rollback and, on PostgreSQL, queues its one statement into a group's
+// batch (wtx.group): it is committed with the other such writes waiting,
+// one transaction, round trip and WAL flush for them all (pgGroups). key
+// names the server it writes (a server is in one group at a time), inputs
+// what it gives the rules to read (preparedReport.inputs).
+func (s *Store) writeGrouped(ctx context.Context, key, inputs string, fn writeFunc) error {
+	if s.groups == nil {
+		return s.writeBatched(ctx, fn, true)
+	}
+	defer s.ver.wrote()
+	return s.groups.submit(key, inputs, fn)
 }
 
 func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+)
+
+// HoldGroups keeps writes queued until release: on PostgreSQL the group
+// committers take nothing, on SQLite the writer's loop waits in a job of
+// its own. Writes submitted meanwhile are committed as one group (up to
+// pgMaxGroup) once released, as if they had all been waiting.
+func HoldGroups(s *Store) (release func()) {
+	if g := s.groups; g != nil {
+		g.mu.Lock()
+		g.paused = true
+		g.mu.Unlock()
+		return func() {
+			g.mu.Lock()
+			g.paused = false
+			g.mu.Unlock()
+			g.wake.Broadcast()
+		}
+	}
+	held, hold := make(chan struct{}), make(chan struct{})
+	go s.w.submitConn(context.Background(), func(*sql.Conn) error {
+		close(held)
+		<-hold
+		return nil
+	})
+	<-held
+	return func() { close(hold) }
+}
+
+// QueuedWrites is how many writes wait (HoldGroups).
+func QueuedWrites(s *Store) int {
+	if g := s.groups; g != nil {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return len(g.queue)
+	}
+	return len(s.w.jobs)
+}
+
+// GroupsFellBack is how many PostgreSQL groups were rolled back and had
+// their writes run alone (0 on SQLite).
+func GroupsFellBack(s *Store) int64 {
+	if s.groups == nil {
+		return 0
+	}
+	return s.groups.fellBack.Load()
+}
+
+// InputsRepeats reads a server's inputs_repeats (see upsertStmt).
+func InputsRepeats(ctx context.Context, s *Store, server string) (n int64, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT inputs_repeats FROM servers WHERE name = $1`, server).Scan(&n)
+	return n, err
+}
+
+// GroupEveryWrite puts every grouped write in a group on PostgreSQL, even
+// one expected to be no repeat (pgGroups.submit), so tests can hold them.
+func GroupEveryWrite(s *Store) {
+	if g := s.groups; g != nil {
+		g.mu.Lock()
+		g.predict = false
+		g.mu.Unlock()
+	}
+}
+
+// LockServer holds server's row locked in a transaction of its own, as
+// RediagnoseDue's chunk does, until unlock (PostgreSQL).
+func LockServer(ctx context.Context, s *Store, server string) (unlock func(), err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT id FROM servers WHERE name = $1 FOR UPDATE`, server); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return func() { tx.Rollback() }, nil
+}
