@@ -25,60 +25,88 @@ const rediagnoseEvery = 10 * time.Minute
 // diagnose_due (or whose last diagnosis is older than rediagnoseEvery) is
 // diagnosed (diagnose); one only marked judge_due (its reports repeated what
 // the rules read) is judged without the rules (rejudge), together with the
-// servers next to it in ids that are too. Reading the marks takes the
-// servers' row locks on PostgreSQL, so a report committed after this
-// judgement read the state marks the server due again rather than being
-// missed; a server another instance judged meanwhile is skipped. On
-// PostgreSQL the marks travel with the transaction's BEGIN.
+// servers next to it in ids that are too. On PostgreSQL the chunk's marks
+// travel with the transaction's BEGIN.
 func (s *Store) judgeChunk(ctx context.Context, t *wtx, ids []int64) error {
-	in, args := inList(ids, 1)
-	type due struct {
-		id   int64
-		full bool
-	}
-	var marks []due
-	p := t.pipe()
-	err := p.query(ctx, `SELECT id, diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id IN (`+in+`) ORDER BY id`+s.d.lockRows(false),
-		args, func(rows rowsScanner) error {
-			for rows.Next() {
-				var m due
-				var judge bool
-				var last sql.NullInt64
-				if err := rows.Scan(&m.id, &m.full, &judge, &last); err != nil {
-					return err
-				}
-				if !m.full && !judge {
-					continue
-				}
-				if !m.full && (!last.Valid || t.now.Sub(fromMS(last.Int64)) >= rediagnoseEvery) {
-					m.full = true // time may have changed what the rules find
-				}
-				marks = append(marks, m)
-			}
-			return rows.Err()
-		})
-	if err == nil {
-		err = p.run(ctx, "diagnose: read due marks")
-	}
+	// SQLite's single writer serialises: its first reading is final.
+	locked := s.d.lockRows(false) == ""
+	marks, err := s.dueMarks(ctx, t, ids, false)
 	if err != nil {
-		return fmt.Errorf("diagnose: %w", err)
+		return err
 	}
-	// Servers are judged in id order. A run of servers only judged touches
-	// nothing but their own findings and alerts (and the outbox), so judging
-	// the run together is judging them one after the other.
-	for i := 0; i < len(marks); {
-		if marks[i].full {
-			if err := s.diagnose(ctx, t, marks[i].id); err != nil {
+	return s.judgeMarked(ctx, t, marks, locked)
+}
+
+type dueMark struct {
+	id   int64
+	full bool
+}
+
+// dueMarks reads which of ids are due, and how, taking their row locks
+// when lock says so.
+func (s *Store) dueMarks(ctx context.Context, t *wtx, ids []int64, lock bool) ([]dueMark, error) {
+	in, args := inList(ids, 1)
+	q := `SELECT id, diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id IN (` + in + `) ORDER BY id`
+	if lock {
+		q += s.d.lockRows(false)
+	}
+	var marks []dueMark
+	p := t.pipe()
+	err := p.query(ctx, q, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var m dueMark
+			var judge bool
+			var last sql.NullInt64
+			if err := rows.Scan(&m.id, &m.full, &judge, &last); err != nil {
 				return err
 			}
-			i++
-			continue
+			if !m.full && !judge {
+				continue
+			}
+			if !m.full && (!last.Valid || t.now.Sub(fromMS(last.Int64)) >= rediagnoseEvery) {
+				m.full = true // time may have changed what the rules find
+			}
+			marks = append(marks, m)
 		}
-		run := []int64{}
-		for ; i < len(marks) && !marks[i].full; i++ {
+		return rows.Err()
+	})
+	if err == nil {
+		err = p.run(ctx, "read due marks")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("diagnose: %w", err)
+	}
+	return marks, nil
+}
+
+// judgeMarked judges the marked servers in id order. A run of servers only
+// judged touches nothing but their own findings and alerts (and the
+// outbox), so judging the run together is judging them one after the
+// other. Unless locked, a server's (or a run's) marks are read again under
+// its row locks first, taken when the judgement reaches it as judging them
+// one by one did: a report committed after that reading marks the server
+// due again rather than being missed, and a server another instance judged
+// meanwhile is skipped.
+func (s *Store) judgeMarked(ctx context.Context, t *wtx, marks []dueMark, locked bool) error {
+	for i := 0; i < len(marks); {
+		run := []int64{marks[i].id}
+		full := marks[i].full
+		for i++; !full && i < len(marks) && !marks[i].full; i++ {
 			run = append(run, marks[i].id)
 		}
-		if err := s.rejudge(ctx, t, run); err != nil {
+		var err error
+		switch {
+		case !locked:
+			var again []dueMark
+			if again, err = s.dueMarks(ctx, t, run, true); err == nil {
+				err = s.judgeMarked(ctx, t, again, true)
+			}
+		case full:
+			err = s.diagnose(ctx, t, run[0])
+		default:
+			err = s.rejudge(ctx, t, run)
+		}
+		if err != nil {
 			return err
 		}
 	}
