@@ -48,6 +48,10 @@ type alertRow struct {
 	ackedAt, resolvedAt  sql.NullInt64
 	ackedBy              string
 	order                int // a candidate's place in its judgement
+	// body is msg as stored; newMsg says a judgement gave the alert a
+	// message of its own since (save compares them).
+	body   string
+	newMsg bool
 }
 
 const alertColumns = `id, key, server_id, rule, subject, severity, state, fails, oks, body, explained_clients, opened_at,
@@ -59,6 +63,7 @@ func scanAlert(sc interface{ Scan(...any) error }) (alertRow, error) {
 	err := sc.Scan(&a.id, &a.key, &a.serverID, &a.rule, &a.subject, &a.severity, &a.state, &a.fails, &a.oks, &body, &a.explained, &a.opened,
 		&a.notifiedAt, &a.notifiedSeverity, &a.remindAt, &a.ackedAt, &a.ackedBy, &a.resolvedAt)
 	if err == nil {
+		a.body = body
 		err = json.Unmarshal([]byte(body), &a.msg)
 	}
 	return a, err
@@ -235,17 +240,37 @@ func (j *judgement) gone(a *alertRow) (forget bool, err error) {
 }
 
 func (j *judgement) save(a *alertRow) error {
-	body, err := json.Marshal(a.msg)
-	if err != nil {
-		return err
+	st, err := j.saveStmt(a)
+	if err == nil {
+		_, err = j.t.ExecContext(j.ctx, st.sql, st.args...)
 	}
-	_, err = j.t.ExecContext(j.ctx, `UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, body = $6, explained_clients = $7,
-		last_judged_at = $8, notified_at = $9, notified_severity = $10, remind_at = $11, resolved_at = $12 WHERE id = $1`,
-		a.id, a.severity, a.state, a.fails, a.oks, string(body), a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt)
 	if err != nil {
 		return fmt.Errorf("store alert: %w", err)
 	}
 	return nil
+}
+
+// saveStmt is the statement that stores what a judgement changed of an
+// alert. Its body is encoded only when the judgement gave it a message
+// (newMsg), and written only when that differs from the stored one: every
+// judgement moves the counters, few change the text.
+func (j *judgement) saveStmt(a *alertRow) (stmt, error) {
+	if a.newMsg {
+		b, err := json.Marshal(a.msg)
+		if err != nil {
+			return stmt{}, err
+		}
+		a.newMsg = false
+		if body := string(b); body != a.body {
+			a.body = body
+			return stmt{`UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, body = $6, explained_clients = $7,
+		last_judged_at = $8, notified_at = $9, notified_severity = $10, remind_at = $11, resolved_at = $12 WHERE id = $1`,
+				[]any{a.id, a.severity, a.state, a.fails, a.oks, body, a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt}}, nil
+		}
+	}
+	return stmt{`UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, explained_clients = $6,
+		last_judged_at = $7, notified_at = $8, notified_severity = $9, remind_at = $10, resolved_at = $11 WHERE id = $1`,
+		[]any{a.id, a.severity, a.state, a.fails, a.oks, a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt}}, nil
 }
 
 // open inserts a new alert for a cause first seen; it reports false when
@@ -256,6 +281,7 @@ func (j *judgement) open(a *alertRow) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	a.body, a.newMsg = string(body), false
 	err = j.t.QueryRowContext(j.ctx, `INSERT INTO alerts (key, server_id, rule, subject, severity, state, fails, oks, body, explained_clients, opened_at, last_judged_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 0, 0, $7, $8, $9, $9) ON CONFLICT DO NOTHING RETURNING id`,
 		a.key, a.serverID, a.rule, a.subject, a.severity, a.state, string(body), a.explained, a.opened).Scan(&a.id)
@@ -283,6 +309,7 @@ func (j *judgement) advance(open []alertRow, cands map[string]*alertRow) error {
 			explains := a.msg.Explains
 			a.msg, a.severity, a.explained = c.msg, c.severity, c.explained
 			a.msg.Explains.Merge(explains) // what it explained earlier recovers with it too
+			a.newMsg = true
 			if err := j.seen(a); err != nil {
 				return err
 			}

@@ -5,9 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
@@ -20,35 +21,118 @@ import (
 // diagnosed again at least this often while it reports.
 const rediagnoseEvery = 10 * time.Minute
 
-// diagnose judges a due server. One marked diagnose_due (or whose last
-// diagnosis is older than rediagnoseEvery) has its findings re-derived from
-// its current state and stored: new ones open, continuing ones get
-// last_seen, cleared ones resolve; the server's severity follows, and its
-// alerts are judged. One only marked judge_due (its reports repeated what the
-// rules read) is judged without the rules (rejudge). Reading the marks
-// takes the server's row lock on PostgreSQL, so a report committed after
-// this diagnosis read the state marks the server due again rather than
-// being missed; a server another instance judged meanwhile is skipped.
-func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
-	var full, judge bool
-	var last sql.NullInt64
-	err := t.QueryRowContext(ctx, `SELECT diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id = $1`+s.d.lockRows(false),
-		serverID).Scan(&full, &judge, &last)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !full && !judge) {
-		return nil
+// judgeChunk judges the due servers among ids (ascending). One marked
+// diagnose_due (or whose last diagnosis is older than rediagnoseEvery) is
+// diagnosed (diagnose); one only marked judge_due (its reports repeated what
+// the rules read) is judged without the rules (rejudge), together with the
+// servers next to it in ids that are too. On PostgreSQL the chunk's marks
+// travel with the transaction's BEGIN.
+func (s *Store) judgeChunk(ctx context.Context, t *wtx, ids []int64) error {
+	// SQLite's single writer serialises: its first reading is final.
+	locked := s.d.lockRows(false) == ""
+	marks, err := s.dueMarks(ctx, t, ids, false)
+	if err != nil {
+		return err
+	}
+	return s.judgeMarked(ctx, t, marks, locked)
+}
+
+type dueMark struct {
+	id   int64
+	full bool
+}
+
+// dueMarks reads which of ids are due, and how, taking their row locks
+// when lock says so.
+func (s *Store) dueMarks(ctx context.Context, t *wtx, ids []int64, lock bool) ([]dueMark, error) {
+	in, args := inList(ids, 1)
+	q := `SELECT id, diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id IN (` + in + `) ORDER BY id`
+	if lock {
+		q += s.d.lockRows(false)
+	}
+	var marks []dueMark
+	p := t.pipe()
+	err := p.query(ctx, q, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var m dueMark
+			var judge bool
+			var last sql.NullInt64
+			if err := rows.Scan(&m.id, &m.full, &judge, &last); err != nil {
+				return err
+			}
+			if !m.full && !judge {
+				continue
+			}
+			if !m.full && (!last.Valid || t.now.Sub(fromMS(last.Int64)) >= rediagnoseEvery) {
+				m.full = true // time may have changed what the rules find
+			}
+			marks = append(marks, m)
+		}
+		return rows.Err()
+	})
+	if err == nil {
+		err = p.run(ctx, "read due marks")
 	}
 	if err != nil {
-		return fmt.Errorf("diagnose: %w", err)
+		return nil, fmt.Errorf("diagnose: %w", err)
 	}
-	if !full && (!last.Valid || t.now.Sub(fromMS(last.Int64)) >= rediagnoseEvery) {
-		full = true // time may have changed what the rules find
-	}
-	if !full {
-		if _, err := t.ExecContext(ctx, `UPDATE servers SET judge_due = NULL WHERE id = $1`, serverID); err != nil {
-			return fmt.Errorf("diagnose: %w", err)
+	return marks, nil
+}
+
+// judgeMarked judges the marked servers in id order. A run of servers only
+// judged touches nothing but their own findings and alerts (and the
+// outbox), so judging the run together is judging them one after the
+// other. Unless locked, a server's (or a run's) marks are read again under
+// its row locks first, taken when the judgement reaches it as judging them
+// one by one did: a report committed after that reading marks the server
+// due again rather than being missed, and a server another instance judged
+// meanwhile is skipped.
+func (s *Store) judgeMarked(ctx context.Context, t *wtx, marks []dueMark, locked bool) error {
+	for i := 0; i < len(marks); {
+		run := []int64{marks[i].id}
+		full := marks[i].full
+		for i++; !full && i < len(marks) && !marks[i].full; i++ {
+			run = append(run, marks[i].id)
 		}
-		return s.rejudge(ctx, t, serverID)
+		var err error
+		switch {
+		case !locked:
+			var again []dueMark
+			if again, err = s.dueMarks(ctx, t, run, true); err == nil {
+				err = s.judgeMarked(ctx, t, again, true)
+			}
+		case full:
+			err = s.diagnose(ctx, t, run[0])
+		default:
+			err = s.rejudge(ctx, t, run)
+		}
+		if err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// inList is the placeholders $from… of an IN list of ids, and its
+// arguments, padded to diagnoseChunk with the last id so that every chunk
+// runs the same statement (one prepared statement, not one per length).
+func inList(ids []int64, from int) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, max(diagnoseChunk, len(ids)))
+	for i := 0; i < cap(args); i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+		args = append(args, ids[min(i, len(ids)-1)])
+	}
+	return b.String(), args
+}
+
+// diagnose re-derives a due server's findings from its current state and
+// stores them: new ones open, continuing ones get last_seen, cleared ones
+// resolve; the server's severity follows, and its alerts are judged.
+func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if _, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = NULL, judge_due = NULL, diagnosed_at = $2 WHERE id = $1`, serverID, ms(t.now)); err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
@@ -78,45 +162,82 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	return storeCauses(ctx, t, serverID, findings, facts.Gaps)
 }
 
-// rejudge is the judgement of a server whose reports since its last
+// rejudge is the judgement of servers whose reports since their last
 // diagnosis repeated what the rules read: the rules would find what they
 // found then, so that diagnosis's findings are seen again (last_seen) and
 // its alerts advance as if judged anew. Every diagnosis advances all of a
 // server's open alerts (advance), leaving oks at 0 on each one it saw and
 // above 0 on a firing one it did not: the first is seen again, the second
 // counts one more judgement without it, so failure and success thresholds
-// count every judgement whether or not the rules ran.
-func (s *Store) rejudge(ctx context.Context, t *wtx, serverID int64) error {
-	if _, err := t.ExecContext(ctx, `UPDATE findings SET last_seen = $2 WHERE server_id = $1 AND resolved_at IS NULL`, serverID, ms(t.now)); err != nil {
-		return fmt.Errorf("judge: findings last seen: %w", err)
+// count every judgement whether or not the rules ran. The servers' marks,
+// findings and alerts are each one statement for all of them, sent as one
+// round trip on PostgreSQL, and their alerts' rows another; an alert's body
+// is not rewritten (its message is the one stored), and servers without
+// open alerts need no judgement at all.
+func (s *Store) rejudge(ctx context.Context, t *wtx, ids []int64) error {
+	in, args := inList(ids, 1)
+	in2, args2 := inList(ids, 2)
+	p := t.pipe()
+	var open []alertRow
+	err := p.exec(ctx, stmt{`UPDATE servers SET judge_due = NULL WHERE id IN (` + in + `)`, args})
+	if err == nil {
+		err = p.exec(ctx, stmt{`UPDATE findings SET last_seen = $1 WHERE resolved_at IS NULL AND server_id IN (` + in2 + `)`, append([]any{ms(t.now)}, args2...)})
+	}
+	if err == nil {
+		// By server, then as openAlerts orders them: the order judging them
+		// one server after the other had.
+		err = p.query(ctx, `SELECT `+alertColumns+` FROM alerts WHERE state <> 'resolved' AND rule <> $1 AND server_id IN (`+in2+`) ORDER BY server_id, id`+s.d.lockRows(false),
+			append([]any{probes.RuleServerUnknown}, args2...), func(rows rowsScanner) error {
+				for rows.Next() {
+					a, err := scanAlert(rows)
+					if err != nil {
+						return err
+					}
+					open = append(open, a)
+				}
+				return rows.Err()
+			})
+	}
+	if err == nil {
+		err = p.run(ctx, "read")
+	}
+	if err != nil {
+		return fmt.Errorf("judge: %w", err)
+	}
+	if len(open) == 0 {
+		return nil
 	}
 	j, err := s.newJudgement(ctx, t)
 	if err != nil {
 		return fmt.Errorf("judge: %w", err)
 	}
-	open, err := j.openAlerts(`server_id = $1 AND rule <> $2`, false, serverID, probes.RuleServerUnknown)
-	if err != nil {
-		return fmt.Errorf("judge: %w", err)
-	}
+	saves := t.pipe()
 	for i := range open {
 		a := &open[i]
+		var st stmt
 		if a.oks == 0 {
 			err = j.seen(a)
 		} else {
 			var forget bool
 			if forget, err = j.gone(a); err == nil && forget {
-				err = j.forget(a)
+				err = saves.exec(ctx, stmt{`DELETE FROM alerts WHERE id = $1`, []any{a.id}})
+				if err != nil {
+					return fmt.Errorf("judge: alerts: %w", err)
+				}
 				continue
 			}
 		}
 		if err == nil {
-			err = j.save(a)
+			st, err = j.saveStmt(a)
+		}
+		if err == nil {
+			err = saves.exec(ctx, st)
 		}
 		if err != nil {
 			return fmt.Errorf("judge: alerts: %w", err)
 		}
 	}
-	return nil
+	return saves.run(ctx, "judge: store alerts")
 }
 
 // storeCauses keeps what lists show without reading every finding: the
@@ -306,18 +427,15 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 	}
 	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
 	for chunk := range slices.Chunk(ids, diagnoseChunk) {
-		err := s.writeRerun(ctx, func(ctx context.Context, t *wtx) error {
+		// No effect outside its transaction: the SQLite writer may run it
+		// again (rerun); on PostgreSQL its BEGIN travels with its first read.
+		err := s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 			// The chunk's servers share one judgement (wtx.shareJudgement);
 			// the next job of the batch gets its own.
 			t.shareJudgement, t.judge = true, nil
 			defer func() { t.shareJudgement, t.judge = false, nil }()
-			for _, id := range chunk {
-				if err := s.diagnose(ctx, t, id); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+			return s.judgeChunk(ctx, t, chunk)
+		}, true)
 		if err != nil {
 			return 0, err
 		}

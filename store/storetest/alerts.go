@@ -33,6 +33,7 @@ func RunAlerts(t *testing.T, open Opener) {
 		{"RepeatedReportsSkipTheRules", testRepeatedReportsSkipTheRules},
 		{"RepeatedReportsStillSeeTime", testRepeatedReportsStillSeeTime},
 		{"TimingsUnderTheThresholdRepeat", testTimingsUnderTheThreshold},
+		{"RepeatedReportsJudgedTogether", testRepeatedReportsJudgedTogether},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -171,3 +171,91 @@ func testTimingsUnderTheThreshold(t *testing.T, open Opener) {
 		t.Errorf("a check over the slow threshold is a change: the rules ran %d times, want 2", runs.Load())
 	}
 }
+
+// Servers whose reports repeat themselves are judged together (one
+// statement per kind for all of them, on PostgreSQL one round trip), split
+// where a server between them is diagnosed in full: every server's alert
+// still counts each judgement, fires, reminds and resolves on its own, and
+// a blip is forgotten, as if each had been judged alone.
+func testRepeatedReportsJudgedTogether(t *testing.T, open Opener) {
+	s, clock, runs := counting(t, open)
+	cfg := probes.DefaultAlertSettings()
+	cfg.ReminderInterval = "1h"
+	if err := s.SaveAlertSettings(ctx(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"wsus-a0.corp.example", "wsus-a1.corp.example", "wsus-a2.corp.example", "wsus-a3.corp.example", "wsus-a4.corp.example"}
+	n := 0
+	// push reports each server (in order: their ids ascend), stopped[i]
+	// saying whether its pool is stopped, then judges what is due.
+	push := func(stopped ...bool) {
+		t.Helper()
+		clock.Advance(time.Second) // the same 10-minute interval throughout
+		for i, name := range names {
+			n++
+			mustSave(t, s, PoolStoppedReport(fmt.Sprintf("j%d", n), name, clock.Now(), stopped[i], nil))
+		}
+		settle(t, s)
+	}
+	// want: each server's pool alert by state ("" none) and judgements (-1: not checked).
+	want := func(step string, rulesRan int64, states []string, judgements []int) {
+		t.Helper()
+		if got := runs.Load(); got != rulesRan {
+			t.Errorf("%s: the rules ran %d times, want %d", step, got, rulesRan)
+		}
+		alerts, err := s.Alerts(ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, name := range names {
+			k := slices.IndexFunc(alerts, func(a probes.Alert) bool { return a.Server == name && a.Rule == "wsuspool_stopped" })
+			switch {
+			case states[i] == "" && k >= 0:
+				t.Errorf("%s: want no pool alert on %s, got %+v", step, name, alerts[k])
+			case states[i] != "" && (k < 0 || alerts[k].State != states[i] || (judgements[i] >= 0 && alerts[k].Judgements != judgements[i])):
+				t.Errorf("%s: want the pool alert on %s %s after %d judgements: %+v", step, name, states[i], judgements[i], alerts)
+			}
+		}
+	}
+	firing, pending, resolved := probes.AlertFiring, probes.AlertPending, probes.AlertResolved
+	push(true, true, true, true, true)
+	want("first reports", 5, []string{pending, pending, pending, pending, pending}, []int{1, 1, 1, 1, 1})
+	// a2's pool started: it alone is diagnosed, between two runs of judgements.
+	push(true, true, false, true, true)
+	want("a2 started", 6, []string{firing, firing, "", firing, firing}, []int{2, 2, -1, 2, 2})
+	if d := deliveries(t, s); len(d) != 4 {
+		t.Errorf("four alerts fired: %s", describe(d))
+	}
+	for _, name := range []string{names[0], names[4]} {
+		if f := openFinding(t, s, name, "wsuspool_stopped"); f == nil || !f.LastSeen.Equal(clock.Now()) {
+			t.Errorf("the judgement must see %s's finding again now (%s): %+v", name, clock.Now(), f)
+		}
+	}
+	push(true, true, false, true, true)
+	want("repeated", 6, []string{firing, firing, "", firing, firing}, []int{3, 3, -1, 3, 3})
+	// a1's pool started: its alert counts judgements without it, the
+	// second (judged with a0, a3 and a4) resolves it.
+	push(true, false, false, true, true)
+	want("a1 started", 7, []string{firing, firing, "", firing, firing}, []int{4, 1, -1, 4, 4})
+	push(true, false, false, true, true)
+	want("a1 repeated", 7, []string{firing, resolved, "", firing, firing}, []int{5, -1, -1, 5, 5})
+	d := deliveries(t, s)
+	if len(d) != 5 || d[4].Event != probes.EventResolved || d[4].Server != names[1] {
+		t.Errorf("four firings and a1's resolution: %s", describe(d))
+	}
+	// The judgements left each firing alert's reminder where its firing set
+	// it: an hour on, one reminder each.
+	// (The servers, silent for an hour, also turn unknown.)
+	clock.Advance(time.Hour)
+	tick(t, s)
+	var reminded []string
+	for _, x := range deliveries(t, s) {
+		if x.Reminder && x.Rule == "wsuspool_stopped" {
+			reminded = append(reminded, x.Server)
+		}
+	}
+	slices.Sort(reminded)
+	if !slices.Equal(reminded, []string{names[0], names[3], names[4]}) {
+		t.Errorf("an hour after firing, want one reminder each for a0, a3 and a4: %s", describe(deliveries(t, s)))
+	}
+}
