@@ -189,6 +189,9 @@ func idRune(r rune) bool {
 
 // checkHTTPURL accepts absolute http and https URLs with a host.
 func checkHTTPURL(s string) error {
+	if _, ok := plainHTTPURL(s); ok {
+		return nil
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Errorf("is not a valid URL: %v", err)
@@ -205,6 +208,9 @@ func checkHTTPURL(s string) error {
 // CheckServerURL validates a WSUS server URL as given at registration or in a
 // report: http(s), a host, no path beyond "/", no query.
 func CheckServerURL(s string) error {
+	if path, ok := plainHTTPURL(s); ok && (path == "" || path == "/") {
+		return nil
+	}
 	if err := checkHTTPURL(s); err != nil {
 		return err
 	}
@@ -213,6 +219,52 @@ func CheckServerURL(s string) error {
 		return fmt.Errorf("must be the server's base URL like http://wsus01:8530 (no path or query); got %q", s)
 	}
 	return nil
+}
+
+// plainHTTPURL recognises, without url.Parse (which allocates the URL and
+// its parts, ten times in every small report), the URLs collectors send:
+// "http://" or "https://", a host of letters, digits, dots and hyphens, an
+// optional port of digits, then a path of characters that need no escaping
+// and no query or fragment. url.Parse accepts every such URL with that scheme
+// and host, and that path; anything else (ok false) is left to it.
+func plainHTTPURL(s string) (path string, ok bool) {
+	rest, found := strings.CutPrefix(s, "http://")
+	if !found {
+		if rest, found = strings.CutPrefix(s, "https://"); !found {
+			return "", false
+		}
+	}
+	i := 0
+	for i < len(rest) && (isAlnum(rest[i]) || rest[i] == '.' || rest[i] == '-') {
+		i++
+	}
+	if i == 0 {
+		return "", false
+	}
+	if i < len(rest) && rest[i] == ':' {
+		j := i + 1
+		for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return "", false
+		}
+		i = j
+	}
+	path = rest[i:]
+	if path != "" && path[0] != '/' {
+		return "", false
+	}
+	for k := 0; k < len(path); k++ {
+		if c := path[k]; !isAlnum(c) && !strings.ContainsRune("-._~/!$&'()*+,;=:@", rune(c)) {
+			return "", false
+		}
+	}
+	return path, true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func validateTime(t Time, ptr *pointer, c constraint, now time.Time, p *problems) {

@@ -294,14 +294,25 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 // rules would read what they read before. An empty digest never matches.
 // On PostgreSQL the upsert also locks the server's row, so concurrent reports
 // for one server apply one after the other and never interleave sections.
+//
+// The upsert runs without RETURNING and the row is read back by name: on
+// SQLite, RETURNING opens an ephemeral table for every execution, which made
+// the upsert twice the cost of any other statement of the report.
 func upsertServer(ctx context.Context, t *wtx, name, url string, collected int64, inputs string) (id int64, repeat bool, err error) {
 	up := upsertStmt(name, url, ms(t.now), collected, inputs)
+	if _, err := t.ExecContext(ctx, strings.TrimSuffix(up.sql, upsertReturning), up.args...); err != nil {
+		return 0, false, fmt.Errorf("upsert server %s: %w", name, err)
+	}
 	var repeats int64
-	if err := t.QueryRowContext(ctx, up.sql, up.args...).Scan(&id, &repeats); err != nil {
+	if err := t.QueryRowContext(ctx, `SELECT id, inputs_repeats FROM servers WHERE name = $1`, name).Scan(&id, &repeats); err != nil {
 		return 0, false, fmt.Errorf("upsert server %s: %w", name, err)
 	}
 	return id, repeats > 0, nil
 }
+
+// upsertReturning ends upsertStmt's SQL; upsertServer runs it without.
+const upsertReturning = `
+		RETURNING id, inputs_repeats`
 
 func upsertStmt(name, url string, now, collected int64, inputs string) stmt {
 	var digest any
@@ -318,8 +329,7 @@ func upsertStmt(name, url string, now, collected int64, inputs string) stmt {
 			inputs_repeats = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.inputs_repeats + 1 ELSE 0 END,
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
-				THEN excluded.last_report_at ELSE servers.last_report_at END
-		RETURNING id, inputs_repeats`, []any{name, url, now, collected, digest}}
+				THEN excluded.last_report_at ELSE servers.last_report_at END` + upsertReturning, []any{name, url, now, collected, digest}}
 }
 
 // querier is what reads need: a *sql.DB, a *sql.Tx or a *wtx.

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,4 +121,42 @@ func TestInputsDigestReadsEveryCheckField(t *testing.T) {
 	if len(changed) < 20 {
 		t.Fatalf("only %d changes tried", len(changed))
 	}
+}
+
+// inputsDigest's buffers are pooled: digests computed at once, of reports
+// large and small, are each the one computed alone.
+func TestInputsDigestWithPooledBuffers(t *testing.T) {
+	now := time.Date(2026, 11, 21, 9, 30, 0, 0, time.UTC)
+	report := func(i int) *preparedReport {
+		r := &probes.Report{ID: "r1", CollectedAt: probes.TimeOf(now), Server: probes.ServerInfo{Name: "wsus01", URL: "http://wsus01:8530"}}
+		for j := range 1 + (i%4)*100 { // up to 301 checks: some buffers outgrow the pool's bound
+			r.VDirChecks = append(r.VDirChecks, probes.VDirCheck{VDir: "Content", URL: "http://wsus01:8530/Content/", Status: 200 + i + j})
+		}
+		p, err := prepareReport(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const n = 16
+	want := make([]string, n)
+	for i := range want {
+		want[i] = report(i).inputsDigest()
+		if i > 0 && want[i] == want[i-1] {
+			t.Fatalf("reports %d and %d share a digest", i-1, i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if got := report(i).inputsDigest(); got != want[i] {
+					t.Errorf("report %d: digest %s, alone %s", i, got, want[i])
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -138,4 +139,42 @@ func FuzzDecodeReportAsProbes(f *testing.F) {
 		f.Add(doc)
 	}
 	f.Fuzz(sameDecoding)
+}
+
+// decodeReport makes room for the checks before decoding: a report without
+// them, with none ([]), with null, with fewer or more than it made room for
+// decodes as probes.DecodeReport decodes it (nil stays nil, [] stays empty).
+func TestDecodeReportPresizedChecks(t *testing.T) {
+	var full map[string]any
+	if err := json.Unmarshal(benchReport(t), &full); err != nil {
+		t.Fatal(err)
+	}
+	checks := full["vdir_checks"].([]any)
+	for _, tc := range []struct {
+		name   string
+		checks any
+	}{
+		{"absent", nil}, {"empty", []any{}}, {"null", json.RawMessage("null")},
+		{"one", checks[:1]}, {"all", checks}, {"more than made room for", append(slices.Clone(checks), checks...)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := maps.Clone(full)
+			delete(doc, "vdir_checks")
+			if tc.checks != nil {
+				doc["vdir_checks"] = tc.checks
+			}
+			b, err := json.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameDecoding(t, b)
+			r, err := decodeReport(b, decodeNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if absent := tc.name == "absent" || tc.name == "null"; absent != (r.VDirChecks == nil) {
+				t.Errorf("checks nil: %v, want %v", r.VDirChecks == nil, absent)
+			}
+		})
+	}
 }
