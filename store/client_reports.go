@@ -232,6 +232,9 @@ func claimAfter(ctx context.Context, t *wtx, late []stmt, doc document, serverID
 			return fmt.Errorf("count client checks: %w", err)
 		}
 	}
+	if p.b == nil { // they ran at once (SQLite): claim as usual, without RETURNING's temporary table
+		return claimDocument(ctx, t, doc, serverID, response, replayed)
+	}
 	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
 	claimed := false
 	err := p.query(ctx, c.sql+` RETURNING 1`, c.args, func(rows rowsScanner) error {
