@@ -250,12 +250,11 @@ func (g *pgGroups) run(group []*pgJob) {
 // nothing of the group stays.
 func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 	s := g.s
-	defer s.turns.take()()
-	conn, err := s.db.Conn(ctx)
+	conn, release, err := s.writeConn(ctx)
 	if err != nil {
-		return fmt.Errorf("store: connection: %w", err)
+		return err
 	}
-	defer conn.Close()
+	defer release()
 	start := time.Now()
 	b := &pgx.Batch{}
 	b.Queue("begin")

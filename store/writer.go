@@ -332,16 +332,26 @@ func (s *Store) retryPostgres(write func() error) error {
 	}
 }
 
+// writeConn takes a write turn (writeTurns) and a pooled connection for a
+// PostgreSQL write; release gives both back.
+func (s *Store) writeConn(ctx context.Context) (conn *sql.Conn, release func(), err error) {
+	done := s.turns.take()
+	if conn, err = s.db.Conn(ctx); err != nil {
+		done()
+		return nil, nil, fmt.Errorf("store: connection: %w", err)
+	}
+	return conn, func() { conn.Close(); done() }, nil
+}
+
 func (s *Store) writePostgres(ctx context.Context, fn writeFunc) error {
 	// The write runs to completion even if the caller goes away, like on SQLite.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	defer s.turns.take()()
-	conn, err := s.db.Conn(ctx)
+	conn, release, err := s.writeConn(ctx)
 	if err != nil {
-		return fmt.Errorf("store: connection: %w", err)
+		return err
 	}
-	defer conn.Close()
+	defer release()
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -392,12 +402,11 @@ func (s *Store) writeGrouped(ctx context.Context, key, inputs string, fn writeFu
 func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	defer s.turns.take()()
-	conn, err := s.db.Conn(ctx)
+	conn, release, err := s.writeConn(ctx)
 	if err != nil {
-		return fmt.Errorf("store: connection: %w", err)
+		return err
 	}
-	defer conn.Close()
+	defer release()
 	start := time.Now()
 	t := &wtx{conn: conn, now: s.now(), lazy: true}
 	err = fn(ctx, t)
