@@ -54,14 +54,10 @@ func TestPostgresSettleAnalyzesLoadedClients(t *testing.T) {
 	}
 	// The load's row counts reach the statistics views when its backend
 	// reports them (within ~10 s of going idle): Settle until they did.
-	deadline := time.Now().Add(60 * time.Second)
-	for !analyzed() {
-		if time.Now().After(deadline) {
-			t.Fatal("Settle did not analyse the freshly loaded clients table within 60 s")
-		}
+	storetest.WaitFor(t, "Settle analyses the freshly loaded clients table", 60*time.Second, func() bool {
 		if _, _, err := s.Settle(ctx); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond) // polling the condition above
-	}
+		return analyzed()
+	})
 }
