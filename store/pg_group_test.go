@@ -177,11 +177,13 @@ func TestGroupedReportsForOneServerApplyInOrder(t *testing.T) {
 		r.AppPool = &probes.AppPool{Name: "WsusPool", State: "Started", Identity: identity}
 		return r
 	}
-	moved := sameReport("c2", "c", 2)
-	moved.Server.URL = "http://c-new.corp.example:8530"
 	for name, open := range storetest.Dialects(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
+			// Each dialect gets its own reports: SaveReport normalises the
+			// report it is given, and the subtests run in parallel.
+			moved := sameReport("c2", "c", 2)
+			moved.Server.URL = "http://c-new.corp.example:8530"
 			s := open(t, store.Options{})
 			ctx := context.Background()
 			got := saveHeld(t, s, []*probes.Report{
