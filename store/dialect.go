@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -35,16 +36,25 @@ type dialect interface {
 // sqliteDSN puts the pragmas in the DSN so every pooled connection gets them.
 // synchronous=FULL: an acknowledged report survives power loss, not only a crash.
 // The writer does not checkpoint (the checkpointer does); readers are query_only.
+// The writer's journal_size_limit (walSizeLimit) gives back the disk a burst
+// of writes took: SQLite reuses its WAL file from the start once a
+// checkpoint copied it, and without a limit the file kept its largest size
+// (hundreds of MB after a minute of saturation) until the dashboard stopped.
 func sqliteDSN(path, role string) string {
 	q := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
 	switch role {
 	case "writer":
-		q += "&_pragma=wal_autocheckpoint(0)"
+		q += "&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(" + strconv.FormatInt(walSizeLimit, 10) + ")"
 	case "reader":
 		q += "&_pragma=query_only(1)"
 	}
 	return "file:" + path + "?" + q
 }
+
+// walSizeLimit is what the WAL file is cut back to when the writer starts it
+// over: large enough that a steady stream of reports reuses it without
+// growing it again, small against the database.
+var walSizeLimit int64 = 64 << 20
 
 func (s *Store) openSQLite(ctx context.Context, path string) error {
 	wdb, err := sql.Open("sqlite", sqliteDSN(path, "writer"))
