@@ -252,25 +252,24 @@ func (j *judgement) save(a *alertRow) error {
 
 // saveStmt is the statement that stores what a judgement changed of an
 // alert. Its body is encoded only when the judgement gave it a message
-// (newMsg), and written only when that differs from the stored one: every
-// judgement moves the counters, few change the text.
+// (newMsg), and sent only when that differs from the stored one (NULL keeps
+// it): every judgement moves the counters, few change the text.
 func (j *judgement) saveStmt(a *alertRow) (stmt, error) {
+	var body any
 	if a.newMsg {
 		b, err := json.Marshal(a.msg)
 		if err != nil {
 			return stmt{}, err
 		}
 		a.newMsg = false
-		if body := string(b); body != a.body {
-			a.body = body
-			return stmt{`UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, body = $6, explained_clients = $7,
-		last_judged_at = $8, notified_at = $9, notified_severity = $10, remind_at = $11, resolved_at = $12 WHERE id = $1`,
-				[]any{a.id, a.severity, a.state, a.fails, a.oks, body, a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt}}, nil
+		if string(b) != a.body {
+			a.body = string(b)
+			body = a.body
 		}
 	}
-	return stmt{`UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, explained_clients = $6,
-		last_judged_at = $7, notified_at = $8, notified_severity = $9, remind_at = $10, resolved_at = $11 WHERE id = $1`,
-		[]any{a.id, a.severity, a.state, a.fails, a.oks, a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt}}, nil
+	return stmt{`UPDATE alerts SET severity = $2, state = $3, fails = $4, oks = $5, body = COALESCE($6, body), explained_clients = $7,
+		last_judged_at = $8, notified_at = $9, notified_severity = $10, remind_at = $11, resolved_at = $12 WHERE id = $1`,
+		[]any{a.id, a.severity, a.state, a.fails, a.oks, body, a.explained, ms(j.t.now), a.notifiedAt, a.notifiedSeverity, a.remindAt, a.resolvedAt}}, nil
 }
 
 // open inserts a new alert for a cause first seen; it reports false when
@@ -292,9 +291,13 @@ func (j *judgement) open(a *alertRow) (bool, error) {
 }
 
 func (j *judgement) forget(a *alertRow) error {
-	_, err := j.t.ExecContext(j.ctx, `DELETE FROM alerts WHERE id = $1`, a.id)
+	st := forgetStmt(a)
+	_, err := j.t.ExecContext(j.ctx, st.sql, st.args...)
 	return err
 }
+
+// forgetStmt deletes a pending alert whose cause went away before it fired.
+func forgetStmt(a *alertRow) stmt { return stmt{`DELETE FROM alerts WHERE id = $1`, []any{a.id}} }
 
 // advance applies one judgement to the open alerts of a scope: what it saw
 // (candidates, by key) and what it did not. Open alerts in keep stay as
@@ -364,14 +367,22 @@ func (j *judgement) openAlerts(where string, skipLocked bool, args ...any) ([]al
 	}
 	defer rows.Close()
 	var out []alertRow
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
+	err = scanAlerts(&out)(rows)
+	return out, err
+}
+
+// scanAlerts appends the alerts of a query's rows to out.
+func scanAlerts(out *[]alertRow) func(rowsScanner) error {
+	return func(rows rowsScanner) error {
+		for rows.Next() {
+			a, err := scanAlert(rows)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, a)
 		}
-		out = append(out, a)
+		return rows.Err()
 	}
-	return out, rows.Err()
 }
 
 // judgeAlerts is the alerting side of one diagnosis (called by diagnose in

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"reflect"
 	"runtime"
 	"testing"
@@ -76,4 +78,29 @@ func TestClientListGroupsAndDigestsAsRowsHaveThem(t *testing.T) {
 	if l.digests[1] == l.digests[2] || l.digests[0] == l.digests[3] {
 		t.Error("two targets' digests alike")
 	}
+}
+
+// digestRow hashes a row's facts (strings, int64s and NULLs) with hash/fnv:
+// the reference digestClient must agree with (what merges stored).
+func digestRow(vals []any) int64 {
+	h := fnv.New64a()
+	var buf [9]byte
+	for _, v := range vals {
+		switch v := v.(type) {
+		case string:
+			buf[0] = 's'
+			h.Write(buf[:1])
+			h.Write([]byte(v))
+			buf[0] = 0
+			h.Write(buf[:1])
+		case int64:
+			buf[0] = 'i'
+			binary.LittleEndian.PutUint64(buf[1:], uint64(v))
+			h.Write(buf[:])
+		default: // NULL
+			buf[0] = 'n'
+			h.Write(buf[:1])
+		}
+	}
+	return int64(h.Sum64())
 }

@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"iter"
 	"runtime"
 	"slices"
@@ -169,8 +167,10 @@ func (l *clientList) rows(idx []int, server, now int64) iter.Seq[[]any] {
 	}
 }
 
-// digestClient is digestRow of a target's row (its facts, clientColumnList
-// from target_id to last_report), without building the row: boxing its
+// digestClient hashes a target's facts (its row's values from target_id to
+// last_report, clientColumnList) as FNV-1a over a marker and the bytes of
+// each value, the digests stored since they were first kept (the test's
+// digestRow hashes the row itself), without building the row: boxing its
 // values allocated eight times a target.
 func digestClient(c *probes.Client, groups string) int64 {
 	h := fnv64a(14695981039346656037)
@@ -187,7 +187,7 @@ func digestClient(c *probes.Client, groups string) int64 {
 	return int64(h)
 }
 
-// fnv64a is hash/fnv's FNV-1a, fed as digestRow feeds it.
+// fnv64a is hash/fnv's FNV-1a, fed as the test's digestRow feeds it.
 type fnv64a uint64
 
 func (h *fnv64a) byte(b byte) { *h = (*h ^ fnv64a(b)) * 1099511628211 }
@@ -210,30 +210,6 @@ func (h *fnv64a) time(t time.Time) {
 	for v, i := uint64(t.UnixMilli()), 0; i < 8; i++ {
 		h.byte(byte(v >> (8 * i)))
 	}
-}
-
-// digestRow hashes a row's facts (strings, int64s and NULLs).
-func digestRow(vals []any) int64 {
-	h := fnv.New64a()
-	var buf [9]byte
-	for _, v := range vals {
-		switch v := v.(type) {
-		case string:
-			buf[0] = 's'
-			h.Write(buf[:1])
-			h.Write([]byte(v))
-			buf[0] = 0
-			h.Write(buf[:1])
-		case int64:
-			buf[0] = 'i'
-			binary.LittleEndian.PutUint64(buf[1:], uint64(v))
-			h.Write(buf[:])
-		default: // NULL
-			buf[0] = 'n'
-			h.Write(buf[:1])
-		}
-	}
-	return int64(h.Sum64())
 }
 
 // listed is what the merge compares a target against.

@@ -187,16 +187,7 @@ func (s *Store) rejudge(ctx context.Context, t *wtx, ids []int64) error {
 		// By server, then as openAlerts orders them: the order judging them
 		// one server after the other had.
 		err = p.query(ctx, `SELECT `+alertColumns+` FROM alerts WHERE state <> 'resolved' AND rule <> $1 AND server_id IN (`+in2+`) ORDER BY server_id, id`+s.d.lockRows(false),
-			append([]any{probes.RuleServerUnknown}, args2...), func(rows rowsScanner) error {
-				for rows.Next() {
-					a, err := scanAlert(rows)
-					if err != nil {
-						return err
-					}
-					open = append(open, a)
-				}
-				return rows.Err()
-			})
+			append([]any{probes.RuleServerUnknown}, args2...), scanAlerts(&open))
 	}
 	if err == nil {
 		err = p.run(ctx, "read")
@@ -220,7 +211,7 @@ func (s *Store) rejudge(ctx context.Context, t *wtx, ids []int64) error {
 		} else {
 			var forget bool
 			if forget, err = j.gone(a); err == nil && forget {
-				err = saves.exec(ctx, stmt{`DELETE FROM alerts WHERE id = $1`, []any{a.id}})
+				err = saves.exec(ctx, forgetStmt(a))
 				if err != nil {
 					return fmt.Errorf("judge: alerts: %w", err)
 				}
