@@ -41,6 +41,7 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 
 	fleet := demofleet.Fleet()
 	sims := make([]*sim.Server, len(fleet))

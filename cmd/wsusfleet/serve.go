@@ -95,6 +95,7 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	return serve(ctx, c, log, stdout)
 }
 
