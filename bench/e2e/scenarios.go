@@ -156,6 +156,9 @@ func (c *config) measure(ctx context.Context, r *round, scen string, t target, r
 				select {
 				case <-time.After(c.duration / 2):
 					fetchTo(pctx, "http://"+addr+"/debug/pprof/goroutine?debug=1", base+".goroutines.txt")
+					if c.trace {
+						fetchTo(pctx, "http://"+addr+"/debug/pprof/trace?seconds=2", base+".trace")
+					}
 				case <-pctx.Done():
 				}
 			}()
