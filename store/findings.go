@@ -45,7 +45,7 @@ type dueMark struct {
 // dueMarks reads which of ids are due, and how, taking their row locks
 // when lock says so.
 func (s *Store) dueMarks(ctx context.Context, t *wtx, ids []int64, lock bool) ([]dueMark, error) {
-	in, args := inList(ids, 1)
+	in, args := inList(ids, 1, s.diagnoseChunk())
 	q := `SELECT id, diagnose_due IS NOT NULL, judge_due IS NOT NULL, diagnosed_at FROM servers WHERE id IN (` + in + `) ORDER BY id`
 	if lock {
 		q += s.d.lockRows(false)
@@ -114,11 +114,11 @@ func (s *Store) judgeMarked(ctx context.Context, t *wtx, marks []dueMark, locked
 }
 
 // inList is the placeholders $from… of an IN list of ids, and its
-// arguments, padded to diagnoseChunk with the last id so that every chunk
-// runs the same statement (one prepared statement, not one per length).
-func inList(ids []int64, from int) (string, []any) {
+// arguments, padded to pad (diagnoseChunk) with the last id so that every
+// chunk runs the same statement (one prepared statement, not one per length).
+func inList(ids []int64, from, pad int) (string, []any) {
 	var b strings.Builder
-	args := make([]any, 0, max(diagnoseChunk, len(ids)))
+	args := make([]any, 0, max(pad, len(ids)))
 	for i := 0; i < cap(args); i++ {
 		if i > 0 {
 			b.WriteString(", ")
@@ -175,8 +175,8 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 // is not rewritten (its message is the one stored), and servers without
 // open alerts need no judgement at all.
 func (s *Store) rejudge(ctx context.Context, t *wtx, ids []int64) error {
-	in, args := inList(ids, 1)
-	in2, args2 := inList(ids, 2)
+	in, args := inList(ids, 1, s.diagnoseChunk())
+	in2, args2 := inList(ids, 2, s.diagnoseChunk())
 	p := t.pipe()
 	var open []alertRow
 	err := p.exec(ctx, stmt{`UPDATE servers SET judge_due = NULL WHERE id IN (` + in + `)`, args})
@@ -399,8 +399,19 @@ func loadGapFacts(ctx context.Context, t *wtx, serverID int64) ([]probes.GapCoun
 }
 
 // diagnoseChunk bounds how many servers one diagnosis transaction covers:
-// enough to share a commit, few enough to hold their rows only briefly.
-const diagnoseChunk = 32
+// enough to share a commit, few enough to hold their rows only briefly. On
+// PostgreSQL a chunk holds its servers' row locks until it commits, and a
+// report for one of them waits for that, with it the report's whole group
+// (pg_group.go, up to its lock timeout, then alone): 500 servers' first
+// diagnosis in chunks of 32 gave pushes a p99 of 160–190 ms, in chunks of 8
+// 58–122 ms (docs/PERFORMANCE.md, phase 9). The SQLite writer runs one job
+// at a time, so nothing waits on a chunk's rows there.
+func (s *Store) diagnoseChunk() int {
+	if s.w != nil {
+		return 32
+	}
+	return 8
+}
 
 // RediagnoseDue re-derives the findings of every server something was
 // written for since its last diagnosis. Writes only mark servers due, so a
@@ -417,7 +428,7 @@ func (s *Store) RediagnoseDue(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("find servers to diagnose: %w", err)
 	}
 	// Ascending ids in every chunk: concurrent diagnoses lock rows in one order.
-	for chunk := range slices.Chunk(ids, diagnoseChunk) {
+	for chunk := range slices.Chunk(ids, s.diagnoseChunk()) {
 		// No effect outside its transaction: the SQLite writer may run it
 		// again (rerun); on PostgreSQL its BEGIN travels with its first read.
 		err := s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
