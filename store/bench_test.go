@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/rules"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 )
@@ -180,5 +181,38 @@ func BenchmarkClassify100k(b *testing.B) {
 				b.ReportMetric(float64(inGaps)/1000, "k-in-gaps")
 			})
 		}
+	}
+}
+
+// BenchmarkFirstDiagnosis: a fleet of 500 servers has reported once each
+// and RediagnoseDue runs every server's first diagnosis (the rules, their
+// findings, severities and alerts), what the maintenance loop does after a
+// dashboard starts on a new database or a fleet is added.
+// Reproduce: go test -run '^$' -bench FirstDiagnosis -benchtime 5x ./store/
+func BenchmarkFirstDiagnosis(b *testing.B) {
+	for name, open := range storetest.Dialects(b) {
+		b.Run(name, func(b *testing.B) {
+			st := open(b, store.Options{Diagnose: rules.Diagnose})
+			const servers = 500
+			var took time.Duration
+			for n := range b.N {
+				b.StopTimer()
+				at := storetest.T0.Add(time.Duration(n) * time.Hour)
+				for i := range servers {
+					r := storetest.Report(fmt.Sprintf("d%d-%d", n, i), fmt.Sprintf("wsus%03d-%d", i, n), at)
+					if _, _, err := st.SaveReport(b.Context(), r, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				start := time.Now()
+				got, err := st.RediagnoseDue(b.Context())
+				took += time.Since(start)
+				if err != nil || got != servers {
+					b.Fatalf("RediagnoseDue: %d servers (%v), want %d", got, err, servers)
+				}
+			}
+			b.ReportMetric(float64(b.N*servers)/took.Seconds(), "servers/s")
+		})
 	}
 }

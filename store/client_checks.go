@@ -78,29 +78,31 @@ func clientCheckCounts(oldServer sql.NullInt64, oldKeys string, newServer int64,
 			[]any{oldServer.Int64, newServer}}}, nil
 }
 
-// clientChecks reads a server's clients' vantage, by vDir order and URL.
-func clientChecks(ctx context.Context, q querier, serverID int64) ([]probes.ClientCheckCount, error) {
-	rows, err := q.QueryContext(ctx, `SELECT vdir, url, status, verdict, clients, example, last_at FROM client_check_counts
-		WHERE server_id = $1 AND clients > 0`, serverID)
-	if err != nil {
-		return nil, fmt.Errorf("read client checks: %w", err)
-	}
-	defer rows.Close()
-	out := []probes.ClientCheckCount{}
-	for rows.Next() {
-		var c probes.ClientCheckCount
-		var at int64
-		if err := rows.Scan(&c.VDir, &c.URL, &c.Status, &c.Verdict, &c.Clients, &c.Example, &at); err != nil {
-			return nil, err
+// clientChecks reads a server's clients' vantage into dst, by vDir order and URL.
+func clientChecks(ctx context.Context, r reader, serverID int64, dst *[]probes.ClientCheckCount) error {
+	err := r.query(ctx, `SELECT vdir, url, status, verdict, clients, example, last_at FROM client_check_counts
+		WHERE server_id = $1 AND clients > 0`, []any{serverID}, func(rows rowsScanner) error {
+		out := []probes.ClientCheckCount{}
+		for rows.Next() {
+			var c probes.ClientCheckCount
+			var at int64
+			if err := rows.Scan(&c.VDir, &c.URL, &c.Status, &c.Verdict, &c.Clients, &c.Example, &at); err != nil {
+				return err
+			}
+			c.LastAt = fromMS(at)
+			out = append(out, c)
 		}
-		c.LastAt = fromMS(at)
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(a, b probes.ClientCheckCount) int {
-		if d := vdirOrder(a.VDir) - vdirOrder(b.VDir); d != 0 {
-			return d
-		}
-		return strings.Compare(a.URL+"\t"+a.Status, b.URL+"\t"+b.Status)
+		slices.SortFunc(out, func(a, b probes.ClientCheckCount) int {
+			if d := vdirOrder(a.VDir) - vdirOrder(b.VDir); d != 0 {
+				return d
+			}
+			return strings.Compare(a.URL+"\t"+a.Status, b.URL+"\t"+b.Status)
+		})
+		*dst = out
+		return rows.Err()
 	})
-	return out, rows.Err()
+	if err != nil {
+		return fmt.Errorf("read client checks: %w", err)
+	}
+	return nil
 }

@@ -133,18 +133,38 @@ func inList(ids []int64, from, pad int) (string, []any) {
 // stores them: new ones open, continuing ones get last_seen, cleared ones
 // resolve; the server's severity follows, and its alerts are judged.
 func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
-	if _, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = NULL, judge_due = NULL, diagnosed_at = $2 WHERE id = $1`, serverID, ms(t.now)); err != nil {
-		return fmt.Errorf("diagnose: %w", err)
+	// What the rules read goes as one pipelined batch on PostgreSQL, one
+	// round trip where a statement each took sixteen; its callbacks run in
+	// order, so the server's row is in st before its counts are added.
+	p := t.pipe()
+	err := p.exec(ctx, stmt{`UPDATE servers SET diagnose_due = NULL, judge_due = NULL, diagnosed_at = $2 WHERE id = $1`, []any{serverID, ms(t.now)}})
+	var row serverRow
+	st := &probes.ServerState{Collected: map[string]time.Time{}}
+	if err == nil {
+		err = p.query(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE id = $1`, []any{serverID}, func(rows rowsScanner) (err error) {
+			if !rows.Next() {
+				return cmp.Or(rows.Err(), sql.ErrNoRows)
+			}
+			if row, err = scanServerRow(rows); err == nil {
+				s.fillState(st, row)
+			}
+			return err
+		})
 	}
-	row, err := scanServerRow(t.QueryRowContext(ctx, `SELECT `+serverRowColumns+` FROM servers WHERE id = $1`, serverID))
-	if err != nil {
-		return fmt.Errorf("diagnose: read server: %w", err)
+	var facts probes.Facts
+	if err == nil {
+		err = queueState(ctx, p, serverID, st)
 	}
-	st, err := s.loadState(ctx, t, row)
-	if err != nil {
-		return fmt.Errorf("diagnose: %w", err)
+	if err == nil {
+		err = queueFacts(ctx, p, serverID, &facts)
 	}
-	facts, err := loadFacts(ctx, t, serverID)
+	if err == nil {
+		err = p.run(ctx, "read state")
+	}
+	if err == nil {
+		settleState(st)
+		err = gapSamples(ctx, t, serverID, facts.Gaps)
+	}
 	if err != nil {
 		return fmt.Errorf("diagnose: %w", err)
 	}
@@ -265,33 +285,48 @@ func storeCauses(ctx context.Context, t *wtx, serverID int64, findings []probes.
 	return err
 }
 
-// loadFacts assembles what the rules see of a server besides its state:
-// its gap counts with examples, when each silent category's clients went
-// silent, when each open finding was first seen, and since when the
-// dashboard knows the server.
-func loadFacts(ctx context.Context, t *wtx, serverID int64) (probes.Facts, error) {
-	var f probes.Facts
-	var err error
-	if f.Gaps, err = loadGapFacts(ctx, t, serverID); err != nil {
-		return f, err
+// queueFacts reads what the rules see of a server besides its state: its
+// gap counts (gapSamples adds their examples once they ran), when each
+// silent category's clients went silent, when each open finding was first
+// seen, and since when the dashboard knows the server.
+func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts) error {
+	if err := r.query(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, []any{serverID}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var g probes.GapCount
+			if err := rows.Scan(&g.Category, &g.Count); err != nil {
+				return err
+			}
+			f.Gaps = append(f.Gaps, g)
+		}
+		return rows.Err()
+	}); err != nil {
+		return fmt.Errorf("read gap counts: %w", err)
 	}
-	if f.Silence, err = loadSilence(ctx, t, serverID); err != nil {
-		return f, err
-	}
-	open, err := loadOpenFindings(ctx, t, serverID)
-	if err != nil {
-		return f, err
+	if err := loadSilence(ctx, r, serverID, &f.Silence); err != nil {
+		return err
 	}
 	f.Opened = map[probes.FindingKey]time.Time{}
-	for _, o := range open {
-		f.Opened[probes.FindingKey{Rule: o.Rule, Subject: o.Subject}] = o.FirstSeen
+	if err := r.query(ctx, openFindingsQuery, []any{serverID}, func(rows rowsScanner) error {
+		open, err := scanOpenFindings(rows)
+		for _, o := range open {
+			f.Opened[probes.FindingKey{Rule: o.Rule, Subject: o.Subject}] = o.FirstSeen
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("read open findings: %w", err)
 	}
-	var created int64
-	if err := t.QueryRowContext(ctx, `SELECT created_at FROM servers WHERE id = $1`, serverID).Scan(&created); err != nil {
-		return f, fmt.Errorf("read server: %w", err)
+	if err := r.query(ctx, `SELECT created_at FROM servers WHERE id = $1`, []any{serverID}, func(rows rowsScanner) error {
+		if !rows.Next() {
+			return cmp.Or(rows.Err(), sql.ErrNoRows)
+		}
+		var created int64
+		err := rows.Scan(&created)
+		f.WatchedSince = fromMS(created)
+		return err
+	}); err != nil {
+		return fmt.Errorf("read server: %w", err)
 	}
-	f.WatchedSince = fromMS(created)
-	return f, nil
+	return nil
 }
 
 // silentCategories are the gap categories of clients that stopped reporting:
@@ -304,41 +339,51 @@ const dayMS = 24 * 60 * 60 * 1000
 // their last status report (never-reported ones by the day they were first
 // listed), keeping the newest probes.MaxSilenceDays days of each category
 // and folding older ones into the oldest kept.
-func loadSilence(ctx context.Context, t *wtx, serverID int64) (map[string][]probes.DayCount, error) {
-	rows, err := t.QueryContext(ctx, `SELECT gap, COALESCE(last_report, first_seen) / $2 AS day, COUNT(*) FROM clients
+func loadSilence(ctx context.Context, r reader, serverID int64, dst *map[string][]probes.DayCount) error {
+	err := r.query(ctx, `SELECT gap, COALESCE(last_report, first_seen) / $2 AS day, COUNT(*) FROM clients
 		WHERE server_id = $1 AND gap IN ($3, $4, $5) AND removed_at IS NULL GROUP BY gap, day ORDER BY gap, day DESC`,
-		serverID, int64(dayMS), silentCategories[0], silentCategories[1], silentCategories[2])
+		[]any{serverID, int64(dayMS), silentCategories[0], silentCategories[1], silentCategories[2]}, func(rows rowsScanner) error {
+			out := map[string][]probes.DayCount{}
+			for rows.Next() {
+				var gap string
+				var day, n int64
+				if err := rows.Scan(&gap, &day, &n); err != nil {
+					return err
+				}
+				days := out[gap]
+				if len(days) == probes.MaxSilenceDays {
+					days[len(days)-1].Day = fromMS(day * dayMS)
+					days[len(days)-1].Count += n
+					continue
+				}
+				out[gap] = append(days, probes.DayCount{Day: fromMS(day * dayMS), Count: n})
+			}
+			*dst = out
+			return rows.Err()
+		})
 	if err != nil {
-		return nil, fmt.Errorf("read silence: %w", err)
+		return fmt.Errorf("read silence: %w", err)
 	}
-	defer rows.Close()
-	out := map[string][]probes.DayCount{}
-	for rows.Next() {
-		var gap string
-		var day, n int64
-		if err := rows.Scan(&gap, &day, &n); err != nil {
-			return nil, err
-		}
-		days := out[gap]
-		if len(days) == probes.MaxSilenceDays {
-			days[len(days)-1].Day = fromMS(day * dayMS)
-			days[len(days)-1].Count += n
-			continue
-		}
-		out[gap] = append(days, probes.DayCount{Day: fromMS(day * dayMS), Count: n})
-	}
-	return out, rows.Err()
+	return nil
 }
 
 // loadOpenFindings reads the rule, subject, severity, title and first
 // sighting of a server's open findings (for its own timing and for its
 // downstreams').
-func loadOpenFindings(ctx context.Context, q querier, serverID int64) ([]probes.FleetFinding, error) {
-	rows, err := q.QueryContext(ctx, `SELECT rule, subject, severity, body, first_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL ORDER BY rule, subject`, serverID)
+func loadOpenFindings(ctx context.Context, q querier, serverID int64) (out []probes.FleetFinding, err error) {
+	err = direct{q}.query(ctx, openFindingsQuery, []any{serverID}, func(rows rowsScanner) (err error) {
+		out, err = scanOpenFindings(rows)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read open findings: %w", err)
 	}
-	defer rows.Close()
+	return out, nil
+}
+
+const openFindingsQuery = `SELECT rule, subject, severity, body, first_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL ORDER BY rule, subject`
+
+func scanOpenFindings(rows rowsScanner) ([]probes.FleetFinding, error) {
 	var out []probes.FleetFinding
 	for rows.Next() {
 		var f probes.FleetFinding
@@ -359,43 +404,30 @@ func loadOpenFindings(ctx context.Context, q querier, serverID int64) ([]probes.
 	return out, rows.Err()
 }
 
-// loadGapFacts reads a server's gap counts with up to five examples each.
-func loadGapFacts(ctx context.Context, t *wtx, serverID int64) ([]probes.GapCount, error) {
-	rows, err := t.QueryContext(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, serverID)
-	if err != nil {
-		return nil, err
-	}
-	var out []probes.GapCount
-	for rows.Next() {
-		var g probes.GapCount
-		if err := rows.Scan(&g.Category, &g.Count); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	rows.Close()
-	for i := range out {
-		g := &out[i]
-		samples, err := t.QueryContext(ctx, `SELECT name, gap_detail FROM clients WHERE server_id = $1 AND gap = $2
-			UNION ALL SELECT name, detail FROM fleet_gaps WHERE server_id = $1 AND category = $2 ORDER BY 1 LIMIT 5`, serverID, g.Category)
-		if err != nil {
-			return nil, err
-		}
-		for samples.Next() {
-			var smp probes.GapSample
-			if err := samples.Scan(&smp.Name, &smp.Detail); err != nil {
-				samples.Close()
-				return nil, err
+// gapSamples adds up to five examples to each of a server's gap counts
+// (queueFacts) and puts the counts in the categories' order.
+func gapSamples(ctx context.Context, t *wtx, serverID int64, gaps []probes.GapCount) error {
+	for i := range gaps {
+		g := &gaps[i]
+		err := direct{t}.query(ctx, `SELECT name, gap_detail FROM clients WHERE server_id = $1 AND gap = $2
+			UNION ALL SELECT name, detail FROM fleet_gaps WHERE server_id = $1 AND category = $2 ORDER BY 1 LIMIT 5`, []any{serverID, g.Category}, func(rows rowsScanner) error {
+			for rows.Next() {
+				var smp probes.GapSample
+				if err := rows.Scan(&smp.Name, &smp.Detail); err != nil {
+					return err
+				}
+				g.Samples = append(g.Samples, smp)
 			}
-			g.Samples = append(g.Samples, smp)
+			return rows.Err()
+		})
+		if err != nil {
+			return fmt.Errorf("read gap examples: %w", err)
 		}
-		samples.Close()
 	}
-	slices.SortFunc(out, func(a, b probes.GapCount) int {
+	slices.SortFunc(gaps, func(a, b probes.GapCount) int {
 		return cmp.Compare(slices.Index(probes.GapCategories(), a.Category), slices.Index(probes.GapCategories(), b.Category))
 	})
-	return out, nil
+	return nil
 }
 
 // diagnoseChunk bounds how many servers one diagnosis transaction covers:

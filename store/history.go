@@ -20,12 +20,16 @@ func (s *Store) VDirHistory(ctx context.Context, server string, since time.Time)
 	if err := s.db.QueryRowContext(ctx, `SELECT id FROM servers WHERE name = $1`, probes.NormalizeName(server)).Scan(&id); err != nil {
 		return nil, fmt.Errorf("server %q: %w", server, probes.ErrNotFound)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_runs
-		WHERE server_id = $1 AND checked_at >= $2 ORDER BY checked_at, id LIMIT $3`, id, ms(since), maxHistory)
+	var out []probes.ObservedCheck
+	err := direct{s.db}.query(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_runs
+		WHERE server_id = $1 AND checked_at >= $2 ORDER BY checked_at, id LIMIT $3`, []any{id, ms(since), maxHistory}, func(rows rowsScanner) (err error) {
+		out, err = scanRuns(rows)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read vdir history: %w", err)
 	}
-	return scanRuns(rows)
+	return out, nil
 }
 
 // VDirVerdicts is VDirHistory reduced to what history strips draw: each

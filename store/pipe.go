@@ -19,6 +19,29 @@ type pipe struct {
 	b *pgx.Batch // nil: run each statement at once
 }
 
+// reader runs a query and hands its rows to scan: at once (direct), or
+// queued with others and run together (pipe), so a loader written against
+// it serves a page's read as well as a diagnosis's pipelined one.
+type reader interface {
+	query(ctx context.Context, query string, args []any, scan func(rowsScanner) error) error
+}
+
+// direct is a reader that runs each query at once.
+type direct struct{ q querier }
+
+func (d direct) query(ctx context.Context, query string, args []any, scan func(rowsScanner) error) error {
+	rows, err := d.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := scan(rows); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
 // rowsScanner is what a queued query's rows are read through (*sql.Rows,
 // pgx.Rows).
 type rowsScanner interface {
@@ -46,16 +69,7 @@ func (p *pipe) query(ctx context.Context, query string, args []any, scan func(ro
 		p.b.Queue(query, args...).Query(func(rows pgx.Rows) error { return scan(rows) })
 		return nil
 	}
-	rows, err := p.t.QueryContext(ctx, query, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if err := scan(rows); err != nil {
-		return err
-	}
-	rows.Close()
-	return rows.Err()
+	return direct{p.t}.query(ctx, query, args, scan)
 }
 
 // exec queues a statement without rows.

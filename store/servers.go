@@ -35,7 +35,7 @@ func (s *Store) ListServers(ctx context.Context) ([]probes.ServerSummary, error)
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	err = ageCounts(ctx, s.db, 0, func(id int64) *probes.ClientCounts {
+	err = ageCounts(ctx, direct{s.db}, 0, func(id int64) *probes.ClientCounts {
 		if i, ok := index[id]; ok {
 			return &out[i].Clients
 		}

@@ -43,41 +43,42 @@ func scanServerRow(sc interface{ Scan(...any) error }) (serverRow, error) {
 // The clients in no category are the rest of the list: those of them that
 // reported within a day (counted in Ages.Day by the row) and the others.
 // serverID 0 reads every server's; counts must hold Total and Ages.Day.
-func ageCounts(ctx context.Context, q querier, serverID int64, counts func(id int64) *probes.ClientCounts) error {
+func ageCounts(ctx context.Context, r reader, serverID int64, counts func(id int64) *probes.ClientCounts) error {
 	query, args := `SELECT server_id, bucket, count FROM age_counts WHERE count <> 0`, []any{}
 	if serverID != 0 {
 		query, args = query+` AND server_id = $1`, []any{serverID}
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
+	err := r.query(ctx, query, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var id, n int64
+			var bucket string
+			if err := rows.Scan(&id, &bucket, &n); err != nil {
+				return err
+			}
+			c := counts(id)
+			if c == nil {
+				continue
+			}
+			a := &c.Ages
+			switch bucket {
+			case probes.AgeMonth:
+				a.Month += n
+			case probes.AgeQuarter:
+				a.Quarter += n
+			case probes.AgeOlder:
+				a.Older += n
+			case probes.AgeNever:
+				a.Never += n
+			case probes.AgeExplained:
+				a.Explained += n
+			}
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return fmt.Errorf("read client ages: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, n int64
-		var bucket string
-		if err := rows.Scan(&id, &bucket, &n); err != nil {
-			return err
-		}
-		c := counts(id)
-		if c == nil {
-			continue
-		}
-		a := &c.Ages
-		switch bucket {
-		case probes.AgeMonth:
-			a.Month += n
-		case probes.AgeQuarter:
-			a.Quarter += n
-		case probes.AgeOlder:
-			a.Older += n
-		case probes.AgeNever:
-			a.Never += n
-		case probes.AgeExplained:
-			a.Explained += n
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // settleCounts derives what follows from the counts read: stale and never,
@@ -133,54 +134,89 @@ func (s *Store) ServerState(ctx context.Context, name string) (*probes.ServerSta
 // loadState reads what the rules judge: every section, the latest checks
 // and the gap counts (not the findings they produce).
 func (s *Store) loadState(ctx context.Context, q querier, row serverRow) (*probes.ServerState, error) {
-	st := &probes.ServerState{
-		Name: row.name, URL: row.url, Registered: row.registered, Status: s.status(row, s.now()),
-		LastReportAt: fromNullMS(row.lastReportAt), ClientSummary: row.counts, Collected: map[string]time.Time{},
-	}
-	if err := ageCounts(ctx, q, row.id, func(int64) *probes.ClientCounts { return &st.ClientSummary }); err != nil {
+	st := s.newState(row)
+	if err := queueState(ctx, direct{q}, row.id, st); err != nil {
 		return nil, err
 	}
-	settleCounts(&st.ClientSummary)
-	if err := loadSections(ctx, q, row.id, st); err != nil {
-		return nil, err
-	}
-	checks, err := loadLatestChecks(ctx, q, row.id)
-	if err != nil {
-		return nil, err
-	}
-	st.VDirChecks = checks
-	if len(checks) > 0 {
-		st.Collected[probes.SectionVDirChecks] = slices.MaxFunc(checks, func(a, b probes.ObservedCheck) int { return a.CheckedAt.Compare(b.CheckedAt) }).CheckedAt
-	}
-	if st.Gaps, st.GapCause, st.GapCauseTitle, err = serverGaps(ctx, q, row.id); err != nil {
-		return nil, err
-	}
-	if st.ClientChecks, err = clientChecks(ctx, q, row.id); err != nil {
-		return nil, err
-	}
+	settleState(st)
 	return st, nil
 }
 
-// serverGaps reads a server's kept gap counts (every category) and cause.
-func serverGaps(ctx context.Context, q querier, serverID int64) (gaps map[string]int64, cause, title string, err error) {
-	out := zeroGaps()
-	if err := q.QueryRowContext(ctx, `SELECT gap_cause, gap_cause_title FROM servers WHERE id = $1`, serverID).Scan(&cause, &title); err != nil {
-		return nil, "", "", fmt.Errorf("read gap cause: %w", err)
+// newState is a server's state before its reads (queueState) fill it in.
+func (s *Store) newState(row serverRow) *probes.ServerState {
+	st := &probes.ServerState{Collected: map[string]time.Time{}}
+	s.fillState(st, row)
+	return st
+}
+
+// fillState sets what st takes from the server's row. ClientSummary's ages
+// are added to it by ageCounts, so the row goes first.
+func (s *Store) fillState(st *probes.ServerState, row serverRow) {
+	st.Name, st.URL, st.Registered, st.Status = row.name, row.url, row.registered, s.status(row, s.now())
+	st.LastReportAt, st.ClientSummary = fromNullMS(row.lastReportAt), row.counts
+}
+
+// queueState reads what loadState reads into st, each read run or queued by
+// r; once they ran, settleState derives what follows from them.
+func queueState(ctx context.Context, r reader, serverID int64, st *probes.ServerState) error {
+	if err := ageCounts(ctx, r, serverID, func(int64) *probes.ClientCounts { return &st.ClientSummary }); err != nil {
+		return err
 	}
-	rows, err := q.QueryContext(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1`, serverID)
-	if err != nil {
-		return nil, "", "", fmt.Errorf("read gap counts: %w", err)
+	if err := loadSections(ctx, r, serverID, st); err != nil {
+		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var cat string
-		var n int64
-		if err := rows.Scan(&cat, &n); err != nil {
-			return nil, "", "", err
+	if err := r.query(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_latest WHERE server_id = $1`, []any{serverID}, func(rows rowsScanner) (err error) {
+		st.VDirChecks, err = scanRuns(rows)
+		return err
+	}); err != nil {
+		return fmt.Errorf("read vdir checks: %w", err)
+	}
+	if err := serverGaps(ctx, r, serverID, st); err != nil {
+		return err
+	}
+	return clientChecks(ctx, r, serverID, &st.ClientChecks)
+}
+
+// settleState derives from st's reads the client counts that follow from
+// them and the order of the latest checks.
+func settleState(st *probes.ServerState) {
+	settleCounts(&st.ClientSummary)
+	// The latest checks from each vantage and origin, by vantage, origin,
+	// then the dashboard's vDir order.
+	slices.SortFunc(st.VDirChecks, compareObserved)
+	if len(st.VDirChecks) > 0 {
+		st.Collected[probes.SectionVDirChecks] = slices.MaxFunc(st.VDirChecks, func(a, b probes.ObservedCheck) int { return a.CheckedAt.Compare(b.CheckedAt) }).CheckedAt
+	}
+}
+
+// serverGaps reads a server's kept gap counts (every category) and cause
+// into st.
+func serverGaps(ctx context.Context, r reader, serverID int64, st *probes.ServerState) error {
+	err := r.query(ctx, `SELECT gap_cause, gap_cause_title FROM servers WHERE id = $1`, []any{serverID}, func(rows rowsScanner) error {
+		if !rows.Next() {
+			return cmp.Or(rows.Err(), sql.ErrNoRows)
 		}
-		out[cat] = n
+		return rows.Scan(&st.GapCause, &st.GapCauseTitle)
+	})
+	if err != nil {
+		return fmt.Errorf("read gap cause: %w", err)
 	}
-	return out, cause, title, rows.Err()
+	err = r.query(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1`, []any{serverID}, func(rows rowsScanner) error {
+		st.Gaps = zeroGaps()
+		for rows.Next() {
+			var cat string
+			var n int64
+			if err := rows.Scan(&cat, &n); err != nil {
+				return err
+			}
+			st.Gaps[cat] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("read gap counts: %w", err)
+	}
+	return nil
 }
 
 // affectedBy says how many clients a finding concerns: a gap finding's
@@ -189,54 +225,39 @@ func affectedBy(gaps map[string]int64) func(probes.Finding) int64 {
 	return func(f probes.Finding) int64 { return gaps[f.Rule] }
 }
 
-func loadSections(ctx context.Context, q querier, serverID int64, st *probes.ServerState) error {
-	rows, err := q.QueryContext(ctx, `SELECT name, collected_at, body FROM sections WHERE server_id = $1`, serverID)
+func loadSections(ctx context.Context, r reader, serverID int64, st *probes.ServerState) error {
+	err := r.query(ctx, `SELECT name, collected_at, body FROM sections WHERE server_id = $1`, []any{serverID}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var name, body string
+			var at int64
+			if err := rows.Scan(&name, &at, &body); err != nil {
+				return err
+			}
+			dst := map[string]any{
+				probes.SectionServer: &st.Server, probes.SectionVDirConfig: &st.VDirConfig, probes.SectionAppPool: &st.AppPool,
+				probes.SectionServices: &st.Services, probes.SectionACLs: &st.ACLs, probes.SectionEvents: &st.Events,
+				probes.SectionSync: &st.Sync, probes.SectionDenials: &st.Denials, probes.SectionIISLog: &st.IISLog,
+				probes.SectionHTTPErr: &st.HTTPErr, probes.SectionSDLog: &st.SDLog, probes.SectionCollector: &st.Collector,
+			}[name]
+			if dst == nil {
+				continue // a section of a newer version: shown once the code knows it
+			}
+			if err := json.Unmarshal([]byte(body), dst); err != nil {
+				return fmt.Errorf("decode section %s: %w", name, err)
+			}
+			st.Collected[name] = fromMS(at)
+		}
+		return rows.Err()
+	})
 	if err != nil {
 		return fmt.Errorf("read sections: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, body string
-		var at int64
-		if err := rows.Scan(&name, &at, &body); err != nil {
-			return err
-		}
-		dst := map[string]any{
-			probes.SectionServer: &st.Server, probes.SectionVDirConfig: &st.VDirConfig, probes.SectionAppPool: &st.AppPool,
-			probes.SectionServices: &st.Services, probes.SectionACLs: &st.ACLs, probes.SectionEvents: &st.Events,
-			probes.SectionSync: &st.Sync, probes.SectionDenials: &st.Denials, probes.SectionIISLog: &st.IISLog,
-			probes.SectionHTTPErr: &st.HTTPErr, probes.SectionSDLog: &st.SDLog, probes.SectionCollector: &st.Collector,
-		}[name]
-		if dst == nil {
-			continue // a section of a newer version: shown once the code knows it
-		}
-		if err := json.Unmarshal([]byte(body), dst); err != nil {
-			return fmt.Errorf("decode section %s: %w", name, err)
-		}
-		st.Collected[name] = fromMS(at)
-	}
-	return rows.Err()
-}
-
-// loadLatestChecks returns the latest checks from each vantage and origin,
-// ordered by vantage, origin, then the dashboard's vDir order.
-func loadLatestChecks(ctx context.Context, q querier, serverID int64) ([]probes.ObservedCheck, error) {
-	rows, err := q.QueryContext(ctx, `SELECT vantage, origin, checked_at, body FROM vdir_latest WHERE server_id = $1`, serverID)
-	if err != nil {
-		return nil, fmt.Errorf("read vdir checks: %w", err)
-	}
-	out, err := scanRuns(rows)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(out, compareObserved)
-	return out, nil
+	return nil
 }
 
 // scanRuns flattens rows of (vantage, origin, checked_at, body) runs into
 // observed checks, in row order.
-func scanRuns(rows *sql.Rows) ([]probes.ObservedCheck, error) {
-	defer rows.Close()
+func scanRuns(rows rowsScanner) ([]probes.ObservedCheck, error) {
 	out := []probes.ObservedCheck{}
 	for rows.Next() {
 		var vantage, origin, body string
