@@ -184,9 +184,9 @@ func BenchmarkClassify100k(b *testing.B) {
 	}
 }
 
-// BenchmarkFirstDiagnosis: a fleet of 500 servers has reported once each
-// and RediagnoseDue runs every server's first diagnosis (the rules, their
-// findings, severities and alerts), what the maintenance loop does after a
+// BenchmarkFirstDiagnosis: a fleet of 500 servers has reported once each,
+// half of them with two vDirs answering 503, and RediagnoseDue runs every
+// server's first diagnosis (the rules, their findings, severities and alerts), what the maintenance loop does after a
 // dashboard starts on a new database or a fleet is added.
 // Reproduce: go test -run '^$' -bench FirstDiagnosis -benchtime 5x ./store/
 func BenchmarkFirstDiagnosis(b *testing.B) {
@@ -200,6 +200,9 @@ func BenchmarkFirstDiagnosis(b *testing.B) {
 				at := storetest.T0.Add(time.Duration(n) * time.Hour)
 				for i := range servers {
 					r := storetest.Report(fmt.Sprintf("d%d-%d", n, i), fmt.Sprintf("wsus%03d-%d", i, n), at)
+					if i%2 == 0 { // half the fleet has findings to open
+						r.VDirChecks[0].Status, r.VDirChecks[1].Status = 503, 503
+					}
 					if _, _, err := st.SaveReport(b.Context(), r, ""); err != nil {
 						b.Fatal(err)
 					}
@@ -210,6 +213,9 @@ func BenchmarkFirstDiagnosis(b *testing.B) {
 				took += time.Since(start)
 				if err != nil || got != servers {
 					b.Fatalf("RediagnoseDue: %d servers (%v), want %d", got, err, servers)
+				}
+				if st, err := st.ServerState(b.Context(), fmt.Sprintf("wsus000-%d", n)); err != nil || len(st.Findings) == 0 {
+					b.Fatalf("wsus000-%d: %d findings (%v), want some", n, len(st.Findings), err)
 				}
 			}
 			b.ReportMetric(float64(b.N*servers)/took.Seconds(), "servers/s")

@@ -152,11 +152,12 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 		})
 	}
 	var facts probes.Facts
+	open := map[findingKey]openFinding{}
 	if err == nil {
 		err = queueState(ctx, p, serverID, st)
 	}
 	if err == nil {
-		err = queueFacts(ctx, p, serverID, &facts)
+		err = queueFacts(ctx, p, serverID, &facts, open)
 	}
 	if err == nil {
 		err = p.run(ctx, "read state")
@@ -171,7 +172,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	facts.State, facts.Now, facts.Upstream, facts.StaleAfter = st, t.now, s.upstream(ctx, t), s.opts.StaleAfter
 	facts.CertWarningDays, facts.GapWarningShare = s.opts.CertWarningDays, s.opts.GapWarningShare
 	findings := s.opts.Diagnose(facts)
-	if err := s.storeFindings(ctx, t, row, findings); err != nil {
+	if err := s.storeFindings(ctx, t, row, findings, open); err != nil {
 		return err
 	}
 	// Alerts (store/alerts.go): this diagnosis is a judgement of the
@@ -288,8 +289,9 @@ func storeCauses(ctx context.Context, t *wtx, serverID int64, findings []probes.
 // queueFacts reads what the rules see of a server besides its state: its
 // gap counts (gapSamples adds their examples once they ran), when each
 // silent category's clients went silent, when each open finding was first
-// seen, and since when the dashboard knows the server.
-func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts) error {
+// seen (and into open, the findings storeFindings settles), and since when
+// the dashboard knows the server.
+func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts, open map[findingKey]openFinding) error {
 	if err := r.query(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, []any{serverID}, func(rows rowsScanner) error {
 		for rows.Next() {
 			var g probes.GapCount
@@ -306,12 +308,18 @@ func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts) 
 		return err
 	}
 	f.Opened = map[probes.FindingKey]time.Time{}
-	if err := r.query(ctx, openFindingsQuery, []any{serverID}, func(rows rowsScanner) error {
-		open, err := scanOpenFindings(rows)
-		for _, o := range open {
-			f.Opened[probes.FindingKey{Rule: o.Rule, Subject: o.Subject}] = o.FirstSeen
+	if err := r.query(ctx, `SELECT id, rule, subject, severity, body, first_seen FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, []any{serverID}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var o openFinding
+			var k findingKey
+			var first int64
+			if err := rows.Scan(&o.id, &k.rule, &k.subject, &o.severity, &o.body, &first); err != nil {
+				return err
+			}
+			open[k] = o
+			f.Opened[probes.FindingKey{Rule: k.rule, Subject: k.subject}] = fromMS(first)
 		}
-		return err
+		return rows.Err()
 	}); err != nil {
 		return fmt.Errorf("read open findings: %w", err)
 	}
@@ -492,55 +500,44 @@ type openFinding struct {
 
 // storeFindings records one diagnosis: a finding seen again keeps its
 // first_seen and moves last_seen (its row rewritten only when its text
-// changed), a new one opens, one no longer produced resolves.
-func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findings []probes.Finding) error {
-	open := map[findingKey]openFinding{}
-	rows, err := t.QueryContext(ctx, `SELECT id, rule, subject, severity, body FROM findings WHERE server_id = $1 AND resolved_at IS NULL`, row.id)
-	if err != nil {
-		return fmt.Errorf("read open findings: %w", err)
-	}
-	for rows.Next() {
-		var o openFinding
-		var k findingKey
-		if err := rows.Scan(&o.id, &k.rule, &k.subject, &o.severity, &o.body); err != nil {
-			rows.Close()
-			return err
-		}
-		open[k] = o
-	}
-	rows.Close()
+// changed), a new one opens, one no longer produced (left in open, the
+// server's open findings read with its facts) resolves.
+func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findings []probes.Finding, open map[findingKey]openFinding) error {
+	// The writes need no answers: one round trip on PostgreSQL.
+	p := t.pipe()
 	now := ms(t.now)
 	severity := probes.SeverityInfo
+	var err error
 	for _, f := range findings {
 		if probes.SeverityRank(f.Severity) > probes.SeverityRank(severity) {
 			severity = f.Severity
 		}
 		f.FirstSeen, f.LastSeen, f.ResolvedAt = time.Time{}, time.Time{}, nil
-		body, err := json.Marshal(f)
-		if err != nil {
-			return err
+		body, merr := json.Marshal(f)
+		if merr != nil {
+			return merr
 		}
 		k := findingKey{f.Rule, f.Subject}
 		o, ok := open[k]
 		delete(open, k)
 		switch {
 		case !ok:
-			_, err = t.ExecContext(ctx, `INSERT INTO findings (server_id, rule, subject, severity, body, first_seen, last_seen)
-				VALUES ($1, $2, $3, $4, $5, $6, $6)`, row.id, f.Rule, f.Subject, f.Severity, string(body), now)
+			err = p.exec(ctx, stmt{`INSERT INTO findings (server_id, rule, subject, severity, body, first_seen, last_seen)
+				VALUES ($1, $2, $3, $4, $5, $6, $6)`, []any{row.id, f.Rule, f.Subject, f.Severity, string(body), now}})
 		case o.severity != f.Severity || o.body != string(body):
-			_, err = t.ExecContext(ctx, `UPDATE findings SET severity = $2, body = $3 WHERE id = $1`, o.id, f.Severity, string(body))
+			err = p.exec(ctx, stmt{`UPDATE findings SET severity = $2, body = $3 WHERE id = $1`, []any{o.id, f.Severity, string(body)}})
 		}
 		if err != nil {
 			return fmt.Errorf("store finding %s: %w", f.Rule, err)
 		}
 	}
 	for _, o := range open {
-		if _, err := t.ExecContext(ctx, `UPDATE findings SET resolved_at = $2 WHERE id = $1`, o.id, now); err != nil {
+		if err := p.exec(ctx, stmt{`UPDATE findings SET resolved_at = $2 WHERE id = $1`, []any{o.id, now}}); err != nil {
 			return fmt.Errorf("resolve finding: %w", err)
 		}
 	}
 	if len(findings) > 0 {
-		if _, err := t.ExecContext(ctx, `UPDATE findings SET last_seen = $2 WHERE server_id = $1 AND resolved_at IS NULL`, row.id, now); err != nil {
+		if err := p.exec(ctx, stmt{`UPDATE findings SET last_seen = $2 WHERE server_id = $1 AND resolved_at IS NULL`, []any{row.id, now}}); err != nil {
 			return fmt.Errorf("store finding last seen: %w", err)
 		}
 	}
@@ -548,15 +545,16 @@ func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findin
 		severity = "ok"
 	}
 	if severity != row.severity {
-		if _, err := t.ExecContext(ctx, `UPDATE servers SET severity = $2 WHERE id = $1`, row.id, severity); err != nil {
+		err = p.exec(ctx, stmt{`UPDATE servers SET severity = $2 WHERE id = $1`, []any{row.id, severity}})
+		if err == nil {
+			err = p.exec(ctx, stmt{`INSERT INTO status_history (server_id, at, status) VALUES ($1, $2, $3)
+			ON CONFLICT (server_id, at) DO UPDATE SET status = excluded.status`, []any{row.id, now, severity}})
+		}
+		if err != nil {
 			return fmt.Errorf("store severity: %w", err)
 		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO status_history (server_id, at, status) VALUES ($1, $2, $3)
-			ON CONFLICT (server_id, at) DO UPDATE SET status = excluded.status`, row.id, now, severity); err != nil {
-			return fmt.Errorf("store status history: %w", err)
-		}
 	}
-	return nil
+	return p.run(ctx, "store findings")
 }
 
 // openFindings lists a server's open findings (callers order them causally,
