@@ -385,11 +385,23 @@ func scanAlerts(out *[]alertRow) func(rowsScanner) error {
 	}
 }
 
+// queueServerAlerts reads, and on PostgreSQL locks, the server's open alerts
+// that judgeAlerts advances: with the diagnosis's other reads (reader).
+func (s *Store) queueServerAlerts(ctx context.Context, r reader, serverID int64, open *[]alertRow) error {
+	err := r.query(ctx, `SELECT `+alertColumns+` FROM alerts WHERE state <> 'resolved' AND server_id = $1 AND rule <> $2 ORDER BY id`+s.d.lockRows(false),
+		[]any{serverID, probes.RuleServerUnknown}, scanAlerts(open))
+	if err != nil {
+		return fmt.Errorf("read alerts: %w", err)
+	}
+	return nil
+}
+
 // judgeAlerts is the alerting side of one diagnosis (called by diagnose in
-// its transaction): the server's root causes and gap thresholds are judged,
+// its transaction, with the server's open alerts read by queueServerAlerts):
+// the server's root causes and gap thresholds are judged,
 // symptoms are attached to the cause that explains them, and whatever
 // fires or resolves is queued for delivery.
-func (s *Store) judgeAlerts(ctx context.Context, t *wtx, row serverRow, st *probes.ServerState, findings []probes.Finding, gaps []probes.GapCount) error {
+func (s *Store) judgeAlerts(ctx context.Context, t *wtx, row serverRow, st *probes.ServerState, findings []probes.Finding, gaps []probes.GapCount, open []alertRow) error {
 	j, err := s.newJudgement(ctx, t)
 	if err != nil {
 		return err
@@ -449,10 +461,6 @@ func (s *Store) judgeAlerts(ctx context.Context, t *wtx, row serverRow, st *prob
 	}
 	// Gap thresholds of this server, for clients no open cause explains.
 	if err := j.serverGapThresholds(row, findings, counts, explainedGaps, cands); err != nil {
-		return err
-	}
-	open, err := j.openAlerts(`server_id = $1 AND rule <> $2`, false, row.id, probes.RuleServerUnknown)
-	if err != nil {
 		return err
 	}
 	// A firing alert whose finding is now explained stays as it is: it was

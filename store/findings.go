@@ -133,9 +133,10 @@ func inList(ids []int64, from, pad int) (string, []any) {
 // stores them: new ones open, continuing ones get last_seen, cleared ones
 // resolve; the server's severity follows, and its alerts are judged.
 func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
-	// What the rules read goes as one pipelined batch on PostgreSQL, one
-	// round trip where a statement each took sixteen; its callbacks run in
-	// order, so the server's row is in st before its counts are added.
+	// What the rules read (and the server's open alerts, which judgeAlerts
+	// advances) goes as one pipelined batch on PostgreSQL, one round trip
+	// where a statement each took seventeen; its callbacks run in order, so
+	// the server's row is in st before its counts are added.
 	p := t.pipe()
 	err := p.exec(ctx, stmt{`UPDATE servers SET diagnose_due = NULL, judge_due = NULL, diagnosed_at = $2 WHERE id = $1`, []any{serverID, ms(t.now)}})
 	var row serverRow
@@ -159,6 +160,10 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err == nil {
 		err = queueFacts(ctx, p, serverID, &facts, open)
 	}
+	var alerts []alertRow
+	if err == nil {
+		err = s.queueServerAlerts(ctx, p, serverID, &alerts)
+	}
 	if err == nil {
 		err = p.run(ctx, "read state")
 	}
@@ -177,7 +182,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	}
 	// Alerts (store/alerts.go): this diagnosis is a judgement of the
 	// server's root causes; what fires or resolves is queued in this transaction.
-	if err := s.judgeAlerts(ctx, t, row, st, findings, facts.Gaps); err != nil {
+	if err := s.judgeAlerts(ctx, t, row, st, findings, facts.Gaps, alerts); err != nil {
 		return fmt.Errorf("diagnose: alerts: %w", err)
 	}
 	return storeCauses(ctx, t, serverID, findings, facts.Gaps)
