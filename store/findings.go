@@ -177,7 +177,15 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	facts.State, facts.Now, facts.Upstream, facts.StaleAfter = st, t.now, s.upstream(ctx, t), s.opts.StaleAfter
 	facts.CertWarningDays, facts.GapWarningShare = s.opts.CertWarningDays, s.opts.GapWarningShare
 	findings := s.opts.Diagnose(facts)
-	if err := s.storeFindings(ctx, t, row, findings, open); err != nil {
+	// The findings, severity and causes need no answers: one more batch.
+	w := t.pipe()
+	if err := queueFindings(ctx, w, row, findings, open); err != nil {
+		return err
+	}
+	if err := queueCauses(ctx, w, serverID, findings, facts.Gaps); err != nil {
+		return err
+	}
+	if err := w.run(ctx, "store findings"); err != nil {
 		return err
 	}
 	// Alerts (store/alerts.go): this diagnosis is a judgement of the
@@ -185,7 +193,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	if err := s.judgeAlerts(ctx, t, row, st, findings, facts.Gaps, alerts); err != nil {
 		return fmt.Errorf("diagnose: alerts: %w", err)
 	}
-	return storeCauses(ctx, t, serverID, findings, facts.Gaps)
+	return nil
 }
 
 // rejudge is the judgement of servers whose reports since their last
@@ -257,12 +265,12 @@ func (s *Store) rejudge(ctx context.Context, t *wtx, ids []int64) error {
 	return saves.run(ctx, "judge: store alerts")
 }
 
-// storeCauses keeps what lists show without reading every finding: the
+// queueCauses keeps on p what lists show without reading every finding: the
 // cause the server's stale clients are attributed to (rule and title), and
 // its root cause, the first finding in causal order when it is a warning or
 // worse. The attributed cause is that of a gap finding (other findings may
 // have causes of their own).
-func storeCauses(ctx context.Context, t *wtx, serverID int64, findings []probes.Finding, gaps []probes.GapCount) error {
+func queueCauses(ctx context.Context, p *pipe, serverID int64, findings []probes.Finding, gaps []probes.GapCount) error {
 	ordered := slices.Clone(findings)
 	counts := map[string]int64{}
 	for _, g := range gaps {
@@ -287,14 +295,13 @@ func storeCauses(ctx context.Context, t *wtx, serverID int64, findings []probes.
 		}
 		root = string(b)
 	}
-	_, err := t.ExecContext(ctx, `UPDATE servers SET gap_cause = $2, gap_cause_title = $3, root_cause = $4 WHERE id = $1`, serverID, cause, title, root)
-	return err
+	return p.exec(ctx, stmt{`UPDATE servers SET gap_cause = $2, gap_cause_title = $3, root_cause = $4 WHERE id = $1`, []any{serverID, cause, title, root}})
 }
 
 // queueFacts reads what the rules see of a server besides its state: its
 // gap counts (gapSamples adds their examples once they ran), when each
 // silent category's clients went silent, when each open finding was first
-// seen (and into open, the findings storeFindings settles), and since when
+// seen (and into open, the findings queueFindings settles), and since when
 // the dashboard knows the server.
 func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts, open map[findingKey]openFinding) error {
 	if err := r.query(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, []any{serverID}, func(rows rowsScanner) error {
@@ -503,14 +510,12 @@ type openFinding struct {
 	severity, body string
 }
 
-// storeFindings records one diagnosis: a finding seen again keeps its
-// first_seen and moves last_seen (its row rewritten only when its text
-// changed), a new one opens, one no longer produced (left in open, the
-// server's open findings read with its facts) resolves.
-func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findings []probes.Finding, open map[findingKey]openFinding) error {
-	// The writes need no answers: one round trip on PostgreSQL.
-	p := t.pipe()
-	now := ms(t.now)
+// queueFindings records one diagnosis on p, which the caller runs: a finding
+// seen again keeps its first_seen and moves last_seen (its row rewritten only
+// when its text changed), a new one opens, one no longer produced (left in
+// open, the server's open findings read with its facts) resolves.
+func queueFindings(ctx context.Context, p *pipe, row serverRow, findings []probes.Finding, open map[findingKey]openFinding) error {
+	now := ms(p.t.now)
 	severity := probes.SeverityInfo
 	var err error
 	for _, f := range findings {
@@ -559,7 +564,7 @@ func (s *Store) storeFindings(ctx context.Context, t *wtx, row serverRow, findin
 			return fmt.Errorf("store severity: %w", err)
 		}
 	}
-	return p.run(ctx, "store findings")
+	return nil
 }
 
 // openFindings lists a server's open findings (callers order them causally,
