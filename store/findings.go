@@ -169,6 +169,7 @@ func (s *Store) diagnose(ctx context.Context, t *wtx, serverID int64) error {
 	}
 	if err == nil {
 		settleState(st)
+		facts.Gaps = gapFacts(st.Gaps)
 		err = gapSamples(ctx, t, serverID, facts.Gaps)
 	}
 	if err != nil {
@@ -298,24 +299,12 @@ func queueCauses(ctx context.Context, p *pipe, serverID int64, findings []probes
 	return p.exec(ctx, stmt{`UPDATE servers SET gap_cause = $2, gap_cause_title = $3, root_cause = $4 WHERE id = $1`, []any{serverID, cause, title, root}})
 }
 
-// queueFacts reads what the rules see of a server besides its state: its
-// gap counts (gapSamples adds their examples once they ran), when each
-// silent category's clients went silent, when each open finding was first
-// seen (and into open, the findings queueFindings settles), and since when
-// the dashboard knows the server.
+// queueFacts reads what the rules see of a server besides its state (its
+// gap counts come from the state: gapFacts): when each silent category's
+// clients went silent, when each open finding was first seen (and into
+// open, the findings queueFindings settles), and since when the dashboard
+// knows the server.
 func queueFacts(ctx context.Context, r reader, serverID int64, f *probes.Facts, open map[findingKey]openFinding) error {
-	if err := r.query(ctx, `SELECT category, count FROM gap_counts WHERE server_key = $1 AND count > 0`, []any{serverID}, func(rows rowsScanner) error {
-		for rows.Next() {
-			var g probes.GapCount
-			if err := rows.Scan(&g.Category, &g.Count); err != nil {
-				return err
-			}
-			f.Gaps = append(f.Gaps, g)
-		}
-		return rows.Err()
-	}); err != nil {
-		return fmt.Errorf("read gap counts: %w", err)
-	}
 	if err := loadSilence(ctx, r, serverID, &f.Silence); err != nil {
 		return err
 	}
@@ -424,8 +413,24 @@ func scanOpenFindings(rows rowsScanner) ([]probes.FleetFinding, error) {
 	return out, rows.Err()
 }
 
+// gapFacts is a server's gap categories that hold clients, as the rules
+// read them, in the categories' order (gapSamples adds their examples).
+func gapFacts(gaps map[string]int64) []probes.GapCount {
+	var out []probes.GapCount
+	for cat, n := range gaps {
+		if n > 0 {
+			out = append(out, probes.GapCount{Category: cat, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b probes.GapCount) int {
+		return cmp.Or(cmp.Compare(slices.Index(probes.GapCategories(), a.Category), slices.Index(probes.GapCategories(), b.Category)),
+			cmp.Compare(a.Category, b.Category))
+	})
+	return out
+}
+
 // gapSamples adds up to five examples to each of a server's gap counts
-// (queueFacts) and puts the counts in the categories' order.
+// (gapFacts).
 func gapSamples(ctx context.Context, t *wtx, serverID int64, gaps []probes.GapCount) error {
 	for i := range gaps {
 		g := &gaps[i]
@@ -444,9 +449,6 @@ func gapSamples(ctx context.Context, t *wtx, serverID int64, gaps []probes.GapCo
 			return fmt.Errorf("read gap examples: %w", err)
 		}
 	}
-	slices.SortFunc(gaps, func(a, b probes.GapCount) int {
-		return cmp.Compare(slices.Index(probes.GapCategories(), a.Category), slices.Index(probes.GapCategories(), b.Category))
-	})
 	return nil
 }
 
