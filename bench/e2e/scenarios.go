@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsusfleet/wsusfleet/internal/pgcount"
 )
 
 // instance is a wsusfleet serve on a fresh database, with an ingest token.
@@ -20,8 +22,8 @@ type instance struct {
 	db      *database
 	srv     *server
 	token   string
-	count   *pgCounter // with -pgcount on PostgreSQL
-	extra   []*server  // more serve instances on the same database
+	count   *pgcount.Counter // with -pgcount on PostgreSQL
+	extra   []*server        // more serve instances on the same database
 	closing atomic.Bool
 }
 
@@ -56,7 +58,7 @@ func (c *config) startInstance(kind, label string) (*instance, error) {
 	dsn := db.dsn
 	if kind == "postgres" && c.pgCount {
 		var proxied string
-		if in.count, proxied, err = startPGCounter(db.dsn); err != nil {
+		if in.count, proxied, err = pgcount.Start(db.dsn); err != nil {
 			db.drop()
 			return nil, err
 		}
@@ -99,7 +101,7 @@ func (in *instance) close() {
 		}
 	}
 	if in.count != nil {
-		in.count.close()
+		in.count.Close()
 	}
 	in.db.drop()
 }
@@ -110,7 +112,7 @@ type target struct {
 	pids   []int
 	pgApp  string // PostgreSQL backends' application_name
 	pprofs []string
-	count  *pgCounter
+	count  *pgcount.Counter
 }
 
 func (in *instance) target(name string) target {
@@ -142,7 +144,7 @@ func (c *config) measure(ctx context.Context, r *round, scen string, t target, r
 		}
 	}
 	if t.count != nil {
-		t.count.take()
+		t.count.Take()
 	}
 	m := meter(c.pgBase, t.pgApp, t.pids...)
 	pctx, cancel := context.WithCancel(ctx)
@@ -214,7 +216,7 @@ func (c *config) measure(ctx context.Context, r *round, scen string, t target, r
 	fmt.Printf("   %-9s %-14s %7.0f req/s  p50 %6.1f ms  p99 %6.1f ms  CPU/req: server %5.0f µs, PostgreSQL %4.0f µs, wrk %3.0f µs  (machine %3.0f%% busy, load %s)\n",
 		scen, t.name, sum.RPS, sum.P50, sum.P99, us(m.Server), us(m.DB), us(sum.CPU), m.MachineBusyPct, m.Load)
 	if t.count != nil {
-		fmt.Printf("   %-9s %-14s PostgreSQL protocol messages per request: %s\n", scen, t.name, perRequest(t.count.take(), sum.Requests))
+		fmt.Printf("   %-9s %-14s PostgreSQL protocol messages per request: %s\n", scen, t.name, pgcount.PerRequest(t.count.Take(), sum.Requests))
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
-//go:build linux
-
-package main
+// Package pgcount is a loopback TCP proxy in front of PostgreSQL that counts
+// the protocol messages its clients send: how many round trips a request
+// costs, for the end-to-end benchmarks (bench/e2e -pgcount) and for tests
+// that hold a write to its round trips.
+package pgcount
 
 import (
 	"encoding/binary"
@@ -13,19 +15,21 @@ import (
 	"sync"
 )
 
-// pgCounter is a loopback TCP proxy in front of PostgreSQL that counts the
+// Counter is a loopback TCP proxy in front of PostgreSQL that counts the
 // messages the clients send, by type: Sync (S) ends each extended-protocol
 // exchange and Query (Q) is a simple one, so S+Q is the number of round
 // trips; Parse (P) counts statements prepared, Bind (B) and Execute (E)
 // statements run. Only for counting: it adds latency to every round trip.
-type pgCounter struct {
+type Counter struct {
 	ln     net.Listener
 	target string
 	mu     sync.Mutex
 	counts map[byte]int64
 }
 
-func startPGCounter(pgBase string) (*pgCounter, string, error) {
+// Start proxies the PostgreSQL server of the URL pgBase and returns the URL
+// of the proxy, pgBase with the proxy's host and port.
+func Start(pgBase string) (*Counter, string, error) {
 	u, err := url.Parse(pgBase)
 	if err != nil {
 		return nil, "", err
@@ -34,13 +38,13 @@ func startPGCounter(pgBase string) (*pgCounter, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	c := &pgCounter{ln: ln, target: u.Host, counts: map[byte]int64{}}
+	c := &Counter{ln: ln, target: u.Host, counts: map[byte]int64{}}
 	go c.serve()
 	u.Host = ln.Addr().String()
 	return c, u.String(), nil
 }
 
-func (c *pgCounter) serve() {
+func (c *Counter) serve() {
 	for {
 		conn, err := c.ln.Accept()
 		if err != nil {
@@ -50,7 +54,7 @@ func (c *pgCounter) serve() {
 	}
 }
 
-func (c *pgCounter) relay(client net.Conn) {
+func (c *Counter) relay(client net.Conn) {
 	defer client.Close()
 	backend, err := net.Dial("tcp", c.target)
 	if err != nil {
@@ -96,8 +100,8 @@ func (c *pgCounter) relay(client net.Conn) {
 	}
 }
 
-// take returns the counts so far and starts again from zero.
-func (c *pgCounter) take() map[byte]int64 {
+// Take returns the counts so far and starts again from zero.
+func (c *Counter) Take() map[byte]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.counts
@@ -105,10 +109,15 @@ func (c *pgCounter) take() map[byte]int64 {
 	return out
 }
 
-func (c *pgCounter) close() { c.ln.Close() }
+// Close stops taking connections.
+func (c *Counter) Close() { c.ln.Close() }
 
-// perRequest formats counts divided by n: "round trips 7.0 (S 6.0 Q 1.0) P 0.0 B 6.0 E 6.0".
-func perRequest(counts map[byte]int64, n int64) string {
+// RoundTrips is how many round trips counts hold: a Sync (S) ends each
+// extended-protocol exchange, a Query (Q) is a simple one.
+func RoundTrips(counts map[byte]int64) int64 { return counts['S'] + counts['Q'] }
+
+// PerRequest formats counts divided by n: "round trips 7.0 (S 6.0 Q 1.0) P 0.0 B 6.0 E 6.0".
+func PerRequest(counts map[byte]int64, n int64) string {
 	if n == 0 {
 		return ""
 	}
@@ -118,7 +127,7 @@ func perRequest(counts map[byte]int64, n int64) string {
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	fmt.Fprintf(&b, "round trips/req %.2f;", float64(counts['S']+counts['Q'])/float64(n))
+	fmt.Fprintf(&b, "round trips/req %.2f;", float64(RoundTrips(counts))/float64(n))
 	for _, k := range keys {
 		fmt.Fprintf(&b, " %s %.2f", k, float64(counts[k[0]])/float64(n))
 	}
