@@ -133,10 +133,11 @@ func (s *Store) applyPolicyEvidence(ctx context.Context, t *wtx, e *probes.Clien
 		return 0, err
 	}
 	verdict := probes.JudgePolicy(cr, m)
-	if err := s.upsertClientReport(ctx, t, cr, verdict, serverID, string(out)); err != nil {
+	gaps, err := s.upsertClientReport(ctx, t, cr, verdict, serverID, string(out))
+	if err != nil {
 		return 0, err
 	}
-	receipt, err := clientReceipt(ctx, t, cr, m.Server, verdict)
+	receipt, err := clientReceipt(ctx, t, cr, m.Server, verdict, gaps)
 	if err != nil {
 		return 0, err
 	}

@@ -33,8 +33,10 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	}
 	var replayed string
 	// On PostgreSQL the reads that need nothing written before them go in
-	// one round trip with the transaction's BEGIN, and the client's writes
-	// in a second (writeClientReport); its vantage counts go with the claim.
+	// one round trip with the transaction's BEGIN, the client's writes and
+	// the classification's reads in a second (writeClientReport), and the
+	// writes that follow from them (the vantage counts, the gaps) with the
+	// claim in a third.
 	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
 		p := t.pipe()
 		var server hostCandidates
@@ -50,18 +52,19 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		}
 		m, serverID := server.match()
 		verdict := probes.JudgePolicy(cr, m)
-		var counts []stmt
-		if err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior, &counts); err != nil {
+		late := t.pipe()
+		gaps, err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior, late)
+		if err != nil {
 			return err
 		}
-		if receipt, err = clientReceipt(ctx, t, cr, m.Server, verdict); err != nil {
+		if receipt, err = clientReceipt(ctx, t, cr, m.Server, verdict, gaps); err != nil {
 			return err
 		}
 		answer, _ := json.Marshal(receipt)
 		// Claimed last, with its answer: a replay rolls back what came before.
 		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
 			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
-		return claimAfter(ctx, t, counts, doc, nullID(serverID), string(answer), &replayed)
+		return claimAfter(ctx, t, late, doc, nullID(serverID), string(answer), &replayed)
 	}, false)
 	if errors.Is(err, errReplay) {
 		var stored probes.ClientReceipt
@@ -79,16 +82,21 @@ func nullID(id int64) any {
 
 // upsertClientReport stores a judged client report (writeClientReport)
 // after reading what is stored of the client.
-func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string) error {
+func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string) (map[string]nameGap, error) {
 	p := t.pipe()
 	var prior clientPrior
 	if err := queueClientPrior(ctx, p, cr, &prior); err != nil {
-		return err
+		return nil, err
 	}
 	if err := p.run(ctx, "read client report"); err != nil {
-		return err
+		return nil, err
 	}
-	return s.writeClientReport(ctx, t, cr, verdict, serverID, body, &prior, nil)
+	late := t.pipe()
+	gaps, err := s.writeClientReport(ctx, t, cr, verdict, serverID, body, &prior, late)
+	if err != nil {
+		return nil, err
+	}
+	return gaps, late.run(ctx, "store client report")
 }
 
 // clientPrior is what is stored of a client before its report: its name's
@@ -150,14 +158,18 @@ func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, pri
 // writeClientReport stores a judged client report over what was stored of
 // the client (prior), moves its checks' counts, and re-derives the gap
 // categories of its name, of the names sharing its SusClientId and of those
-// that shared the one it reported before. Its writes, and the read of the
-// names that shared its previous SusClientId, go as one round trip on
-// PostgreSQL (pipe). With late, the statements moving the vantage counts
-// are left there for the caller to send with its last statements.
-func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior, late *[]stmt) error {
+// that shared the one it reported before; it returns their categories as
+// they are once late ran (classifyRead), nil for a late report, which
+// changes nothing. Its writes and the classification's reads go as one
+// round trip on PostgreSQL (pipe), unless the client moved off a
+// SusClientId: the names that shared it are read first. The writes that
+// follow, moving counts that the server's other clients' reports move too
+// (the vantage counts, the gap counts), are queued into late for the caller
+// to send with its last statements (claimAfter).
+func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior, late *pipe) (map[string]nameGap, error) {
 	name, sus := cr.Client.Name, clientSusID(cr)
 	if prior.stored.Valid && prior.stored.Int64 > ms(cr.CollectedAt.Time) {
-		return nil // a newer view of this client is stored: a late report changes nothing
+		return nil, nil // a newer view of this client is stored: a late report changes nothing
 	}
 	checks := checkKeys(cr.VDirChecks)
 	p := t.pipe()
@@ -168,83 +180,85 @@ func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.Client
 			sus_client_id = excluded.sus_client_id, policy_gap = excluded.policy_gap, policy_detail = excluded.policy_detail,
 			policy_scope = excluded.policy_scope, body = excluded.body, checks = excluded.checks`,
 		[]any{name, cr.ID, ms(cr.CollectedAt.Time), nullID(serverID), sus, verdict.Category, verdict.Detail, verdict.Scope, body, checks}}); err != nil {
-		return fmt.Errorf("store client report: %w", err)
+		return nil, fmt.Errorf("store client report: %w", err)
 	}
 	counts, err := clientCheckCounts(prior.oldServer, prior.oldChecks, serverID, checks, name, ms(cr.CollectedAt.Time))
 	if err != nil {
-		return err
-	}
-	if late != nil {
-		*late = counts
-		counts = nil
+		return nil, err
 	}
 	for _, st := range counts {
-		if err := p.exec(ctx, st); err != nil {
-			return fmt.Errorf("count client checks: %w", err)
+		if err := late.exec(ctx, st); err != nil {
+			return nil, fmt.Errorf("count client checks: %w", err)
 		}
+	}
+	dups := map[string][]string{}
+	if sus != "" && len(prior.sharing) > 1 {
+		dups[sus] = prior.sharing
+	}
+	if prior.oldSus == "" || prior.oldSus == sus {
+		// The names to classify are known: their reads follow the writes.
+		var nr nameReads
+		if err := queueNameReads(ctx, p, prior.sharing, &nr); err != nil {
+			return nil, err
+		}
+		if err := p.run(ctx, "store client report"); err != nil {
+			return nil, err
+		}
+		return s.classifyRead(ctx, t, late, prior.sharing, dups, &nr)
 	}
 	// Those that shared the SusClientId it reported before (which may be a
 	// clone no longer), read after its own row moved off it.
 	var before []string
-	if prior.oldSus != "" && prior.oldSus != sus {
-		err := p.query(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, []any{prior.oldSus}, func(rows rowsScanner) error {
-			for rows.Next() {
-				var n string
-				if err := rows.Scan(&n); err != nil {
-					return err
-				}
-				before = append(before, n)
+	err = p.query(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, []any{prior.oldSus}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				return err
 			}
-			return rows.Err()
-		})
-		if err != nil {
-			return fmt.Errorf("read names sharing a SusClientId: %w", err)
+			before = append(before, n)
 		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read names sharing a SusClientId: %w", err)
 	}
 	if err := p.run(ctx, "store client report"); err != nil {
-		return err
+		return nil, err
 	}
-	names, dups := slices.Clone(prior.sharing), map[string][]string{}
-	if sus != "" && len(prior.sharing) > 1 {
-		dups[sus] = prior.sharing
+	if len(before) > 1 {
+		dups[prior.oldSus] = before
 	}
-	if prior.oldSus != "" && prior.oldSus != sus {
-		names = append(names, before...)
-		if len(before) > 1 {
-			dups[prior.oldSus] = before
-		}
+	var nr nameReads
+	names := slices.Concat(prior.sharing, before)
+	if err := queueNameReads(ctx, p, names, &nr); err != nil {
+		return nil, err
 	}
-	return s.classifyNames(ctx, t, names, dups)
+	if err := p.run(ctx, "read clients to classify"); err != nil {
+		return nil, err
+	}
+	return s.classifyRead(ctx, t, late, names, dups, &nr)
 }
 
-// claimAfter is claimDocument sending late first, in the claim's round trip
-// on PostgreSQL. late are the vantage counts' updates: every report from the
-// clients of one server moves the same few rows, and a row updated early in
-// the transaction stays locked through the rest of it, so the server's other
-// clients' reports queued behind each other for all of its round trips.
-func claimAfter(ctx context.Context, t *wtx, late []stmt, doc document, serverID any, response string, replayed *string) error {
-	if len(late) == 0 {
-		return claimDocument(ctx, t, doc, serverID, response, replayed)
-	}
-	p := t.pipe()
-	for _, st := range late {
-		if err := p.exec(ctx, st); err != nil {
-			return fmt.Errorf("count client checks: %w", err)
-		}
-	}
-	if p.b == nil { // they ran at once (SQLite): claim as usual, without RETURNING's temporary table
+// claimAfter is claimDocument sending what late holds first, in the
+// claim's round trip on PostgreSQL. late holds the count updates: every
+// report from the clients of one server moves the same few rows, and a row
+// updated early in the transaction stays locked through the rest of it, so
+// the server's other clients' reports queued behind each other for all of
+// its round trips.
+func claimAfter(ctx context.Context, t *wtx, late *pipe, doc document, serverID any, response string, replayed *string) error {
+	if late.b == nil || late.b.Len() == 0 { // nothing left (they ran at once on SQLite): claim as usual, without RETURNING's temporary table
 		return claimDocument(ctx, t, doc, serverID, response, replayed)
 	}
 	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
 	claimed := false
-	err := p.query(ctx, c.sql+` RETURNING 1`, c.args, func(rows rowsScanner) error {
+	err := late.query(ctx, c.sql+` RETURNING 1`, c.args, func(rows rowsScanner) error {
 		for rows.Next() {
 			claimed = true
 		}
 		return rows.Err()
 	})
 	if err == nil {
-		err = p.run(ctx, "count client checks and record document")
+		err = late.run(ctx, "count client checks and record document")
 	}
 	if err != nil {
 		return fmt.Errorf("record document: %w", err)
@@ -284,8 +298,18 @@ func queueMatchWUServer(ctx context.Context, p *pipe, wuServer string, server *h
 
 // clientReceipt says where the client was filed and its gap now; without a
 // gap, what its own report said of it (e.g. that its collector could not run).
-func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server string, verdict probes.PolicyVerdict) (probes.ClientReceipt, error) {
+// gaps are the categories its write left (writeClientReport); nil (a late
+// report) reads what is stored.
+func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server string, verdict probes.PolicyVerdict, gaps map[string]nameGap) (probes.ClientReceipt, error) {
 	r := probes.ClientReceipt{ID: cr.ID, Client: cr.Client.Name, Server: server}
+	if gaps != nil {
+		g := gaps[cr.Client.Name]
+		r.Gap, r.Detail = g.gap, g.detail
+		if r.Gap == "" {
+			r.Detail = verdict.Detail
+		}
+		return r, nil
+	}
 	err := t.QueryRowContext(ctx, `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
 		UNION ALL SELECT category, detail FROM fleet_gaps WHERE name = $1 LIMIT 1`, cr.Client.Name).Scan(&r.Gap, &r.Detail)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -11,7 +11,7 @@ func ScratchSizeAfterGaps(ctx context.Context, s *Store, n int) (size int64, err
 		changes[i] = gapChange{serverID: -1, key: string(rune('a' + i%26)), gap: "stale_report"}
 	}
 	err = s.write(ctx, func(ctx context.Context, t *wtx) error {
-		if err := s.writeGaps(ctx, t, changes); err != nil {
+		if err := s.writeGaps(ctx, t, t.pipe(), changes); err != nil {
 			return err
 		}
 		return t.QueryRowContext(ctx, `SELECT pg_relation_size('gap_changes')`).Scan(&size)

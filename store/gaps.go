@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -66,20 +68,26 @@ func (d gapDeltas) servers() []int64 {
 	return out
 }
 
-func applyGapDeltas(ctx context.Context, t *wtx, d gapDeltas) error {
-	for k, v := range d {
+// applyGapDeltas queues the counts' changes into w, in one order: the rows'
+// lock order does not depend on the map's.
+func applyGapDeltas(ctx context.Context, w *pipe, d gapDeltas) error {
+	keys := slices.SortedFunc(maps.Keys(d), func(a, b gapKey) int {
+		return cmp.Or(cmp.Compare(a.server, b.server), strings.Compare(a.category, b.category))
+	})
+	for _, k := range keys {
+		v := d[k]
 		if v == 0 {
 			continue
 		}
 		if bucket, ok := strings.CutPrefix(k.category, agePrefix); ok {
-			if _, err := t.ExecContext(ctx, `INSERT INTO age_counts (server_id, bucket, count) VALUES ($1, $2, $3)
-				ON CONFLICT (server_id, bucket) DO UPDATE SET count = age_counts.count + excluded.count`, k.server, bucket, v); err != nil {
+			if err := w.exec(ctx, stmt{`INSERT INTO age_counts (server_id, bucket, count) VALUES ($1, $2, $3)
+				ON CONFLICT (server_id, bucket) DO UPDATE SET count = age_counts.count + excluded.count`, []any{k.server, bucket, v}}); err != nil {
 				return fmt.Errorf("count client ages: %w", err)
 			}
 			continue
 		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO gap_counts (server_key, category, count) VALUES ($1, $2, $3)
-			ON CONFLICT (server_key, category) DO UPDATE SET count = gap_counts.count + excluded.count`, k.server, k.category, v); err != nil {
+		if err := w.exec(ctx, stmt{`INSERT INTO gap_counts (server_key, category, count) VALUES ($1, $2, $3)
+			ON CONFLICT (server_key, category) DO UPDATE SET count = gap_counts.count + excluded.count`, []any{k.server, k.category, v}}); err != nil {
 			return fmt.Errorf("count gaps: %w", err)
 		}
 	}
@@ -132,21 +140,30 @@ const entrySelect = `SELECT c.server_id, s.name, c.key, c.name, COALESCE(c.prev_
 	LEFT JOIN client_reports r ON r.name = c.name LEFT JOIN servers rs ON rs.id = r.server_id WHERE `
 
 func loadEntries(ctx context.Context, t *wtx, where string, args ...any) ([]entryRow, error) {
-	rows, err := t.QueryContext(ctx, entrySelect+where, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load clients to classify: %w", err)
-	}
-	defer rows.Close()
 	var out []entryRow
-	for rows.Next() {
-		var e entryRow
-		if err := rows.Scan(&e.serverID, &e.server, &e.key, &e.name, &e.prevName, &e.lastReport, &e.lastSync, &e.removed, &e.reported,
-			&e.renames, &e.gap, &e.detail, &e.bucket, &e.policy, &e.policyDetail, &e.scope, &e.policyServer, &e.susID); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+	if err := queueEntries(ctx, direct{t}, where, args, &out); err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// queueEntries is loadEntries through r: the rows are in *dst once r ran.
+func queueEntries(ctx context.Context, r reader, where string, args []any, dst *[]entryRow) error {
+	err := r.query(ctx, entrySelect+where, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var e entryRow
+			if err := rows.Scan(&e.serverID, &e.server, &e.key, &e.name, &e.prevName, &e.lastReport, &e.lastSync, &e.removed, &e.reported,
+				&e.renames, &e.gap, &e.detail, &e.bucket, &e.policy, &e.policyDetail, &e.scope, &e.policyServer, &e.susID); err != nil {
+				return err
+			}
+			*dst = append(*dst, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("load clients to classify: %w", err)
+	}
+	return nil
 }
 
 // elsewhere is a name's current entry on some server.
@@ -218,16 +235,17 @@ func nullTimePtr(v sql.NullInt64) *time.Time {
 }
 
 // classifyEntries sets each listed client's category, writing only what
-// changed, and returns when the soonest of them changes as time passes.
+// changed (queued into w: writeGaps), and returns when the soonest of them
+// changes as time passes.
 // listed holds every current entry of the rows' names (on any server), dups
 // the names sharing each of their SusClientIds.
-func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, listed map[string][]elsewhere, dups map[string][]string, d gapDeltas) (due time.Time, err error) {
+func (s *Store) classifyEntries(ctx context.Context, t *wtx, w *pipe, rows []entryRow, listed map[string][]elsewhere, dups map[string][]string, d gapDeltas) (due time.Time, err error) {
 	if len(rows) == 0 {
 		return due, nil
 	}
 	now, staleAfter := t.now, s.opts.StaleAfter
 	var changed []gapChange
-	for _, r := range rows {
+	for i, r := range rows {
 		f := probes.EntryFacts{LastReport: nullTimePtr(r.lastReport), LastSync: nullTimePtr(r.lastSync), Removed: r.removed,
 			Renames: r.renames, PrevName: r.prevName, Reported: r.reported, Policy: r.policy, PolicyDetail: r.policyDetail,
 			PolicyScope: r.scope, PolicyServer: r.policyServer, Duplicates: others(dups[r.susID], r.name)}
@@ -244,6 +262,7 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, li
 		gap, detail := probes.ClassifyEntry(r.server, f, now, staleAfter)
 		bucket := probes.AgeBucket(gap, f, now, staleAfter)
 		due = earliest(due, entryDue(f, now, staleAfter))
+		rows[i].gap, rows[i].detail, rows[i].bucket = gap, detail, bucket // the rows are left as stored
 		if gap == r.gap && detail == r.detail && bucket == r.bucket {
 			continue
 		}
@@ -251,7 +270,7 @@ func (s *Store) classifyEntries(ctx context.Context, t *wtx, rows []entryRow, li
 		d.move(r.serverID, r.gap, gap)
 		d.age(r.serverID, r.bucket, bucket)
 	}
-	return due, s.writeGaps(ctx, t, changed)
+	return due, s.writeGaps(ctx, t, w, changed)
 }
 
 // gapChange is a client whose category (or its reason) changed.
@@ -264,19 +283,23 @@ type gapChange struct {
 // bulkGapChanges: past this many changes, one set-based UPDATE beats many.
 const bulkGapChanges = 200
 
-// writeGaps stores changed categories: one UPDATE per client for a few, a temporary table and one UPDATE ... FROM for many (a first
-// snapshot classifies every client at once).
-func (s *Store) writeGaps(ctx context.Context, t *wtx, changes []gapChange) error {
+// writeGaps stores changed categories: one UPDATE per client for a few,
+// queued into w; a temporary table and one UPDATE ... FROM for many (a first
+// snapshot classifies every client at once), after what w holds.
+func (s *Store) writeGaps(ctx context.Context, t *wtx, w *pipe, changes []gapChange) error {
 	now := ms(t.now)
 	if len(changes) < bulkGapChanges {
 		for _, c := range changes {
-			if _, err := t.ExecContext(ctx, `UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
+			if err := w.exec(ctx, stmt{`UPDATE clients SET gap = NULLIF($3, ''), gap_detail = $4,
 				gap_since = CASE WHEN $5 THEN $6 ELSE gap_since END, age_bucket = NULLIF($7, '') WHERE server_id = $1 AND key = $2`,
-				c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now, c.bucket); err != nil {
+				[]any{c.serverID, c.key, c.gap, c.detail, c.categoryChanged, now, c.bucket}}); err != nil {
 				return fmt.Errorf("store client gap: %w", err)
 			}
 		}
 		return nil
+	}
+	if err := w.run(ctx, "store client gaps"); err != nil {
+		return err
 	}
 	if _, err := t.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS gap_changes (server_id BIGINT NOT NULL, key TEXT NOT NULL,
 		gap TEXT, gap_detail TEXT NOT NULL, gap_since BIGINT, age_bucket TEXT)`); err != nil {
@@ -352,7 +375,9 @@ type unlistedRow struct {
 // classifyUnlisted sets the gap of each computer of the set that no server
 // lists (from the directory inventory and the clients' own reports), and
 // drops the gaps of those that are listed now.
-func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, dups map[string][]string, d gapDeltas) error {
+// Its writes are queued into w; out, when not nil, receives each
+// computer's gap as it is once w ran.
+func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameSet, dups map[string][]string, d gapDeltas, out map[string]nameGap) error {
 	// The set filters each branch of the union: the index finds the names.
 	in := func(table string) string { c, _ := set.sqlIn(table+".name", 1); return c }
 	_, args := set.sqlIn("", 1)
@@ -402,17 +427,20 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, set nameSet, dups 
 			u.facts.Duplicates = others(dups[u.susID], u.name)
 			gap, detail = probes.ClassifyUnlisted(u.facts, t.now)
 		}
+		if out != nil && gap != "" {
+			out[u.name] = nameGap{gap, detail}
+		}
 		server := u.reportServer
 		if gap == u.oldGap && detail == u.oldDetail && server == u.oldServer {
 			continue
 		}
 		if gap == "" {
-			_, err = t.ExecContext(ctx, `DELETE FROM fleet_gaps WHERE name = $1`, u.name)
+			err = w.exec(ctx, stmt{`DELETE FROM fleet_gaps WHERE name = $1`, []any{u.name}})
 		} else {
-			_, err = t.ExecContext(ctx, `INSERT INTO fleet_gaps (name, category, detail, server_id, since) VALUES ($1, $2, $3, $4, $5)
+			err = w.exec(ctx, stmt{`INSERT INTO fleet_gaps (name, category, detail, server_id, since) VALUES ($1, $2, $3, $4, $5)
 				ON CONFLICT (name) DO UPDATE SET category = excluded.category, detail = excluded.detail, server_id = excluded.server_id,
 					since = CASE WHEN fleet_gaps.category = excluded.category THEN fleet_gaps.since ELSE excluded.since END`,
-				u.name, gap, detail, server, ms(t.now))
+				[]any{u.name, gap, detail, server, ms(t.now)}})
 		}
 		if err != nil {
 			return fmt.Errorf("store computer gap: %w", err)
@@ -442,15 +470,20 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	if err != nil {
 		return err
 	}
-	due, err := s.classifyEntries(ctx, t, own, listed, dups, d)
+	w := t.pipe()
+	due, err := s.classifyEntries(ctx, t, w, own, listed, dups, d)
 	if err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, others, listed, dups, d); err != nil {
+	if _, err := s.classifyEntries(ctx, t, w, others, listed, dups, d); err != nil {
 		return err
 	}
+	// Its read is of names and listings, none of which w's writes change.
 	nowListed := nameSet{subquery: `SELECT f.name FROM fleet_gaps f JOIN clients c ON c.name = f.name WHERE c.server_id = $1`, arg: serverID}
-	if err := s.classifyUnlisted(ctx, t, nowListed, nil, d); err != nil {
+	if err := s.classifyUnlisted(ctx, t, w, nowListed, nil, d, nil); err != nil {
+		return err
+	}
+	if err := w.run(ctx, "store client gaps"); err != nil {
 		return err
 	}
 	// Those in no category now: how many reported within a day, as of now.
@@ -464,73 +497,95 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 	if !due.IsZero() {
 		dueAt = ms(due)
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE servers SET gaps_due_at = $2, diagnose_due = COALESCE(diagnose_due, $3) WHERE id = $1`, serverID, dueAt, ms(t.now)); err != nil {
+	if err := w.exec(ctx, stmt{`UPDATE servers SET gaps_due_at = $2, diagnose_due = COALESCE(diagnose_due, $3) WHERE id = $1`, []any{serverID, dueAt, ms(t.now)}}); err != nil {
 		return err
 	}
-	return s.settleGaps(ctx, t, d)
+	if err := s.settleGaps(ctx, t, w, d); err != nil {
+		return err
+	}
+	return w.run(ctx, "count gaps")
 }
 
-// classifyNames re-classifies everything known of some names (after a
-// client's own report); dups holds the names sharing each SusClientId the
-// names report (the caller has just read them).
-func (s *Store) classifyNames(ctx context.Context, t *wtx, names []string, dups map[string][]string) error {
-	d := gapDeltas{}
+// nameGap is the category a name is in after its classification, and why
+// (what a client report's receipt tells); the zero value: in none.
+type nameGap struct{ gap, detail string }
+
+// nameReads is what classifyRead reads before it classifies: the names'
+// entries, and the fleet-wide gaps dropped of those a server lists.
+type nameReads struct {
+	rows    []entryRow
+	dropped []gapKey // (server, category) of each fleet-wide gap dropped
+}
+
+// queueNameReads queues classifyRead's reads of names into p. A listed
+// name's category lives on its entries: it loses the fleet-wide gap it may
+// have had while no server listed it (the DELETE's EXISTS is loadEntries's
+// "listed": a clients row of the name). Queued together, on PostgreSQL
+// they cost one round trip, or none more when queued with a write's
+// others (writeClientReport).
+func queueNameReads(ctx context.Context, p *pipe, names []string, nr *nameReads) error {
 	in, args := nameSet{names: names}.sqlIn("c.name", 1)
-	rows, err := loadEntries(ctx, t, in, args...)
-	if err != nil {
+	if err := queueEntries(ctx, p, in, args, &nr.rows); err != nil {
 		return err
 	}
-	if _, err := s.classifyEntries(ctx, t, rows, listedIn(rows), dups, d); err != nil {
-		return err
-	}
-	// A listed name's category lives on its entries: it only loses the
-	// fleet-wide gap it may have had while no server listed it.
-	listed := map[string]bool{}
-	for _, r := range rows {
-		listed[r.name] = true
-	}
-	unlisted := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return listed[n] })
-	if err := dropFleetGaps(ctx, t, slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !listed[n] }), d); err != nil {
-		return err
-	}
-	if len(unlisted) > 0 {
-		if err := s.classifyUnlisted(ctx, t, nameSet{names: unlisted}, dups, d); err != nil {
-			return err
+	in, args = nameSet{names: names}.sqlIn("name", 1)
+	err := p.query(ctx, `DELETE FROM fleet_gaps WHERE `+in+` AND EXISTS (SELECT 1 FROM clients c WHERE c.name = fleet_gaps.name)
+		RETURNING category, server_id`, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var category string
+			var server sql.NullInt64
+			if err := rows.Scan(&category, &server); err != nil {
+				return err
+			}
+			nr.dropped = append(nr.dropped, gapKey{server.Int64, category})
 		}
-	}
-	return s.settleGaps(ctx, t, d)
-}
-
-// dropFleetGaps removes the fleet-wide gaps of names a server lists now.
-func dropFleetGaps(ctx context.Context, t *wtx, names []string, d gapDeltas) error {
-	if len(names) == 0 {
-		return nil
-	}
-	in, args := nameSet{names: names}.sqlIn("name", 1)
-	rows, err := t.QueryContext(ctx, `DELETE FROM fleet_gaps WHERE `+in+` RETURNING category, server_id`, args...)
+		return rows.Err()
+	})
 	if err != nil {
 		return fmt.Errorf("drop computer gaps: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var category string
-		var server sql.NullInt64
-		if err := rows.Scan(&category, &server); err != nil {
-			return err
-		}
-		d.move(server.Int64, category, "")
-	}
-	return rows.Err()
+	return nil
 }
 
-// settleGaps applies the counts and asks for the affected servers to be
-// re-diagnosed (their gap findings name counts and examples).
-func (s *Store) settleGaps(ctx context.Context, t *wtx, d gapDeltas) error {
-	if err := applyGapDeltas(ctx, t, d); err != nil {
+// classifyRead re-classifies everything known of some names (after a
+// client's own report) once their reads (queueNameReads) ran, queueing its
+// writes into w; dups holds the names sharing each SusClientId the names
+// report (the caller has just read them). It returns the names' categories
+// as they are once w ran.
+func (s *Store) classifyRead(ctx context.Context, t *wtx, w *pipe, names []string, dups map[string][]string, nr *nameReads) (map[string]nameGap, error) {
+	d := gapDeltas{}
+	for _, k := range nr.dropped {
+		d.move(k.server, k.category, "")
+	}
+	if _, err := s.classifyEntries(ctx, t, w, nr.rows, listedIn(nr.rows), dups, d); err != nil {
+		return nil, err
+	}
+	out := map[string]nameGap{}
+	listed := map[string]bool{}
+	for _, r := range nr.rows {
+		listed[r.name] = true
+		if _, ok := out[r.name]; !ok && r.gap != "" {
+			out[r.name] = nameGap{r.gap, r.detail}
+		}
+	}
+	if unlisted := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return listed[n] }); len(unlisted) > 0 {
+		if err := s.classifyUnlisted(ctx, t, w, nameSet{names: unlisted}, dups, d, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, s.settleGaps(ctx, t, w, d)
+}
+
+// settleGaps queues into w the counts' changes and asks for the affected
+// servers to be re-diagnosed (their gap findings name counts and examples).
+func (s *Store) settleGaps(ctx context.Context, t *wtx, w *pipe, d gapDeltas) error {
+	if err := applyGapDeltas(ctx, w, d); err != nil {
 		return err
 	}
-	for _, id := range d.servers() {
-		if _, err := t.ExecContext(ctx, `UPDATE servers SET diagnose_due = $2 WHERE id = $1 AND diagnose_due IS NULL`, id, ms(t.now)); err != nil {
+	servers := d.servers()
+	slices.Sort(servers)
+	for _, id := range servers {
+		if err := w.exec(ctx, stmt{`UPDATE servers SET diagnose_due = $2 WHERE id = $1 AND diagnose_due IS NULL`, []any{id, ms(t.now)}}); err != nil {
 			return err
 		}
 	}

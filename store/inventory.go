@@ -42,11 +42,14 @@ func (s *Store) SaveInventory(ctx context.Context, inv *probes.Inventory, digest
 		if err != nil {
 			return err
 		}
-		d := gapDeltas{}
-		if err := s.classifyUnlisted(ctx, t, nameSet{}, nil, d); err != nil {
+		d, w := gapDeltas{}, t.pipe()
+		if err := s.classifyUnlisted(ctx, t, w, nameSet{}, nil, d, nil); err != nil {
 			return err
 		}
-		if err := s.settleGaps(ctx, t, d); err != nil {
+		if err := s.settleGaps(ctx, t, w, d); err != nil {
+			return err
+		}
+		if err := w.run(ctx, "store computer gaps"); err != nil {
 			return err
 		}
 		receipt = probes.InventoryReceipt{ID: inv.ID, Items: len(inv.Items), Removed: removed, Complete: inv.Complete}

@@ -83,13 +83,15 @@ func (p *pipe) exec(ctx context.Context, st stmt) error {
 }
 
 // run sends what was queued and reads the answers (nothing to do without a
-// batch: the statements ran as they were queued).
+// batch: the statements ran as they were queued); p then queues afresh.
 func (p *pipe) run(ctx context.Context, what string) error {
 	if p.b == nil || p.b.Len() == 0 {
 		return nil
 	}
+	b := p.b
+	p.b = &pgx.Batch{}
 	err := p.t.conn.Raw(func(dc any) error {
-		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, p.b).Close()
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

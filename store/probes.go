@@ -67,10 +67,14 @@ func (s *Store) DeleteServer(ctx context.Context, name string) error {
 			return fmt.Errorf("delete server: %w", err)
 		}
 		// Its clients went with it: names only it listed may be gaps now.
-		if err := s.classifyUnlisted(ctx, t, nameSet{}, nil, d); err != nil {
+		w := t.pipe()
+		if err := s.classifyUnlisted(ctx, t, w, nameSet{}, nil, d, nil); err != nil {
 			return err
 		}
-		if err := applyGapDeltas(ctx, t, d); err != nil {
+		if err := applyGapDeltas(ctx, w, d); err != nil {
+			return err
+		}
+		if err := w.run(ctx, "store computer gaps"); err != nil {
 			return err
 		}
 		_, err = t.ExecContext(ctx, `DELETE FROM gap_counts WHERE server_key = $1`, id)
