@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -231,13 +232,48 @@ func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc docume
 // withStmt joins statements into one: first as the WITH query "up", each of
 // rest as "w0", "w1", ... (their $1, the server argument, unused: they name
 // the server through up; their other parameters renumbered after first's),
-// then final.
+// then final. The joined SQL depends only on the statements' SQL, which
+// comes in a few shapes: it is built once per shape (withSQL).
 func withStmt(first stmt, rest []stmt, final string) stmt {
+	var key strings.Builder
+	key.WriteString(strconv.Itoa(len(first.args)) + "\x00" + first.sql)
+	n := len(first.args)
+	for _, st := range rest {
+		key.WriteString("\x00" + strconv.Itoa(len(st.args)) + "\x00" + st.sql)
+		n += len(st.args) - 1
+	}
+	key.WriteString("\x00" + final)
+	query, ok := withSQL.Load(key.String())
+	if !ok {
+		query = joinWith(first, rest, final)
+		if withSQLShapes.Add(1) <= maxWithShapes {
+			withSQL.Store(key.String(), query)
+		}
+	}
+	args := make([]any, 0, n)
+	args = append(args, first.args...)
+	for _, st := range rest {
+		args = append(args, st.args[1:]...)
+	}
+	return stmt{query.(string), args}
+}
+
+// withSQL caches joinWith's SQL by its statements' SQL; maxWithShapes bounds
+// it should a statement's SQL ever vary with its data.
+var (
+	withSQL       sync.Map
+	withSQLShapes atomic.Int64
+)
+
+const maxWithShapes = 256
+
+// joinWith is withStmt's SQL.
+func joinWith(first stmt, rest []stmt, final string) string {
 	var b strings.Builder
-	args := slices.Clone(first.args)
+	next := len(first.args)
 	b.WriteString("WITH up AS (" + first.sql + ")")
 	for i, st := range rest {
-		base := len(args) - 1 // $2 becomes $(len(args)+1)
+		base := next - 1 // $2 becomes $(next+1)
 		fmt.Fprintf(&b, ", w%d AS (", i)
 		b.WriteString(placeholder.ReplaceAllStringFunc(st.sql, func(m string) string {
 			n, _ := strconv.Atoi(m[1:])
@@ -247,10 +283,10 @@ func withStmt(first stmt, rest []stmt, final string) stmt {
 			return "$" + strconv.Itoa(n+base)
 		}))
 		b.WriteString(")")
-		args = append(args, st.args[1:]...)
+		next += len(st.args) - 1
 	}
 	b.WriteString(" " + final)
-	return stmt{b.String(), args}
+	return b.String()
 }
 
 // placeholder is a statement's parameter ($N).
