@@ -5,6 +5,7 @@
 package pgcount
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -19,7 +20,8 @@ import (
 // messages the clients send, by type: Sync (S) ends each extended-protocol
 // exchange and Query (Q) is a simple one, so S+Q is the number of round
 // trips; Parse (P) counts statements prepared, Bind (B) and Execute (E)
-// statements run. Only for counting: it adds latency to every round trip.
+// statements run; Ping the pool's pings among the Queries. Only for
+// counting: it adds latency to every round trip.
 type Counter struct {
 	ln     net.Listener
 	target string
@@ -87,18 +89,34 @@ func (c *Counter) relay(client net.Conn) {
 		if _, err := io.ReadFull(client, hdr[:]); err != nil {
 			return
 		}
-		c.mu.Lock()
-		c.counts[hdr[0]]++
-		c.mu.Unlock()
 		n := int64(binary.BigEndian.Uint32(hdr[1:])) - 4
 		if _, err := backend.Write(hdr[:]); err != nil {
 			return
 		}
-		if _, err := io.CopyN(backend, client, n); err != nil {
+		var body bytes.Buffer // the start of a simple query, to tell a ping
+		var w io.Writer = backend
+		if hdr[0] == 'Q' {
+			w = io.MultiWriter(backend, &body)
+		}
+		if _, err := io.CopyN(w, client, n); err != nil {
 			return
 		}
+		c.mu.Lock()
+		c.counts[hdr[0]]++
+		if bytes.HasPrefix(body.Bytes(), []byte(pingQuery)) {
+			c.counts[Ping]++
+		}
+		c.mu.Unlock()
 	}
 }
+
+// Ping is the key under which Take counts the connection pool's pings (a
+// Query each, counted under 'Q' as well): pgx's database/sql driver pings a
+// connection idle for over a second when it is taken from the pool.
+const Ping = 'p'
+
+// pingQuery is the query text of pgx's ping.
+const pingQuery = "-- ping"
 
 // Take returns the counts so far and starts again from zero.
 func (c *Counter) Take() map[byte]int64 {
