@@ -195,45 +195,38 @@ func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.Client
 	if sus != "" && len(prior.sharing) > 1 {
 		dups[sus] = prior.sharing
 	}
-	if prior.oldSus == "" || prior.oldSus == sus {
-		// The names to classify are known: their reads follow the writes.
-		var nr nameReads
-		if err := queueNameReads(ctx, p, prior.sharing, &nr); err != nil {
-			return nil, err
+	names := prior.sharing
+	if prior.oldSus != "" && prior.oldSus != sus {
+		// Those that shared the SusClientId it reported before (which may be
+		// a clone no longer), read after its own row moved off it: the
+		// names to classify are known a round trip later.
+		var before []string
+		err = p.query(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, []any{prior.oldSus}, func(rows rowsScanner) error {
+			for rows.Next() {
+				var n string
+				if err := rows.Scan(&n); err != nil {
+					return err
+				}
+				before = append(before, n)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read names sharing a SusClientId: %w", err)
 		}
 		if err := p.run(ctx, "store client report"); err != nil {
 			return nil, err
 		}
-		return s.classifyRead(ctx, t, late, prior.sharing, dups, &nr)
-	}
-	// Those that shared the SusClientId it reported before (which may be a
-	// clone no longer), read after its own row moved off it.
-	var before []string
-	err = p.query(ctx, `SELECT name FROM client_reports WHERE sus_client_id = $1`, []any{prior.oldSus}, func(rows rowsScanner) error {
-		for rows.Next() {
-			var n string
-			if err := rows.Scan(&n); err != nil {
-				return err
-			}
-			before = append(before, n)
+		if len(before) > 1 {
+			dups[prior.oldSus] = before
 		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read names sharing a SusClientId: %w", err)
-	}
-	if err := p.run(ctx, "store client report"); err != nil {
-		return nil, err
-	}
-	if len(before) > 1 {
-		dups[prior.oldSus] = before
+		names = slices.Concat(names, before)
 	}
 	var nr nameReads
-	names := slices.Concat(prior.sharing, before)
 	if err := queueNameReads(ctx, p, names, &nr); err != nil {
 		return nil, err
 	}
-	if err := p.run(ctx, "read clients to classify"); err != nil {
+	if err := p.run(ctx, "store client report"); err != nil {
 		return nil, err
 	}
 	return s.classifyRead(ctx, t, late, names, dups, &nr)
