@@ -37,10 +37,11 @@ func cmdDemo(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	// The simulated servers share one host, so nothing answers on their
 	// "port 80" or SSL port - 1: those extra checks are off in the demo.
 	c.prober.SelfUpdatePort, c.prober.HTTPPort = -1, -1
-	log, err := newLogger(stderr, "text", c.logLevel)
+	log, closeLog, err := newLogger(stderr, "text", c.logLevel)
 	if err != nil {
 		return err
 	}
+	defer closeLog()
 	tuneGC(getenv)
 
 	fleet := demofleet.Fleet()

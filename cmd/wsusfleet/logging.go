@@ -5,20 +5,29 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/wsusfleet/wsusfleet/internal/logsink"
 )
 
-// newLogger builds the slog logger of --log-format (text or json) and --log-level.
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+// newLogger builds the slog logger of --log-format (text or json) and
+// --log-level, writing to w from a goroutine of its own (logsink: a request
+// never waits for its access-log line to be written). closeLog writes out
+// what is buffered; call it before the command returns.
+func newLogger(w io.Writer, format, level string) (log *slog.Logger, closeLog func(), err error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError(fmt.Sprintf("--log-level: %q is not debug, info, warn or error", level))
+		return nil, nil, usageError(fmt.Sprintf("--log-level: %q is not debug, info, warn or error", level))
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	var h func(io.Writer, *slog.HandlerOptions) slog.Handler
 	switch strings.ToLower(format) {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
+	default:
+		return nil, nil, usageError(fmt.Sprintf("--log-format: %q is not text or json", format))
 	}
-	return nil, usageError(fmt.Sprintf("--log-format: %q is not text or json", format))
+	sink := logsink.New(w, logsink.DefaultLimit)
+	return slog.New(h(sink, opts)), func() { sink.Close() }, nil
 }

@@ -91,10 +91,11 @@ func cmdServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if c.probeInterval < time.Second {
 		return usageError("--probe-interval: must be at least 1s")
 	}
-	log, err := newLogger(stderr, c.logFormat, c.logLevel)
+	log, closeLog, err := newLogger(stderr, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
+	defer closeLog()
 	tuneGC(getenv)
 	return serve(ctx, c, log, stdout)
 }
