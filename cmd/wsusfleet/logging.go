@@ -19,15 +19,14 @@ func newLogger(w io.Writer, format, level string) (log *slog.Logger, closeLog fu
 		return nil, nil, usageError(fmt.Sprintf("--log-level: %q is not debug, info, warn or error", level))
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	var h func(io.Writer, *slog.HandlerOptions) slog.Handler
-	switch strings.ToLower(format) {
-	case "text":
-		h = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
-	case "json":
-		h = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
-	default:
+	f := strings.ToLower(format)
+	if f != "text" && f != "json" {
 		return nil, nil, usageError(fmt.Sprintf("--log-format: %q is not text or json", format))
 	}
 	sink := logsink.New(w, logsink.DefaultLimit)
-	return slog.New(h(sink, opts)), func() { sink.Close() }, nil
+	var h slog.Handler = slog.NewTextHandler(sink, opts)
+	if f == "json" {
+		h = slog.NewJSONHandler(sink, opts)
+	}
+	return slog.New(h), func() { sink.Close() }, nil
 }

@@ -3,12 +3,11 @@
 // journald or Docker, a file).
 //
 // Why: every request writes an access-log line. Written in the request, each
-// line was a write system call made while holding the logger's lock; a write
-// that stalls (the file system's journal, a slow pipe reader) held up every
-// request behind that lock, and on a busy two-core machine the access log
-// doubled the 99th percentile of GET /api/v1/servers (docs/PERFORMANCE.md).
-// Here a line is copied into a buffer, and the writer goroutine takes
-// whatever has gathered in one write: under load, many lines a call.
+// line was a write system call made while holding the logger's lock, so a
+// write that stalls (the file system's journal, a slow pipe reader) held up
+// every request behind that lock. Here a line is copied into a buffer, and
+// the writer goroutine takes whatever has gathered in one write: under load,
+// many lines a call (docs/PERFORMANCE.md, phase 11).
 //
 // Nothing is dropped: when the destination is slower than the loggers for
 // long enough to fill the buffer, Write waits for room, as writing directly
@@ -57,9 +56,10 @@ func New(dst io.Writer, limit int) *Writer {
 	return w
 }
 
-// Write queues p, waiting only while the buffer is full. It always reports
-// len(p) written: a log line that cannot reach its destination has nowhere
-// else to go, as with a logger writing directly (slog ignores the error).
+// Write queues p, waiting only while the buffer is full, and reports len(p)
+// written: the destination's error comes later, to the goroutine, and a log
+// line that cannot reach it has nowhere else to go (slog ignores the error
+// anyway). After Close, p goes to the destination directly.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
