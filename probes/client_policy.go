@@ -54,7 +54,7 @@ var policyValues = []PolicyValue{
 	{KeyPolicyAU, "UseUpdateClassPolicySource", true, setBool(func(v *ClientView) **bool { return &updateSource(v).UseUpdateClassPolicySource })},
 	{KeyIdentity, "SusClientId", false, func(v *ClientView, f PolicyFact) error {
 		id := strings.Trim(f.Data, "{}")
-		if len(id) > 64 || strings.ContainsFunc(id, func(r rune) bool { return !idRune(r) }) {
+		if len(id) > 64 || !isID(id) {
 			return fmt.Errorf("is not a GUID")
 		}
 		v.SusClientID = id

@@ -82,6 +82,7 @@ func parseConstraint(tag string) constraint {
 type field struct {
 	index []int
 	name  string
+	token string // "/" and name escaped as a JSON Pointer reference token: made once, appended per report
 	c     constraint
 }
 
@@ -109,7 +110,7 @@ func fieldsOf(t reflect.Type) []field {
 		if name == "" {
 			name = sf.Name
 		}
-		out = append(out, field{index: []int{i}, name: name, c: parseConstraint(sf.Tag.Get("v"))})
+		out = append(out, field{index: []int{i}, name: name, token: pointerJoin("", name), c: parseConstraint(sf.Tag.Get("v"))})
 	}
 	fieldCache.Store(t, out)
 	return out
