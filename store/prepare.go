@@ -85,19 +85,11 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode vdir checks: %w", err)
 		}
-		cells, err := json.Marshal(probes.Cells(r.VDirChecks))
+		views, err := checkViewsOf(r.VDirChecks)
 		if err != nil {
 			return nil, err
 		}
-		verdicts := make([]probes.VDirCheck, len(r.VDirChecks))
-		for i, c := range r.VDirChecks {
-			verdicts[i] = c.VerdictOnly()
-		}
-		v, err := json.Marshal(verdicts)
-		if err != nil {
-			return nil, err
-		}
-		p.checks = &checkRun{body: owned(b), cells: owned(cells), verdicts: owned(v)}
+		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:
