@@ -25,13 +25,7 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 	for _, c := range checks {
 		k.str(c.VDir)
 		k.str(c.URL)
-		k.int(int64(c.Status))
-		if k.present(c.Substatus != nil) {
-			k.int(int64(*c.Substatus))
-		}
-		if k.present(c.Win32Status != nil) {
-			k.int(*c.Win32Status)
-		}
+		k.status(c)
 		k.str(c.Verdict)
 		k.str(c.Reason)
 	}

@@ -188,6 +188,17 @@ func (d *digestInput) strs(list []string) {
 	}
 }
 
+// status writes a check's HTTP status, substatus and Win32 status.
+func (d *digestInput) status(c probes.VDirCheck) {
+	d.int(int64(c.Status))
+	if d.present(c.Substatus != nil) {
+		d.int(int64(*c.Substatus))
+	}
+	if d.present(c.Win32Status != nil) {
+		d.int(*c.Win32Status)
+	}
+}
+
 // check writes a vDir check as the rules read it: a latency only matters
 // above the slow threshold (and its verdict names it then), the connect
 // time not at all. Equal timings are rare; equal answers are not. Every
@@ -196,13 +207,7 @@ func (d *digestInput) check(c probes.VDirCheck) {
 	d.str(c.VDir)
 	d.str(c.URL)
 	d.str(c.Method)
-	d.int(int64(c.Status))
-	if d.present(c.Substatus != nil) {
-		d.int(int64(*c.Substatus))
-	}
-	if d.present(c.Win32Status != nil) {
-		d.int(*c.Win32Status)
-	}
+	d.status(c)
 	if c.LatencyMS <= probes.SlowMS {
 		c.LatencyMS = 0
 	}
