@@ -37,7 +37,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	// the classification's reads in a second (writeClientReport), and the
 	// writes that follow from them (the vantage counts, the gaps) with the
 	// claim in a third.
-	err = s.writeBatched(ctx, func(ctx context.Context, t *wtx) error {
+	err = s.writeClient(ctx, cr, func(ctx context.Context, t *wtx) error {
 		p := t.pipe()
 		var server hostCandidates
 		if err := queueMatchWUServer(ctx, p, cr.Client.WUServer, &server); err != nil {
@@ -51,6 +51,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 			return err
 		}
 		m, serverID := server.match()
+		t.serverID = serverID // orders a group's count updates (pgSteps)
 		verdict := probes.JudgePolicy(cr, m)
 		late := t.pipe()
 		gaps, err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior, late)
@@ -65,7 +66,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		doc := document{id: cr.ID, kind: "client-report", digest: digest, collectedAt: ms(cr.CollectedAt.Time),
 			vantage: probes.VantageClient, collector: strings.TrimSpace(cr.Collector.Name + " " + cr.Collector.Version), origin: cr.Client.Name}
 		return claimAfter(ctx, t, late, doc, nullID(serverID), string(answer), &replayed)
-	}, false)
+	})
 	if errors.Is(err, errReplay) {
 		var stored probes.ClientReceipt
 		return stored, true, json.Unmarshal([]byte(replayed), &stored)
@@ -239,7 +240,7 @@ func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.Client
 // the server's other clients' reports queued behind each other for all of
 // its round trips.
 func claimAfter(ctx context.Context, t *wtx, late *pipe, doc document, serverID any, response string, replayed *string) error {
-	if late.b == nil || late.b.Len() == 0 { // nothing left (they ran at once on SQLite): claim as usual, without RETURNING's temporary table
+	if late.b == nil || (late.b.Len() == 0 && t.step == nil) { // nothing left (they ran at once on SQLite): claim as usual, without RETURNING's temporary table
 		return claimDocument(ctx, t, doc, serverID, response, replayed)
 	}
 	c := claimStmt(doc, "$1", serverID, ms(t.now), response)
@@ -303,9 +304,22 @@ func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server 
 		}
 		return r, nil
 	}
-	err := t.QueryRowContext(ctx, `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
-		UNION ALL SELECT category, detail FROM fleet_gaps WHERE name = $1 LIMIT 1`, cr.Client.Name).Scan(&r.Gap, &r.Detail)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// Through a pipe: in a group of client reports (pgSteps) the read goes
+	// with the others' batches.
+	p := t.pipe()
+	err := p.query(ctx, `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
+		UNION ALL SELECT category, detail FROM fleet_gaps WHERE name = $1 LIMIT 1`, []any{cr.Client.Name}, func(rows rowsScanner) error {
+		if rows.Next() {
+			if err := rows.Scan(&r.Gap, &r.Detail); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err == nil {
+		err = p.run(ctx, "read client gap")
+	}
+	if err != nil {
 		return r, err
 	}
 	if r.Gap == "" {

@@ -11,14 +11,22 @@ import (
 // pgMaxGroup) once released, as if they had all been waiting.
 func HoldGroups(s *Store) (release func()) {
 	if g := s.groups; g != nil {
+		st := s.steps
 		g.mu.Lock()
 		g.paused = true
 		g.mu.Unlock()
+		st.mu.Lock()
+		st.paused = true
+		st.mu.Unlock()
 		return func() {
 			g.mu.Lock()
 			g.paused = false
 			g.mu.Unlock()
 			g.wake.Broadcast()
+			st.mu.Lock()
+			st.paused = false
+			st.mu.Unlock()
+			st.wake.Broadcast()
 		}
 	}
 	held, hold := make(chan struct{}), make(chan struct{})
@@ -35,8 +43,11 @@ func HoldGroups(s *Store) (release func()) {
 func QueuedWrites(s *Store) int {
 	if g := s.groups; g != nil {
 		g.mu.Lock()
-		defer g.mu.Unlock()
-		return len(g.queue)
+		n := len(g.queue)
+		g.mu.Unlock()
+		s.steps.mu.Lock()
+		defer s.steps.mu.Unlock()
+		return n + len(s.steps.queue)
 	}
 	return len(s.w.jobs)
 }
@@ -48,6 +59,15 @@ func GroupsFellBack(s *Store) int64 {
 		return 0
 	}
 	return s.groups.fellBack.Load()
+}
+
+// ClientGroupsFellBack is how many PostgreSQL groups of client reports were
+// rolled back and had their writes run alone (0 on SQLite).
+func ClientGroupsFellBack(s *Store) int64 {
+	if s.steps == nil {
+		return 0
+	}
+	return s.steps.fellBack.Load()
 }
 
 // InputsRepeats reads a server's inputs_repeats (see upsertStmt).

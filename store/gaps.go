@@ -381,7 +381,11 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameS
 	// The set filters each branch of the union: the index finds the names.
 	in := func(table string) string { c, _ := set.sqlIn(table+".name", 1); return c }
 	_, args := set.sqlIn("", 1)
-	rows, err := t.QueryContext(ctx, `SELECT n.name,
+	// Read through a pipe: in a group of client reports (pgSteps) it goes
+	// with the other reports' reads.
+	var list []unlistedRow
+	r := t.pipe()
+	err := r.query(ctx, `SELECT n.name,
 			i.name IS NOT NULL, COALESCE(i.enabled, FALSE), i.last_logon,
 			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(r.policy_scope, ''), r.server_id, COALESCE(rs.name, ''),
 			COALESCE(r.sus_client_id, ''),
@@ -390,25 +394,24 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameS
 			UNION SELECT name FROM fleet_gaps WHERE `+in("fleet_gaps")+`) n
 		LEFT JOIN inventory i ON i.name = n.name
 		LEFT JOIN client_reports r ON r.name = n.name LEFT JOIN servers rs ON rs.id = r.server_id
-		LEFT JOIN fleet_gaps f ON f.name = n.name`, args...)
+		LEFT JOIN fleet_gaps f ON f.name = n.name`, args, func(rows rowsScanner) error {
+		for rows.Next() {
+			var u unlistedRow
+			var lastLogon sql.NullInt64
+			if err := rows.Scan(&u.name, &u.facts.InInventory, &u.facts.Enabled, &lastLogon, &u.facts.Reported, &u.facts.Policy, &u.facts.PolicyDetail,
+				&u.facts.PolicyScope, &u.reportServer, &u.facts.PolicyServer, &u.susID, &u.oldGap, &u.oldDetail, &u.oldServer, &u.listed); err != nil {
+				return err
+			}
+			u.facts.LastLogon = nullTimePtr(lastLogon)
+			list = append(list, u)
+		}
+		return rows.Err()
+	})
+	if err == nil {
+		err = r.run(ctx, "load computers to classify")
+	}
 	if err != nil {
 		return fmt.Errorf("load computers to classify: %w", err)
-	}
-	var list []unlistedRow
-	for rows.Next() {
-		var u unlistedRow
-		var lastLogon sql.NullInt64
-		if err := rows.Scan(&u.name, &u.facts.InInventory, &u.facts.Enabled, &lastLogon, &u.facts.Reported, &u.facts.Policy, &u.facts.PolicyDetail,
-			&u.facts.PolicyScope, &u.reportServer, &u.facts.PolicyServer, &u.susID, &u.oldGap, &u.oldDetail, &u.oldServer, &u.listed); err != nil {
-			rows.Close()
-			return err
-		}
-		u.facts.LastLogon = nullTimePtr(lastLogon)
-		list = append(list, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	if dups == nil && len(list) > 0 {
 		var ids []string // all of them for a set that is not a short list

@@ -51,6 +51,9 @@ type rowsScanner interface {
 }
 
 func (t *wtx) pipe() *pipe {
+	if t.step != nil {
+		return &pipe{t: t, b: &pgx.Batch{}} // the group's first batch holds its BEGIN
+	}
 	if t.Tx != nil || t.conn == nil || t.beginErr != nil {
 		return &pipe{t: t}
 	}
@@ -90,6 +93,9 @@ func (p *pipe) run(ctx context.Context, what string) error {
 	}
 	b := p.b
 	p.b = &pgx.Batch{}
+	if p.t.step != nil {
+		return p.t.step.run(b)
+	}
 	err := p.t.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
 	})

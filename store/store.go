@@ -65,6 +65,7 @@ type Store struct {
 	w      *writer       // SQLite: the single writer with group commit; PostgreSQL: nil
 	turns  writeTurns    // PostgreSQL: writes take connections in arrival order
 	groups *pgGroups     // PostgreSQL: small reports committed in groups; SQLite: nil
+	steps  *pgSteps      // PostgreSQL: client reports committed in groups; SQLite: nil
 	ckpt   *checkpointer // SQLite: moves the WAL into the database file
 	reads  readStmts
 	strips memo[probes.VDirCell]  // fleet strips by their text
@@ -89,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	case "postgres":
 		if err = s.openPostgres(ctx, target); err == nil {
 			s.groups = newPGGroups(s)
+			s.steps = newPGSteps(s)
 		}
 	}
 	if err != nil {
@@ -135,6 +137,9 @@ func (s *Store) Close() error {
 	}
 	if s.groups != nil {
 		s.groups.close()
+	}
+	if s.steps != nil {
+		s.steps.close()
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.close())

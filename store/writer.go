@@ -39,6 +39,9 @@ type wtx struct {
 	group    *pgx.Batch
 	after    func() error
 	serverID int64
+	// step (PostgreSQL, pg_steps.go): the write is one of a group of
+	// client reports; each batch it runs goes with the others' (stepper).
+	step *stepper
 }
 
 type writeFunc func(ctx context.Context, t *wtx) error
@@ -459,6 +462,9 @@ func (t *wtx) session(ctx context.Context) (interface {
 }, error) {
 	if t.Tx != nil {
 		return t.Tx, nil
+	}
+	if t.step != nil {
+		return nil, errStepDirect
 	}
 	if t.beginErr != nil {
 		return nil, t.beginErr
