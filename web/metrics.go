@@ -42,7 +42,7 @@ func NewMetrics() *Metrics {
 		ingest: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "wsusfleet_ingest_total",
 			Help: "Documents posted, by kind and outcome (stored, replayed, rejected, failed)."}, []string{"kind", "outcome"}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wsusfleet_store_write_batch_size",
-			Help: "Writes committed together in one transaction (SQLite group commit; 1 on PostgreSQL).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
+			Help: "Writes committed together in one transaction (the SQLite writer's batches; PostgreSQL's groups of small reports and of client reports).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256}}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "wsusfleet_store_commit_seconds",
 			Help: "Time from a write transaction's begin to its commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}),
 		commitEr: prometheus.NewCounter(prometheus.CounterOpts{Name: "wsusfleet_store_commit_errors_total", Help: "Write transactions that failed."}),
