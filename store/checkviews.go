@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/json"
 	"sync"
-	"sync/atomic"
 
 	"github.com/wsusfleet/wsusfleet/probes"
 )
@@ -20,7 +19,8 @@ type checkViews struct{ cells, verdicts string }
 // (digestInput), so two check lists share it only when their views are the
 // same bytes.
 func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
-	var k digestInput
+	k, put := borrowDigestInput()
+	defer put()
 	k.int(int64(len(checks)))
 	for _, c := range checks {
 		k.str(c.VDir)
@@ -29,9 +29,11 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 		k.str(c.Verdict)
 		k.str(c.Reason)
 	}
-	key := string(k.b)
-	if v, ok := viewCache.Load(key); ok {
-		return v.(checkViews), nil
+	viewMu.RLock()
+	v, ok := viewCache[string(k.b)] // no copy of the key to look it up
+	viewMu.RUnlock()
+	if ok {
+		return v, nil
 	}
 	cells, err := json.Marshal(probes.Cells(checks))
 	if err != nil {
@@ -41,26 +43,27 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 	for i, c := range checks {
 		verdicts[i] = c.VerdictOnly()
 	}
-	v, err := json.Marshal(verdicts)
+	verdictsJSON, err := json.Marshal(verdicts)
 	if err != nil {
 		return checkViews{}, err
 	}
-	views := checkViews{cells: owned(cells), verdicts: owned(v)}
-	if viewCacheSize.Add(1) > maxCheckViews {
-		viewCache.Clear() // approximate under races: it bounds, it never answers wrongly
-		viewCacheSize.Store(0)
+	views := checkViews{cells: owned(cells), verdicts: owned(verdictsJSON)}
+	viewMu.Lock()
+	if len(viewCache) >= maxCheckViews {
+		clear(viewCache)
 	}
-	viewCache.Store(key, views)
+	viewCache[string(k.b)] = views
+	viewMu.Unlock()
 	return views, nil
 }
 
-// viewCache holds checkViewsOf's answers by key. It is emptied once it has
-// taken maxCheckViews answers (~2 KB each with its key): far more than a
-// fleet's servers and vantages report while nothing changes, and views that
-// vary (a slow check's reason names its time) only refill it.
+// viewCache holds checkViewsOf's answers by key. It is emptied once it
+// holds maxCheckViews (~2 KB each with its key): far more than a fleet's
+// servers and vantages report while nothing changes, and views that vary
+// (a slow check's reason names its time) only refill it.
 var (
-	viewCache     sync.Map
-	viewCacheSize atomic.Int64
+	viewMu    sync.RWMutex
+	viewCache = map[string]checkViews{}
 )
 
 const maxCheckViews = 4096

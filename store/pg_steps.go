@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -204,7 +205,10 @@ func (g *pgSteps) run(group []*stepJob) {
 	var wg sync.WaitGroup
 	for _, j := range group {
 		wg.Go(func() {
-			j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, j.fn) })
+			// runJob: a write that panics fails alone, on this goroutine
+			// as on the request's before groups.
+			alone := func(ctx context.Context, t *wtx) error { return runJob(ctx, j.fn, t) }
+			j.err = g.s.retryPostgres(func() error { return g.s.writePostgresLazy(ctx, alone) })
 			close(j.done)
 		})
 	}
@@ -269,9 +273,7 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 			for _, w := range parked {
 				b.QueuedQueries = append(b.QueuedQueries, w.b.QueuedQueries...)
 			}
-			failed = conn.Raw(func(dc any) error {
-				return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
-			})
+			failed = sendSteps(ctx, conn, b)
 		}
 		answer := failed
 		if answer != nil {
@@ -297,6 +299,20 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// sendSteps sends a step's batch. The writes' scan functions run here, on
+// the committer's goroutine: one that panics fails the group (and the
+// connection is discarded) instead of the process, as runJob does alone.
+func sendSteps(ctx context.Context, conn *sql.Conn, b *pgx.Batch) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("store: a grouped write panicked: %v", r)
+		}
+	}()
+	return conn.Raw(func(dc any) error {
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
+	})
 }
 
 // close stops taking writes and waits for the queued ones.

@@ -166,3 +166,25 @@ func TestGroupedClientReportsCountOnce(t *testing.T) {
 		})
 	}
 }
+
+// A grouped write whose scan panics fails, alone, with an error; the
+// process and the other writes of its group carry on.
+func TestGroupedWritePanicFailsAlone(t *testing.T) {
+	open, ok := storetest.Dialects(t)["postgres"]
+	if !ok {
+		t.Skip("client reports are grouped on PostgreSQL only")
+	}
+	s := open(t, store.Options{})
+	errs := store.GroupedScans(s, 4, 2)
+	for i, err := range errs {
+		if (err != nil) != (i == 2) {
+			t.Errorf("write %d: %v; want only write 2 to fail", i, err)
+		}
+	}
+	if !strings.Contains(fmt.Sprint(errs[2]), "panicked") {
+		t.Errorf("write 2: %v, want it to say it panicked", errs[2])
+	}
+	if n := store.ClientGroupsFellBack(s); n != 1 {
+		t.Errorf("%d groups fell back, want the one", n)
+	}
+}

@@ -123,13 +123,8 @@ func (p *preparedReport) inputsDigest() string {
 		return ""
 	}
 	r := p.r
-	d := digestInputs.Get().(*digestInput)
-	defer func() {
-		if cap(d.b) <= 64<<10 { // a rare large report's buffer is not kept
-			d.b = d.b[:0]
-			digestInputs.Put(d)
-		}
-	}()
+	d, put := borrowDigestInput()
+	defer put()
 	// The rules also judge checks by when they were collected (a
 	// certificate's days left at that time): reports collected in different
 	// intervals of rediagnoseEvery never share a digest.
@@ -159,6 +154,17 @@ type digestInput struct{ b []byte }
 // digestInputs keeps inputsDigest's buffers (~5 KB for a small report,
 // which every report allocated anew).
 var digestInputs = sync.Pool{New: func() any { return &digestInput{b: make([]byte, 0, 8<<10)} }}
+
+// borrowDigestInput takes a buffer from digestInputs; put gives it back.
+func borrowDigestInput() (d *digestInput, put func()) {
+	d = digestInputs.Get().(*digestInput)
+	return d, func() {
+		if cap(d.b) <= 64<<10 { // a rare large report's buffer is not kept
+			d.b = d.b[:0]
+			digestInputs.Put(d)
+		}
+	}
+}
 
 // owned is b as a string without copying it: for the output of
 // json.Marshal, which nothing else holds and nothing writes to again. The
