@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -33,9 +32,8 @@ import (
 // they arrived; a group locks its servers in ascending id (as RediagnoseDue
 // does, so the two cannot deadlock), those not yet known last, by name.
 type pgGroups struct {
+	committers
 	s      *Store
-	mu     sync.Mutex
-	wake   sync.Cond         // a write was queued, a group ended, or the groups close
 	queue  []*pgJob          // waiting, in arrival order
 	busy   map[string]uint64 // servers being written: by group (serial), or alone (0)
 	serial uint64            // numbers the groups, from 1
@@ -44,11 +42,40 @@ type pgGroups struct {
 	// a write whose inputs differ runs alone (submit); tests turn it off.
 	digests map[string]string
 	predict bool
-	shut    bool
-	paused  bool // tests: committers take nothing while set (HoldGroups)
-	done    sync.WaitGroup
+}
+
+// committers is what the groups of pushes (pgGroups) and of client reports
+// (pgSteps) share: a queue's lock and wake-ups, and the goroutines that
+// commit its groups.
+type committers struct {
+	mu     sync.Mutex
+	wake   sync.Cond // a write was queued, a group ended, or the groups close
+	shut   bool
+	paused bool // tests: committers take nothing while set (HoldGroups)
+	done   sync.WaitGroup
 	// fellBack counts groups rolled back whose writes ran again alone.
 	fellBack atomic.Int64
+}
+
+// start runs n committers, each calling loop until it returns.
+func (c *committers) start(n int, loop func()) {
+	c.wake.L = &c.mu
+	c.done.Add(n)
+	for range n {
+		go func() {
+			defer c.done.Done()
+			loop()
+		}()
+	}
+}
+
+// close stops taking writes and waits for the queued ones.
+func (c *committers) close() {
+	c.mu.Lock()
+	c.shut = true
+	c.mu.Unlock()
+	c.wake.Broadcast()
+	c.done.Wait()
 }
 
 const (
@@ -81,11 +108,7 @@ var errGroupUnsent = errors.New("store: a grouped write ran a statement before i
 
 func newPGGroups(s *Store) *pgGroups {
 	g := &pgGroups{s: s, busy: map[string]uint64{}, ids: map[string]int64{}, digests: map[string]string{}, predict: true}
-	g.wake.L = &g.mu
-	g.done.Add(pgCommitters)
-	for range pgCommitters {
-		go g.loop()
-	}
+	g.start(pgCommitters, g.loop)
 	return g
 }
 
@@ -153,7 +176,6 @@ func (j *pgJob) record(fn writeFunc) writeFunc {
 }
 
 func (g *pgGroups) loop() {
-	defer g.done.Done()
 	for {
 		group, serial := g.take()
 		if group == nil {
@@ -281,25 +303,5 @@ func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 			err = runJob(ctx, func(context.Context, *wtx) error { return after() }, j.t)
 		}
 	}
-	if err != nil {
-		endLazy(ctx, conn, "rollback")
-		return err
-	}
-	err = endLazy(ctx, conn, "commit")
-	if s.opts.Observer != nil {
-		s.opts.Observer.Committed(len(group), time.Since(start), err)
-	}
-	if err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
-}
-
-// close stops taking writes and waits for the queued ones.
-func (g *pgGroups) close() {
-	g.mu.Lock()
-	g.shut = true
-	g.mu.Unlock()
-	g.wake.Broadcast()
-	g.done.Wait()
+	return s.endLazyWrites(ctx, conn, len(group), start, err)
 }

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,16 +40,10 @@ import (
 // the first), so groups side by side update the servers' count rows in
 // one order.
 type pgSteps struct {
-	s      *Store
-	mu     sync.Mutex
-	wake   sync.Cond // a write was queued, a group ended, or the groups close
-	queue  []*stepJob
-	busy   map[string]bool // the keys of the writes in a group
-	shut   bool
-	paused bool // tests: committers take nothing while set (HoldGroups)
-	done   sync.WaitGroup
-	// fellBack counts groups rolled back whose writes ran again alone.
-	fellBack atomic.Int64
+	committers
+	s     *Store
+	queue []*stepJob
+	busy  map[string]bool // the keys of the writes in a group
 }
 
 const (
@@ -87,11 +80,7 @@ var errStepAborted = errors.New("store: the group was rolled back")
 
 func newPGSteps(s *Store) *pgSteps {
 	g := &pgSteps{s: s, busy: map[string]bool{}}
-	g.wake.L = &g.mu
-	g.done.Add(pgStepCommitters)
-	for range pgStepCommitters {
-		go g.loop()
-	}
+	g.start(pgStepCommitters, g.loop)
 	return g
 }
 
@@ -133,7 +122,6 @@ func (g *pgSteps) submit(keys []string, fn writeFunc) error {
 }
 
 func (g *pgSteps) loop() {
-	defer g.done.Done()
 	for {
 		group := g.take()
 		if group == nil {
@@ -287,18 +275,7 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 	if !sent {
 		return failed // nothing was sent
 	}
-	if failed != nil {
-		endLazy(ctx, conn, "rollback")
-		return failed
-	}
-	err = endLazy(ctx, conn, "commit")
-	if s.opts.Observer != nil {
-		s.opts.Observer.Committed(len(group), time.Since(start), err)
-	}
-	if err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+	return s.endLazyWrites(ctx, conn, len(group), start, failed)
 }
 
 // sendSteps sends a step's batch. The writes' scan functions run here, on
@@ -313,13 +290,4 @@ func sendSteps(ctx context.Context, conn *sql.Conn, b *pgx.Batch) (err error) {
 	return conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
 	})
-}
-
-// close stops taking writes and waits for the queued ones.
-func (g *pgSteps) close() {
-	g.mu.Lock()
-	g.shut = true
-	g.mu.Unlock()
-	g.wake.Broadcast()
-	g.done.Wait()
 }

@@ -419,13 +419,20 @@ func (s *Store) writePostgresLazy(ctx context.Context, fn writeFunc) error {
 	if !t.begun {
 		return err // nothing was sent
 	}
+	return s.endLazyWrites(ctx, conn, 1, start, err)
+}
+
+// endLazyWrites ends a lazily begun transaction of writes (one, or a
+// group's) begun at start: rolled back after err, committed and observed
+// otherwise.
+func (s *Store) endLazyWrites(ctx context.Context, conn *sql.Conn, writes int, start time.Time, err error) error {
 	if err != nil {
 		endLazy(ctx, conn, "rollback")
 		return err
 	}
 	err = endLazy(ctx, conn, "commit")
 	if s.opts.Observer != nil {
-		s.opts.Observer.Committed(1, time.Since(start), err)
+		s.opts.Observer.Committed(writes, time.Since(start), err)
 	}
 	if err != nil {
 		return fmt.Errorf("store: commit: %w", err)
