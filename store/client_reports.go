@@ -304,10 +304,7 @@ func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server 
 		}
 		return r, nil
 	}
-	// Through a pipe: in a group of client reports (pgSteps) the read goes
-	// with the others' batches.
-	p := t.pipe()
-	err := p.query(ctx, `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
+	err := t.read(ctx, "read client gap", `SELECT gap, gap_detail FROM clients WHERE name = $1 AND gap IS NOT NULL
 		UNION ALL SELECT category, detail FROM fleet_gaps WHERE name = $1 LIMIT 1`, []any{cr.Client.Name}, func(rows rowsScanner) error {
 		if rows.Next() {
 			if err := rows.Scan(&r.Gap, &r.Detail); err != nil {
@@ -316,9 +313,6 @@ func clientReceipt(ctx context.Context, t *wtx, cr *probes.ClientReport, server 
 		}
 		return rows.Err()
 	})
-	if err == nil {
-		err = p.run(ctx, "read client gap")
-	}
 	if err != nil {
 		return r, err
 	}

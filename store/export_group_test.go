@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"runtime"
-	"sync"
 )
 
 // HoldGroups keeps writes queued until release: on PostgreSQL the group
@@ -103,37 +101,18 @@ func LockServer(ctx context.Context, s *Store, server string) (unlock func(), er
 	return func() { tx.Rollback() }, nil
 }
 
-// GroupedScans sends n writes through the client reports' groups
-// (pgSteps; PostgreSQL only), held until all are queued, each reading a
-// row through a pipe; the scan of write panicAt panics. It returns each
-// write's error.
-func GroupedScans(s *Store, n, panicAt int) []error {
-	errs := make([]error, n)
-	release := HoldGroups(s)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = s.steps.submit([]string{fmt.Sprint("scan", i)}, func(ctx context.Context, t *wtx) error {
-				p := t.pipe()
-				err := p.query(ctx, `SELECT 1`, nil, func(rows rowsScanner) error {
-					for rows.Next() {
-						if i == panicAt {
-							panic("a scan that panics")
-						}
-					}
-					return rows.Err()
-				})
-				if err != nil {
-					return err
+// GroupedScan sends write i through the client reports' groups (pgSteps;
+// PostgreSQL only): it reads a row through a pipe, and its scan panics
+// when panics is set. It returns the write's error.
+func GroupedScan(s *Store, i int, panics bool) error {
+	return s.steps.submit([]string{fmt.Sprint("scan", i)}, func(ctx context.Context, t *wtx) error {
+		return t.read(ctx, "scan", `SELECT 1`, nil, func(rows rowsScanner) error {
+			for rows.Next() {
+				if panics {
+					panic("a scan that panics")
 				}
-				return p.run(ctx, "scan")
-			})
+			}
+			return rows.Err()
 		})
-		for QueuedWrites(s) != i+1 {
-			runtime.Gosched()
-		}
-	}
-	release()
-	wg.Wait()
-	return errs
+	})
 }

@@ -51,8 +51,7 @@ func (s *Store) dueMarks(ctx context.Context, t *wtx, ids []int64, lock bool) ([
 		q += s.d.lockRows(false)
 	}
 	var marks []dueMark
-	p := t.pipe()
-	err := p.query(ctx, q, args, func(rows rowsScanner) error {
+	err := t.read(ctx, "read due marks", q, args, func(rows rowsScanner) error {
 		for rows.Next() {
 			var m dueMark
 			var judge bool
@@ -70,9 +69,6 @@ func (s *Store) dueMarks(ctx context.Context, t *wtx, ids []int64, lock bool) ([
 		}
 		return rows.Err()
 	})
-	if err == nil {
-		err = p.run(ctx, "read due marks")
-	}
 	if err != nil {
 		return nil, fmt.Errorf("diagnose: %w", err)
 	}

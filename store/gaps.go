@@ -381,11 +381,8 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameS
 	// The set filters each branch of the union: the index finds the names.
 	in := func(table string) string { c, _ := set.sqlIn(table+".name", 1); return c }
 	_, args := set.sqlIn("", 1)
-	// Read through a pipe: in a group of client reports (pgSteps) it goes
-	// with the other reports' reads.
 	var list []unlistedRow
-	r := t.pipe()
-	err := r.query(ctx, `SELECT n.name,
+	err := t.read(ctx, "load computers to classify", `SELECT n.name,
 			i.name IS NOT NULL, COALESCE(i.enabled, FALSE), i.last_logon,
 			r.name IS NOT NULL, COALESCE(r.policy_gap, ''), COALESCE(r.policy_detail, ''), COALESCE(r.policy_scope, ''), r.server_id, COALESCE(rs.name, ''),
 			COALESCE(r.sus_client_id, ''),
@@ -407,9 +404,6 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameS
 		}
 		return rows.Err()
 	})
-	if err == nil {
-		err = r.run(ctx, "load computers to classify")
-	}
 	if err != nil {
 		return fmt.Errorf("load computers to classify: %w", err)
 	}

@@ -45,24 +45,30 @@ type saved struct {
 	err     error
 }
 
-// saveHeld sends reports while the store holds its writes, each queued
-// before the next is sent, then lets them go: they are committed as one
-// group, in this order, as if they had all been waiting.
-func saveHeld(t *testing.T, s *store.Store, reports []*probes.Report) []saved {
+// sendHeld runs send(0) … send(n-1) while the store holds its writes, each
+// on a goroutine of its own and queued before the next starts, then lets
+// them go and waits for all: they are committed as one group (or batch),
+// in this order, as if they had all been waiting.
+func sendHeld(t *testing.T, s *store.Store, n int, send func(i int)) {
 	t.Helper()
-	ctx := context.Background()
-	out := make([]saved, len(reports))
 	var wg sync.WaitGroup
-	store.GroupEveryWrite(s)
 	release := store.HoldGroups(s)
-	for i, r := range reports {
-		wg.Go(func() {
-			out[i].receipt, out[i].replay, out[i].err = s.SaveReport(ctx, r, "")
-		})
-		storetest.WaitFor(t, fmt.Sprintf("report %d queued", i), time.Minute, func() bool { return store.QueuedWrites(s) == i+1 })
+	for i := range n {
+		wg.Go(func() { send(i) })
+		storetest.WaitFor(t, fmt.Sprintf("write %d queued", i), time.Minute, func() bool { return store.QueuedWrites(s) == i+1 })
 	}
 	release()
 	wg.Wait()
+}
+
+// saveHeld sends reports as one group (sendHeld).
+func saveHeld(t *testing.T, s *store.Store, reports []*probes.Report) []saved {
+	t.Helper()
+	out := make([]saved, len(reports))
+	store.GroupEveryWrite(s)
+	sendHeld(t, s, len(reports), func(i int) {
+		out[i].receipt, out[i].replay, out[i].err = s.SaveReport(context.Background(), reports[i], "")
+	})
 	return out
 }
 

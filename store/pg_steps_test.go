@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,22 +20,14 @@ type savedClient struct {
 	err     error
 }
 
-// saveClientsHeld sends client reports while the store holds its writes,
-// each queued before the next is sent, then lets them go: on PostgreSQL
-// they are committed as groups (pgSteps), on SQLite in the writer's batch.
+// saveClientsHeld sends client reports held (sendHeld): on PostgreSQL they
+// are committed as groups (pgSteps), on SQLite in the writer's batch.
 func saveClientsHeld(t *testing.T, s *store.Store, reports []*probes.ClientReport) []savedClient {
 	t.Helper()
 	out := make([]savedClient, len(reports))
-	var wg sync.WaitGroup
-	release := store.HoldGroups(s)
-	for i, cr := range reports {
-		wg.Go(func() {
-			out[i].receipt, out[i].replay, out[i].err = s.SaveClientReport(context.Background(), cr, "")
-		})
-		storetest.WaitFor(t, fmt.Sprintf("client report %d queued", i), time.Minute, func() bool { return store.QueuedWrites(s) == i+1 })
-	}
-	release()
-	wg.Wait()
+	sendHeld(t, s, len(reports), func(i int) {
+		out[i].receipt, out[i].replay, out[i].err = s.SaveClientReport(context.Background(), reports[i], "")
+	})
 	return out
 }
 
@@ -175,7 +166,8 @@ func TestGroupedWritePanicFailsAlone(t *testing.T) {
 		t.Skip("client reports are grouped on PostgreSQL only")
 	}
 	s := open(t, store.Options{})
-	errs := store.GroupedScans(s, 4, 2)
+	errs := make([]error, 4)
+	sendHeld(t, s, len(errs), func(i int) { errs[i] = store.GroupedScan(s, i, i == 2) })
 	for i, err := range errs {
 		if (err != nil) != (i == 2) {
 			t.Errorf("write %d: %v; want only write 2 to fail", i, err)

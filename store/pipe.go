@@ -104,3 +104,14 @@ func (p *pipe) run(ctx context.Context, what string) error {
 	}
 	return nil
 }
+
+// read runs one query at once through a pipe of its own and hands its rows
+// to scan: in a group of client reports (pgSteps) it goes with the others'
+// batches, where a statement run directly would fail the group.
+func (t *wtx) read(ctx context.Context, what, query string, args []any, scan func(rowsScanner) error) error {
+	p := t.pipe()
+	if err := p.query(ctx, query, args, scan); err != nil {
+		return err
+	}
+	return p.run(ctx, what)
+}
