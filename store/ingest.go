@@ -194,26 +194,28 @@ func writeReportSteps(ctx context.Context, t *wtx, p *preparedReport, doc docume
 // statement goes as one pipelined batch with the transaction's BEGIN. A claim
 // that finds the document stored leaves the rest written in a transaction
 // that is then rolled back. then runs once the statement's results are in:
-// at once, or in a group (wtx.group) after the group's batch returned.
+// at once, or in a group (wtx.group), whose reports share statements
+// (groupBatch), after the group's batch returned.
 func writeReportBatch(ctx context.Context, t *wtx, p *preparedReport, doc document, response string, then func(serverID int64, repeat, claimed bool) error) error {
 	r := p.r
-	const byUpsert = `(SELECT id FROM up)`
-	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
-	claim := claimStmt(doc, byUpsert, nil, ms(t.now), response)
-	claim.sql += ` RETURNING 1`
-	one := withStmt(up, append([]stmt{claim}, reportStmts(p, byUpsert, nil)...),
-		`SELECT id, inputs_repeats, EXISTS (SELECT 1 FROM w0) FROM up`)
 	var serverID, repeats int64
 	var claimed bool
 	finish := func() error {
 		t.serverID = serverID
 		return then(serverID, repeats > 0, claimed)
 	}
-	if t.group != nil { // the group sends its batch, then runs finish (pgGroups)
-		t.group.Queue(one.sql, one.args...).QueryRow(func(row pgx.Row) error { return row.Scan(&serverID, &repeats, &claimed) })
+	if t.group != nil { // the group sends its reports together, then runs finish (pgGroups)
+		t.group.reports = append(t.group.reports, groupedReport{p: p, doc: doc, response: response, now: ms(t.now),
+			scan: func(id, n int64, c bool) { serverID, repeats, claimed = id, n, c }})
 		t.after = finish
 		return nil
 	}
+	const byUpsert = `(SELECT id FROM up)`
+	up := upsertStmt(r.Server.Name, r.Server.URL, ms(t.now), doc.collectedAt, p.inputs)
+	claim := claimStmt(doc, byUpsert, nil, ms(t.now), response)
+	claim.sql += ` RETURNING 1`
+	one := withStmt(up, append([]stmt{claim}, reportStmts(p, byUpsert, nil)...),
+		`SELECT id, inputs_repeats, EXISTS (SELECT 1 FROM w0) FROM up`)
 	b := &pgx.Batch{}
 	if t.lazy && !t.begun {
 		b.Queue("begin") // the transaction begins with the batch (writeBatched)
@@ -301,9 +303,7 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 	// A section is replaced unless a newer one is stored: a report that
 	// arrives late never overwrites fresher facts.
 	for _, sec := range p.sections {
-		out = append(out, stmt{`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES (` + server + `, $2, $3, $4, $5)
-			ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
-				report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`,
+		out = append(out, stmt{`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES (` + server + `, $2, $3, $4, $5)` + sectionsOnConflict,
 			[]any{serverArg, sec.name, collected, r.ID, sec.body}})
 	}
 	// The checks join the history and become the latest from their vantage
@@ -314,10 +314,7 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 			VALUES (` + server + `, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			[]any{serverArg, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body, run.verdicts}},
 			stmt{`INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
-			VALUES (` + server + `, $2, $3, $4, $5, $6, $7)
-			ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
-				report_id = excluded.report_id, body = excluded.body, cells = excluded.cells
-			WHERE excluded.checked_at >= vdir_latest.checked_at`,
+			VALUES (` + server + `, $2, $3, $4, $5, $6, $7)` + latestOnConflict,
 				[]any{serverArg, vantage, origin, collected, r.ID, run.body, run.cells}})
 	}
 	return out
@@ -355,7 +352,13 @@ func upsertStmt(name, url string, now, collected int64, inputs string) stmt {
 	if inputs != "" {
 		digest = inputs
 	}
-	return stmt{`INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)
+	return stmt{`INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest) VALUES ($1, $2, $3, $4, $3, $5)` +
+		upsertOnConflict + upsertReturning, []any{name, url, now, collected, digest}}
+}
+
+// upsertOnConflict is how a report updates its server's row when it is
+// stored (upsertStmt, and a group's reportRowsSQL).
+const upsertOnConflict = `
 		ON CONFLICT (name) DO UPDATE SET
 			diagnose_due = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.diagnose_due
 				ELSE COALESCE(servers.diagnose_due, excluded.diagnose_due) END,
@@ -365,8 +368,19 @@ func upsertStmt(name, url string, now, collected int64, inputs string) stmt {
 			inputs_repeats = CASE WHEN servers.inputs_digest = excluded.inputs_digest THEN servers.inputs_repeats + 1 ELSE 0 END,
 			url = CASE WHEN servers.registered OR excluded.url = '' THEN servers.url ELSE excluded.url END,
 			last_report_at = CASE WHEN servers.last_report_at IS NULL OR servers.last_report_at < excluded.last_report_at
-				THEN excluded.last_report_at ELSE servers.last_report_at END` + upsertReturning, []any{name, url, now, collected, digest}}
-}
+				THEN excluded.last_report_at ELSE servers.last_report_at END`
+
+// sectionsOnConflict and latestOnConflict replace a stored section and the
+// latest checks unless newer ones are stored (reportStmts, reportRowsSQL).
+const (
+	sectionsOnConflict = `
+			ON CONFLICT (server_id, name) DO UPDATE SET collected_at = excluded.collected_at,
+				report_id = excluded.report_id, body = excluded.body WHERE excluded.collected_at >= sections.collected_at`
+	latestOnConflict = `
+			ON CONFLICT (server_id, vantage, origin) DO UPDATE SET checked_at = excluded.checked_at,
+				report_id = excluded.report_id, body = excluded.body, cells = excluded.cells
+			WHERE excluded.checked_at >= vdir_latest.checked_at`
+)
 
 // querier is what reads need: a *sql.DB, a *sql.Tx or a *wtx.
 type querier interface {

@@ -267,8 +267,8 @@ func (g *pgGroups) run(group []*pgJob) {
 	wg.Wait()
 }
 
-// commit runs group in one transaction: BEGIN and every write's statement as
-// one batch, then each write's steps after it, then COMMIT. On an error
+// commit runs group in one transaction: BEGIN and the writes' reports as
+// one batch (groupBatch), then each write's steps after it, then COMMIT. On an error
 // nothing of the group stays.
 func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 	s := g.s
@@ -278,17 +278,18 @@ func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 	}
 	defer release()
 	start := time.Now()
-	b := &pgx.Batch{}
-	b.Queue("begin")
-	b.Queue(pgGroupLockTimeout)
+	gb := &groupBatch{b: &pgx.Batch{}}
+	gb.b.Queue("begin")
+	gb.b.Queue(pgGroupLockTimeout)
 	for _, j := range group {
-		j.t = &wtx{conn: conn, now: s.now(), lazy: true, begun: true, beginErr: errGroupUnsent, group: b}
+		j.t = &wtx{conn: conn, now: s.now(), lazy: true, begun: true, beginErr: errGroupUnsent, group: gb}
 		if err := runJob(ctx, j.fn, j.t); err != nil {
 			return err // nothing was sent
 		}
 	}
+	gb.queueReports()
 	err = conn.Raw(func(dc any) error {
-		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()
+		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, gb.b).Close()
 	})
 	// A server twice in the group has its first write's steps (syncIdentity)
 	// run after its second write's statement: they leave what they would

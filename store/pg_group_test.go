@@ -174,6 +174,36 @@ func TestGroupedReportReplayAndConflict(t *testing.T) {
 	}
 }
 
+// Two reports of one group that reuse one id for two servers get what they
+// get one after the other: the first is stored, the second is a conflict
+// and leaves nothing, not even its server.
+func TestGroupedReportsReusingOneID(t *testing.T) {
+	for name, open := range storetest.Dialects(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t, store.Options{})
+			ctx := context.Background()
+			reports := []*probes.Report{sameReport("same", "a", 0), sameReport("other", "b", 0), sameReport("same", "c", 1)}
+			got := saveHeld(t, s, reports)
+			stored, conflicts := 0, 0
+			for i, g := range got {
+				_, err := s.ServerState(ctx, reports[i].Server.Name)
+				switch {
+				case g.err == nil && !g.replay && err == nil:
+					stored++
+				case errors.Is(g.err, probes.ErrConflict) && errors.Is(err, probes.ErrNotFound):
+					conflicts++
+				default:
+					t.Errorf("report %d: %+v, its server %v; want it stored, or a conflict that left nothing", i, g, err)
+				}
+			}
+			if stored != 2 || conflicts != 1 {
+				t.Errorf("%d stored and %d conflicts, want 2 and 1", stored, conflicts)
+			}
+		})
+	}
+}
+
 // A group with two reports for one server applies them in the order they
 // arrived: a newer section replaces an older one, an older one does not
 // replace a newer, and a new URL renames the server's names.
@@ -190,6 +220,8 @@ func TestGroupedReportsForOneServerApplyInOrder(t *testing.T) {
 			// report it is given, and the subtests run in parallel.
 			moved := sameReport("c2", "c", 2)
 			moved.Server.URL = "http://c-new.corp.example:8530"
+			unchecked := pool("e1", "e", "one", 1) // a section, no checks
+			unchecked.VDirChecks = nil
 			s := open(t, store.Options{})
 			ctx := context.Background()
 			got := saveHeld(t, s, []*probes.Report{
@@ -197,6 +229,7 @@ func TestGroupedReportsForOneServerApplyInOrder(t *testing.T) {
 				pool("b2", "b", "two", 2), pool("b1", "b", "one", 1), // the older after
 				sameReport("c1", "c", 1), moved,
 				sameReport("d1", "d", 1), sameReport("d2", "d", 2),
+				unchecked,
 			})
 			for i, g := range got {
 				if g.err != nil || g.replay {
@@ -219,6 +252,12 @@ func TestGroupedReportsForOneServerApplyInOrder(t *testing.T) {
 				if n, err := store.InputsRepeats(ctx, s, server); err != nil || n != want {
 					t.Errorf("%s: inputs_repeats %d (%v), want %d", server, n, err, want)
 				}
+			}
+			if st, err := s.ServerState(ctx, "e"); err != nil || st.AppPool == nil || len(st.VDirChecks) != 0 {
+				t.Errorf("e: %+v, %d checks (%v); want its app pool and no checks", st.AppPool, len(st.VDirChecks), err)
+			}
+			if name == "postgres" && store.GroupsFellBack(s) != 0 {
+				t.Error("the group was rolled back and its reports ran alone: it must commit as one")
 			}
 		})
 	}

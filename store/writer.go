@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -32,11 +31,11 @@ type wtx struct {
 	// channels are read once instead of once per server.
 	shareJudgement bool
 	judge          *judgement
-	// group (PostgreSQL, pg_group.go): the write queues its statement into
+	// group (PostgreSQL, pg_group.go): the write queues its report into
 	// its group's batch instead of sending it, and leaves what reads the
 	// results to after, run once the group's batch returned; serverID is
 	// the server it wrote, which orders later groups' locks.
-	group    *pgx.Batch
+	group    *groupBatch
 	after    func() error
 	serverID int64
 	// step (PostgreSQL, pg_steps.go): the write is one of a group of
