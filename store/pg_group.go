@@ -15,8 +15,9 @@ import (
 
 // pgGroups commits small server reports (writeGrouped) on PostgreSQL in
 // groups, as the SQLite writer does: a committer takes every write waiting,
-// sends the group's BEGIN and each write's statement as one pipelined batch,
-// runs what each write does with its results (wtx.after), and commits. A
+// sends the group's BEGIN and the writes' reports (in statements of many
+// rows each, groupBatch) as one pipelined batch, runs what each write does
+// with its results (wtx.after), and commits. A
 // group costs two round trips and one WAL flush where its writes alone cost
 // two round trips and a flush each: per transaction and per round trip costs
 // (the COMMIT's fdatasync, socket wake-ups, the VM's context switches) were
@@ -268,8 +269,8 @@ func (g *pgGroups) run(group []*pgJob) {
 }
 
 // commit runs group in one transaction: BEGIN and the writes' reports as
-// one batch (groupBatch), then each write's steps after it, then COMMIT. On an error
-// nothing of the group stays.
+// one batch (groupBatch), then each write's steps after it, then COMMIT. On
+// an error nothing of the group stays.
 func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 	s := g.s
 	conn, release, err := s.writeConn(ctx)
