@@ -14,8 +14,8 @@ import (
 // PostgreSQL starts and ends every statement: it opens each table and
 // index and builds each insert's projections, whatever the rows. That was
 // a fifth of its CPU on a push. A group's reports in one statement pay it
-// once: a fifth to a third less of PostgreSQL's CPU a report in groups
-// of 8 (docs/PERFORMANCE.md, phase 13).
+// once (docs/PERFORMANCE.md, phase 13: ExecutorStart's share of the
+// machine halved, PostgreSQL's CPU a push from 1.0× serve's to 0.8–0.9×).
 type groupBatch struct {
 	b       *pgx.Batch
 	reports []groupedReport
