@@ -116,7 +116,7 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 // claim, sections and checks. A report's claim is its own when the row it
 // returns has the report's server: two reports of one group may reuse one
 // id.
-var reportRowsSQL = `WITH input AS (
+const reportRowsSQL = `WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[],
 		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
 		$13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[])
