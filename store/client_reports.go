@@ -39,12 +39,14 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	// claim in a third.
 	err = s.writeClient(ctx, cr, func(ctx context.Context, t *wtx) error {
 		p := t.pipe()
-		var server hostCandidates
-		if err := queueMatchWUServer(ctx, p, cr.Client.WUServer, &server); err != nil {
-			return err
-		}
+		// The lock first: in a group every write has it, the next shared
+		// query then is the prior, which every write has too (mergeSteps).
 		var prior clientPrior
 		if err := queueClientPrior(ctx, p, cr, &prior); err != nil {
+			return err
+		}
+		var server hostCandidates
+		if err := queueMatchWUServer(ctx, p, cr.Client.WUServer, &server); err != nil {
 			return err
 		}
 		if err := p.run(ctx, "read client report"); err != nil {
@@ -122,20 +124,38 @@ func clientSusID(cr *probes.ClientReport) string {
 // has no row yet. The two-key form keeps these locks apart from the
 // migrations' one-key lock; 30563 is "wc".
 func lockClient(name string) stmt {
-	return stmt{`SELECT pg_advisory_xact_lock(30563, hashtext($1))`, []any{name}}
+	return stmt{lockClientQuery.one, []any{name}}
 }
 
-// queueClientPrior reads the client's prior into p, in one read.
+var lockClientQuery = &sharedQuery{
+	one: `SELECT pg_advisory_xact_lock(30563, hashtext($1))`,
+	many: `SELECT i.ord, pg_advisory_xact_lock(30563, hashtext(i.name))
+		FROM unnest($1::text[]) WITH ORDINALITY AS i(name, ord) ORDER BY i.ord`,
+}
+
+// clientPriorQuery reads what is stored of the client named $1 and the
+// names sharing its SusClientId $2 (OFFSET 0: index lookups for each
+// client, as matchHostQuery's).
+var clientPriorQuery = &sharedQuery{
+	one: `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
+		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`,
+	many: `SELECT i.ord, c.* FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(name, sus, ord)
+		CROSS JOIN LATERAL (SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
+			WHERE name = i.name OR (sus_client_id = i.sus AND sus_client_id <> '') OFFSET 0) c ORDER BY i.ord`,
+}
+
+// queueClientPrior reads the client's prior into p, in one read after the
+// client's lock (a statement of its own: the read's snapshot is taken once
+// the lock is held).
 func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, prior *clientPrior) error {
 	name := cr.Client.Name
 	prior.sharing = []string{name}
 	if p.t.conn != nil {
-		if err := p.exec(ctx, lockClient(name)); err != nil {
+		if err := p.shared(ctx, lockClientQuery, []string{name}, nil); err != nil {
 			return fmt.Errorf("lock client report: %w", err)
 		}
 	}
-	err := p.query(ctx, `SELECT name, sus_client_id, collected_at, server_id, checks FROM client_reports
-		WHERE name = $1 OR (sus_client_id = $2 AND sus_client_id <> '')`, []any{name, clientSusID(cr)}, func(rows rowsScanner) error {
+	err := p.shared(ctx, clientPriorQuery, []string{name, clientSusID(cr)}, func(rows rowsScanner) error {
 		for rows.Next() {
 			var n, id, checks string
 			var at, server sql.NullInt64
@@ -284,7 +304,7 @@ func queueMatchWUServer(ctx context.Context, p *pipe, wuServer string, server *h
 	if server.host == "" {
 		return nil
 	}
-	if err := p.query(ctx, matchHostSQL, []any{server.host}, server.scan); err != nil {
+	if err := p.shared(ctx, matchHostQuery, []string{server.host}, server.scan); err != nil {
 		return fmt.Errorf("match %s: %w", server.host, err)
 	}
 	return nil

@@ -115,6 +115,14 @@ func matchHost(ctx context.Context, q querier, host string, port int) (probes.Se
 const matchHostSQL = `SELECT s.id, s.name, n.kind, s.http_port, s.https_port, s.ssl
 		FROM server_names n JOIN servers s ON s.id = n.server_id WHERE n.name = $1`
 
+// matchHostQuery is matchHostSQL for a client report, whose group shares
+// it. OFFSET 0 keeps the planner from joining every server name by hash:
+// each host stays one index lookup, as alone, however large the fleet.
+var matchHostQuery = &sharedQuery{one: matchHostSQL,
+	many: `SELECT i.ord, m.* FROM unnest($1::text[]) WITH ORDINALITY AS i(host, ord)
+		CROSS JOIN LATERAL (SELECT s.id, s.name, n.kind, s.http_port, s.https_port, s.ssl
+			FROM server_names n JOIN servers s ON s.id = n.server_id WHERE n.name = i.host OFFSET 0) m ORDER BY i.ord`}
+
 // hostCandidates are the servers matchHostSQL found for host (normalised).
 type hostCandidates struct {
 	host  string

@@ -27,7 +27,8 @@ import (
 // (pipe.run) it hands it to the committer and waits; once every write of
 // the group has handed one over or finished, the committer sends them as
 // one batch, in one transaction, and lets them go on. A group costs its
-// longest write's round trips and one COMMIT.
+// longest write's round trips and one COMMIT. The reads every write makes
+// in its first step go as one statement for the group (pg_shared.go).
 //
 // What a write reads in one step it may not see of another write's step
 // sent with it, so a group never holds two writes for one client name or
@@ -68,6 +69,7 @@ type stepper struct {
 
 type stepMsg struct {
 	b   *pgx.Batch // nil: the write returned err
+	sh  []sharedEntry
 	err error
 }
 
@@ -84,9 +86,10 @@ func newPGSteps(s *Store) *pgSteps {
 	return g
 }
 
-// run hands b to the committer and waits until it was sent.
-func (st *stepper) run(b *pgx.Batch) error {
-	st.out <- stepMsg{b: b}
+// run hands b and the shared queries sh to the committer and waits until
+// they were sent.
+func (st *stepper) run(b *pgx.Batch, sh []sharedEntry) error {
+	st.out <- stepMsg{b: b, sh: sh}
 	return <-st.in
 }
 
@@ -207,7 +210,8 @@ func (g *pgSteps) run(group []*stepJob) {
 type stepWrite struct {
 	t  *wtx
 	st stepper
-	b  *pgx.Batch // the batch it handed over in this step
+	b  *pgx.Batch    // the batch it handed over in this step
+	sh []sharedEntry // and its shared queries
 }
 
 // commit runs group in one transaction, step by step (pgSteps), then
@@ -242,7 +246,7 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 				}
 				continue
 			}
-			w.b = msg.b
+			w.b, w.sh = msg.b, msg.sh
 			parked = append(parked, w)
 		}
 		if len(parked) == 0 {
@@ -258,9 +262,7 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 				b.Queue(pgGroupLockTimeout)
 				sent = true
 			}
-			for _, w := range parked {
-				b.QueuedQueries = append(b.QueuedQueries, w.b.QueuedQueries...)
-			}
+			mergeSteps(b, parked)
 			failed = sendSteps(ctx, conn, b)
 		}
 		answer := failed

@@ -15,8 +15,9 @@ import (
 // or a transaction begun by database/sql) each statement at once, in order.
 // Either way a statement sees what the statements queued before it wrote.
 type pipe struct {
-	t *wtx
-	b *pgx.Batch // nil: run each statement at once
+	t  *wtx
+	b  *pgx.Batch    // nil: run each statement at once
+	sh []sharedEntry // in a group of client reports: the shared queries queued (pg_shared.go)
 }
 
 // reader runs a query and hands its rows to scan: at once (direct), or
@@ -88,13 +89,13 @@ func (p *pipe) exec(ctx context.Context, st stmt) error {
 // run sends what was queued and reads the answers (nothing to do without a
 // batch: the statements ran as they were queued); p then queues afresh.
 func (p *pipe) run(ctx context.Context, what string) error {
-	if p.b == nil || p.b.Len() == 0 {
+	if p.b == nil || (p.b.Len() == 0 && len(p.sh) == 0) {
 		return nil
 	}
-	b := p.b
-	p.b = &pgx.Batch{}
+	b, sh := p.b, p.sh
+	p.b, p.sh = &pgx.Batch{}, nil
 	if p.t.step != nil {
-		return p.t.step.run(b)
+		return p.t.step.run(b, sh)
 	}
 	err := p.t.conn.Raw(func(dc any) error {
 		return dc.(*stdlib.Conn).Conn().SendBatch(ctx, b).Close()

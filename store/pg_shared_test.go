@@ -1,0 +1,107 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/internal/pgcount"
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+)
+
+// A group of client reports on PostgreSQL sends its first step's reads
+// (each client's lock, its prior, the server its WUServer names) as one
+// statement each for the whole group. Each write still reads only its own
+// rows: a clone whose prior is two rows, a client naming no known server
+// (no rows) and one whose WUServer is no URL (no such read at all) sit
+// between ordinary ones, and every receipt is what the report gets alone.
+func TestGroupedClientReportsShareReads(t *testing.T) {
+	counter, proxied, err := pgcount.Start(storetest.PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer counter.Close()
+	obs := &commits{}
+	at := func(n int) time.Time { return storetest.T0.Add(time.Duration(n) * time.Minute) }
+	s := storetest.OpenDSN(t, proxied, store.Options{Observer: obs, Now: func() time.Time { return at(5) }})
+	ctx := context.Background()
+	const server, machines = "wsus0.corp.example", 12
+	r := storetest.Report("s0", server, storetest.T0)
+	r.Clients = &probes.ClientList{Complete: true}
+	for m := range machines + 1 {
+		r.Clients.Items = append(r.Clients.Items, probes.Client{ID: fmt.Sprintf("{00000000-0000-4000-8000-%012d}", m),
+			Name: fmt.Sprintf("pc%02d.corp.example", m), LastSync: probes.TimeOf(storetest.T0), LastReport: probes.TimeOf(storetest.T0)})
+	}
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	// Machine 90 is a clone of 91 (one SusClientId); 92 names a server
+	// the fleet does not know; 93 has no WUServer.
+	cloneOf := groupClientReport("first-91", 91, server, 200, at(0))
+	if _, _, err := s.SaveClientReport(ctx, cloneOf, ""); err != nil {
+		t.Fatal(err)
+	}
+	round := func(n int) []*probes.ClientReport {
+		var out []*probes.ClientReport
+		for m := range machines {
+			if m == 6 {
+				clone := groupClientReport(fmt.Sprintf("c%d-90", n), 90, server, 200, at(n))
+				clone.Client.SusClientID = cloneOf.Client.SusClientID
+				unknown := groupClientReport(fmt.Sprintf("c%d-92", n), 92, "elsewhere.corp.example", 200, at(n))
+				noURL := groupClientReport(fmt.Sprintf("c%d-93", n), 93, server, 200, at(n))
+				noURL.Client.WUServer, noURL.Client.WUStatusServer = "", ""
+				out = append(out, clone, unknown, noURL)
+			}
+			out = append(out, groupClientReport(fmt.Sprintf("c%d-%02d", n, m), m, server, 200, at(n)))
+		}
+		return out
+	}
+	alone := func(n int) int64 {
+		counter.Take()
+		if _, _, err := s.SaveClientReport(ctx, groupClientReport(fmt.Sprintf("c%d-%02d", n, machines), machines, server, 200, at(n)), ""); err != nil {
+			t.Fatal(err)
+		}
+		return counter.Take()['B']
+	}
+	// The first round prepares the statements (alone and shared).
+	alone(1)
+	saveClientsHeld(t, s, round(1))
+	single := alone(2)
+	reports := round(2)
+	counter.Take()
+	got := saveClientsHeld(t, s, reports)
+	statements := counter.Take()['B']
+	for i, g := range got {
+		cr := reports[i]
+		want := probes.ClientReceipt{ID: cr.ID, Client: cr.Client.Name, Server: server}
+		switch cr.Client.Name {
+		case "pc90.corp.example":
+			want.Gap = probes.GapDuplicateID
+		case "pc92.corp.example":
+			want.Server, want.Gap = "", probes.GapWrongServer
+		case "pc93.corp.example":
+			want.Server, want.Gap = "", probes.GapBadURL
+		}
+		if g.err != nil || g.replay || g.receipt.ID != want.ID || g.receipt.Client != want.Client || g.receipt.Server != want.Server || g.receipt.Gap != want.Gap {
+			t.Errorf("%s: %+v (err %v), want %+v", cr.ID, g.receipt, g.err, want)
+		}
+	}
+	if n := store.ClientGroupsFellBack(s); n != 0 {
+		t.Fatalf("%d groups fell back; want every round committed as one group", n)
+	}
+	if n := obs.largest(); n < len(reports) {
+		t.Fatalf("the largest commit carried %d writes, want all %d client reports in one", n, len(reports))
+	}
+	// Alone, a report runs its own statements and its BEGIN (COMMIT is no
+	// Bind); a group sends BEGIN and its lock timeout once: without shared
+	// reads, n reports in a group run about n·(alone−1)+2 statements.
+	// Sharing the three reads saves nearly three a report: want two.
+	n := int64(len(reports))
+	if limit := n*single - 2*n; statements > limit {
+		t.Errorf("a group of %d client reports ran %d statements (one alone: %d), want at most %d", n, statements, single, limit)
+	}
+	t.Logf("a group of %d client reports ran %d statements; one alone %d", n, statements, single)
+}
