@@ -41,23 +41,47 @@ func TestPostgresSettleAnalyzesLoadedClients(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := store.SQLDB(s)
-	analyzed := func() bool {
-		var at *time.Time
-		if err := db.QueryRowContext(ctx, `SELECT last_analyze FROM pg_stat_user_tables
-			WHERE schemaname = current_schema() AND relname = 'clients'`).Scan(&at); err != nil {
+	stats := func() (analyses, modified int64) {
+		if err := db.QueryRowContext(ctx, `SELECT analyze_count, n_mod_since_analyze FROM pg_stat_user_tables
+			WHERE schemaname = current_schema() AND relname = 'clients'`).Scan(&analyses, &modified); err != nil {
 			t.Fatal(err)
 		}
-		return at != nil
+		return analyses, modified
 	}
-	if analyzed() {
+	if n, _ := stats(); n != 0 {
 		t.Fatal("clients analysed before Settle ran")
 	}
 	// The load's row counts reach the statistics views when its backend
 	// reports them (within ~10 s of going idle): Settle until they did.
-	storetest.WaitFor(t, "Settle analyses the freshly loaded clients table", 60*time.Second, func() bool {
-		if _, _, err := s.Settle(ctx); err != nil {
-			t.Fatal(err)
-		}
-		return analyzed()
-	})
+	settleUntil := func(what string, done func() bool) {
+		t.Helper()
+		storetest.WaitFor(t, what, 60*time.Second, func() bool {
+			if _, _, err := s.Settle(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return done()
+		})
+	}
+	settleUntil("Settle analyses the freshly loaded clients table", func() bool { n, _ := stats(); return n == 1 })
+	// The same 3,000 clients synced again: every row changed, none added.
+	// The plans do not change with that, and Settle leaves it to autovacuum.
+	r.ID, r.CollectedAt = "load-2", probes.TimeOf(storetest.T0.Add(time.Minute))
+	r.Clients.Items = storetest.ClientRange(0, 3000, storetest.T0, func(int) time.Duration { return 30 * time.Minute })
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	settleUntil("the clients' changes reach the statistics views", func() bool { _, mod := stats(); return mod >= 3000 })
+	if _, _, err := s.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := stats(); n != 1 {
+		t.Fatalf("Settle analysed clients %d times after they changed in place, want once (after the load)", n)
+	}
+	// 3,000 clients more: the table doubled, and is analysed again.
+	r.ID, r.CollectedAt = "load-3", probes.TimeOf(storetest.T0.Add(2*time.Minute))
+	r.Clients.Items = storetest.ClientRange(0, 6000, storetest.T0, func(int) time.Duration { return 30 * time.Minute })
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	settleUntil("Settle analyses clients once the table doubled", func() bool { n, _ := stats(); return n == 2 })
 }

@@ -10,21 +10,30 @@ import (
 var analyzeTables = []string{"clients", "client_reports", "fleet_gaps"}
 
 // analyzeStale refreshes PostgreSQL's statistics of the classification's
-// tables once a bulk load has changed a good part of them (more than 10 %,
-// and more than 1,000 rows) since their last ANALYZE. Autovacuum gets
+// tables once a load or removal has doubled or halved them (by more than
+// 1,000 rows) since their last ANALYZE, or they have none. Autovacuum gets
 // there too, but only after its nap and behind other work: until then a
 // freshly loaded clients table has no statistics, and the planner, guessing
 // hundreds of rows per client name, scans all 100,000 clients for each
 // server classified (~0.2–0.8 s each instead of ~10 ms: 500 servers seeded
 // at once took minutes to settle). SQLite needs nothing: its plans use the
 // indexes without statistics.
+//
+// Between, the planner scales the last counts by the table's pages, so a
+// table growing needs no ANALYZE at every tenth, and rows changed in place
+// (client reports, gaps moving) none at all: autovacuum analyses them in
+// its time. Counted as changes, they had every Settle analyse
+// client_reports and clients while clients reported, 0.15–0.25 s of
+// PostgreSQL's CPU each (docs/PERFORMANCE.md, phase 14).
 func (s *Store) analyzeStale(ctx context.Context) error {
 	if s.w != nil {
 		return nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT relname FROM pg_stat_user_tables
-		WHERE schemaname = current_schema() AND relname = ANY($1)
-			AND n_mod_since_analyze > 1000 AND n_mod_since_analyze > 0.1 * GREATEST(n_live_tup, 0)`, analyzeTables)
+	// reltuples: the rows at the last ANALYZE or VACUUM, -1 before any.
+	rows, err := s.db.QueryContext(ctx, `SELECT t.relname FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
+		WHERE t.schemaname = current_schema() AND t.relname = ANY($1) AND t.n_mod_since_analyze > 1000
+			AND abs(t.n_live_tup - GREATEST(c.reltuples, 0)) > 1000
+			AND (c.reltuples < 0 OR t.n_live_tup >= 2 * c.reltuples OR 2 * t.n_live_tup <= c.reltuples)`, analyzeTables)
 	if err != nil {
 		return fmt.Errorf("find tables to analyze: %w", err)
 	}
