@@ -20,13 +20,8 @@ import (
 // reports prepare the statements (a round trip more for each batch with a
 // statement new to the connection), and are not counted.
 func TestPostgresClientReportRoundTrips(t *testing.T) {
-	counter, proxied, err := pgcount.Start(storetest.PostgresSchemaURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer counter.Close()
 	now := storetest.T0
-	s := storetest.OpenDSN(t, proxied, store.Options{Now: func() time.Time { return now }})
+	counter, s := openCounted(t, store.Options{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	const server = "wsus01.corp.example"
 	r := storetest.Report("r1", server, now.Add(-time.Hour))
@@ -63,4 +58,16 @@ func TestPostgresClientReportRoundTrips(t *testing.T) {
 			t.Errorf("client report %d (%s) took %d round trips (%v), want 4", i, client, n, counts)
 		}
 	}
+}
+
+// openCounted opens a store on a fresh PostgreSQL schema through a pgcount
+// proxy, which counts what the store sends.
+func openCounted(t *testing.T, opts store.Options) (*pgcount.Counter, *store.Store) {
+	t.Helper()
+	counter, proxied, err := pgcount.Start(storetest.PostgresSchemaURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(counter.Close)
+	return counter, storetest.OpenDSN(t, proxied, opts)
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsusfleet/wsusfleet/internal/pgcount"
 	"github.com/wsusfleet/wsusfleet/probes"
 	"github.com/wsusfleet/wsusfleet/store"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
@@ -19,14 +18,9 @@ import (
 // (no rows) and one whose WUServer is no URL (no such read at all) sit
 // between ordinary ones, and every receipt is what the report gets alone.
 func TestGroupedClientReportsShareReads(t *testing.T) {
-	counter, proxied, err := pgcount.Start(storetest.PostgresSchemaURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer counter.Close()
 	obs := &commits{}
 	at := func(n int) time.Time { return storetest.T0.Add(time.Duration(n) * time.Minute) }
-	s := storetest.OpenDSN(t, proxied, store.Options{Observer: obs, Now: func() time.Time { return at(5) }})
+	counter, s := openCounted(t, store.Options{Observer: obs, Now: func() time.Time { return at(5) }})
 	ctx := context.Background()
 	const server, machines = "wsus0.corp.example", 12
 	r := storetest.Report("s0", server, storetest.T0)
