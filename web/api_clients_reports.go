@@ -16,7 +16,7 @@ func (a *app) postClientReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cr, err := probes.DecodeClientReport(body, a.now())
+	cr, err := decodeClientReport(body, a.now())
 	if err != nil {
 		return err
 	}

@@ -40,8 +40,19 @@ func benchReport(tb testing.TB) []byte {
 // same document as the same report, or refuse it with the same problems.
 func sameDecoding(t *testing.T, doc []byte) {
 	t.Helper()
-	got, gotErr := decodeReport(doc, decodeNow)
-	want, wantErr := probes.DecodeReport(doc, decodeNow)
+	sameAs(t, doc, decodeReport, probes.DecodeReport)
+}
+
+// sameClientDecoding is sameDecoding for client reports.
+func sameClientDecoding(t *testing.T, doc []byte) {
+	t.Helper()
+	sameAs(t, doc, decodeClientReport, probes.DecodeClientReport)
+}
+
+func sameAs[T any](t *testing.T, doc []byte, fast, probesDecode func([]byte, time.Time) (*T, error)) {
+	t.Helper()
+	got, gotErr := fast(doc, decodeNow)
+	want, wantErr := probesDecode(doc, decodeNow)
 	if !reflect.DeepEqual(problemSet(gotErr), problemSet(wantErr)) {
 		t.Fatalf("%q:\nerror %v\nwant  %v", doc, gotErr, wantErr)
 	}
@@ -108,6 +119,64 @@ func decodeSeeds(tb testing.TB) [][]byte {
 		seeds = append(seeds, []byte(s))
 	}
 	return append(seeds, benchReport(tb))
+}
+
+// clientDecodeSeeds: the client collector's examples, and client reports
+// where the two JSON decoders could part ways.
+func clientDecodeSeeds(tb testing.TB) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "collectors", "client-report-*.json"))
+	var seeds [][]byte
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		seeds = append(seeds, b, append([]byte("\xef\xbb\xbf"), b...))
+	}
+	const head = `{"schema":"wsusfleet.client-report.v1","id":"c1","collected_at":"2026-11-21T09:30:00Z","collector":{"name":"c","vantage":"client"},`
+	const client = `"client":{"name":"pc1.corp.example","wu_server":"http://wsus01:8530","use_wu_server":true,"au_options":4}`
+	for _, s := range []string{
+		``, `null`, `{}`,
+		head + client + `}`,
+		head + client + `} {}`,
+		head + `"Client":{"name":"pc1.corp.example","wu_server":"http://wsus01:8530"}}`,                           // another case
+		head + `"client":{"name":"pc1.corp.example","name":"pc2.corp.example","wu_server":"http://wsus01:8530"}}`, // duplicate
+		head + `"client":{"name":"pc1.corp.example","wu_server":"http://wsus01:8530","extra":1}}`,                 // unknown
+		head + `"client":{"name":"pc1.corp.example","use_wu_server":1,"au_options":"4"}}`,                         // wrong types
+		head + `"client":{"name":"pc1.corp.example","use_wu_server":null,"au_options":4.0}}`,
+		head + `"client":{"name":"pc1.corp.example\ud800"}}`,
+		head + "\"client\":{\"name\":\"pc\xfc.corp.example\"}}",
+		head + client + `,"vdir_checks":[{"vdir":"ClientWebService","url":"http://wsus01:8530/ClientWebService/client.asmx","status":401,"substatus":2,"latency_ms":1e1}]}`,
+		head + client + `,"vdir_checks":[null],"update_errors":null}`,
+		head + client + `,"collected_at":"2026-11-21T09:31:00+01:00"}`,
+	} {
+		seeds = append(seeds, []byte(s))
+	}
+	return seeds
+}
+
+func TestDecodeClientReportAsProbes(t *testing.T) {
+	seeds := clientDecodeSeeds(t)
+	accepted := 0
+	for _, doc := range seeds {
+		sameClientDecoding(t, doc)
+		var cr probes.ClientReport
+		if decodeOnePass(doc, &cr) {
+			accepted++
+		}
+	}
+	// The collector's examples take the one pass (or it saves nothing).
+	if accepted < 10 {
+		t.Errorf("the one pass took %d of %d seeds, want at least the collector's ten examples", accepted, len(seeds))
+	}
+}
+
+// go test -run '^$' -fuzz FuzzDecodeClientReportAsProbes -fuzztime 2m ./web/
+func FuzzDecodeClientReportAsProbes(f *testing.F) {
+	for _, doc := range clientDecodeSeeds(f) {
+		f.Add(doc)
+	}
+	f.Fuzz(sameClientDecoding)
 }
 
 func TestDecodeReportAsProbes(t *testing.T) {
