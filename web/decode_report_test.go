@@ -79,15 +79,7 @@ func problemSet(err error) any {
 // decodeSeeds: the collectors' example reports, the benchmark's, and
 // documents where the two JSON decoders could part ways.
 func decodeSeeds(tb testing.TB) [][]byte {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "collectors", "*report*.json"))
-	var seeds [][]byte
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		seeds = append(seeds, b, append([]byte("\xef\xbb\xbf"), b...))
-	}
+	seeds := withBOM(examples(tb, "*report*.json"))
 	const head = `{"schema":"wsusfleet.report.v1","id":"r1","collected_at":"2026-11-21T09:30:00Z","collector":{"name":"c","vantage":"remote"},`
 	for _, s := range []string{
 		``, ` `, `null`, `{}`, `[]`, `"x"`,
@@ -124,15 +116,7 @@ func decodeSeeds(tb testing.TB) [][]byte {
 // clientDecodeSeeds: the client collector's examples, and client reports
 // where the two JSON decoders could part ways.
 func clientDecodeSeeds(tb testing.TB) [][]byte {
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "collectors", "client-report-*.json"))
-	var seeds [][]byte
-	for _, file := range files {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		seeds = append(seeds, b, append([]byte("\xef\xbb\xbf"), b...))
-	}
+	seeds := withBOM(examples(tb, "client-report-*.json"))
 	const head = `{"schema":"wsusfleet.client-report.v1","id":"c1","collected_at":"2026-11-21T09:30:00Z","collector":{"name":"c","vantage":"client"},`
 	const client = `"client":{"name":"pc1.corp.example","wu_server":"http://wsus01:8530","use_wu_server":true,"au_options":4}`
 	for _, s := range []string{
@@ -160,20 +144,40 @@ func TestDecodeClientReportAsProbes(t *testing.T) {
 		sameClientDecoding(t, doc)
 	}
 	// The collector's examples take the one pass (or it saves nothing).
-	files, _ := filepath.Glob(filepath.Join("..", "testdata", "collectors", "client-report-*.json"))
-	if len(files) == 0 {
+	docs := examples(t, "client-report-*.json")
+	if len(docs) == 0 {
 		t.Fatal("no client report examples in testdata/collectors")
 	}
+	for _, b := range docs {
+		var cr probes.ClientReport
+		if !decodeOnePass(b, &cr) {
+			t.Errorf("%.80q...: not decoded in one pass", b)
+		}
+	}
+}
+
+// examples are the collectors' example documents whose names match pattern.
+func examples(tb testing.TB, pattern string) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("..", "testdata", "collectors", pattern))
+	var out [][]byte
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
-		var cr probes.ClientReport
-		if !decodeOnePass(b, &cr) {
-			t.Errorf("%s: not decoded in one pass", filepath.Base(file))
-		}
+		out = append(out, b)
 	}
+	return out
+}
+
+// withBOM is docs, each also after a byte-order mark (PowerShell 5.1
+// writes one).
+func withBOM(docs [][]byte) [][]byte {
+	var out [][]byte
+	for _, b := range docs {
+		out = append(out, b, append([]byte("\xef\xbb\xbf"), b...))
+	}
+	return out
 }
 
 // go test -run '^$' -fuzz FuzzDecodeClientReportAsProbes -fuzztime 2m ./web/
