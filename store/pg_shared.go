@@ -40,13 +40,17 @@ func (p *pipe) shared(ctx context.Context, q *sharedQuery, args []string, scan f
 		return nil
 	}
 	if scan == nil {
-		scan = func(rows rowsScanner) error {
-			for rows.Next() {
-			}
-			return rows.Err()
-		}
+		scan = drainRows
 	}
 	return p.query(ctx, q.one, anys(args), scan)
+}
+
+// drainRows reads rows to their end: the scan of a query whose rows say
+// nothing (a lock).
+func drainRows(rows rowsScanner) error {
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 func anys(args []string) []any {
@@ -135,11 +139,7 @@ func queueShared(b *pgx.Batch, q *sharedQuery, entries []*sharedEntry) {
 			sr.n = int64(i + 1)
 			scan := e.scan
 			if scan == nil {
-				scan = func(rows rowsScanner) error {
-					for rows.Next() {
-					}
-					return nil
-				}
+				scan = drainRows
 			}
 			if err := scan(sr); err != nil {
 				return err

@@ -28,6 +28,9 @@ var presizedChecks = len(probes.VDirs())
 // find its end and to decode it; on a small report that was most of the
 // request's decoding.
 func decodeReport(body []byte, now time.Time) (*probes.Report, error) {
+	if len(body) > fastDecodeMax {
+		return probes.DecodeReport(body, now) // no room to make for checks that go elsewhere
+	}
 	// Room for a check per vDir up front: decoded into a nil slice, the
 	// checks were appended through five reallocations (~7 KB).
 	var r probes.Report
