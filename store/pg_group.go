@@ -43,6 +43,11 @@ type pgGroups struct {
 	// a write whose inputs differ runs alone (submit); tests turn it off.
 	digests map[string]string
 	predict bool
+	// turn: one committer at a time forms a group and runs its statements;
+	// it hands the turn on before its COMMIT, so commits overlap the next
+	// group. Groups side by side split the queue into smaller groups and
+	// cost PostgreSQL more per report (docs/PERFORMANCE.md, phase 15).
+	turn chan struct{}
 }
 
 // committers is what the groups of pushes (pgGroups) and of client reports
@@ -80,9 +85,9 @@ func (c *committers) close() {
 }
 
 const (
-	// pgCommitters: groups committed at once. Two keep PostgreSQL's two
-	// cores busy while a third is being formed and sent.
-	pgCommitters = 3
+	// pgCommitters: one group runs its statements (turn) while the
+	// other's COMMIT is flushed.
+	pgCommitters = 2
 	pgMaxGroup   = 64      // writes in one group
 	pgMaxIDs     = 1 << 16 // servers whose ids and inputs are remembered
 )
@@ -108,7 +113,7 @@ type pgJob struct {
 var errGroupUnsent = errors.New("store: a grouped write ran a statement before its group's batch")
 
 func newPGGroups(s *Store) *pgGroups {
-	g := &pgGroups{s: s, busy: map[string]uint64{}, ids: map[string]int64{}, digests: map[string]string{}, predict: true}
+	g := &pgGroups{s: s, busy: map[string]uint64{}, ids: map[string]int64{}, digests: map[string]string{}, predict: true, turn: make(chan struct{}, 1)}
 	g.start(pgCommitters, g.loop)
 	return g
 }
@@ -178,11 +183,14 @@ func (j *pgJob) record(fn writeFunc) writeFunc {
 
 func (g *pgGroups) loop() {
 	for {
+		g.turn <- struct{}{}
+		endTurn := sync.OnceFunc(func() { <-g.turn })
 		group, serial := g.take()
 		if group == nil {
+			endTurn()
 			return
 		}
-		g.run(group)
+		g.run(group, endTurn)
 		g.mu.Lock()
 		for _, j := range group {
 			if g.busy[j.server] == serial {
@@ -228,8 +236,9 @@ func (g *pgGroups) take() ([]*pgJob, uint64) {
 }
 
 // run commits group, or when that fails runs each of its writes alone, and
-// answers each write.
-func (g *pgGroups) run(group []*pgJob) {
+// answers each write. It ends the committer's turn (endTurn) at the latest
+// once the group committed or failed: writes run alone take no turn.
+func (g *pgGroups) run(group []*pgJob, endTurn func()) {
 	// Stable: a server's writes stay in the order they arrived.
 	slices.SortStableFunc(group, func(a, b *pgJob) int {
 		if (a.id == 0) != (b.id == 0) {
@@ -239,7 +248,8 @@ func (g *pgGroups) run(group []*pgJob) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
-	err := g.commit(ctx, group)
+	err := g.commit(ctx, group, endTurn)
+	endTurn()
 	if err == nil {
 		for _, j := range group {
 			close(j.done)
@@ -270,8 +280,8 @@ func (g *pgGroups) run(group []*pgJob) {
 
 // commit runs group in one transaction: BEGIN and the writes' reports as
 // one batch (groupBatch), then each write's steps after it, then COMMIT. On
-// an error nothing of the group stays.
-func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
+// an error nothing of the group stays. The turn ends before the COMMIT.
+func (g *pgGroups) commit(ctx context.Context, group []*pgJob, endTurn func()) error {
 	s := g.s
 	conn, release, err := s.writeConn(ctx)
 	if err != nil {
@@ -304,6 +314,9 @@ func (g *pgGroups) commit(ctx context.Context, group []*pgJob) error {
 		if after := j.t.after; after != nil {
 			err = runJob(ctx, func(context.Context, *wtx) error { return after() }, j.t)
 		}
+	}
+	if err == nil {
+		endTurn()
 	}
 	return s.endLazyWrites(ctx, conn, len(group), start, err)
 }
