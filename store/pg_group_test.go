@@ -404,3 +404,73 @@ func TestGroupedReportNoRepeatRunsAlone(t *testing.T) {
 		t.Errorf("inputs_repeats %d (%v), want 1: the third report repeats the second", n, err)
 	}
 }
+
+// A group hands its committer's turn on before its COMMIT: while one
+// group's COMMIT waits, the next group forms, runs and commits. A deferred
+// trigger holds the COMMIT of the document "hold" until the test opens a
+// gate; reaching it bumps a sequence, which other transactions see at once.
+func TestGroupCommitDoesNotHoldUpTheNext(t *testing.T) {
+	s := storetest.OpenPostgres(t, store.Options{})
+	ctx := context.Background()
+	db := store.SQLDB(s)
+	for _, q := range []string{
+		`CREATE TABLE commit_gate (opened boolean)`,
+		`CREATE SEQUENCE commit_waits`,
+		`CREATE FUNCTION wait_at_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			PERFORM nextval('commit_waits');
+			WHILE NOT EXISTS (SELECT 1 FROM commit_gate) LOOP
+				PERFORM pg_sleep(0.01);
+			END LOOP;
+			RETURN NULL;
+		END $$`,
+		`CREATE CONSTRAINT TRIGGER hold_commit AFTER INSERT ON reports DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW WHEN (NEW.id = 'hold') EXECUTE FUNCTION wait_at_gate()`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := sync.OnceFunc(func() {
+		if _, err := db.ExecContext(ctx, `INSERT INTO commit_gate VALUES (true)`); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Cleanup(open) // before the store closes: it waits for the held group
+	store.GroupEveryWrite(s)
+
+	held := make(chan error, 1)
+	go func() {
+		_, _, err := s.SaveReport(ctx, sameReport("hold", "a", 0), "")
+		held <- err
+	}()
+	storetest.WaitFor(t, "the first group's COMMIT at the gate", time.Minute, func() bool {
+		var called bool
+		err := db.QueryRowContext(ctx, `SELECT is_called FROM commit_waits`).Scan(&called)
+		return err == nil && called
+	})
+	next := make(chan error, 1)
+	go func() {
+		_, _, err := s.SaveReport(ctx, sameReport("next", "b", 0), "")
+		next <- err
+	}()
+	select {
+	case err := <-next:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case err := <-held:
+		t.Fatalf("the held COMMIT ended (%v) before the gate opened", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the next group's report was not stored while the first group's COMMIT waited")
+	}
+	select {
+	case err := <-held:
+		t.Fatalf("the held COMMIT ended (%v) before the gate opened", err)
+	default:
+	}
+	open()
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+}
