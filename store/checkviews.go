@@ -9,8 +9,12 @@ import (
 
 // checkViews are the two reductions of a report's checks that are stored
 // besides the checks themselves: the fleet strip's cells and the history's
-// verdicts (VerdictOnly), as JSON.
-type checkViews struct{ cells, verdicts string }
+// verdicts (VerdictOnly), as JSON, and the verdicts packed for SQLite
+// (packRun), packed once per cached view since a fleet repeats them.
+type checkViews struct {
+	cells, verdicts string
+	verdictsZ       []byte // read-only: shared by every report with these views
+}
 
 // checkViewsOf encodes checks' views, or finds them encoded for an earlier
 // report whose checks read the same: a fleet's servers report the same few
@@ -48,6 +52,7 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 		return checkViews{}, err
 	}
 	views := checkViews{cells: owned(cells), verdicts: owned(verdictsJSON)}
+	views.verdictsZ = packRun(views.verdicts)
 	viewMu.Lock()
 	if len(viewCache) >= maxCheckViews {
 		clear(viewCache)

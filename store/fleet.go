@@ -159,7 +159,11 @@ func (m *memo[T]) decode(text string) ([]T, error) {
 	v, ok := m.decoded[text]
 	m.mu.Unlock()
 	if !ok {
-		if err := json.Unmarshal([]byte(text), &v); err != nil {
+		b, err := unpackRun(text) // a packed run's verdicts (VDirVerdicts)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(b, &v); err != nil {
 			return nil, err
 		}
 		m.mu.Lock()

@@ -57,7 +57,10 @@ func (s *Store) VDirVerdicts(ctx context.Context, server string, since time.Time
 		if verdicts.Valid {
 			checks, err = s.runs.decode(verdicts.String)
 		} else { // stored before verdicts were kept
-			err = json.Unmarshal([]byte(body), &checks)
+			var text []byte
+			if text, err = unpackRun(body); err == nil {
+				err = json.Unmarshal(text, &checks)
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("decode vdir checks: %w", err)

@@ -35,6 +35,17 @@ type checkRun struct {
 	body, cells      string
 	verdicts         string // the checks reduced to VerdictOnly
 	faults, warnings int
+	// bodyZ and verdictsZ: body and verdicts packed for SQLite (runpack.go);
+	// bodyZ is set (packChecks) only where the run is stored packed.
+	bodyZ, verdictsZ []byte
+}
+
+// stored is what vdir_runs keeps of the run: packed where bodyZ is set.
+func (c *checkRun) stored() (body, verdicts any) {
+	if c.bodyZ != nil {
+		return c.bodyZ, c.verdictsZ
+	}
+	return c.body, c.verdicts
 }
 
 // rerunnable says the report's write has no effect outside its transaction
@@ -89,7 +100,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts}
+		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts, verdictsZ: views.verdictsZ}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

@@ -1,0 +1,36 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// StoredRunBodies returns a server's vdir_runs bodies as stored, oldest
+// first: packed on SQLite (runpack.go), JSON text on PostgreSQL.
+func StoredRunBodies(ctx context.Context, s *Store, server string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT r.body FROM vdir_runs r JOIN servers s ON s.id = r.server_id
+		WHERE s.name = $1 ORDER BY r.checked_at, r.id`, server)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// AddPlainRun stores a run for server as runs were stored before they were
+// packed: body and verdicts as JSON text.
+func AddPlainRun(ctx context.Context, s *Store, server string, at time.Time, body, verdicts string) error {
+	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
+			SELECT id, 'before-packing', $2, 'remote', 'agent01', 1, 0, $3, $4 FROM servers WHERE name = $1`, server, ms(at), body, verdicts)
+		return err
+	})
+}

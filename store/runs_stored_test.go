@@ -1,0 +1,70 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+)
+
+// SQLite keeps a run's checks packed, a fraction of their JSON; PostgreSQL
+// keeps JSON text (it compresses the column itself). Either way the history
+// reads them back, beside runs stored as JSON before packing.
+func TestRunsStoredPackedOnSQLite(t *testing.T) {
+	for name, open := range storetest.Dialects(t) {
+		t.Run(name, func(t *testing.T) {
+			s := open(t, store.Options{})
+			ctx := context.Background()
+			r := storetest.Report("packed", "wsus01", storetest.T0)
+			if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+				t.Fatal(err)
+			}
+			bodies, err := store.StoredRunBodies(ctx, s, "wsus01")
+			if err != nil || len(bodies) != 1 {
+				t.Fatalf("stored runs: %d, %v; want 1", len(bodies), err)
+			}
+			text, _ := json.Marshal(r.VDirChecks)
+			packed := strings.HasPrefix(bodies[0], "\x28\xb5\x2f\xfd")
+			if packed != (name == "sqlite") {
+				t.Errorf("stored body starts %q: packed %v, want packed only on SQLite", bodies[0][:4], packed)
+			}
+			if packed && len(bodies[0])*2 > len(text) {
+				t.Errorf("packed run is %d bytes of %d bytes of JSON, want under half", len(bodies[0]), len(text))
+			}
+
+			before := storetest.Report("before", "wsus01", storetest.T0.Add(-time.Hour)).VDirChecks
+			before[0].Status, before[0].Verdict = 503, probes.VerdictFault
+			body, _ := json.Marshal(before)
+			verdicts := make([]probes.VDirCheck, len(before))
+			for i, c := range before {
+				verdicts[i] = c.VerdictOnly()
+			}
+			vj, _ := json.Marshal(verdicts)
+			if err := store.AddPlainRun(ctx, s, "wsus01", storetest.T0.Add(-time.Hour), string(body), string(vj)); err != nil {
+				t.Fatal(err)
+			}
+			hist, err := s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-2*time.Hour))
+			if err != nil || len(hist) != 18 {
+				t.Fatalf("history: %d checks, %v; want 18 (the run stored before, then the packed one)", len(hist), err)
+			}
+			if hist[0].Status != 503 || hist[9].Status != 200 || hist[9].URL != r.VDirChecks[0].URL {
+				t.Errorf("history reads %d then %d %s; want the plain run's 503, then the packed run's checks", hist[0].Status, hist[9].Status, hist[9].URL)
+			}
+			got, err := s.VDirVerdicts(ctx, "wsus01", storetest.T0.Add(-2*time.Hour))
+			if err != nil || len(got) != 18 {
+				t.Fatalf("verdicts: %d, %v; want 18", len(got), err)
+			}
+			for i, h := range hist {
+				if want := h.VerdictOnly(); !reflect.DeepEqual(got[i].VDirCheck, want) {
+					t.Errorf("verdict %d: %+v, want %+v", i, got[i].VDirCheck, want)
+				}
+			}
+		})
+	}
+}
