@@ -134,6 +134,7 @@ func nonEmpty(s ...string) []string {
 // p50/p99 (the worst of the runs), and CPU per request of the server
 // processes, of their PostgreSQL backends and of wrk.
 func (c *config) measure(ctx context.Context, r *round, scen string, t target, runs ...wrkRun) error {
+	settle(ctx, c.pgBase)
 	if c.warmup > 0 {
 		for _, w := range runs {
 			w.Duration = c.warmup
