@@ -7,22 +7,19 @@ import (
 
 // StoredRunBodies returns a server's vdir_runs bodies as stored, oldest
 // first: packed on SQLite (runpack.go), JSON text on PostgreSQL.
-func StoredRunBodies(ctx context.Context, s *Store, server string) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT r.body FROM vdir_runs r JOIN servers s ON s.id = r.server_id
-		WHERE s.name = $1 ORDER BY r.checked_at, r.id`, server)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var b string
-		if err := rows.Scan(&b); err != nil {
-			return nil, err
+func StoredRunBodies(ctx context.Context, s *Store, server string) (out []string, err error) {
+	err = direct{s.db}.query(ctx, `SELECT r.body FROM vdir_runs r JOIN servers s ON s.id = r.server_id
+		WHERE s.name = $1 ORDER BY r.checked_at, r.id`, []any{server}, func(rows rowsScanner) error {
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			out = append(out, b)
 		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		return rows.Err()
+	})
+	return out, err
 }
 
 // AddPlainRun stores a run for server as runs were stored before they were
