@@ -36,7 +36,7 @@ type checkRun struct {
 	verdicts         string // the checks reduced to VerdictOnly
 	faults, warnings int
 	// bodyZ and verdictsZ: body and verdicts packed for SQLite (runpack.go);
-	// bodyZ is set (packChecks) only where the run is stored packed.
+	// bodyZ is set (SaveReport, on SQLite) only where the run is stored packed.
 	bodyZ, verdictsZ []byte
 }
 

@@ -18,8 +18,9 @@ import (
 // zstdMagic starts every zstd frame; JSON never starts so.
 const zstdMagic = "\x28\xb5\x2f\xfd"
 
-// maxRunText bounds what one stored run may decompress to: far above any
-// report the API accepts, so a damaged row cannot take the memory.
+// maxRunText bounds what one stored run may decompress to: far above the
+// JSON of the 1,000 checks a report may hold, so a damaged row cannot take
+// the memory.
 const maxRunText = 64 << 20
 
 var (
