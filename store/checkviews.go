@@ -9,11 +9,11 @@ import (
 
 // checkViews are the two reductions of a report's checks that are stored
 // besides the checks themselves: the fleet strip's cells and the history's
-// verdicts (VerdictOnly), as JSON, and the verdicts packed for SQLite
-// (packRun), packed once per cached view since a fleet repeats them.
+// verdicts (VerdictOnly), as JSON, and both packed for SQLite (packRun),
+// once per cached view since a fleet repeats them.
 type checkViews struct {
-	cells, verdicts string
-	verdictsZ       []byte // read-only: shared by every report with these views
+	cells, verdicts   string
+	cellsZ, verdictsZ []byte // read-only: shared by every report with these views
 }
 
 // checkViewsOf encodes checks' views, or finds them encoded for an earlier
@@ -52,7 +52,7 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 		return checkViews{}, err
 	}
 	views := checkViews{cells: owned(cells), verdicts: owned(verdictsJSON)}
-	views.verdictsZ = packRun(views.verdicts)
+	views.cellsZ, views.verdictsZ = packRun(views.cells), packRun(views.verdicts)
 	viewMu.Lock()
 	if len(viewCache) >= maxCheckViews {
 		clear(viewCache)

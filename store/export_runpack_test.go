@@ -31,3 +31,20 @@ func AddPlainRun(ctx context.Context, s *Store, server string, at time.Time, bod
 		return err
 	})
 }
+
+// StoredLatest returns a server's latest checks and strip cells as stored.
+func StoredLatest(ctx context.Context, s *Store, server string) (body, cells string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT l.body, l.cells FROM vdir_latest l JOIN servers s ON s.id = l.server_id
+		WHERE s.name = $1`, server).Scan(&body, &cells)
+	return body, cells, err
+}
+
+// SetLatestPlain stores a server's latest checks and cells as they were
+// stored before they were packed: JSON text.
+func SetLatestPlain(ctx context.Context, s *Store, server, body, cells string) error {
+	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.ExecContext(ctx, `UPDATE vdir_latest SET body = $2, cells = $3
+			WHERE server_id = (SELECT id FROM servers WHERE name = $1)`, server, body, cells)
+		return err
+	})
+}

@@ -159,7 +159,7 @@ func (m *memo[T]) decode(text string) ([]T, error) {
 	v, ok := m.decoded[text]
 	m.mu.Unlock()
 	if !ok {
-		b, err := unpackRun(text) // a packed run's verdicts (VDirVerdicts)
+		b, err := unpackRun(text) // packed verdicts or cells (SQLite)
 		if err != nil {
 			return nil, err
 		}

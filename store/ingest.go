@@ -314,12 +314,13 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 	if run := p.checks; run != nil {
 		vantage, origin := r.Collector.Vantage, r.Collector.Host
 		body, verdicts := run.stored()
+		latest, cells := run.latest()
 		out = append(out, stmt{`INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
 			VALUES (` + server + `, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			[]any{serverArg, r.ID, collected, vantage, origin, run.faults, run.warnings, body, verdicts}},
 			stmt{`INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
 			VALUES (` + server + `, $2, $3, $4, $5, $6, $7)` + latestOnConflict,
-				[]any{serverArg, vantage, origin, collected, r.ID, run.body, run.cells}})
+				[]any{serverArg, vantage, origin, collected, r.ID, latest, cells}})
 	}
 	return out
 }

@@ -35,9 +35,9 @@ type checkRun struct {
 	body, cells      string
 	verdicts         string // the checks reduced to VerdictOnly
 	faults, warnings int
-	// bodyZ and verdictsZ: body and verdicts packed for SQLite (runpack.go);
+	// bodyZ, cellsZ and verdictsZ: the same packed for SQLite (runpack.go);
 	// bodyZ is set (SaveReport, on SQLite) only where the run is stored packed.
-	bodyZ, verdictsZ []byte
+	bodyZ, cellsZ, verdictsZ []byte
 }
 
 // stored is what vdir_runs keeps of the run: packed where bodyZ is set.
@@ -46,6 +46,14 @@ func (c *checkRun) stored() (body, verdicts any) {
 		return c.bodyZ, c.verdictsZ
 	}
 	return c.body, c.verdicts
+}
+
+// latest is what vdir_latest keeps of the run: packed where bodyZ is set.
+func (c *checkRun) latest() (body, cells any) {
+	if c.bodyZ != nil {
+		return c.bodyZ, c.cellsZ
+	}
+	return c.body, c.cells
 }
 
 // rerunnable says the report's write has no effect outside its transaction
@@ -100,7 +108,8 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts, verdictsZ: views.verdictsZ}
+		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts,
+			cellsZ: views.cellsZ, verdictsZ: views.verdictsZ}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

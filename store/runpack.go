@@ -7,13 +7,15 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// On SQLite a run's checks and verdicts (vdir_runs.body and .verdicts) are
-// stored zstd-compressed, as BLOBs. As JSON a run took ~3 KB, a page of its
-// own: a third of the WAL pages a push wrote, and the single writer's WAL
-// writes and fsync are what bound the push rate (docs/PERFORMANCE.md, phase
-// 16). Compressed (~0.7 KB) five runs share a page. PostgreSQL compresses
-// these columns itself (lz4, migration 0013) and keeps them as text.
-// Readers take both (unpackRun): runs stored before are plain JSON.
+// On SQLite a run's checks and verdicts (vdir_runs.body and .verdicts) and
+// the latest checks and strip cells (vdir_latest.body and .cells) are stored
+// zstd-compressed, as BLOBs. As JSON a run took ~3 KB, a page of its own: a
+// third of the WAL pages a push wrote, and the single writer's WAL writes
+// and fsync are what bound the push rate (docs/PERFORMANCE.md, phase 16).
+// Compressed (~0.7 KB) five runs share a page, and a latest row (2.7 KB, an
+// overflow page rewritten whenever a latency changed) fits in its leaf.
+// PostgreSQL compresses these columns itself (lz4, migration 0013) and keeps
+// them as text. Readers take both (unpackRun): rows stored before are JSON.
 
 // zstdMagic starts every zstd frame; JSON never starts so.
 const zstdMagic = "\x28\xb5\x2f\xfd"

@@ -30,7 +30,8 @@ func TestRunsStoredPackedOnSQLite(t *testing.T) {
 				t.Fatalf("stored runs: %d, %v; want 1", len(bodies), err)
 			}
 			text, _ := json.Marshal(r.VDirChecks)
-			packed := strings.HasPrefix(bodies[0], "\x28\xb5\x2f\xfd")
+			const magic = "\x28\xb5\x2f\xfd" // zstd
+			packed := strings.HasPrefix(bodies[0], magic)
 			if packed != (name == "sqlite") {
 				t.Errorf("stored body starts %q: packed %v, want packed only on SQLite", bodies[0][:4], packed)
 			}
@@ -65,6 +66,32 @@ func TestRunsStoredPackedOnSQLite(t *testing.T) {
 					t.Errorf("verdict %d: %+v, want %+v", i, got[i].VDirCheck, want)
 				}
 			}
+
+			// The latest checks and the fleet strip's cells, packed or as before.
+			latest, cells, err := store.StoredLatest(ctx, s, "wsus01")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if packed := strings.HasPrefix(latest, magic) && strings.HasPrefix(cells, magic); packed != (name == "sqlite") {
+				t.Errorf("latest checks and cells start %q and %q, want packed only on SQLite", latest[:4], cells[:4])
+			}
+			wantLatest := func(when string) {
+				t.Helper()
+				st, err := s.ServerState(ctx, "wsus01")
+				if err != nil || len(st.VDirChecks) != 9 || st.VDirChecks[0].URL != r.VDirChecks[0].URL {
+					t.Fatalf("%s: the server's latest checks: %v, %v", when, st, err)
+				}
+				fleet, err := s.Fleet(ctx)
+				if err != nil || len(fleet) != 1 || len(fleet[0].VDirs) == 0 || fleet[0].VDirs[0].Verdict != probes.VerdictOK {
+					t.Fatalf("%s: the fleet strip: %+v, %v", when, fleet, err)
+				}
+			}
+			wantLatest("as stored")
+			plainCells, _ := json.Marshal(probes.Cells(r.VDirChecks))
+			if err := store.SetLatestPlain(ctx, s, "wsus01", string(text), string(plainCells)); err != nil {
+				t.Fatal(err)
+			}
+			wantLatest("stored as JSON")
 		})
 	}
 }
