@@ -159,11 +159,7 @@ func (m *memo[T]) decode(text string) ([]T, error) {
 	v, ok := m.decoded[text]
 	m.mu.Unlock()
 	if !ok {
-		b, err := unpackRun(text) // packed verdicts or cells (SQLite)
-		if err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
+		if err := decodeRun(text, &v); err != nil { // packed verdicts or cells (SQLite)
 			return nil, err
 		}
 		m.mu.Lock()

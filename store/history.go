@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -57,10 +56,7 @@ func (s *Store) VDirVerdicts(ctx context.Context, server string, since time.Time
 		if verdicts.Valid {
 			checks, err = s.runs.decode(verdicts.String)
 		} else { // stored before verdicts were kept
-			var text []byte
-			if text, err = unpackRun(body); err == nil {
-				err = json.Unmarshal(text, &checks)
-			}
+			err = decodeRun(body, &checks)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("decode vdir checks: %w", err)

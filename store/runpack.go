@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -15,7 +16,7 @@ import (
 // Compressed (~0.7 KB) five runs share a page, and a latest row (2.7 KB, an
 // overflow page rewritten whenever a latency changed) fits in its leaf.
 // PostgreSQL compresses these columns itself (lz4, migration 0013) and keeps
-// them as text. Readers take both (unpackRun): rows stored before are JSON.
+// them as text. Readers take both (decodeRun): rows stored before are JSON.
 
 // zstdMagic starts every zstd frame; JSON never starts so.
 const zstdMagic = "\x28\xb5\x2f\xfd"
@@ -40,6 +41,15 @@ func must[T any](v T, err error) T {
 // packRun compresses a run's JSON for SQLite.
 func packRun(text string) []byte {
 	return runEncoder.EncodeAll([]byte(text), make([]byte, 0, len(text)/3))
+}
+
+// decodeRun decodes a stored run's JSON, packed (packRun) or not, into v.
+func decodeRun(stored string, v any) error {
+	text, err := unpackRun(stored)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(text, v)
 }
 
 // unpackRun returns a stored run's JSON, packed (packRun) or not.

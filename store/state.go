@@ -265,12 +265,8 @@ func scanRuns(rows rowsScanner) ([]probes.ObservedCheck, error) {
 		if err := rows.Scan(&vantage, &origin, &at, &body); err != nil {
 			return nil, err
 		}
-		text, err := unpackRun(body)
-		if err != nil {
-			return nil, err
-		}
 		var checks []probes.VDirCheck
-		if err := json.Unmarshal(text, &checks); err != nil {
+		if err := decodeRun(body, &checks); err != nil {
 			return nil, fmt.Errorf("decode vdir checks: %w", err)
 		}
 		for _, c := range checks {
