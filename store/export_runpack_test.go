@@ -3,7 +3,20 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
+
+// RunPackTag starts a run packed as SQLite stores it now.
+const RunPackTag = s2Tag
+
+// ZstdRun packs text as a zstd frame, as runs were packed on SQLite before
+// S2 (phase 16).
+func ZstdRun(text string) string {
+	enc := must(zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest)))
+	defer enc.Close()
+	return string(enc.EncodeAll([]byte(text), nil))
+}
 
 // StoredRunBodies returns a server's vdir_runs bodies as stored, oldest
 // first: packed on SQLite (runpack.go), JSON text on PostgreSQL.
@@ -22,8 +35,9 @@ func StoredRunBodies(ctx context.Context, s *Store, server string) (out []string
 	return out, err
 }
 
-// AddPlainRun stores a run for server as runs were stored before they were
-// packed: body and verdicts as JSON text.
+// AddPlainRun stores a run for server with body and verdicts as given: as
+// runs were stored before they were packed (JSON text), or in an earlier
+// packed form (ZstdRun).
 func AddPlainRun(ctx context.Context, s *Store, server string, at time.Time, body, verdicts string) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		_, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)

@@ -30,7 +30,7 @@ func TestRunsStoredPackedOnSQLite(t *testing.T) {
 				t.Fatalf("stored runs: %d, %v; want 1", len(bodies), err)
 			}
 			text, _ := json.Marshal(r.VDirChecks)
-			const magic = "\x28\xb5\x2f\xfd" // zstd
+			magic := store.RunPackTag
 			packed := strings.HasPrefix(bodies[0], magic)
 			if packed != (name == "sqlite") {
 				t.Errorf("stored body starts %q: packed %v, want packed only on SQLite", bodies[0][:4], packed)
@@ -50,16 +50,30 @@ func TestRunsStoredPackedOnSQLite(t *testing.T) {
 			if err := store.AddPlainRun(ctx, s, "wsus01", storetest.T0.Add(-time.Hour), string(body), string(vj)); err != nil {
 				t.Fatal(err)
 			}
-			hist, err := s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-2*time.Hour))
-			if err != nil || len(hist) != 18 {
-				t.Fatalf("history: %d checks, %v; want 18 (the run stored before, then the packed one)", len(hist), err)
+			runs := 2
+			if name == "sqlite" {
+				// A run as phase 16 packed it on SQLite (zstd), its first check 401.
+				before[0].Status, before[0].Verdict = 401, probes.VerdictWarning
+				verdicts[0] = before[0].VerdictOnly()
+				body, _ = json.Marshal(before)
+				vj, _ = json.Marshal(verdicts)
+				if err := store.AddPlainRun(ctx, s, "wsus01", storetest.T0.Add(-30*time.Minute), store.ZstdRun(string(body)), store.ZstdRun(string(vj))); err != nil {
+					t.Fatal(err)
+				}
+				runs = 3
 			}
-			if hist[0].Status != 503 || hist[9].Status != 200 || hist[9].URL != r.VDirChecks[0].URL {
-				t.Errorf("history reads %d then %d %s; want the plain run's 503, then the packed run's checks", hist[0].Status, hist[9].Status, hist[9].URL)
+			hist, err := s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-2*time.Hour))
+			if err != nil || len(hist) != 9*runs {
+				t.Fatalf("history: %d checks, %v; want %d (the runs stored before, then the packed one)", len(hist), err, 9*runs)
+			}
+			last := hist[len(hist)-9]
+			if hist[0].Status != 503 || last.Status != 200 || last.URL != r.VDirChecks[0].URL || (runs == 3 && hist[9].Status != 401) {
+				t.Errorf("history reads %d, %d, then %d %s; want the plain run's 503, the zstd run's 401 (SQLite), then the packed run's checks",
+					hist[0].Status, hist[9].Status, last.Status, last.URL)
 			}
 			got, err := s.VDirVerdicts(ctx, "wsus01", storetest.T0.Add(-2*time.Hour))
-			if err != nil || len(got) != 18 {
-				t.Fatalf("verdicts: %d, %v; want 18", len(got), err)
+			if err != nil || len(got) != 9*runs {
+				t.Fatalf("verdicts: %d, %v; want %d", len(got), err, 9*runs)
 			}
 			for i, h := range hist {
 				if want := h.VerdictOnly(); !reflect.DeepEqual(got[i].VDirCheck, want) {
