@@ -142,13 +142,6 @@ func (s *Store) finishReport(ctx context.Context, t *wtx, p *preparedReport, doc
 	if !claimed {
 		return storedDocument(ctx, t, doc, replayed) // the transaction is rolled back: nothing of it stays
 	}
-	// A repeat gave the server the URL and server section the previous
-	// report gave it, and that report brought its names in line.
-	if !repeat {
-		if err := syncIdentity(ctx, t, serverID); err != nil {
-			return err
-		}
-	}
 	if r.Clients != nil {
 		if err := s.mergeClients(ctx, t, serverID, collected, r.Clients.Complete, p.clients); err != nil {
 			return err
@@ -158,6 +151,13 @@ func (s *Store) finishReport(ctx context.Context, t *wtx, p *preparedReport, doc
 		if err := s.saveIISLogHours(ctx, t, serverID, r.IISLog.File, p.iislog); err != nil {
 			return err
 		}
+	}
+	// A repeat gave the server the URL and server section the previous
+	// report gave it, and that report brought its names in line. Last: a
+	// large client list's load on PostgreSQL starts sooner, while its items
+	// are still being decoded (the names' statements wait for nothing else).
+	if !repeat {
+		return syncIdentity(ctx, t, serverID)
 	}
 	return nil
 }
