@@ -62,6 +62,17 @@ func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind str
 			profileCPU(pctx, in.srv.pprof, c.duration, filepath.Join(c.out, fmt.Sprintf("snapshot-%s-r%d.cpu.pprof", kind, r.n)))
 		}
 	}()
+	traced := make(chan struct{})
+	go func() {
+		defer close(traced)
+		if c.trace && len(in.target("").pprofs) > 0 {
+			// The request from its first byte: where it waits (go tool trace).
+			fetchTo(pctx, "http://"+in.srv.pprof+"/debug/pprof/trace?seconds=4", filepath.Join(c.out, fmt.Sprintf("snapshot-%s-r%d.trace", kind, r.n)))
+		}
+	}()
+	if c.trace {
+		time.Sleep(200 * time.Millisecond) // the trace starts before the request
+	}
 	t0 := time.Now()
 	status, answer, err := post(ctx, client, in.srv.url+"/api/v1/reports", in.token, bytes.NewReader(body), int64(len(body)), "")
 	took := time.Since(t0)
@@ -75,6 +86,7 @@ func snapshotOn(ctx context.Context, c *config, r *round, in *instance, kind str
 		return err
 	}
 	<-profiled
+	<-traced
 	if err := in.srv.stop(); err != nil {
 		fmt.Println("   (serve stopped with:", err, ")")
 	}
