@@ -81,7 +81,7 @@ func main() {
 	flag.StringVar(&c.gatusToken, "gatus-token", "", "push: the external endpoint's token")
 	flag.IntVar(&c.gatusPID, "gatus-pid", 0, "push: Gatus's process id, to measure its CPU per request")
 	flag.BoolVar(&c.profile, "profile", false, "build serve with pprof and save a CPU profile (and a goroutine dump) of every measured run in -out")
-	flag.BoolVar(&c.trace, "trace", false, "with -profile: also save a 2 s execution trace of every measured run at half-time in -out (go tool trace)")
+	flag.BoolVar(&c.trace, "trace", false, "with -profile: also save a 2 s execution trace of every measured wrk run at half-time, and a 4 s one of the snapshot's request, in -out (go tool trace)")
 	flag.BoolVar(&c.pgCount, "pgcount", false, "route PostgreSQL through a counting proxy and print the protocol messages per request (slower: for counting only)")
 	flag.IntVar(&c.readServers, "servers", 500, "reads: servers in the fleet")
 	flag.IntVar(&c.perServer, "clients-per-server", 200, "reads: clients listed by each server")
