@@ -56,10 +56,11 @@ func must[T any](v T, err error) T {
 // packRun compresses a run's JSON for SQLite.
 func packRun(text string) []byte {
 	const head = len(s2Tag) + 4
-	out := make([]byte, head+s2.MaxEncodedLen(len(text)))
+	src := []byte(text)
+	out := make([]byte, head+s2.MaxEncodedLen(len(src)))
 	copy(out, s2Tag)
-	binary.BigEndian.PutUint32(out[len(s2Tag):], crc32.Checksum([]byte(text), castagnoli))
-	n := len(s2.Encode(out[head:], []byte(text)))
+	binary.BigEndian.PutUint32(out[len(s2Tag):], crc32.Checksum(src, castagnoli))
+	n := len(s2.Encode(out[head:], src))
 	return out[:head+n]
 }
 
