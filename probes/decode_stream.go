@@ -334,20 +334,15 @@ func (n *spanLen) UnmarshalJSON(b []byte) error {
 // then decoded strictly, which refuses what is not one JSON value.
 func splitArray(b []byte) (spans [][]byte, end int, ok bool) {
 	spans = make([][]byte, 0, bytes.Count(b, []byte("},"))+1)
-	depth, start, inString, escaped := 0, 0, false, false
-	for i, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+	depth, start := 0, 0
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '"':
-			inString = true
+			// Most of a client list is strings: jump to their ends
+			// (bytes.IndexByte) instead of looking at each byte.
+			if i = stringEnd(b, i); i < 0 {
+				return nil, 0, false
+			}
 		case c == '{' || c == '[':
 			depth++
 		case (c == '}' || c == ']') && depth > 0:
@@ -366,6 +361,26 @@ func splitArray(b []byte) (spans [][]byte, end int, ok bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// stringEnd returns the index of the quote that ends the string opened at
+// b[open]: the first one after it not escaped, that is not preceded by an
+// odd run of backslashes. -1 when the string does not end.
+func stringEnd(b []byte, open int) int {
+	for j := open + 1; ; j++ {
+		k := bytes.IndexByte(b[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		j += k
+		n := 0
+		for n < j-open-1 && b[j-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
+			return j
+		}
+	}
 }
 
 func trimJSONSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }

@@ -1,9 +1,11 @@
 package probes
 
 import (
+	"bytes"
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -275,4 +277,61 @@ func TestLargeReportNotUTF8(t *testing.T) {
 			t.Errorf("DecodeReportStreamed: %v (%v), want %v", err, r, want)
 		}
 	}
+}
+
+// splitArrayByteByByte is splitArray as it was before it jumped over
+// strings: the reference it must agree with.
+func splitArrayByteByByte(b []byte) (spans [][]byte, end int, ok bool) {
+	depth, start, inString, escaped := 0, 0, false, false
+	for i, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+		case (c == '}' || c == ']') && depth > 0:
+			depth--
+		case c == ']':
+			last := trimJSONSpace(b[start:i])
+			if len(last) > 0 || len(spans) > 0 {
+				spans = append(spans, last)
+			}
+			return spans, i, true
+		case c == '}':
+			return nil, 0, false
+		case c == ',' && depth == 0:
+			spans = append(spans, trimJSONSpace(b[start:i]))
+			start = i + 1
+		}
+	}
+	return nil, 0, false
+}
+
+// The items array is split where reading it byte by byte splits it:
+// quotes escaped by odd runs of backslashes, commas and brackets inside
+// strings, unterminated strings. (go test -fuzz FuzzSplitArray explores more.)
+func FuzzSplitArray(f *testing.F) {
+	for _, s := range []string{
+		`]`, ` ] ,`, `1,2]`, `"a,b","c]"] tail`, `"\"",1]`, `"\\",1]`, `"\\\"",2]`, `"\\\\"]`,
+		`{"a":"x\\\"y,"},{"b":[1,"]",2]}]`, `"unterminated]`, `"ends in a backslash\`, `{"a":"}"}]`,
+		`{"n":"pc\u0022,x"} , {"m":null}]`, `"\\\\\"],"]`, `},1]`, `[[1,2],[3]],4]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		spans, end, ok := splitArray(b)
+		want, wantEnd, wantOK := splitArrayByteByByte(b)
+		if ok != wantOK || end != wantEnd || !slices.EqualFunc(spans, want, bytes.Equal) {
+			t.Errorf("splitArray(%q) = %q, %d, %v; byte by byte %q, %d, %v", b, spans, end, ok, want, wantEnd, wantOK)
+		}
+	})
 }
