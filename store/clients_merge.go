@@ -249,6 +249,10 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if err != nil {
 		return err
 	}
+	// The server's first list: every row is a fresh one, and its counts are
+	// counted here as they load rather than read back from 100,000 rows.
+	firstList := len(known) == 0
+	counts := clientCounts{dayAgo: ms(t.now.Add(-24 * time.Hour))}
 	// New targets are loaded as their items arrive (while a streamed list
 	// is still being decoded); changed and renamed ones once all have.
 	var changed, renamed []int
@@ -264,6 +268,7 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 				switch {
 				case !ok:
 					fresh++
+					counts.add(&list.items[i])
 					list.row(i, buf)
 					buf[colServerID], buf[colFirstSeen], buf[colLastSeen] = serverID, now, now
 					if !yield(buf) {
@@ -310,7 +315,12 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 	if fresh+len(changed)+len(renamed)+len(gone) == 0 {
 		return nil // the same list again: counts and categories stand
 	}
-	if err := s.recountClients(ctx, t, serverID); err != nil {
+	if firstList {
+		err = storeClientCounts(ctx, t, serverID, counts)
+	} else {
+		err = s.recountClients(ctx, t, serverID)
+	}
+	if err != nil {
 		return err
 	}
 	// The gap categories follow in their own write (Settle): the snapshot is
@@ -365,24 +375,53 @@ func (s *Store) markRemoved(ctx context.Context, t *wtx, serverID int64, keys []
 // The stale and never counts, and the rest of the histogram, are kept with
 // the gap categories (ageCounts) at the moment they are classified.
 func (s *Store) recountClients(ctx context.Context, t *wtx, serverID int64) error {
-	dayAgo := ms(t.now.Add(-24 * time.Hour))
-	var total, removed, day int64
+	c := clientCounts{dayAgo: ms(t.now.Add(-24 * time.Hour))}
 	var oldest sql.NullInt64
 	err := t.QueryRowContext(ctx, `SELECT
 			COUNT(*) FILTER (WHERE removed_at IS NULL),
 			COUNT(*) FILTER (WHERE removed_at IS NOT NULL),
 			COUNT(*) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2),
 			MIN(last_report) FILTER (WHERE removed_at IS NULL AND gap IS NULL AND last_report >= $2)
-		FROM clients WHERE server_id = $1`, serverID, dayAgo).Scan(&total, &removed, &day, &oldest)
+		FROM clients WHERE server_id = $1`, serverID, c.dayAgo).Scan(&c.total, &c.removed, &c.day, &oldest)
 	if err != nil {
 		return fmt.Errorf("count clients: %w", err)
 	}
-	var recountAt any
-	if oldest.Valid {
-		recountAt = oldest.Int64 + (24 * time.Hour).Milliseconds()
+	c.oldest = oldest.Int64
+	return storeClientCounts(ctx, t, serverID, c)
+}
+
+// clientCounts are a server's kept client counts (recountClients): the
+// listed and removed targets, and those that reported within the day
+// (dayAgo) and are in no gap category, with the oldest of their reports (0:
+// none), when the day count next changes as time passes.
+type clientCounts struct {
+	dayAgo              int64
+	total, removed, day int64
+	oldest              int64
+}
+
+// add counts a target loaded for the first time: listed, not removed, in no
+// gap category yet (the classification follows the load).
+func (c *clientCounts) add(item *probes.Client) {
+	c.total++
+	if item.LastReport.IsZero() {
+		return
 	}
-	_, err = t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_removed = $3, clients_day = $4, clients_recount_at = $5 WHERE id = $1`,
-		serverID, total, removed, day, recountAt)
+	if at := ms(item.LastReport.Time); at >= c.dayAgo {
+		c.day++
+		if c.oldest == 0 || at < c.oldest {
+			c.oldest = at
+		}
+	}
+}
+
+func storeClientCounts(ctx context.Context, t *wtx, serverID int64, c clientCounts) error {
+	var recountAt any
+	if c.day > 0 {
+		recountAt = c.oldest + (24 * time.Hour).Milliseconds()
+	}
+	_, err := t.ExecContext(ctx, `UPDATE servers SET clients_total = $2, clients_removed = $3, clients_day = $4, clients_recount_at = $5 WHERE id = $1`,
+		serverID, c.total, c.removed, c.day, recountAt)
 	if err != nil {
 		return fmt.Errorf("store client counts: %w", err)
 	}
