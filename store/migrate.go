@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -84,6 +85,9 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return err
 		}
+		if err := refuseNewer(ctx, conn, done, ms); err != nil {
+			return err
+		}
 		for _, m := range ms {
 			if done[m.version] {
 				continue
@@ -96,6 +100,33 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		return nil
 	})
 	return applied, err
+}
+
+// ErrNewerSchema: the database holds migrations this binary does not have.
+var ErrNewerSchema = errors.New("the database was migrated by a newer wsusfleet")
+
+// refuseNewer fails when the database has a migration newer than any this
+// binary embeds: a newer wsusfleet wrote it, possibly in forms this one
+// cannot read (SQLite's stored checks, packed differently in each of
+// phases 16 and 17). Running on would misread them or fail on every page.
+func refuseNewer(ctx context.Context, conn *sql.Conn, done map[int64]bool, known []migration) error {
+	if len(known) == 0 {
+		return nil
+	}
+	latest := known[len(known)-1]
+	var newer int64
+	for v := range done {
+		newer = max(newer, v)
+	}
+	if newer <= latest.version {
+		return nil
+	}
+	var name string
+	if err := conn.QueryRowContext(ctx, `SELECT name FROM schema_migrations WHERE version = $1`, newer).Scan(&name); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	return fmt.Errorf("%w (its latest migration is %s; this one knows up to %s): run that version or a later one, or restore a backup taken before it",
+		ErrNewerSchema, name, latest.name)
 }
 
 func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) error {
