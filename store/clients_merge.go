@@ -268,7 +268,9 @@ func (s *Store) mergeClients(ctx context.Context, t *wtx, serverID, collected in
 				switch {
 				case !ok:
 					fresh++
-					counts.add(&list.items[i])
+					if firstList {
+						counts.add(&list.items[i])
+					}
 					list.row(i, buf)
 					buf[colServerID], buf[colFirstSeen], buf[colLastSeen] = serverID, now, now
 					if !yield(buf) {
