@@ -9,7 +9,7 @@ import (
 
 // checkViews are the two reductions of a report's checks that are stored
 // besides the checks themselves: the fleet strip's cells and the history's
-// verdicts (VerdictOnly), as JSON, and both packed for SQLite (packRun),
+// verdicts (VerdictOnly), as JSON, and both packed for storing (packRun),
 // once per cached view since a fleet repeats them.
 type checkViews struct {
 	cells, verdicts   string

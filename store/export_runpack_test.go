@@ -19,7 +19,7 @@ func ZstdRun(text string) string {
 }
 
 // StoredRunBodies returns a server's vdir_runs bodies as stored, oldest
-// first: packed on SQLite (runpack.go), JSON text on PostgreSQL.
+// first.
 func StoredRunBodies(ctx context.Context, s *Store, server string) (out []string, err error) {
 	err = direct{s.db}.query(ctx, `SELECT r.body FROM vdir_runs r JOIN servers s ON s.id = r.server_id
 		WHERE s.name = $1 ORDER BY r.checked_at, r.id`, []any{server}, func(rows rowsScanner) error {
@@ -36,12 +36,13 @@ func StoredRunBodies(ctx context.Context, s *Store, server string) (out []string
 }
 
 // AddPlainRun stores a run for server with body and verdicts as given: as
-// runs were stored before they were packed (JSON text), or in an earlier
-// packed form (ZstdRun).
+// runs were stored before they were packed (JSON), or in an earlier packed
+// form (ZstdRun). The bytes go as bytes: bytea on PostgreSQL, or text
+// before migration 0015.
 func AddPlainRun(ctx context.Context, s *Store, server string, at time.Time, body, verdicts string) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		_, err := t.ExecContext(ctx, `INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
-			SELECT id, 'before-packing', $2, 'remote', 'agent01', 1, 0, $3, $4 FROM servers WHERE name = $1`, server, ms(at), body, verdicts)
+			SELECT id, 'before-packing', $2, 'remote', 'agent01', 1, 0, $3, $4 FROM servers WHERE name = $1`, server, ms(at), []byte(body), []byte(verdicts))
 		return err
 	})
 }
@@ -54,11 +55,11 @@ func StoredLatest(ctx context.Context, s *Store, server string) (body, cells str
 }
 
 // SetLatestPlain stores a server's latest checks and cells as they were
-// stored before they were packed: JSON text.
+// stored before they were packed: JSON.
 func SetLatestPlain(ctx context.Context, s *Store, server, body, cells string) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		_, err := t.ExecContext(ctx, `UPDATE vdir_latest SET body = $2, cells = $3
-			WHERE server_id = (SELECT id FROM servers WHERE name = $1)`, server, body, cells)
+			WHERE server_id = (SELECT id FROM servers WHERE name = $1)`, server, []byte(body), []byte(cells))
 		return err
 	})
 }

@@ -159,7 +159,7 @@ func (m *memo[T]) decode(text string) ([]T, error) {
 	v, ok := m.decoded[text]
 	m.mu.Unlock()
 	if !ok {
-		if err := decodeRun(text, &v); err != nil { // packed verdicts or cells (SQLite)
+		if err := decodeRun(text, &v); err != nil { // packed verdicts or cells, or JSON stored before
 			return nil, err
 		}
 		m.mu.Lock()

@@ -90,9 +90,6 @@ func (s *Store) SaveReport(ctx context.Context, r *probes.Report, digest string)
 	if err != nil {
 		return probes.Receipt{}, false, err
 	}
-	if s.w != nil && p.checks != nil { // SQLite: packed here, off the writer's path
-		p.checks.bodyZ = packRun(p.checks.body)
-	}
 	saved = probes.Receipt{ID: r.ID, Server: r.Server.Name}
 	response, _ := json.Marshal(saved)
 	var replayed string
@@ -313,14 +310,12 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 	// and origin (unless newer ones are stored).
 	if run := p.checks; run != nil {
 		vantage, origin := r.Collector.Vantage, r.Collector.Host
-		body, verdicts := run.stored()
-		latest, cells := run.latest()
 		out = append(out, stmt{`INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
 			VALUES (` + server + `, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			[]any{serverArg, r.ID, collected, vantage, origin, run.faults, run.warnings, body, verdicts}},
+			[]any{serverArg, r.ID, collected, vantage, origin, run.faults, run.warnings, run.body, run.verdicts}},
 			stmt{`INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)
 			VALUES (` + server + `, $2, $3, $4, $5, $6, $7)` + latestOnConflict,
-				[]any{serverArg, vantage, origin, collected, r.ID, latest, cells}})
+				[]any{serverArg, vantage, origin, collected, r.ID, run.body, run.cells}})
 	}
 	return out
 }

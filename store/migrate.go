@@ -107,8 +107,9 @@ var ErrNewerSchema = errors.New("the database was migrated by a newer wsusfleet"
 
 // refuseNewer fails when the database has a migration newer than any this
 // binary embeds: a newer wsusfleet wrote it, possibly in forms this one
-// cannot read (SQLite's stored checks, packed differently in each of
-// phases 16 and 17). Running on would misread them or fail on every page.
+// cannot read (stored checks, packed differently on SQLite in each of
+// phases 16 and 17, and as bytea on PostgreSQL since 0015). Running on would
+// misread them or fail on every page.
 func refuseNewer(ctx context.Context, conn *sql.Conn, done map[int64]bool, known []migration) error {
 	if len(known) == 0 {
 		return nil

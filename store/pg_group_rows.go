@@ -63,7 +63,7 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 		ids, kinds, digests, vantages, collectors = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		origins, responses                        = make([]string, n), make([]string, n)
 		faults, warnings                          = make([]int64, n), make([]int64, n)
-		bodies, verdicts, cells                   = make([]*string, n), make([]*string, n), make([]*string, n)
+		bodies, verdicts, cells                   = make([][]byte, n), make([][]byte, n), make([][]byte, n)
 		secRow                                    []int64
 		secNames, secBodies                       []string
 	)
@@ -77,7 +77,7 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 		collectors[i], origins[i], responses[i] = r.doc.collector, r.doc.origin, r.response
 		if c := r.p.checks; c != nil {
 			faults[i], warnings[i] = int64(c.faults), int64(c.warnings)
-			bodies[i], verdicts[i], cells[i] = &c.body, &c.verdicts, &c.cells
+			bodies[i], verdicts[i], cells[i] = c.body, c.verdicts, c.cells
 		}
 		for _, sec := range r.p.sections {
 			secRow = append(secRow, int64(i+1))
@@ -119,7 +119,7 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 const reportRowsSQL = `WITH input AS (
 	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[],
 		$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-		$13::bigint[], $14::bigint[], $15::text[], $16::text[], $17::text[])
+		$13::bigint[], $14::bigint[], $15::bytea[], $16::bytea[], $17::bytea[])
 	WITH ORDINALITY AS i(name, url, now, collected, inputs, id, kind, digest, vantage, collector, origin, response,
 		faults, warnings, body, verdicts, cells, n)),
 up AS (INSERT INTO servers (name, url, created_at, last_report_at, diagnose_due, inputs_digest)

@@ -32,28 +32,10 @@ type sectionRow struct{ name, body string }
 // checkRun is a report's vDir checks as one row: they are one observation
 // from one vantage and origin, stored and replaced together.
 type checkRun struct {
-	body, cells      string
-	verdicts         string // the checks reduced to VerdictOnly
-	faults, warnings int
-	// bodyZ, cellsZ and verdictsZ: the same packed for SQLite (runpack.go);
-	// bodyZ is set (SaveReport, on SQLite) only where the run is stored packed.
-	bodyZ, cellsZ, verdictsZ []byte
-}
-
-// stored is what vdir_runs keeps of the run: packed where bodyZ is set.
-func (c *checkRun) stored() (body, verdicts any) {
-	if c.bodyZ != nil {
-		return c.bodyZ, c.verdictsZ
-	}
-	return c.body, c.verdicts
-}
-
-// latest is what vdir_latest keeps of the run: packed where bodyZ is set.
-func (c *checkRun) latest() (body, cells any) {
-	if c.bodyZ != nil {
-		return c.bodyZ, c.cellsZ
-	}
-	return c.body, c.cells
+	// The checks, the fleet strip's cells and the checks reduced to
+	// VerdictOnly, each as JSON packed for storing (runpack.go).
+	body, cells, verdicts []byte
+	faults, warnings      int
 }
 
 // rerunnable says the report's write has no effect outside its transaction
@@ -108,8 +90,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.checks = &checkRun{body: owned(b), cells: views.cells, verdicts: views.verdicts,
-			cellsZ: views.cellsZ, verdictsZ: views.verdictsZ}
+		p.checks = &checkRun{body: packRun(b), cells: views.cellsZ, verdicts: views.verdictsZ}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

@@ -11,16 +11,18 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// On SQLite a run's checks and verdicts (vdir_runs.body and .verdicts) and
-// the latest checks and strip cells (vdir_latest.body and .cells) are stored
-// compressed, as BLOBs. As JSON a run took ~3 KB, a page of its own: a
-// third of the WAL pages a push wrote, and the single writer's WAL writes
-// and fsync are what bound the push rate (docs/PERFORMANCE.md, phase 16).
-// Compressed (~0.5-0.7 KB) several runs share a page, and a latest row
-// (2.7 KB, an overflow page rewritten whenever a latency changed) fits in
-// its leaf. PostgreSQL compresses these columns itself (lz4, migration 0013)
-// and keeps them as text. Readers take every form (decodeRun): rows stored
-// before are JSON, or zstd frames.
+// A run's checks and verdicts (vdir_runs.body and .verdicts) and the latest
+// checks and strip cells (vdir_latest.body and .cells) are stored
+// compressed: BLOBs on SQLite, bytea on PostgreSQL (migration 0015). As JSON
+// a run took ~3 KB, a SQLite page of its own: a third of the WAL pages a
+// push wrote, and the single writer's WAL writes and fsync are what bound
+// the push rate (docs/PERFORMANCE.md, phase 16). Compressed (~0.5-0.7 KB)
+// several runs share a page, and a latest row (2.7 KB, an overflow page
+// rewritten whenever a latency changed) fits in its leaf. On PostgreSQL a
+// push group's statement, one at a time, bounds the rate, and 100-150 KB of
+// JSON text a group, which PostgreSQL then compressed again (lz4), was much
+// of its time (phase 18). Readers take every form (decodeRun): rows stored
+// before are JSON, or zstd frames (SQLite, phase 16).
 //
 // S2 (a Snappy extension) rather than zstd: every push compresses its
 // checks in its request's goroutine, where zstd's fastest level took ~22 %
@@ -53,8 +55,8 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// packRun compresses a run's JSON for SQLite.
-func packRun(text string) []byte {
+// packRun compresses a run's JSON for storing.
+func packRun[T string | []byte](text T) []byte {
 	const head = len(s2Tag) + 4
 	src := []byte(text)
 	out := make([]byte, head+s2.MaxEncodedLen(len(src)))

@@ -260,13 +260,14 @@ func loadSections(ctx context.Context, r reader, serverID int64, st *probes.Serv
 func scanRuns(rows rowsScanner) ([]probes.ObservedCheck, error) {
 	out := []probes.ObservedCheck{}
 	for rows.Next() {
-		var vantage, origin, body string
+		var vantage, origin string
+		var body []byte // bytea on PostgreSQL, which pgx scans into bytes only
 		var at int64
 		if err := rows.Scan(&vantage, &origin, &at, &body); err != nil {
 			return nil, err
 		}
 		var checks []probes.VDirCheck
-		if err := decodeRun(body, &checks); err != nil {
+		if err := decodeRun(string(body), &checks); err != nil {
 			return nil, fmt.Errorf("decode vdir checks: %w", err)
 		}
 		for _, c := range checks {

@@ -1,0 +1,78 @@
+package store_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/store"
+	"github.com/wsusfleet/wsusfleet/store/storetest"
+)
+
+// A PostgreSQL database whose runs were stored as JSON text before
+// migration 0015 reads the same after it: the history, the latest checks
+// and the fleet strip, and the next report is stored packed beside them.
+func TestPostgresRunsKeptThroughPackedMigration(t *testing.T) {
+	storetest.SkipWithoutPostgres(t)
+	s := storetest.OpenPostgres(t, store.Options{})
+	ctx := context.Background()
+	r := storetest.Report("first", "wsus01", storetest.T0)
+	r.VDirChecks[0].Status, r.VDirChecks[0].Verdict = 503, probes.VerdictFault
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
+		t.Fatal(err)
+	}
+	// The run, its latest checks and its cells as they were stored before.
+	body, _ := json.Marshal(r.VDirChecks)
+	verdicts := make([]probes.VDirCheck, len(r.VDirChecks))
+	for i, c := range r.VDirChecks {
+		verdicts[i] = c.VerdictOnly()
+	}
+	vj, _ := json.Marshal(verdicts)
+	cells, _ := json.Marshal(probes.Cells(r.VDirChecks))
+	if _, err := store.SQLDB(s).ExecContext(ctx, `DELETE FROM vdir_runs`); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetLatestPlain(ctx, s, "wsus01", string(body), string(cells)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RewindPackedRuns(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddPlainRun(ctx, s, "wsus01", storetest.T0, string(body), string(vj)); err != nil {
+		t.Fatal(err)
+	}
+
+	applied, err := s.Migrate(ctx)
+	if err != nil || len(applied) != 1 || applied[0] != "0015_packed_runs.sql" {
+		t.Fatalf("Migrate: applied %v, %v; want 0015_packed_runs.sql alone", applied, err)
+	}
+	hist, err := s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-1))
+	if err != nil || len(hist) != len(r.VDirChecks) || hist[0].Status != 503 {
+		t.Fatalf("history after the migration: %+v, %v; want the JSON run's %d checks, the first 503", hist, err, len(r.VDirChecks))
+	}
+	st, err := s.ServerState(ctx, "wsus01")
+	if err != nil || len(st.VDirChecks) != len(r.VDirChecks) {
+		t.Fatalf("latest checks after the migration: %v, %v", st, err)
+	}
+	fleet, err := s.Fleet(ctx)
+	if err != nil || len(fleet) != 1 || len(fleet[0].VDirs) == 0 {
+		t.Fatalf("fleet strip after the migration: %+v, %v", fleet, err)
+	}
+	if got := fleet[0].VDirs[0].Verdict; got != probes.VerdictFault {
+		t.Errorf("fleet strip's first cell %q, want the JSON cells' %q", got, probes.VerdictFault)
+	}
+
+	next := storetest.Report("second", "wsus01", storetest.T0.Add(5*time.Minute))
+	if _, _, err := s.SaveReport(ctx, next, ""); err != nil {
+		t.Fatal(err)
+	}
+	bodies, err := store.StoredRunBodies(ctx, s, "wsus01")
+	if err != nil || len(bodies) != 2 || bodies[0] != string(body) || bodies[1][:len(store.RunPackTag)] != store.RunPackTag {
+		t.Fatalf("stored runs: %d, %v; want the JSON run, then a packed one", len(bodies), err)
+	}
+	if hist, err = s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-1)); err != nil || len(hist) != 2*len(r.VDirChecks) {
+		t.Fatalf("history of both runs: %d checks, %v", len(hist), err)
+	}
+}
