@@ -14,7 +14,8 @@ import (
 )
 
 // clientBody is a client_reports row's body: the client's view of itself,
-// its checks, the collector and the errors it reported.
+// its checks, the collector and the errors it reported, as JSON packed for
+// storing (packRun), or JSON alone in rows stored before (migration 0016).
 type clientBody struct {
 	Client       probes.ClientView    `json:"client"`
 	VDirChecks   []probes.VDirCheck   `json:"vdir_checks"`
@@ -79,7 +80,7 @@ func (s *Store) SaveClientEvidence(ctx context.Context, ev *probes.ClientEvidenc
 // applyPolicyEvidence applies registry evidence to the client's stored view
 // and judges it through the client-report path.
 func (s *Store) applyPolicyEvidence(ctx context.Context, t *wtx, e *probes.ClientEvidence) (serverID int64, err error) {
-	var raw string
+	var raw []byte
 	var storedAt int64
 	known := true
 	if t.conn != nil {
@@ -96,7 +97,7 @@ func (s *Store) applyPolicyEvidence(ctx context.Context, t *wtx, e *probes.Clien
 	}
 	body := clientBody{Client: probes.ClientView{Name: e.Client}}
 	if known {
-		if err := json.Unmarshal([]byte(raw), &body); err != nil {
+		if err := decodeRun(string(raw), &body); err != nil {
 			return 0, fmt.Errorf("decode client view: %w", err)
 		}
 	}
@@ -133,7 +134,7 @@ func (s *Store) applyPolicyEvidence(ctx context.Context, t *wtx, e *probes.Clien
 		return 0, err
 	}
 	verdict := probes.JudgePolicy(cr, m)
-	gaps, err := s.upsertClientReport(ctx, t, cr, verdict, serverID, string(out))
+	gaps, err := s.upsertClientReport(ctx, t, cr, verdict, serverID, packRun(out))
 	if err != nil {
 		return 0, err
 	}
@@ -270,7 +271,8 @@ func (s *Store) clientListings(ctx context.Context, d *probes.ClientDetail) erro
 }
 
 func (s *Store) clientOwnView(ctx context.Context, d *probes.ClientDetail) error {
-	var id, policy, detail, body, server string
+	var id, policy, detail, server string
+	var body []byte
 	var at int64
 	err := s.db.QueryRowContext(ctx, `SELECT r.report_id, r.collected_at, r.policy_gap, r.policy_detail, r.body, COALESCE(s.name, '')
 		FROM client_reports r LEFT JOIN servers s ON s.id = r.server_id WHERE r.name = $1`, d.Name).Scan(&id, &at, &policy, &detail, &body, &server)
@@ -281,7 +283,7 @@ func (s *Store) clientOwnView(ctx context.Context, d *probes.ClientDetail) error
 		return fmt.Errorf("read client view: %w", err)
 	}
 	var b clientBody
-	if err := json.Unmarshal([]byte(body), &b); err != nil {
+	if err := decodeRun(string(body), &b); err != nil {
 		return fmt.Errorf("decode client view: %w", err)
 	}
 	d.Report = &probes.ClientOwnView{ID: id, CollectedAt: fromMS(at), Source: strings.TrimSpace(b.Collector.Name + " " + b.Collector.Version),

@@ -27,6 +27,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 	if err != nil {
 		return receipt, false, err
 	}
+	packed := packRun(body)
 	if digest == "" {
 		b, _ := json.Marshal(cr)
 		digest = probes.Digest(b)
@@ -56,7 +57,7 @@ func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, d
 		t.serverID = serverID // orders a group's count updates (pgSteps)
 		verdict := probes.JudgePolicy(cr, m)
 		late := t.pipe()
-		gaps, err := s.writeClientReport(ctx, t, cr, verdict, serverID, string(body), &prior, late)
+		gaps, err := s.writeClientReport(ctx, t, cr, verdict, serverID, packed, &prior, late)
 		if err != nil {
 			return err
 		}
@@ -85,7 +86,7 @@ func nullID(id int64) any {
 
 // upsertClientReport stores a judged client report (writeClientReport)
 // after reading what is stored of the client.
-func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string) (map[string]nameGap, error) {
+func (s *Store) upsertClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body []byte) (map[string]nameGap, error) {
 	p := t.pipe()
 	var prior clientPrior
 	if err := queueClientPrior(ctx, p, cr, &prior); err != nil {
@@ -187,7 +188,7 @@ func queueClientPrior(ctx context.Context, p *pipe, cr *probes.ClientReport, pri
 // follow, moving counts that the server's other clients' reports move too
 // (the vantage counts, the gap counts), are queued into late for the caller
 // to send with its last statements (claimAfter).
-func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body string, prior *clientPrior, late *pipe) (map[string]nameGap, error) {
+func (s *Store) writeClientReport(ctx context.Context, t *wtx, cr *probes.ClientReport, verdict probes.PolicyVerdict, serverID int64, body []byte, prior *clientPrior, late *pipe) (map[string]nameGap, error) {
 	name, sus := cr.Client.Name, clientSusID(cr)
 	if prior.stored.Valid && prior.stored.Int64 > ms(cr.CollectedAt.Time) {
 		return nil, nil // a newer view of this client is stored: a late report changes nothing

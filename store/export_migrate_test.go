@@ -11,17 +11,19 @@ func RecordMigration(ctx context.Context, s *Store, version int64, name string) 
 	})
 }
 
-// RewindPackedRuns puts a PostgreSQL database back as it was before
-// migration 0015: the checks' columns as text, the migration not recorded.
-// Its rows must hold JSON (text cannot hold a packed run).
-func RewindPackedRuns(ctx context.Context, s *Store) error {
+// RewindPacked puts a PostgreSQL database back as it was before migrations
+// 0015 and 0016: the checks' columns and the client views as text, neither
+// migration recorded. Its rows must hold JSON (text cannot hold a packed
+// row).
+func RewindPacked(ctx context.Context, s *Store) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		for _, q := range []string{
 			`ALTER TABLE vdir_runs ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8'),
 				ALTER COLUMN verdicts TYPE text USING convert_from(verdicts, 'UTF8')`,
 			`ALTER TABLE vdir_latest ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8'),
 				ALTER COLUMN cells TYPE text USING convert_from(cells, 'UTF8')`,
-			`DELETE FROM schema_migrations WHERE name LIKE '0015_%'`,
+			`ALTER TABLE client_reports ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8')`,
+			`DELETE FROM schema_migrations WHERE name LIKE '0015_%' OR name LIKE '0016_%'`,
 		} {
 			if _, err := t.ExecContext(ctx, q); err != nil {
 				return err

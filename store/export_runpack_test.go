@@ -63,3 +63,18 @@ func SetLatestPlain(ctx context.Context, s *Store, server, body, cells string) e
 		return err
 	})
 }
+
+// StoredClientBody returns a client's view (client_reports.body) as stored.
+func StoredClientBody(ctx context.Context, s *Store, name string) (body string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT body FROM client_reports WHERE name = $1`, name).Scan(&body)
+	return body, err
+}
+
+// SetClientBodyPlain stores a client's view as it was stored before it was
+// packed: JSON.
+func SetClientBodyPlain(ctx context.Context, s *Store, name, body string) error {
+	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		_, err := t.ExecContext(ctx, `UPDATE client_reports SET body = $2 WHERE name = $1`, name, []byte(body))
+		return err
+	})
+}

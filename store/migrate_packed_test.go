@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,10 +12,11 @@ import (
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 )
 
-// A PostgreSQL database whose runs were stored as JSON text before
-// migration 0015 reads the same after it: the history, the latest checks
-// and the fleet strip, and the next report is stored packed beside them.
-func TestPostgresRunsKeptThroughPackedMigration(t *testing.T) {
+// A PostgreSQL database whose runs and client views were stored as JSON
+// text before migrations 0015 and 0016 reads the same after them: the
+// history, the latest checks, the fleet strip and the client's page, and the
+// next report is stored packed beside them.
+func TestPostgresRowsKeptThroughPackedMigrations(t *testing.T) {
 	storetest.SkipWithoutPostgres(t)
 	s := storetest.OpenPostgres(t, store.Options{})
 	ctx := context.Background()
@@ -37,7 +39,16 @@ func TestPostgresRunsKeptThroughPackedMigration(t *testing.T) {
 	if err := store.SetLatestPlain(ctx, s, "wsus01", string(body), string(cells)); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.RewindPackedRuns(ctx, s); err != nil {
+	cr := viewReport("pc1.corp.example", "http://wsus01:8530", storetest.T0)
+	if _, _, err := s.SaveClientReport(ctx, cr, ""); err != nil {
+		t.Fatal(err)
+	}
+	view, _ := json.Marshal(map[string]any{"client": cr.Client, "vdir_checks": cr.VDirChecks, "collector": cr.Collector,
+		"update_errors": cr.UpdateErrors})
+	if err := store.SetClientBodyPlain(ctx, s, "pc1.corp.example", string(view)); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RewindPacked(ctx, s); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.AddPlainRun(ctx, s, "wsus01", storetest.T0, string(body), string(vj)); err != nil {
@@ -45,8 +56,12 @@ func TestPostgresRunsKeptThroughPackedMigration(t *testing.T) {
 	}
 
 	applied, err := s.Migrate(ctx)
-	if err != nil || len(applied) != 1 || applied[0] != "0015_packed_runs.sql" {
-		t.Fatalf("Migrate: applied %v, %v; want 0015_packed_runs.sql alone", applied, err)
+	if err != nil || strings.Join(applied, " ") != "0015_packed_runs.sql 0016_packed_client_views.sql" {
+		t.Fatalf("Migrate: applied %v, %v; want 0015_packed_runs.sql and 0016_packed_client_views.sql", applied, err)
+	}
+	d, err := s.ClientDetail(ctx, "pc1.corp.example")
+	if err != nil || d.Report == nil || d.Report.Client.WUServer != cr.Client.WUServer || len(d.Report.UpdateErrors) != 1 {
+		t.Fatalf("client's view after the migration: %+v, %v", d, err)
 	}
 	hist, err := s.VDirHistory(ctx, "wsus01", storetest.T0.Add(-1))
 	if err != nil || len(hist) != len(r.VDirChecks) || hist[0].Status != 503 {

@@ -10,8 +10,9 @@ import (
 
 // On PostgreSQL the rows every report rewrites leave room on their pages
 // for their next version (in-place updates, migration 0013), a run's checks
-// are stored as serve packed them (0015), and the large text it does not
-// pack is compressed with lz4 where the server has it (0013).
+// and a client's view are stored as serve packed them (0015, 0016), and the
+// large text it does not pack is compressed with lz4 where the server has
+// it (0013).
 func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 	storetest.SkipWithoutPostgres(t)
 	s := storetest.OpenPostgres(t, store.Options{})
@@ -31,9 +32,14 @@ func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 			t.Errorf("%s: options %q, want %q", table, opts, want)
 		}
 	}
-	// The checks arrive packed (migration 0015): bytea, and small enough
-	// that PostgreSQL does not compress them again.
-	for _, col := range [][2]string{{"vdir_runs", "body"}, {"vdir_runs", "verdicts"}, {"vdir_latest", "body"}, {"vdir_latest", "cells"}} {
+	if _, _, err := s.SaveClientReport(ctx, viewReport("pc1.corp.example", "http://wsus01:8530", storetest.T0), ""); err != nil {
+		t.Fatal(err)
+	}
+	// The checks and the client's view arrive packed (migrations 0015,
+	// 0016): bytea, and small enough that PostgreSQL does not compress them
+	// again.
+	for _, col := range [][2]string{{"vdir_runs", "body"}, {"vdir_runs", "verdicts"}, {"vdir_latest", "body"}, {"vdir_latest", "cells"},
+		{"client_reports", "body"}} {
 		var typ, method string
 		if err := db.QueryRowContext(ctx, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute
 			WHERE attrelid = to_regclass($1) AND attname = $2`, col[0], col[1]).Scan(&typ); err != nil {
@@ -54,7 +60,7 @@ func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 		t.Skip("this PostgreSQL has no lz4")
 	}
 	// What serve does not pack is compressed with lz4 where it is large.
-	for _, col := range [][2]string{{"sections", "body"}, {"client_reports", "body"}, {"reports", "response"}} {
+	for _, col := range [][2]string{{"sections", "body"}, {"reports", "response"}} {
 		var method string
 		if err := db.QueryRowContext(ctx, `SELECT attcompression FROM pg_attribute
 			WHERE attrelid = to_regclass($1) AND attname = $2`, col[0], col[1]).Scan(&method); err != nil {

@@ -21,8 +21,10 @@ import (
 // rewritten whenever a latency changed) fits in its leaf. On PostgreSQL a
 // push group's statement, one at a time, bounds the rate, and 100-150 KB of
 // JSON text a group, which PostgreSQL then compressed again (lz4), was much
-// of its time (phase 18). Readers take every form (decodeRun): rows stored
-// before are JSON, or zstd frames (SQLite, phase 16).
+// of its time (phase 18). A client's own view (client_reports.body, every
+// client report rewrites it) is packed the same way (migration 0016). Readers
+// take every form (decodeRun): rows stored before are JSON, or zstd frames
+// (SQLite, phase 16).
 //
 // S2 (a Snappy extension) rather than zstd: every push compresses its
 // checks in its request's goroutine, where zstd's fastest level took ~22 %
@@ -81,24 +83,24 @@ func unpackRun(stored string) ([]byte, error) {
 	case strings.HasPrefix(stored, s2Tag):
 		const head = len(s2Tag) + 4
 		if len(stored) < head {
-			return nil, fmt.Errorf("decompress stored checks: %d bytes, cut short", len(stored))
+			return nil, fmt.Errorf("decompress stored JSON: %d bytes, cut short", len(stored))
 		}
 		block := []byte(stored[head:])
 		if n, err := s2.DecodedLen(block); err != nil || n > maxRunText {
-			return nil, fmt.Errorf("decompress stored checks: %d bytes, or not S2 (%v)", n, err)
+			return nil, fmt.Errorf("decompress stored JSON: %d bytes, or not S2 (%v)", n, err)
 		}
 		b, err := s2.Decode(nil, block)
 		if err != nil {
-			return nil, fmt.Errorf("decompress stored checks: %w", err)
+			return nil, fmt.Errorf("decompress stored JSON: %w", err)
 		}
 		if crc32.Checksum(b, castagnoli) != binary.BigEndian.Uint32([]byte(stored[len(s2Tag):head])) {
-			return nil, fmt.Errorf("decompress stored checks: checksum mismatch")
+			return nil, fmt.Errorf("decompress stored JSON: checksum mismatch")
 		}
 		return b, nil
 	case strings.HasPrefix(stored, zstdMagic):
 		b, err := runDecoder.DecodeAll([]byte(stored), nil)
 		if err != nil {
-			return nil, fmt.Errorf("decompress stored checks: %w", err)
+			return nil, fmt.Errorf("decompress stored JSON: %w", err)
 		}
 		return b, nil
 	}
