@@ -24,6 +24,13 @@ func viewReport(name, wu string, at time.Time) *probes.ClientReport {
 			Code: "0x80244022", EventID: 31}}}
 }
 
+// plainView is cr's view as it was stored before it was packed: JSON.
+func plainView(cr *probes.ClientReport) string {
+	b, _ := json.Marshal(map[string]any{"client": cr.Client, "vdir_checks": cr.VDirChecks, "collector": cr.Collector,
+		"update_errors": cr.UpdateErrors})
+	return string(b)
+}
+
 // Both databases keep a client's own view packed (on PostgreSQL since
 // migration 0016). The client page reads it back, and a view stored as
 // JSON before: registry evidence then merges into it and stores the merge
@@ -61,9 +68,7 @@ func TestClientViewsStoredPacked(t *testing.T) {
 			wantView("packed")
 
 			// As stored before packing: the same view, as JSON.
-			plain, _ := json.Marshal(map[string]any{"client": cr.Client, "vdir_checks": cr.VDirChecks, "collector": cr.Collector,
-				"update_errors": cr.UpdateErrors})
-			if err := store.SetClientBodyPlain(ctx, s, name, string(plain)); err != nil {
+			if err := store.SetClientBodyPlain(ctx, s, name, plainView(cr)); err != nil {
 				t.Fatal(err)
 			}
 			wantView("stored as JSON")

@@ -43,9 +43,7 @@ func TestPostgresRowsKeptThroughPackedMigrations(t *testing.T) {
 	if _, _, err := s.SaveClientReport(ctx, cr, ""); err != nil {
 		t.Fatal(err)
 	}
-	view, _ := json.Marshal(map[string]any{"client": cr.Client, "vdir_checks": cr.VDirChecks, "collector": cr.Collector,
-		"update_errors": cr.UpdateErrors})
-	if err := store.SetClientBodyPlain(ctx, s, "pc1.corp.example", string(view)); err != nil {
+	if err := store.SetClientBodyPlain(ctx, s, "pc1.corp.example", plainView(cr)); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.RewindPacked(ctx, s); err != nil {
