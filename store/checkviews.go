@@ -9,11 +9,10 @@ import (
 
 // checkViews are the two reductions of a report's checks that are stored
 // besides the checks themselves: the fleet strip's cells and the history's
-// verdicts (VerdictOnly), as JSON, and both packed for storing (packRun),
-// once per cached view since a fleet repeats them.
+// verdicts (VerdictOnly), as JSON packed for storing (packRun), once per
+// cached view since a fleet repeats them.
 type checkViews struct {
-	cells, verdicts   string
-	cellsZ, verdictsZ []byte // read-only: shared by every report with these views
+	cells, verdicts []byte // read-only: shared by every report with these views
 }
 
 // checkViewsOf encodes checks' views, or finds them encoded for an earlier
@@ -51,8 +50,7 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 	if err != nil {
 		return checkViews{}, err
 	}
-	views := checkViews{cells: owned(cells), verdicts: owned(verdictsJSON)}
-	views.cellsZ, views.verdictsZ = packRun(views.cells), packRun(views.verdicts)
+	views := checkViews{cells: packRun(cells), verdicts: packRun(verdictsJSON)}
 	viewMu.Lock()
 	if len(viewCache) >= maxCheckViews {
 		clear(viewCache)
@@ -63,7 +61,7 @@ func checkViewsOf(checks []probes.VDirCheck) (checkViews, error) {
 }
 
 // viewCache holds checkViewsOf's answers by key. It is emptied once it
-// holds maxCheckViews (~2 KB each with its key): far more than a fleet's
+// holds maxCheckViews (~1.5 KB each with its key): far more than a fleet's
 // servers and vantages report while nothing changes, and views that vary
 // (a slow check's reason names its time) only refill it.
 var (

@@ -48,8 +48,16 @@ func TestCheckViewsMatchFreshEncoding(t *testing.T) {
 			verdicts[i] = c.VerdictOnly()
 		}
 		v, _ := json.Marshal(verdicts)
-		if got.cells != string(cells) || got.verdicts != string(v) {
-			t.Errorf("%s: views\n%s\n%s\nwant\n%s\n%s", name, got.cells, got.verdicts, cells, v)
+		gotCells, err := unpackRun(string(got.cells))
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotVerdicts, err := unpackRun(string(got.verdicts))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(gotCells) != string(cells) || string(gotVerdicts) != string(v) {
+			t.Errorf("%s: views\n%s\n%s\nwant\n%s\n%s", name, gotCells, gotVerdicts, cells, v)
 		}
 	}
 	for name, change := range variants {

@@ -18,12 +18,7 @@ import (
 // when this very document was stored before.
 func (s *Store) SaveClientReport(ctx context.Context, cr *probes.ClientReport, digest string) (receipt probes.ClientReceipt, replay bool, err error) {
 	cr.Normalize()
-	body, err := json.Marshal(struct {
-		Client       probes.ClientView    `json:"client"`
-		VDirChecks   []probes.VDirCheck   `json:"vdir_checks"`
-		Collector    probes.Collector     `json:"collector"`
-		UpdateErrors []probes.UpdateError `json:"update_errors,omitempty"` // read back by the client page
-	}{cr.Client, cr.VDirChecks, cr.Collector, cr.UpdateErrors})
+	body, err := json.Marshal(clientBody{Client: cr.Client, VDirChecks: cr.VDirChecks, Collector: cr.Collector, UpdateErrors: cr.UpdateErrors})
 	if err != nil {
 		return receipt, false, err
 	}

@@ -90,7 +90,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.checks = &checkRun{body: packRun(b), cells: views.cellsZ, verdicts: views.verdictsZ}
+		p.checks = &checkRun{body: packRun(b), cells: views.cells, verdicts: views.verdicts}
 		for _, c := range r.VDirChecks {
 			switch c.Verdict {
 			case probes.VerdictFault:

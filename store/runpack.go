@@ -60,9 +60,8 @@ func must[T any](v T, err error) T {
 }
 
 // packRun compresses a run's JSON for storing.
-func packRun[T string | []byte](text T) []byte {
+func packRun(src []byte) []byte {
 	const head = len(s2Tag) + 4
-	src := []byte(text)
 	out := make([]byte, head+s2.MaxEncodedLen(len(src)))
 	copy(out, s2Tag)
 	binary.BigEndian.PutUint32(out[len(s2Tag):], crc32.Checksum(src, castagnoli))

@@ -10,7 +10,7 @@ import (
 // is an error, never other JSON.
 func TestPackRunRoundTrip(t *testing.T) {
 	text := `[{"vdir":"ClientWebService","url":"http://wsus01:8530/ClientWebService/client.asmx","status":200,"verdict":"ok"}]`
-	packed := string(packRun(text))
+	packed := string(packRun([]byte(text)))
 	if !strings.HasPrefix(packed, s2Tag) {
 		t.Fatalf("packed run starts %q, want %q", packed[:4], s2Tag)
 	}
