@@ -184,6 +184,64 @@ func BenchmarkClassify100k(b *testing.B) {
 	}
 }
 
+// BenchmarkClassifyAmongReports: a server of 40 clients is classified again
+// (its list changed) in a fleet whose clients have sent 20,000 reports of
+// their own, as Settle does for each server whose list or clock moved. The
+// SusClientIds it needs are its own clients': a read of every client's
+// report for each server classified grew with the fleet.
+// Reproduce: go test -run '^$' -bench ClassifyAmongReports -benchtime 50x ./store/
+func BenchmarkClassifyAmongReports(b *testing.B) {
+	const reports = 20000
+	for name, open := range storetest.Dialects(b) {
+		b.Run(name, func(b *testing.B) {
+			st := open(b, store.Options{})
+			now := time.Now().UTC()
+			url := "http://wsus01.corp.example:8530"
+			list := func(id string, at time.Time) {
+				r := storetest.Report(id, "wsus01.corp.example", at)
+				r.Server.URL, r.VDirChecks = url, nil
+				r.Clients = &probes.ClientList{Complete: true, Items: storetest.Clients(40, at, func(int) time.Duration { return time.Hour })}
+				if _, _, err := st.SaveReport(b.Context(), r, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+			list("ca-seed", now)
+			var wg sync.WaitGroup
+			var failed atomic.Value
+			for w := range 32 {
+				wg.Go(func() {
+					for i := w; i < reports; i += 32 {
+						cr := storetest.ClientReport(fmt.Sprintf("m%05d.corp.example", i), url, url, fmt.Sprintf("SUS-%05d", i), now)
+						if _, _, err := st.SaveClientReport(b.Context(), cr, ""); err != nil {
+							failed.CompareAndSwap(nil, err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if err, _ := failed.Load().(error); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := st.Settle(b.Context()); err != nil {
+				b.Fatal(err)
+			}
+			var took time.Duration
+			b.ResetTimer()
+			for i := range b.N {
+				at := now.Add(time.Duration(i+1) * time.Second)
+				list(fmt.Sprintf("ca-%d", i), at)
+				t0 := time.Now()
+				if n, _, err := st.Settle(b.Context()); err != nil || n != 1 {
+					b.Fatalf("settle: %d servers, %v", n, err)
+				}
+				took += time.Since(t0)
+			}
+			b.ReportMetric(float64(took.Microseconds())/1000/float64(b.N), "settle-ms")
+		})
+	}
+}
+
 // BenchmarkFirstDiagnosis: a fleet of 500 servers has reported once each,
 // half of them with two vDirs answering 503, and RediagnoseDue runs every
 // server's first diagnosis (the rules, their findings, severities and alerts), what the maintenance loop does after a

@@ -94,8 +94,8 @@ func applyGapDeltas(ctx context.Context, w *pipe, d gapDeltas) error {
 	return nil
 }
 
-// nameSet restricts a classification to some names: an SQL subquery or a
-// list; the zero value means every name.
+// nameSet restricts a classification to some names (or a read to some
+// SusClientIds): an SQL subquery or a list; the zero value means all.
 type nameSet struct {
 	subquery string // yields one column of names; $1 is arg
 	arg      any
@@ -184,16 +184,19 @@ func listedIn(rows []entryRow) map[string][]elsewhere {
 	return out
 }
 
-// duplicateIDs maps each SusClientId that two or more names report to them:
-// of the given ids only (through the id index), or of every id when ids is
-// nil (a whole server's classification reads them all once).
-func duplicateIDs(ctx context.Context, t *wtx, ids []string) (map[string][]string, error) {
+// duplicateIDs maps each SusClientId of ids that two or more names report
+// to them. ids is a set of SusClientIds (through the id index), or every id
+// (the zero nameSet). A server's classification passes the ids of its own
+// names: reading every client's report for each server classified cost
+// PostgreSQL ~8 ms a server at 40,000 reports (docs/PERFORMANCE.md, phase 19).
+func duplicateIDs(ctx context.Context, t *wtx, ids nameSet) (map[string][]string, error) {
 	query := `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id IN (
 		SELECT sus_client_id FROM client_reports WHERE sus_client_id <> '' GROUP BY sus_client_id HAVING COUNT(*) > 1) ORDER BY name`
 	var args []any
-	if ids != nil {
-		in, inArgs := nameSet{names: slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" })}.sqlIn("sus_client_id", 1)
-		query, args = `SELECT sus_client_id, name FROM client_reports WHERE `+in+` ORDER BY name`, inArgs
+	if ids.subquery != "" || ids.names != nil {
+		var in string
+		in, args = ids.sqlIn("sus_client_id", 1)
+		query = `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id <> '' AND ` + in + ` ORDER BY name`
 	}
 	rows, err := t.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -408,11 +411,17 @@ func (s *Store) classifyUnlisted(ctx context.Context, t *wtx, w *pipe, set nameS
 		return fmt.Errorf("load computers to classify: %w", err)
 	}
 	if dups == nil && len(list) > 0 {
-		var ids []string // all of them for a set that is not a short list
-		if set.names != nil {
+		ids := nameSet{} // every name's: all of them
+		switch {
+		case set.names != nil:
+			ids.names = []string{}
 			for _, u := range list {
-				ids = append(ids, u.susID)
+				if u.susID != "" && !slices.Contains(ids.names, u.susID) {
+					ids.names = append(ids.names, u.susID)
+				}
 			}
+		case set.subquery != "":
+			ids = nameSet{subquery: `SELECT sus_client_id FROM client_reports WHERE name IN (` + set.subquery + `)`, arg: set.arg}
 		}
 		if dups, err = duplicateIDs(ctx, t, ids); err != nil {
 			return err
@@ -463,7 +472,8 @@ func (s *Store) classifyServer(ctx context.Context, t *wtx, serverID int64) erro
 		return err
 	}
 	listed := listedIn(slices.Concat(own, others)) // every entry of the server's names
-	dups, err := duplicateIDs(ctx, t, nil)
+	dups, err := duplicateIDs(ctx, t, nameSet{subquery: `SELECT r.sus_client_id FROM client_reports r JOIN clients c ON c.name = r.name
+		WHERE c.server_id = $1`, arg: serverID})
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func testClientEvidenceJudged(t *testing.T, open Opener) {
 		t.Fatalf("answer %+v", got)
 	}
 	// The same as a client report with these values.
-	cr := clientReport("pc0043.corp.example", "http://wsus01.corp.example", "http://wsus01.corp.example", "", T0)
+	cr := ClientReport("pc0043.corp.example", "http://wsus01.corp.example", "http://wsus01.corp.example", "", T0)
 	rec, _, err := s.SaveClientReport(ctx(), cr, "")
 	if err != nil || rec.Gap != got.Gap || rec.Detail != got.GapDetail {
 		t.Errorf("client report judged %q (%s), evidence %q (%s)", rec.Gap, rec.Detail, got.Gap, got.GapDetail)
@@ -100,7 +100,7 @@ func testClientEvidenceMerges(t *testing.T, open Opener) {
 	}
 	// Known from a client report, with its checks: a root-key paste changes
 	// the URL and keeps UseWUServer and the checks.
-	cr := clientReport("pc2.corp.example", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "", T0.Add(-time.Hour))
+	cr := ClientReport("pc2.corp.example", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "", T0.Add(-time.Hour))
 	cr.VDirChecks = []probes.VDirCheck{{VDir: "ClientWebService", URL: "http://wsus01.corp.example:8530/ClientWebService/client.asmx", Status: 503}}
 	cr.UpdateErrors = []probes.UpdateError{{Time: probes.TimeOf(T0.Add(-2 * time.Hour)), Operation: probes.UpdateOpScan, Code: "0x80244022", EventID: 31}}
 	if _, _, err := s.SaveClientReport(ctx(), cr, ""); err != nil {
@@ -128,7 +128,7 @@ func testClientEvidenceMerges(t *testing.T, open Opener) {
 func testClientLogEvidence(t *testing.T, open Opener) {
 	s, _ := fixed(t, open, store.Options{})
 	mustSave(t, s, Report("srv", "wsus01.corp.example", T0))
-	cr := clientReport("pc3.corp.example", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "", T0)
+	cr := ClientReport("pc3.corp.example", "http://wsus01.corp.example:8530", "http://wsus01.corp.example:8530", "", T0)
 	if _, _, err := s.SaveClientReport(ctx(), cr, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func testServerIdentity(t *testing.T, open Opener) {
 		t.Helper()
 		n++
 		name := "pc" + string(rune('a'+n)) + ".corp.example"
-		rec, _, err := s.SaveClientReport(ctx(), clientReport(name, wu, wu, "", T0), "")
+		rec, _, err := s.SaveClientReport(ctx(), ClientReport(name, wu, wu, "", T0), "")
 		if err != nil {
 			t.Fatalf("%s: %v", wu, err)
 		}
@@ -177,7 +177,7 @@ func testClientScopes(t *testing.T, open Opener) {
 	}
 	// Intune: every class from Windows Update by policy.
 	wu := func(name string) *probes.ClientReport {
-		cr := clientReport(name, "", "", "", T0)
+		cr := ClientReport(name, "", "", "", T0)
 		cr.Client.UseWUServer = nil
 		on, zero := true, 0
 		cr.Client.UpdateSource = &probes.UpdateSourcePolicy{UseUpdateClassPolicySource: &on, FeatureUpdates: &zero, QualityUpdates: &zero, DriverUpdates: &zero, OtherUpdates: &zero}

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClientsVantageCounts", testClientChecks},
 		{"ClientReportsOfOneClientAtOnce", testClientReportsRace},
 		{"ClientReportReplayAndConflict", testClientReportReplay},
+		{"ClonesThroughServerClassification", testClonesThroughServerClassification},
 		{"FactsForTheRules", testFactsAssembly},
 		{"ServerIdentity", testServerIdentity},
 		{"ClientScopes", testClientScopes},
@@ -374,7 +375,7 @@ func testClientCounts(t *testing.T, open Opener) {
 	mustSave(t, s, snapshot("s1", "wsus01", T0, true, cs...))
 	// pc00005's policy lacks the port: its old report is explained, not stale.
 	mustSave(t, s, identityReport("wsus01", "http://wsus01:8530", 8530, 8531, false, nil, nil))
-	if _, _, err := s.SaveClientReport(ctx(), clientReport(cs[5].Name, "http://wsus01", "http://wsus01", "", T0), ""); err != nil {
+	if _, _, err := s.SaveClientReport(ctx(), ClientReport(cs[5].Name, "http://wsus01", "http://wsus01", "", T0), ""); err != nil {
 		t.Fatal(err)
 	}
 	settle(t, s)
@@ -799,7 +800,9 @@ func testFleet(t *testing.T, open Opener) {
 	}
 }
 
-func clientReport(name, wu, status, sus string, at time.Time) *probes.ClientReport {
+// ClientReport is a Windows client's report of its policy: WUServer wu,
+// WUStatusServer status, SusClientId sus.
+func ClientReport(name, wu, status, sus string, at time.Time) *probes.ClientReport {
 	on, opt := true, 4
 	return &probes.ClientReport{Schema: probes.SchemaClientReport, ID: "cr-" + name + "-" + at.Format("150405"), CollectedAt: probes.TimeOf(at),
 		Collector: probes.Collector{Name: "storetest", Vantage: probes.VantageClient},
@@ -836,17 +839,17 @@ func testClientGaps(t *testing.T, open Opener) {
 		t.Errorf("stale = %d", n)
 	}
 	// pc00000 reports a WUServer without the port: bad_url replaces "fine".
-	rec, replay, err := s.SaveClientReport(ctx(), clientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
+	rec, replay, err := s.SaveClientReport(ctx(), ClientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
 	if err != nil || replay || rec.Server != "wsus01.corp.example" || rec.Gap != probes.GapBadURL {
 		t.Fatalf("client report: %+v %v %v", rec, replay, err)
 	}
-	again, replay, err := s.SaveClientReport(ctx(), clientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
+	again, replay, err := s.SaveClientReport(ctx(), ClientReport("PC00000.corp.example", "http://WSUS01.corp.example", "http://wsus01.corp.example", "S1", T0), "")
 	if err != nil || !replay || again != rec {
 		t.Errorf("replay: %+v %v %v", again, replay, err)
 	}
 	// Two names share one SusClientId: both are duplicate_id, listed or not.
 	for _, n := range []string{"pc00001.corp.example", "ghost.corp.example"} {
-		if _, _, err := s.SaveClientReport(ctx(), clientReport(n, r.Server.URL, r.Server.URL, "CLONED", T0), ""); err != nil {
+		if _, _, err := s.SaveClientReport(ctx(), ClientReport(n, r.Server.URL, r.Server.URL, "CLONED", T0), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -893,7 +896,7 @@ func testClientGaps(t *testing.T, open Opener) {
 	}
 	// The clone gets its own SusClientId (the image fix): neither name is a duplicate any more.
 	clock.Advance(time.Minute)
-	if _, _, err := s.SaveClientReport(ctx(), clientReport("ghost.corp.example", r.Server.URL, r.Server.URL, "FIXED", T0.Add(2*time.Minute)), ""); err != nil {
+	if _, _, err := s.SaveClientReport(ctx(), ClientReport("ghost.corp.example", r.Server.URL, r.Server.URL, "FIXED", T0.Add(2*time.Minute)), ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := gapCount(t, s, "wsus01.corp.example", probes.GapDuplicateID); n != 0 {
@@ -923,7 +926,7 @@ func testClientChecks(t *testing.T, open Opener) {
 	report := func(client, server string, status, sub int, at time.Time) {
 		t.Helper()
 		base := "http://" + server + ":8530"
-		cr := clientReport(client, base, base, "", at)
+		cr := ClientReport(client, base, base, "", at)
 		cr.ID += "-" + server
 		c := probes.VDirCheck{VDir: "ClientWebService", URL: strings.Replace(cws, "wsus01.corp.example", server, 1), Status: status, LatencyMS: 9}
 		if sub > 0 {
