@@ -116,3 +116,20 @@ func GroupedScan(s *Store, i int, panics bool) error {
 		})
 	})
 }
+
+// GroupedSetting sends write i through the client reports' groups (pgSteps;
+// PostgreSQL only): it reads the setting name as the write's transaction
+// has it.
+func GroupedSetting(s *Store, i int, name string) (value string, err error) {
+	err = s.steps.submit([]string{fmt.Sprint("setting", i)}, func(ctx context.Context, t *wtx) error {
+		return t.read(ctx, "setting", `SELECT current_setting($1)`, []any{name}, func(rows rowsScanner) error {
+			for rows.Next() {
+				if err := rows.Scan(&value); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+	})
+	return value, err
+}

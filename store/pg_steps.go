@@ -260,6 +260,7 @@ func (g *pgSteps) commit(ctx context.Context, group []*stepJob) error {
 			if !sent {
 				b.Queue("begin")
 				b.Queue(pgGroupLockTimeout)
+				b.Queue(pgStepsGenericPlans)
 				sent = true
 			}
 			mergeSteps(b, parked)

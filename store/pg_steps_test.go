@@ -180,3 +180,30 @@ func TestGroupedWritePanicFailsAlone(t *testing.T) {
 		t.Errorf("%d groups fell back, want the one", n)
 	}
 }
+
+// A client-report group plans its statements generically, and only the
+// group: a write alone, on the same pool's connections, plans as PostgreSQL
+// chooses.
+func TestGroupedWritesPlanGenerically(t *testing.T) {
+	open, ok := storetest.Dialects(t)["postgres"]
+	if !ok {
+		t.Skip("client reports are grouped on PostgreSQL only")
+	}
+	s := open(t, store.Options{})
+	got := make([]string, 3)
+	errs := make([]error, len(got))
+	sendHeld(t, s, len(got), func(i int) { got[i], errs[i] = store.GroupedSetting(s, i, "plan_cache_mode") })
+	for i := range got {
+		if errs[i] != nil || got[i] != "force_generic_plan" {
+			t.Errorf("grouped write %d: plan_cache_mode %q, %v; want force_generic_plan", i, got[i], errs[i])
+		}
+	}
+	if n := store.ClientGroupsFellBack(s); n != 0 {
+		t.Fatalf("%d groups fell back, want none", n)
+	}
+	for i := range 4 { // alone, on whichever connection the group left
+		if v, err := store.GroupedSetting(s, 10+i, "plan_cache_mode"); err != nil || v != "auto" {
+			t.Errorf("a write alone: plan_cache_mode %q, %v; want auto", v, err)
+		}
+	}
+}
