@@ -193,6 +193,9 @@ func duplicateIDs(ctx context.Context, t *wtx, ids nameSet) (map[string][]string
 	query := `SELECT sus_client_id, name FROM client_reports WHERE sus_client_id IN (
 		SELECT sus_client_id FROM client_reports WHERE sus_client_id <> '' GROUP BY sus_client_id HAVING COUNT(*) > 1) ORDER BY name`
 	var args []any
+	if ids.names != nil && len(ids.names) == 0 {
+		return map[string][]string{}, nil
+	}
 	if ids.subquery != "" || ids.names != nil {
 		var in string
 		in, args = ids.sqlIn("sus_client_id", 1)

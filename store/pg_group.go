@@ -98,15 +98,6 @@ const (
 // writes, where alone only the one for that server waits.
 const pgGroupLockTimeout = "set local lock_timeout = '50ms'"
 
-// pgStepsGenericPlans: a client-report group's statements are lookups by
-// key, prepared once a connection. PostgreSQL plans a prepared statement
-// for its arguments five times, then keeps a generic plan unless that looks
-// dearer; after an ANALYZE of a growing table (planstats.go) the lookup of
-// a client's entries by name could look so, and was planned again at every
-// call: a third of a run's calls, ~2.3 s of PostgreSQL's CPU in a 10 s run,
-// half its rate (docs/PERFORMANCE.md, phase 19).
-const pgStepsGenericPlans = "set local plan_cache_mode = force_generic_plan"
-
 type pgJob struct {
 	server string
 	fn     writeFunc

@@ -54,6 +54,15 @@ const (
 	pgMaxSteps       = 32 // writes in one group
 )
 
+// pgStepsGenericPlans: a client-report group's statements are lookups by
+// key, prepared once a connection. PostgreSQL plans a prepared statement
+// for its arguments five times, then keeps a generic plan unless that looks
+// dearer; after an ANALYZE of a growing table (planstats.go) the lookup of
+// a client's entries by name could look so, and was planned again at
+// every call: a third of a run's calls, ~2.3 s of PostgreSQL's CPU in an
+// 8 s run, half its rate (docs/PERFORMANCE.md, phase 19).
+const pgStepsGenericPlans = "set local plan_cache_mode = force_generic_plan"
+
 type stepJob struct {
 	keys []string // the client's name and SusClientId
 	fn   writeFunc
