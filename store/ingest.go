@@ -301,10 +301,16 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 	collected := ms(r.CollectedAt.Time)
 	var out []stmt
 	// A section is replaced unless a newer one is stored: a report that
-	// arrives late never overwrites fresher facts.
-	for _, sec := range p.sections {
-		out = append(out, stmt{`INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES (` + server + `, $2, $3, $4, $5)` + sectionsOnConflict,
-			[]any{serverArg, sec.name, collected, r.ID, sec.body}})
+	// arrives late never overwrites fresher facts. All of them in one
+	// statement: a statement costs the SQLite writer ~15 µs whatever its
+	// rows, and a collector's report carries eight sections.
+	if n := len(p.sections); n > 0 {
+		args := make([]any, 0, 3+2*n)
+		args = append(args, serverArg, collected, r.ID)
+		for _, sec := range p.sections {
+			args = append(args, sec.name, sec.body)
+		}
+		out = append(out, stmt{sectionsSQL(server, n), args})
 	}
 	// The checks join the history and become the latest from their vantage
 	// and origin (unless newer ones are stored).
@@ -319,6 +325,32 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 	}
 	return out
 }
+
+// sectionsSQL is the statement storing n sections of a report, given
+// $1 = its server (as server reads it), $2 its collection time, $3 its id,
+// then each section's name and body. Built once per shape.
+func sectionsSQL(server string, n int) string {
+	key := sectionsKey{server, n}
+	if q, ok := sectionsSQLs.Load(key); ok {
+		return q.(string)
+	}
+	rows := make([]string, n)
+	for i := range rows {
+		rows[i] = fmt.Sprintf("(%s, $%d, $2, $3, $%d)", server, 4+2*i, 5+2*i)
+	}
+	q := `INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES ` + strings.Join(rows, ", ") + sectionsOnConflict
+	sectionsSQLs.Store(key, q)
+	return q
+}
+
+type sectionsKey struct {
+	server string
+	n      int
+}
+
+// sectionsSQLs caches sectionsSQL: a few servers' forms times the eleven
+// sections a report may carry.
+var sectionsSQLs sync.Map
 
 // upsertServer finds or creates the server, moves last_report_at forward
 // and marks the server for its next judgement (RediagnoseDue): due for
