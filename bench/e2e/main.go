@@ -52,6 +52,7 @@ type scenario struct {
 
 var scenarios = []scenario{
 	{"push", "small server reports at -c connections (and Gatus's external-endpoint push, with -gatus)", push},
+	{"pushcollector", "server reports shaped as the PowerShell collector's (vDir configuration, app pool, ACLs, sync; no client list) at -c connections", pushCollector},
 	{"clients", "client reports at -c connections to a fleet of 500 servers × 40 listed clients", clientPush},
 	{"snapshot", "one report of -snapshot-clients clients, first byte to 201, vs the raw insert of the same rows", snapshot},
 	{"upload", "wsusfleet upload of a -log-mb IIS log vs the same file posted plain, and the compressors alone", upload},

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wsusfleet/wsusfleet/probes"
+	"github.com/wsusfleet/wsusfleet/probes/sim/demofleet"
 	"github.com/wsusfleet/wsusfleet/store/storetest"
 )
 
@@ -41,6 +42,18 @@ func serverReportTemplate(now time.Time) []byte {
 		{ID: 12072, Source: "Windows Server Update Services", Level: "Error", Time: r.CollectedAt, Message: "The WSUS content directory is not accessible."},
 		{ID: 364, Source: "Windows Server Update Services", Level: "Warning", Time: r.CollectedAt, Message: "Content file download failed."},
 	}
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// collectorReportTemplate: server ${s}'s report as the PowerShell collector
+// on it sends it while nothing changes there (the demo fleet's healthy
+// server, without its client list) with the nine vDir checks: vdir_config
+// (~2.5 KB of JSON), the app pool, services, ACLs and sync.
+func collectorReportTemplate(now time.Time) []byte {
+	r := demofleet.Fleet()[0].Report("http://wsus${s}.corp.example:8530", now, 0)
+	r.ID, r.Server.Name, r.Clients = "${id}", "wsus${s}.corp.example", nil
+	r.VDirChecks = storetest.Report("", r.Server.Name, now).VDirChecks
 	b, _ := json.Marshal(r)
 	return b
 }

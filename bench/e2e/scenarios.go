@@ -248,7 +248,17 @@ func writeTemp(dir, name string, b []byte) (string, error) {
 // documents) at -c connections on each database, beside Gatus's push of one
 // result to an external endpoint when -gatus is given.
 func push(ctx context.Context, c *config, r *round) error {
-	tmpl, err := writeTemp(c.out, "server-report.tmpl", serverReportTemplate(time.Now().UTC()))
+	return pushTemplate(ctx, c, r, "push", serverReportTemplate(time.Now().UTC()))
+}
+
+// pushCollector: the collector-shaped report of collectorReportTemplate,
+// pushed as push pushes its small report.
+func pushCollector(ctx context.Context, c *config, r *round) error {
+	return pushTemplate(ctx, c, r, "pushcollector", collectorReportTemplate(time.Now().UTC()))
+}
+
+func pushTemplate(ctx context.Context, c *config, r *round, name string, doc []byte) error {
+	tmpl, err := writeTemp(c.out, name+".tmpl", doc)
 	if err != nil {
 		return err
 	}
@@ -258,26 +268,26 @@ func push(ctx context.Context, c *config, r *round) error {
 		if c.gatusPID > 0 {
 			t.pids = []int{c.gatusPID}
 		}
-		if err := c.measure(ctx, r, "push", t, w); err != nil {
+		if err := c.measure(ctx, r, name, t, w); err != nil {
 			return err
 		}
 	}
 	for _, kind := range c.dbs {
-		in, err := c.startInstance(kind, "push-"+kind)
+		in, err := c.startInstance(kind, name+"-"+kind)
 		if err != nil {
 			return err
 		}
-		err = c.measure(ctx, r, "push", in.target(kind), c.postRun(in.srv.url+"/api/v1/reports", in.token, tmpl, fleetServers, fleetServers, http.StatusCreated, c.conns))
+		err = c.measure(ctx, r, name, in.target(kind), c.postRun(in.srv.url+"/api/v1/reports", in.token, tmpl, fleetServers, fleetServers, http.StatusCreated, c.conns))
 		in.close()
 		if err != nil {
 			return err
 		}
 	}
 	for _, kind := range c.dbs {
-		r.ratio("push "+kind+"/gatus req/s", "push "+kind+" req/s", "push gatus req/s")
-		r.ratio("push "+kind+"/gatus server CPU/req", "push "+kind+" server CPU/req", "push gatus server CPU/req")
+		r.ratio(name+" "+kind+"/gatus req/s", name+" "+kind+" req/s", name+" gatus req/s")
+		r.ratio(name+" "+kind+"/gatus server CPU/req", name+" "+kind+" server CPU/req", name+" gatus server CPU/req")
 	}
-	r.ratio("push postgres/sqlite req/s", "push postgres req/s", "push sqlite req/s")
+	r.ratio(name+" postgres/sqlite req/s", name+" postgres req/s", name+" sqlite req/s")
 	return nil
 }
 
