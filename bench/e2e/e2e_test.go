@@ -82,6 +82,16 @@ func TestTemplatesAreValidDocuments(t *testing.T) {
 			t.Errorf("server report: id %q server %q", r.ID, r.Server.Name)
 		}
 	}
+	for n := range 3 {
+		doc := fill(string(collectorReportTemplate(now)), 1, n, fleetServers, fleetServers)
+		r, err := probes.DecodeReport([]byte(doc), now)
+		if err != nil {
+			t.Fatalf("collector report: %v\n%s", err, doc)
+		}
+		if r.VDirConfig == nil || r.AppPool == nil || r.Sync == nil || r.Clients != nil || len(r.VDirChecks) != 9 || strings.Contains(doc, "${") {
+			t.Errorf("collector report: not shaped as the collector's, or not filled in: %s", doc)
+		}
+	}
 	variants := strings.Split(string(clientReportTemplate(now)), "\n@@@\n")
 	if len(variants) != 3 {
 		t.Fatalf("client report template: %d variants, want 3", len(variants))
