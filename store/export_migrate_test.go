@@ -12,9 +12,9 @@ func RecordMigration(ctx context.Context, s *Store, version int64, name string) 
 }
 
 // RewindPacked puts a PostgreSQL database back as it was before migrations
-// 0015 and 0016: the checks' columns and the client views as text, neither
-// migration recorded. Its rows must hold JSON (text cannot hold a packed
-// row).
+// 0015, 0016 and 0017: the checks' columns, the client views and the
+// sections as text, none of them recorded. Its rows must hold JSON (text
+// cannot hold a packed row).
 func RewindPacked(ctx context.Context, s *Store) error {
 	return s.write(ctx, func(ctx context.Context, t *wtx) error {
 		for _, q := range []string{
@@ -23,7 +23,8 @@ func RewindPacked(ctx context.Context, s *Store) error {
 			`ALTER TABLE vdir_latest ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8'),
 				ALTER COLUMN cells TYPE text USING convert_from(cells, 'UTF8')`,
 			`ALTER TABLE client_reports ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8')`,
-			`DELETE FROM schema_migrations WHERE name LIKE '0015_%' OR name LIKE '0016_%'`,
+			`ALTER TABLE sections ALTER COLUMN body TYPE text USING convert_from(body, 'UTF8')`,
+			`DELETE FROM schema_migrations WHERE name LIKE '0015_%' OR name LIKE '0016_%' OR name LIKE '0017_%'`,
 		} {
 			if _, err := t.ExecContext(ctx, q); err != nil {
 				return err

@@ -78,3 +78,43 @@ func SetClientBodyPlain(ctx context.Context, s *Store, name, body string) error 
 		return err
 	})
 }
+
+// StoredSection returns a server's section as stored.
+func StoredSection(ctx context.Context, s *Store, server, name string) (body string, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT sec.body FROM sections sec JOIN servers s ON s.id = sec.server_id
+		WHERE s.name = $1 AND sec.name = $2`, server, name).Scan(&body)
+	return body, err
+}
+
+// SetSectionsPlain stores every section of a server as sections were stored
+// before they were packed: JSON (each section's as read back).
+func SetSectionsPlain(ctx context.Context, s *Store, server string) error {
+	return s.write(ctx, func(ctx context.Context, t *wtx) error {
+		var plain [][2]any
+		err := direct{t}.query(ctx, `SELECT sec.name, sec.body FROM sections sec JOIN servers s ON s.id = sec.server_id WHERE s.name = $1`,
+			[]any{server}, func(rows rowsScanner) error {
+				for rows.Next() {
+					var name, body string
+					if err := rows.Scan(&name, &body); err != nil {
+						return err
+					}
+					text, err := unpackRun(body)
+					if err != nil {
+						return err
+					}
+					plain = append(plain, [2]any{name, text})
+				}
+				return rows.Err()
+			})
+		if err != nil {
+			return err
+		}
+		for _, p := range plain {
+			if _, err := t.ExecContext(ctx, `UPDATE sections SET body = $3
+				WHERE server_id = (SELECT id FROM servers WHERE name = $1) AND name = $2`, server, p[0], p[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -189,7 +188,7 @@ func (s *Store) fleetSync(ctx context.Context, ids map[int64]int, out []probes.F
 		}
 		if i, ok := ids[id]; ok {
 			out[i].Sync = &probes.Sync{}
-			if err := json.Unmarshal([]byte(body), out[i].Sync); err != nil {
+			if err := decodeRun(body, out[i].Sync); err != nil {
 				return fmt.Errorf("decode sync: %w", err)
 			}
 		}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,7 +28,7 @@ func syncIdentity(ctx context.Context, t *wtx, serverID int64) error {
 	var info *probes.ServerInfo
 	if body.Valid {
 		info = &probes.ServerInfo{}
-		if err := json.Unmarshal([]byte(body.String), info); err != nil {
+		if err := decodeRun(body.String, info); err != nil {
 			return fmt.Errorf("decode server section: %w", err)
 		}
 	}

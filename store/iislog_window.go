@@ -100,7 +100,7 @@ func saveIISLogWindow(ctx context.Context, t *wtx, serverID int64, up *iislogUpl
 		if _, err := t.ExecContext(ctx, `INSERT INTO sections (server_id, name, collected_at, report_id, body) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (server_id, name) DO UPDATE SET report_id = excluded.report_id, body = excluded.body,
 				collected_at = CASE WHEN excluded.collected_at > sections.collected_at THEN excluded.collected_at ELSE sections.collected_at END`,
-			serverID, s.name, up.collected, up.reportID, string(body)); err != nil {
+			serverID, s.name, up.collected, up.reportID, packRun(body)); err != nil {
 			return fmt.Errorf("save section %s: %w", s.name, err)
 		}
 	}
@@ -114,7 +114,7 @@ func loadIISLogParts(ctx context.Context, q querier, serverID int64) ([]iislogPa
 	err := q.QueryRowContext(ctx, `SELECT body FROM sections WHERE server_id = $1 AND name = $2`, serverID, sectionIISLogParts).Scan(&body)
 	if err == nil {
 		var parts []iislogPart
-		if err := json.Unmarshal([]byte(body), &parts); err != nil {
+		if err := decodeRun(body, &parts); err != nil {
 			return nil, fmt.Errorf("decode %s: %w", sectionIISLogParts, err)
 		}
 		return parts, nil
@@ -130,7 +130,7 @@ func loadIISLogParts(ctx context.Context, q querier, serverID int64) ([]iislogPa
 		return nil, fmt.Errorf("read %s: %w", probes.SectionIISLog, err)
 	}
 	var old probes.IISLogSummary
-	if err := json.Unmarshal([]byte(body), &old); err != nil {
+	if err := decodeRun(body, &old); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", probes.SectionIISLog, err)
 	}
 	return []iislogPart{{File: old.File, First: old.First, Last: old.Last, Lines: old.Lines, Skipped: old.Skipped, Other: old.Other,

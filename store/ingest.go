@@ -308,7 +308,7 @@ func reportStmts(p *preparedReport, server string, serverArg any) []stmt {
 		args := make([]any, 0, 3+2*n)
 		args = append(args, serverArg, collected, r.ID)
 		for _, sec := range p.sections {
-			args = append(args, sec.name, sec.body)
+			args = append(args, sec.name, sec.packed)
 		}
 		out = append(out, stmt{sectionsSQL(server, n), args})
 	}

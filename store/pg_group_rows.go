@@ -65,7 +65,8 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 		faults, warnings                          = make([]int64, n), make([]int64, n)
 		bodies, verdicts, cells                   = make([][]byte, n), make([][]byte, n), make([][]byte, n)
 		secRow                                    []int64
-		secNames, secBodies                       []string
+		secNames                                  []string
+		secBodies                                 [][]byte
 	)
 	for i, r := range reports {
 		rep := r.p.r
@@ -82,7 +83,7 @@ func queueReportRows(b *pgx.Batch, reports []*groupedReport) {
 		for _, sec := range r.p.sections {
 			secRow = append(secRow, int64(i+1))
 			secNames = append(secNames, sec.name)
-			secBodies = append(secBodies, sec.body)
+			secBodies = append(secBodies, sec.packed)
 		}
 	}
 	b.Queue(reportRowsSQL, names, urls, nows, collected, inputs, ids, kinds, digests, vantages, collectors, origins,
@@ -131,7 +132,7 @@ claim AS (INSERT INTO reports (id, kind, server_id, digest, collected_at, receiv
 	ON CONFLICT (id) DO NOTHING RETURNING id, server_id),
 sec AS (INSERT INTO sections (server_id, name, collected_at, report_id, body)
 	SELECT j.server_id, s.name, j.collected, j.id, s.body
-	FROM unnest($18::bigint[], $19::text[], $20::text[]) AS s(n, name, body) JOIN j USING (n) ORDER BY j.n` + sectionsOnConflict + `),
+	FROM unnest($18::bigint[], $19::text[], $20::bytea[]) AS s(n, name, body) JOIN j USING (n) ORDER BY j.n` + sectionsOnConflict + `),
 runs AS (INSERT INTO vdir_runs (server_id, report_id, checked_at, vantage, origin, faults, warnings, body, verdicts)
 	SELECT server_id, id, collected, vantage, origin, faults, warnings, body, verdicts FROM j WHERE body IS NOT NULL ORDER BY n),
 latest AS (INSERT INTO vdir_latest (server_id, vantage, origin, checked_at, report_id, body, cells)

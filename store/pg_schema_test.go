@@ -9,15 +9,17 @@ import (
 )
 
 // On PostgreSQL the rows every report rewrites leave room on their pages
-// for their next version (in-place updates, migration 0013), a run's checks
-// and a client's view are stored as serve packed them (0015, 0016), and the
-// large text it does not pack is compressed with lz4 where the server has
-// it (0013).
+// for their next version (in-place updates, migration 0013), a run's checks,
+// a client's view and a server's sections are stored as serve packed them
+// (0015, 0016, 0017), and the large text it does not pack is compressed with
+// lz4 where the server has it (0013).
 func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 	storetest.SkipWithoutPostgres(t)
 	s := storetest.OpenPostgres(t, store.Options{})
 	ctx := context.Background()
-	if _, _, err := s.SaveReport(ctx, storetest.Report("r1", "wsus01", storetest.T0), ""); err != nil {
+	r := storetest.Report("r1", "wsus01", storetest.T0)
+	r.Server.Version = "10.0.20348.1" // a server section
+	if _, _, err := s.SaveReport(ctx, r, ""); err != nil {
 		t.Fatal(err)
 	}
 	db := store.SQLDB(s)
@@ -35,11 +37,11 @@ func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 	if _, _, err := s.SaveClientReport(ctx, viewReport("pc1.corp.example", "http://wsus01:8530", storetest.T0), ""); err != nil {
 		t.Fatal(err)
 	}
-	// The checks and the client's view arrive packed (migrations 0015,
-	// 0016): bytea, and small enough that PostgreSQL does not compress them
-	// again.
+	// The checks, the client's view and the sections arrive packed
+	// (migrations 0015, 0016, 0017): bytea, and small enough that
+	// PostgreSQL does not compress them again.
 	for _, col := range [][2]string{{"vdir_runs", "body"}, {"vdir_runs", "verdicts"}, {"vdir_latest", "body"}, {"vdir_latest", "cells"},
-		{"client_reports", "body"}} {
+		{"client_reports", "body"}, {"sections", "body"}} {
 		var typ, method string
 		if err := db.QueryRowContext(ctx, `SELECT format_type(atttypid, atttypmod) FROM pg_attribute
 			WHERE attrelid = to_regclass($1) AND attname = $2`, col[0], col[1]).Scan(&typ); err != nil {
@@ -60,7 +62,7 @@ func TestPostgresReportTablesRewriteInPlace(t *testing.T) {
 		t.Skip("this PostgreSQL has no lz4")
 	}
 	// What serve does not pack is compressed with lz4 where it is large.
-	for _, col := range [][2]string{{"sections", "body"}, {"reports", "response"}} {
+	for _, col := range [][2]string{{"reports", "response"}} {
 		var method string
 		if err := db.QueryRowContext(ctx, `SELECT attcompression FROM pg_attribute
 			WHERE attrelid = to_regclass($1) AND attname = $2`, col[0], col[1]).Scan(&method); err != nil {

@@ -27,7 +27,12 @@ type preparedReport struct {
 	inputs string
 }
 
-type sectionRow struct{ name, body string }
+// sectionRow is a section as JSON (what inputsDigest hashes) and packed
+// for storing (runpack.go).
+type sectionRow struct {
+	name, body string
+	packed     []byte
+}
 
 // checkRun is a report's vDir checks as one row: they are one observation
 // from one vantage and origin, stored and replaced together.
@@ -50,7 +55,7 @@ func prepareReport(r *probes.Report) (*preparedReport, error) {
 		if err != nil {
 			return fmt.Errorf("encode %s: %w", name, err)
 		}
-		p.sections = append(p.sections, sectionRow{name, owned(b)})
+		p.sections = append(p.sections, sectionRow{name, owned(b), packRun(b)})
 		return nil
 	}
 	steps := []struct {

@@ -228,7 +228,8 @@ func affectedBy(gaps map[string]int64) func(probes.Finding) int64 {
 func loadSections(ctx context.Context, r reader, serverID int64, st *probes.ServerState) error {
 	err := r.query(ctx, `SELECT name, collected_at, body FROM sections WHERE server_id = $1`, []any{serverID}, func(rows rowsScanner) error {
 		for rows.Next() {
-			var name, body string
+			var name string
+			var body []byte // bytea on PostgreSQL, which pgx's rows scan as bytes only
 			var at int64
 			if err := rows.Scan(&name, &at, &body); err != nil {
 				return err
@@ -242,7 +243,7 @@ func loadSections(ctx context.Context, r reader, serverID int64, st *probes.Serv
 			if dst == nil {
 				continue // a section of a newer version: shown once the code knows it
 			}
-			if err := json.Unmarshal([]byte(body), dst); err != nil {
+			if err := decodeRun(string(body), dst); err != nil {
 				return fmt.Errorf("decode section %s: %w", name, err)
 			}
 			st.Collected[name] = fromMS(at)
