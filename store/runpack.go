@@ -24,9 +24,11 @@ import (
 // of its time (phase 18). A client's own view (client_reports.body, every
 // client report rewrites it) is packed the same way (migration 0016): on
 // SQLite a WITHOUT ROWID row keeps ~1 KB in its leaf, and with a ~0.9 KB
-// view each row spilled onto an overflow page of its own. Readers
-// take every form (decodeRun): rows stored before are JSON, or zstd frames
-// (SQLite, phase 16).
+// view each row spilled onto an overflow page of its own. So are a server's
+// sections (sections.body, migration 0017): a collector's vDir
+// configuration is ~2.5 KB of JSON, ~0.4 KB packed. Readers take every
+// form (decodeRun): rows stored before are JSON, or zstd frames (SQLite,
+// phase 16).
 //
 // S2 (a Snappy extension) rather than zstd: every push compresses its
 // checks in its request's goroutine, where zstd's fastest level took ~22 %
