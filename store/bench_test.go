@@ -207,21 +207,20 @@ func BenchmarkClassifyAmongReports(b *testing.B) {
 			}
 			list("ca-seed", now)
 			var wg sync.WaitGroup
-			var failed atomic.Value
 			for w := range 32 {
 				wg.Go(func() {
 					for i := w; i < reports; i += 32 {
 						cr := storetest.ClientReport(fmt.Sprintf("m%05d.corp.example", i), url, url, fmt.Sprintf("SUS-%05d", i), now)
 						if _, _, err := st.SaveClientReport(b.Context(), cr, ""); err != nil {
-							failed.CompareAndSwap(nil, err)
+							b.Error(err)
 							return
 						}
 					}
 				})
 			}
 			wg.Wait()
-			if err, _ := failed.Load().(error); err != nil {
-				b.Fatal(err)
+			if b.Failed() {
+				b.FailNow()
 			}
 			if _, _, err := st.Settle(b.Context()); err != nil {
 				b.Fatal(err)

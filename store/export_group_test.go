@@ -105,11 +105,22 @@ func LockServer(ctx context.Context, s *Store, server string) (unlock func(), er
 // PostgreSQL only): it reads a row through a pipe, and its scan panics
 // when panics is set. It returns the write's error.
 func GroupedScan(s *Store, i int, panics bool) error {
-	return s.steps.submit([]string{fmt.Sprint("scan", i)}, func(ctx context.Context, t *wtx) error {
-		return t.read(ctx, "scan", `SELECT 1`, nil, func(rows rowsScanner) error {
+	return groupedRead(s, fmt.Sprint("scan", i), `SELECT 1`, nil, func(rows rowsScanner) error {
+		if panics {
+			panic("a scan that panics")
+		}
+		return nil
+	})
+}
+
+// groupedRead sends a write of key through the client reports' groups that
+// reads query through a pipe, handing scan each row.
+func groupedRead(s *Store, key, query string, args []any, scan func(rowsScanner) error) error {
+	return s.steps.submit([]string{key}, func(ctx context.Context, t *wtx) error {
+		return t.read(ctx, key, query, args, func(rows rowsScanner) error {
 			for rows.Next() {
-				if panics {
-					panic("a scan that panics")
+				if err := scan(rows); err != nil {
+					return err
 				}
 			}
 			return rows.Err()
@@ -121,15 +132,8 @@ func GroupedScan(s *Store, i int, panics bool) error {
 // PostgreSQL only): it reads the setting name as the write's transaction
 // has it.
 func GroupedSetting(s *Store, i int, name string) (value string, err error) {
-	err = s.steps.submit([]string{fmt.Sprint("setting", i)}, func(ctx context.Context, t *wtx) error {
-		return t.read(ctx, "setting", `SELECT current_setting($1)`, []any{name}, func(rows rowsScanner) error {
-			for rows.Next() {
-				if err := rows.Scan(&value); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		})
+	err = groupedRead(s, fmt.Sprint("setting", i), `SELECT current_setting($1)`, []any{name}, func(rows rowsScanner) error {
+		return rows.Scan(&value)
 	})
 	return value, err
 }
