@@ -35,7 +35,7 @@ func TestPostgresStatisticsOnlyWhereQueried(t *testing.T) {
 	db := store.SQLDB(s)
 	for table, want := range map[string]struct{ kept, skipped []string }{
 		"clients": {kept: []string{"gap", "key", "last_report", "name", "server_id"},
-			skipped: []string{"client_version", "gap_detail", "groups", "ip", "os", "requested_group", "target_id"}},
+			skipped: []string{"client_version", "gap_detail", "groups", "ip", "last_sync_result", "os", "requested_group", "target_id"}},
 		"client_reports": {kept: []string{"name", "server_id", "sus_client_id"},
 			skipped: []string{"body", "checks", "policy_detail", "report_id"}},
 	} {
@@ -54,6 +54,7 @@ func TestPostgresStatisticsOnlyWhereQueried(t *testing.T) {
 			}
 			got = append(got, col)
 		}
+		rows.Close()
 		if err := rows.Err(); err != nil {
 			t.Fatal(err)
 		}

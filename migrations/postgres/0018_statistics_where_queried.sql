@@ -2,9 +2,9 @@
 -- or sorts on. Settle analyses clients and client_reports as they grow
 -- (store/planstats.go); the columns below are only ever shown (a client's
 -- facts, its stored view, its checks' keys), and their statistics were
--- half of each ANALYZE's time: 190–230 ms for 20,000 client reports, ~110
--- ms without them; ~240 ms for 100,000 clients, ~110 ms without
--- (docs/PERFORMANCE.md, phase 20). A query that ever filters on one of
+-- half or more of each ANALYZE's time: 194–230 ms for 20,000 client
+-- reports, 72–99 ms without them; 217–257 ms for 100,000 clients, 110 ms
+-- without (docs/PERFORMANCE.md, phase 20). A query that ever filters on one of
 -- them should set its target back (-1). Keep in step with
 -- ../sqlite/0018_statistics_where_queried.sql.
 ALTER TABLE client_reports
