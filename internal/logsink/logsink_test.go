@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // gate is a destination whose writes wait until it is opened, recording
@@ -41,7 +42,8 @@ func TestWriteWaitsOnlyWhenFull(t *testing.T) {
 		g := newGate()
 		w := New(g, 8)
 		w.Write([]byte("a\n"))
-		synctest.Wait() // the goroutine took "a" and waits on the destination
+		time.Sleep(gather) // the bubble's clock: once the goroutine gathered,
+		synctest.Wait()    // it took "a" and waits on the destination
 
 		// Room for 8 bytes: these return while the destination stalls.
 		w.Write([]byte("bbb\n"))
@@ -65,6 +67,29 @@ func TestWriteWaitsOnlyWhenFull(t *testing.T) {
 		if got := g.got(); strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Fatalf("the destination got %q, want %q", got, want)
 		}
+	})
+}
+
+// The goroutine writes the lines of a moment in one call, a moment after
+// the first: not a call a line (see the package comment).
+func TestLinesGatherIntoOneWrite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		close(g.open)
+		w := New(g, 0)
+		for _, line := range []string{"a\n", "b\n", "c\n"} {
+			w.Write([]byte(line))
+			synctest.Wait() // the goroutine ran as far as it does now
+		}
+		if got := g.got(); len(got) != 0 {
+			t.Fatalf("lines written before the gathering ended: %q", got)
+		}
+		time.Sleep(gather) // the bubble's clock, to when the goroutine wakes
+		synctest.Wait()
+		if got := g.got(); strings.Join(got, "|") != "a\nb\nc\n" {
+			t.Fatalf("the destination got %q, want the three lines in one write", got)
+		}
+		w.Close()
 	})
 }
 
