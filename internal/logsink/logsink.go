@@ -12,7 +12,7 @@
 // its core (Go runs a goroutine just woken next on that core) and wrote
 // nearly every line in a call of its own, the requests waiting for the core
 // queued behind it: at 37,000 cached reads a second, 0.8 write calls a line
-// and a p99 of 22–25 ms, against 11–15 ms gathering (phase 24).
+// and a p99 of 22–27 ms, against 11–16 ms gathering (phase 24).
 //
 // Nothing is dropped: when the destination is slower than the loggers for
 // long enough to fill the buffer, Write waits for room, as writing directly

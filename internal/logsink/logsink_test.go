@@ -93,6 +93,22 @@ func TestLinesGatherIntoOneWrite(t *testing.T) {
 	})
 }
 
+// With half the limit waiting, the goroutine writes at once: loggers would
+// soon wait for room, and a pause would hold them up.
+func TestNoGatheringWhenNearlyFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate()
+		close(g.open)
+		w := New(g, 8)
+		w.Write([]byte("aaa\n"))
+		synctest.Wait() // no time passes in the bubble: the goroutine did not pause
+		if got := g.got(); strings.Join(got, "|") != "aaa\n" {
+			t.Fatalf("the destination got %q, want the line written at once", got)
+		}
+		w.Close()
+	})
+}
+
 // Close returns once everything written is at the destination; a line
 // written after Close goes there at once.
 func TestCloseWritesOut(t *testing.T) {
