@@ -43,6 +43,7 @@ const gather = 2 * time.Millisecond
 type Writer struct {
 	dst   io.Writer
 	limit int
+	pause func() // lets lines gather (gather)
 
 	mu      sync.Mutex
 	more    sync.Cond // lines arrived, or Close was called
@@ -57,10 +58,16 @@ type Writer struct {
 // New starts a Writer to dst; limit (DefaultLimit when < 1) bounds the
 // bytes waiting.
 func New(dst io.Writer, limit int) *Writer {
+	return newWriter(dst, limit, func() { time.Sleep(gather) })
+}
+
+// newWriter is New with the goroutine's pause given: tests end it when
+// they choose.
+func newWriter(dst io.Writer, limit int, pause func()) *Writer {
 	if limit < 1 {
 		limit = DefaultLimit
 	}
-	w := &Writer{dst: dst, limit: limit, done: make(chan struct{})}
+	w := &Writer{dst: dst, limit: limit, pause: pause, done: make(chan struct{})}
 	w.more.L, w.room.L = &w.mu, &w.mu
 	go w.loop()
 	return w
@@ -110,7 +117,7 @@ func (w *Writer) loop() {
 		}
 		if !w.closing && len(w.buf) < w.limit/2 { // loggers may soon wait for room: no gathering then
 			w.mu.Unlock()
-			time.Sleep(gather)
+			w.pause()
 			w.mu.Lock()
 		}
 		out := w.buf

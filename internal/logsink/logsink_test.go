@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
-	"time"
 )
 
 // gate is a destination whose writes wait until it is opened, recording
@@ -40,10 +39,11 @@ func (g *gate) got() []string {
 func TestWriteWaitsOnlyWhenFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
-		w := New(g, 8)
+		gathered := make(chan struct{})
+		w := newWriter(g, 8, func() { <-gathered })
 		w.Write([]byte("a\n"))
-		time.Sleep(gather) // the bubble's clock: once the goroutine gathered,
-		synctest.Wait()    // it took "a" and waits on the destination
+		close(gathered) // no pausing from here on
+		synctest.Wait() // the goroutine took "a" and waits on the destination
 
 		// Room for 8 bytes: these return while the destination stalls.
 		w.Write([]byte("bbb\n"))
@@ -76,7 +76,11 @@ func TestLinesGatherIntoOneWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		close(g.open)
-		w := New(g, 0)
+		gathered := make(chan struct{})
+		endPause := sync.OnceFunc(func() { close(gathered) })
+		w := newWriter(g, 0, func() { <-gathered })
+		defer w.Close()
+		defer endPause() // runs first: a failed test still ends
 		for _, line := range []string{"a\n", "b\n", "c\n"} {
 			w.Write([]byte(line))
 			synctest.Wait() // the goroutine ran as far as it does now
@@ -84,12 +88,11 @@ func TestLinesGatherIntoOneWrite(t *testing.T) {
 		if got := g.got(); len(got) != 0 {
 			t.Fatalf("lines written before the gathering ended: %q", got)
 		}
-		time.Sleep(gather) // the bubble's clock, to when the goroutine wakes
+		endPause()
 		synctest.Wait()
 		if got := g.got(); strings.Join(got, "|") != "a\nb\nc\n" {
 			t.Fatalf("the destination got %q, want the three lines in one write", got)
 		}
-		w.Close()
 	})
 }
 
@@ -99,13 +102,15 @@ func TestNoGatheringWhenNearlyFull(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := newGate()
 		close(g.open)
-		w := New(g, 8)
+		gathered := make(chan struct{}) // a pause would never end on its own
+		w := newWriter(g, 8, func() { <-gathered })
+		defer w.Close()
+		defer close(gathered) // runs first: a failed test still ends
 		w.Write([]byte("aaa\n"))
-		synctest.Wait() // no time passes in the bubble: the goroutine did not pause
+		synctest.Wait()
 		if got := g.got(); strings.Join(got, "|") != "aaa\n" {
 			t.Fatalf("the destination got %q, want the line written at once", got)
 		}
-		w.Close()
 	})
 }
 
