@@ -149,7 +149,15 @@ func loadEntries(ctx context.Context, t *wtx, where string, args ...any) ([]entr
 
 // queueEntries is loadEntries through r: the rows are in *dst once r ran.
 func queueEntries(ctx context.Context, r reader, where string, args []any, dst *[]entryRow) error {
-	err := r.query(ctx, entrySelect+where, args, func(rows rowsScanner) error {
+	if err := r.query(ctx, entrySelect+where, args, scanEntries(dst)); err != nil {
+		return fmt.Errorf("load clients to classify: %w", err)
+	}
+	return nil
+}
+
+// scanEntries appends the rows of entrySelect to dst.
+func scanEntries(dst *[]entryRow) func(rowsScanner) error {
+	return func(rows rowsScanner) error {
 		for rows.Next() {
 			var e entryRow
 			if err := rows.Scan(&e.serverID, &e.server, &e.key, &e.name, &e.prevName, &e.lastReport, &e.lastSync, &e.removed, &e.reported,
@@ -159,11 +167,7 @@ func queueEntries(ctx context.Context, r reader, where string, args []any, dst *
 			*dst = append(*dst, e)
 		}
 		return rows.Err()
-	})
-	if err != nil {
-		return fmt.Errorf("load clients to classify: %w", err)
 	}
-	return nil
 }
 
 // elsewhere is a name's current entry on some server.
@@ -532,15 +536,10 @@ type nameReads struct {
 // have had while no server listed it (the DELETE's EXISTS is loadEntries's
 // "listed": a clients row of the name). Queued together, on PostgreSQL
 // they cost one round trip, or none more when queued with a write's
-// others (writeClientReport).
+// others (writeClientReport). Most client reports classify their own name
+// only: those reads are shared by a group's writes (sharedQuery).
 func queueNameReads(ctx context.Context, p *pipe, names []string, nr *nameReads) error {
-	in, args := nameSet{names: names}.sqlIn("c.name", 1)
-	if err := queueEntries(ctx, p, in, args, &nr.rows); err != nil {
-		return err
-	}
-	in, args = nameSet{names: names}.sqlIn("name", 1)
-	err := p.query(ctx, `DELETE FROM fleet_gaps WHERE `+in+` AND EXISTS (SELECT 1 FROM clients c WHERE c.name = fleet_gaps.name)
-		RETURNING category, server_id`, args, func(rows rowsScanner) error {
+	dropped := func(rows rowsScanner) error {
 		for rows.Next() {
 			var category string
 			var server sql.NullInt64
@@ -550,12 +549,47 @@ func queueNameReads(ctx context.Context, p *pipe, names []string, nr *nameReads)
 			nr.dropped = append(nr.dropped, gapKey{server.Int64, category})
 		}
 		return rows.Err()
-	})
-	if err != nil {
+	}
+	if len(names) == 1 {
+		if err := p.shared(ctx, entriesOfNameQuery, names, scanEntries(&nr.rows)); err != nil {
+			return fmt.Errorf("load clients to classify: %w", err)
+		}
+		if err := p.shared(ctx, dropListedGapQuery, names, dropped); err != nil {
+			return fmt.Errorf("drop computer gaps: %w", err)
+		}
+		return nil
+	}
+	in, args := nameSet{names: names}.sqlIn("c.name", 1)
+	if err := queueEntries(ctx, p, in, args, &nr.rows); err != nil {
+		return err
+	}
+	in, args = nameSet{names: names}.sqlIn("name", 1)
+	if err := p.query(ctx, `DELETE FROM fleet_gaps WHERE `+in+` AND EXISTS (SELECT 1 FROM clients c WHERE c.name = fleet_gaps.name)
+		RETURNING category, server_id`, args, dropped); err != nil {
 		return fmt.Errorf("drop computer gaps: %w", err)
 	}
 	return nil
 }
+
+// entriesOfNameQuery and dropListedGapQuery are queueNameReads's
+// statements for one name. PostgreSQL starts each statement anew, and the
+// entries' four-table join was the dearest to start of a client report's
+// own (docs/PERFORMANCE.md, phase 25).
+var (
+	entriesOfNameQuery = &sharedQuery{
+		one: entrySelect + `c.name = $1`,
+		many: `SELECT i.ord, e.* FROM unnest($1::text[]) WITH ORDINALITY AS i(name, ord)
+		CROSS JOIN LATERAL (` + entrySelect + `c.name = i.name OFFSET 0) e ORDER BY i.ord`,
+	}
+	dropListedGapQuery = &sharedQuery{
+		one: `DELETE FROM fleet_gaps WHERE name = $1 AND EXISTS (SELECT 1 FROM clients c WHERE c.name = fleet_gaps.name)
+		RETURNING category, server_id`,
+		many: `WITH d AS (DELETE FROM fleet_gaps f USING unnest($1::text[]) WITH ORDINALITY AS i(name, ord)
+			WHERE f.name = i.name AND EXISTS (SELECT 1 FROM clients c WHERE c.name = f.name)
+			RETURNING i.ord, f.category, f.server_id)
+		SELECT ord, category, server_id FROM d ORDER BY ord`,
+	}
+)
 
 // classifyRead re-classifies everything known of some names (after a
 // client's own report) once their reads (queueNameReads) ran, queueing its
