@@ -16,8 +16,9 @@ import (
 // first step was three statements a write (the client's lock, its prior,
 // the server its WUServer names), index lookups that cost little more
 // than that. Shared, a client report is 5.6 statements instead of 8.7, and
-// PostgreSQL's CPU a report ~6 % less (docs/PERFORMANCE.md, phase 14).
-// Alone, and on SQLite, a write runs the one-row query.
+// PostgreSQL's CPU a report ~6 % less (docs/PERFORMANCE.md, phase 14); with
+// its classification's two reads (queueNameReads) 3.8, and ~10 % less again
+// (phase 25). Alone, and on SQLite, a write runs the one-row query.
 type sharedQuery struct {
 	one  string // for one write: its arguments are $1, $2, …
 	many string // for many: $1, $2, … are text arrays; each row starts with the write's ordinal, in its order

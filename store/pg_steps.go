@@ -28,7 +28,8 @@ import (
 // the group has handed one over or finished, the committer sends them as
 // one batch, in one transaction, and lets them go on. A group costs its
 // longest write's round trips and one COMMIT. The reads every write makes
-// in its first step go as one statement for the group (pg_shared.go).
+// in its first step, and its classification's in the second, go as one
+// statement for the group (pg_shared.go).
 //
 // What a write reads in one step it may not see of another write's step
 // sent with it, so a group never holds two writes for one client name or
