@@ -141,18 +141,10 @@ const entrySelect = `SELECT c.server_id, s.name, c.key, c.name, COALESCE(c.prev_
 
 func loadEntries(ctx context.Context, t *wtx, where string, args ...any) ([]entryRow, error) {
 	var out []entryRow
-	if err := queueEntries(ctx, direct{t}, where, args, &out); err != nil {
-		return nil, err
+	if err := (direct{t}).query(ctx, entrySelect+where, args, scanEntries(&out)); err != nil {
+		return nil, fmt.Errorf("load clients to classify: %w", err)
 	}
 	return out, nil
-}
-
-// queueEntries is loadEntries through r: the rows are in *dst once r ran.
-func queueEntries(ctx context.Context, r reader, where string, args []any, dst *[]entryRow) error {
-	if err := r.query(ctx, entrySelect+where, args, scanEntries(dst)); err != nil {
-		return fmt.Errorf("load clients to classify: %w", err)
-	}
-	return nil
 }
 
 // scanEntries appends the rows of entrySelect to dst.
@@ -536,8 +528,8 @@ type nameReads struct {
 // have had while no server listed it (the DELETE's EXISTS is loadEntries's
 // "listed": a clients row of the name). Queued together, on PostgreSQL
 // they cost one round trip, or none more when queued with a write's
-// others (writeClientReport). Most client reports classify their own name
-// only: those reads are shared by a group's writes (sharedQuery).
+// others (writeClientReport); each name's are shared with the other
+// writes of a group (sharedQuery).
 func queueNameReads(ctx context.Context, p *pipe, names []string, nr *nameReads) error {
 	dropped := func(rows rowsScanner) error {
 		for rows.Next() {
@@ -550,29 +542,21 @@ func queueNameReads(ctx context.Context, p *pipe, names []string, nr *nameReads)
 		}
 		return rows.Err()
 	}
-	if len(names) == 1 {
-		if err := p.shared(ctx, entriesOfNameQuery, names, scanEntries(&nr.rows)); err != nil {
+	for _, name := range names {
+		if err := p.shared(ctx, entriesOfNameQuery, []string{name}, scanEntries(&nr.rows)); err != nil {
 			return fmt.Errorf("load clients to classify: %w", err)
 		}
-		if err := p.shared(ctx, dropListedGapQuery, names, dropped); err != nil {
+	}
+	for _, name := range names {
+		if err := p.shared(ctx, dropListedGapQuery, []string{name}, dropped); err != nil {
 			return fmt.Errorf("drop computer gaps: %w", err)
 		}
-		return nil
-	}
-	in, args := nameSet{names: names}.sqlIn("c.name", 1)
-	if err := queueEntries(ctx, p, in, args, &nr.rows); err != nil {
-		return err
-	}
-	in, args = nameSet{names: names}.sqlIn("name", 1)
-	if err := p.query(ctx, `DELETE FROM fleet_gaps WHERE `+in+` AND EXISTS (SELECT 1 FROM clients c WHERE c.name = fleet_gaps.name)
-		RETURNING category, server_id`, args, dropped); err != nil {
-		return fmt.Errorf("drop computer gaps: %w", err)
 	}
 	return nil
 }
 
 // entriesOfNameQuery and dropListedGapQuery are queueNameReads's
-// statements for one name. PostgreSQL starts each statement anew, and the
+// statements for a name. PostgreSQL starts each statement anew, and the
 // entries' four-table join was the dearest to start of a client report's
 // own (docs/PERFORMANCE.md, phase 25).
 var (
