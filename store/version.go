@@ -13,8 +13,13 @@ import (
 // versionPoll is how often Version asks the database whether another
 // process (a second serve on the same PostgreSQL, a CLI on the same SQLite
 // file) committed something. Writes through this Store change the version at
-// once; another instance's are seen within this time.
-const versionPoll = 250 * time.Millisecond
+// once; another instance's are seen within this time. It is the age after
+// which the web's read models are rebuilt anyway (readModelMaxAge): polling
+// more often sees another instance's write sooner, but PostgreSQL's marker
+// also moves with other databases' writes on a shared cluster and with
+// checkpoints, and each move rebuilt every read model and page, four times
+// a second (docs/PERFORMANCE.md, phase 27).
+const versionPoll = time.Second
 
 // storeVersion is what Version is made of: a counter of this Store's writes
 // and, polled at most every versionPoll, the database's own change marker.

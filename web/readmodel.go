@@ -24,9 +24,9 @@ const readModelMaxAge = time.Second
 // readModels keeps what the busiest reads answer (GET /api/v1/servers,
 // /api/v1/gaps, the fleet page's data), built once per store version
 // instead of from the database on every request: a request costs a version
-// check (an atomic load; a database round trip at most every 250 ms) and a
+// check (an atomic load; a database round trip at most every second) and a
 // copy. A write through this process changes the version at once; one
-// through another instance on the same database within 250 ms.
+// through another instance on the same database within a second.
 type readModels struct {
 	mu    sync.RWMutex
 	m     map[string]*readModel
