@@ -73,7 +73,7 @@ func evidenceKindParam() param {
 // Servers.
 
 // etagNote: the busiest reads are answered from a read model with an ETag.
-const etagNote = "Answered from a read model kept current with every write (another instance's within a quarter of a second), " +
+const etagNote = "Answered from a read model kept current with every write (another instance's within a second), " +
 	"with an ETag: send it back in If-None-Match and an unchanged answer is 304 with no body. " +
 	"Sent compressed (zstd, or gzip) when Accept-Encoding allows it; each coding has an ETag of its own."
 
